@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/rosetta-cdc/rosetta/internal/config"
+	"github.com/rosetta-cdc/rosetta/internal/db"
+	"github.com/rosetta-cdc/rosetta/internal/pgcluster"
+)
+
+const embeddedDatabase = "rosetta"
+
+// database is an open pool plus whatever must be undone at exit (the embedded
+// cluster and the data-directory lock).
+type database struct {
+	Pool    *db.Pool
+	cleanup []func()
+}
+
+func (d *database) Close() {
+	for i := len(d.cleanup) - 1; i >= 0; i-- {
+		d.cleanup[i]()
+	}
+}
+
+// openDatabase connects to DATABASE_URL, or with none set starts the embedded cluster
+// under DATA_DIR (development), creating the rosetta database on first use.
+func openDatabase(ctx context.Context, cfg *config.Config, log *slog.Logger) (*database, error) {
+	d := &database{}
+	url := cfg.DatabaseURL
+	if url == "" {
+		if cfg.IsProduction() {
+			return nil, errors.New("DATABASE_URL: is required in production")
+		}
+		release, err := pgcluster.AcquireLock(filepath.Join(cfg.DataDir, "rosetta.lock"))
+		if err != nil {
+			return nil, fmt.Errorf("%w\n(set DATABASE_URL to use another server, or DATA_DIR for a separate embedded cluster)", err)
+		}
+		d.cleanup = append(d.cleanup, release)
+		cl, err := pgcluster.Start(ctx, pgcluster.Options{
+			DataDir: filepath.Join(cfg.DataDir, "pg"),
+			// logical, so the embedded server can double as a source to try Rosetta on
+			Settings: map[string]string{"wal_level": "logical", "max_replication_slots": "10", "max_wal_senders": "10"},
+			Logger:   log,
+		})
+		if err != nil {
+			d.Close()
+			return nil, fmt.Errorf("embedded PostgreSQL: %w", err)
+		}
+		d.cleanup = append(d.cleanup, func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := cl.Stop(sctx); err != nil {
+				log.Error("stop embedded PostgreSQL", "err", err)
+			} else {
+				log.Info("embedded PostgreSQL stopped")
+			}
+		})
+		if err := ensureDatabase(ctx, cl.URL("postgres"), embeddedDatabase); err != nil {
+			d.Close()
+			return nil, err
+		}
+		url = cl.URL(embeddedDatabase)
+		log.Info("using embedded PostgreSQL", "data_dir", cl.DataDir(), "port", cl.Port())
+	}
+	pool, err := db.NewPool(ctx, url, db.PoolOptions{
+		MaxConns: cfg.MaxConns(), AcquireTimeout: cfg.DBPoolTimeout.D(), Recycle: cfg.DBPoolRecycle.D(),
+	})
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	d.Pool = pool
+	d.cleanup = append(d.cleanup, pool.Close)
+	return d, nil
+}
+
+func ensureDatabase(ctx context.Context, adminURL, name string) error {
+	conn, err := pgx.Connect(ctx, adminURL)
+	if err != nil {
+		return fmt.Errorf("embedded PostgreSQL: connect: %w", err)
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
+		return err
+	}
+	if exists {
+		return nil
+	}
+	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+	return err
+}

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/rosetta-cdc/rosetta/internal/catalog"
+	"github.com/rosetta-cdc/rosetta/internal/config"
+	"github.com/rosetta-cdc/rosetta/internal/db"
+	"github.com/rosetta-cdc/rosetta/internal/secrets"
+	"github.com/rosetta-cdc/rosetta/web"
+)
+
+func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	if err := cfg.EnsureDevSecret(); err != nil {
+		return err
+	}
+	if cfg.SecretKeyGenerated {
+		log.Warn("SECRET_KEY not set: generated one for development and stored it in DATA_DIR", "data_dir", cfg.DataDir)
+	}
+	box, err := secrets.NewBox(cfg.SecretKey, cfg.SecretKeyOld)
+	if err != nil {
+		return fmt.Errorf("SECRET_KEY: %w", err)
+	}
+	d, err := openDatabase(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if cfg.MigrateOnStart {
+		if err := db.MigrateUp(ctx, d.Pool.Pool); err != nil {
+			return err
+		}
+	}
+	cat := catalog.New(d.Pool, box)
+	srv := web.New(web.Deps{Config: cfg, Logger: log, Pool: d.Pool, Catalog: cat, Version: version})
+
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		// No WriteTimeout: server-sent event streams stay open; handlers bound their
+		// own work with contexts instead.
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("Rosetta is serving", "url", "http://"+displayAddr(ln.Addr()), "env", cfg.AppEnv, "version", version)
+
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout.D())
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("shutdown did not finish in time", "err", err)
+	}
+	return nil
+}
+
+// displayAddr shows a wildcard listener as localhost, the address a person can click.
+func displayAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || tcp.IP.IsUnspecified() {
+		if ok {
+			return fmt.Sprintf("localhost:%d", tcp.Port)
+		}
+		return a.String()
+	}
+	return a.String()
+}

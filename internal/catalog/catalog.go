@@ -1,0 +1,210 @@
+// Package catalog is the one home of Rosetta's business rules: validation, the pipeline
+// state machine and the service methods both faces (console and /api/v1) call. It speaks
+// in apperr codes and never imports echo, templ or huma.
+package catalog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/rosetta-cdc/rosetta/internal/apperr"
+	"github.com/rosetta-cdc/rosetta/internal/db"
+	"github.com/rosetta-cdc/rosetta/internal/pgsource"
+	"github.com/rosetta-cdc/rosetta/internal/secrets"
+)
+
+// PreflightFunc runs the source checks; the real one is pgsource.RunChecks.
+type PreflightFunc func(ctx context.Context, c pgsource.Conn, publication, slot string) []pgsource.Check
+
+// AuditEvent describes one change for the audit log. Changes never holds secret values:
+// a changed secret is recorded as the field name with the value "(changed)".
+type AuditEvent struct {
+	Action     string // create, update, delete, start, pause, refresh
+	EntityKind string // source, destination, pipeline
+	EntityID   int64
+	EntityName string
+	Changes    map[string]any
+}
+
+// AuditFunc records an event inside the transaction that made the change, so a change
+// and its audit row commit or roll back together. The actor comes from ctx.
+type AuditFunc func(ctx context.Context, tx db.DBTX, e AuditEvent) error
+
+type Service struct {
+	pool      *db.Pool
+	q         *db.Queries
+	box       *secrets.Box
+	preflight PreflightFunc
+	audit     AuditFunc
+}
+
+type Option func(*Service)
+
+// WithAudit installs the audit recorder (internal/audit).
+func WithAudit(f AuditFunc) Option { return func(s *Service) { s.audit = f } }
+
+// WithPreflight replaces the source checks; only the WAL monitor's own tests need this.
+func WithPreflight(f PreflightFunc) Option { return func(s *Service) { s.preflight = f } }
+
+func New(pool *db.Pool, box *secrets.Box, opts ...Option) *Service {
+	s := &Service{pool: pool, q: db.New(pool), box: box, preflight: pgsource.RunChecks}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// ListParams are the common list controls. Zero values mean defaults.
+type ListParams struct {
+	Limit  int
+	Offset int
+	Q      string
+	Sort   string
+}
+
+const (
+	DefaultLimit = 50
+	MaxLimit     = 500
+)
+
+// Page is one page of a list, with the total matching count for pagination.
+type Page[T any] struct {
+	Items  []T   `json:"items"`
+	Total  int64 `json:"total"`
+	Limit  int   `json:"limit"`
+	Offset int   `json:"offset"`
+}
+
+// normalize validates list controls against the sort keys the entity supports.
+func (p *ListParams) normalize(sorts []string) error {
+	var f apperr.Fields
+	if p.Limit == 0 {
+		p.Limit = DefaultLimit
+	}
+	if p.Limit < 1 || p.Limit > MaxLimit {
+		f.Add("limit", "must be between 1 and %d", MaxLimit)
+	}
+	if p.Offset < 0 {
+		f.Add("offset", "must not be negative")
+	}
+	p.Q = strings.TrimSpace(p.Q)
+	if len(p.Q) > 100 {
+		f.Add("q", "must be at most 100 characters")
+	}
+	if p.Sort == "" {
+		p.Sort = sorts[0]
+	}
+	ok := false
+	for _, s := range sorts {
+		if p.Sort == s {
+			ok = true
+		}
+	}
+	if !ok {
+		f.Add("sort", "must be one of %s", strings.Join(sorts, ", "))
+	}
+	return f.Err()
+}
+
+// qArg turns an empty search into "no filter", escaping LIKE wildcards so a search for
+// "100%" finds that text rather than everything.
+func qArg(q string) *string {
+	if q == "" {
+		return nil
+	}
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q)
+	return &r
+}
+
+// inTx runs fn in a transaction, rolling back on error or panic.
+func (s *Service) inTx(ctx context.Context, fn func(q *db.Queries, tx pgx.Tx) error) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // after Commit this is a no-op
+	if err := fn(s.q.WithTx(tx), tx); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+func (s *Service) record(ctx context.Context, tx pgx.Tx, e AuditEvent) error {
+	if s.audit == nil {
+		return nil
+	}
+	return s.audit(ctx, tx, e)
+}
+
+// translate turns a storage error into an apperr.Error. kind names the entity for
+// messages ("source"); name is the name the caller tried to use, for duplicates.
+func translate(err error, kind, name string) error {
+	if err == nil {
+		return nil
+	}
+	if apperr.As(err) != nil {
+		return err
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return &apperr.Error{Code: apperr.NotFound, Message: kind + " not found", Err: err}
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "23505": // unique_violation: the only unique keys are the names
+			return &apperr.Error{Code: apperr.Conflict, Message: fmt.Sprintf("a %s named %q already exists", kind, name),
+				Fields: []apperr.FieldError{{Field: "name", Message: "is already used by another " + kind}}, Err: err}
+		case "40001", "40P01": // serialization failure, deadlock: the client may retry
+			return &apperr.Error{Code: apperr.Conflict, Message: "the " + kind + " was changed concurrently; try again", Err: err}
+		}
+	}
+	if IsUnavailable(err) {
+		return &apperr.Error{Code: apperr.Unavailable, Message: "the database is unavailable; try again shortly", Err: err}
+	}
+	return &apperr.Error{Code: apperr.Internal, Message: "internal error", Err: err}
+}
+
+// IsUnavailable reports errors that mean "the database cannot be reached right now"
+// rather than "this request is wrong".
+func IsUnavailable(err error) bool {
+	if errors.Is(err, db.ErrPoolTimeout) {
+		return true
+	}
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		// class 08 connection exceptions; 57P01-03 admin/crash shutdown, cannot connect now
+		if strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03" {
+			return true
+		}
+	}
+	if pgconn.SafeToRetry(err) || pgconn.Timeout(err) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "conn closed") || strings.Contains(msg, "unexpected EOF")
+}
+
+func utc(t time.Time) time.Time { return t.UTC() }
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}

@@ -1,0 +1,296 @@
+package catalog
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/rosetta-cdc/rosetta/internal/apperr"
+	"github.com/rosetta-cdc/rosetta/internal/db"
+)
+
+// DestinationInput creates a Snowflake destination.
+type DestinationInput struct {
+	Name                          string  `json:"name" doc:"Unique name (case-insensitive), 1-100 characters" example:"analytics"`
+	SnowflakeAccount              string  `json:"snowflake_account" doc:"Account identifier (orgname-accountname or locator)" example:"acme-analytics"`
+	SnowflakeUser                 string  `json:"snowflake_user" example:"ROSETTA"`
+	SnowflakeDatabase             string  `json:"snowflake_database" example:"RAW"`
+	SnowflakeSchema               string  `json:"snowflake_schema" example:"ORDERS"`
+	SnowflakeRole                 string  `json:"snowflake_role" example:"ROSETTA_LOADER"`
+	SnowflakePrivateKeyPath       string  `json:"snowflake_private_key_path" doc:"Absolute path of the key-pair authentication private key" example:"/etc/rosetta/snowflake_key.p8"`
+	SnowflakeHost                 *string `json:"snowflake_host,omitempty" doc:"Defaults to <account>.snowflakecomputing.com"`
+	SnowflakeWarehouse            *string `json:"snowflake_warehouse,omitempty" example:"LOADING_WH"`
+	SnowflakePrivateKeyPassphrase *string `json:"snowflake_private_key_passphrase,omitempty" writeOnly:"true" doc:"Passphrase of an encrypted private key; stored sealed, never returned"`
+}
+
+// DestinationPatch changes the fields given and keeps the rest. An empty string clears
+// the optional snowflake_host, snowflake_warehouse and snowflake_private_key_passphrase.
+type DestinationPatch struct {
+	Name                          *string `json:"name,omitempty"`
+	SnowflakeAccount              *string `json:"snowflake_account,omitempty"`
+	SnowflakeUser                 *string `json:"snowflake_user,omitempty"`
+	SnowflakeDatabase             *string `json:"snowflake_database,omitempty"`
+	SnowflakeSchema               *string `json:"snowflake_schema,omitempty"`
+	SnowflakeRole                 *string `json:"snowflake_role,omitempty"`
+	SnowflakePrivateKeyPath       *string `json:"snowflake_private_key_path,omitempty"`
+	SnowflakeHost                 *string `json:"snowflake_host,omitempty"`
+	SnowflakeWarehouse            *string `json:"snowflake_warehouse,omitempty"`
+	SnowflakePrivateKeyPassphrase *string `json:"snowflake_private_key_passphrase,omitempty" writeOnly:"true"`
+}
+
+type Destination struct {
+	ID                               int64     `json:"id"`
+	Name                             string    `json:"name"`
+	SnowflakeAccount                 string    `json:"snowflake_account"`
+	SnowflakeUser                    string    `json:"snowflake_user"`
+	SnowflakeDatabase                string    `json:"snowflake_database"`
+	SnowflakeSchema                  string    `json:"snowflake_schema"`
+	SnowflakeRole                    string    `json:"snowflake_role"`
+	SnowflakePrivateKeyPath          string    `json:"snowflake_private_key_path"`
+	SnowflakeHost                    string    `json:"snowflake_host" doc:"The configured host, or the account's default host"`
+	SnowflakeHostIsDefault           bool      `json:"snowflake_host_is_default"`
+	SnowflakeWarehouse               *string   `json:"snowflake_warehouse,omitempty"`
+	SnowflakePrivateKeyPassphraseSet bool      `json:"snowflake_private_key_passphrase_set"`
+	CreatedAt                        time.Time `json:"created_at"`
+	UpdatedAt                        time.Time `json:"updated_at"`
+}
+
+var DestinationSorts = []string{"name", "-name", "created_at", "-created_at", "account", "-account"}
+
+// DefaultSnowflakeHost is where an account's endpoint lives unless configured otherwise.
+func DefaultSnowflakeHost(account string) string {
+	return strings.ToLower(account) + ".snowflakecomputing.com"
+}
+
+func destinationFromRow(r db.Destination) Destination {
+	d := Destination{
+		ID: r.ID, Name: r.Name, SnowflakeAccount: r.SnowflakeAccount, SnowflakeUser: r.SnowflakeUser,
+		SnowflakeDatabase: r.SnowflakeDatabase, SnowflakeSchema: r.SnowflakeSchema, SnowflakeRole: r.SnowflakeRole,
+		SnowflakePrivateKeyPath: r.SnowflakePrivateKeyPath, SnowflakeWarehouse: r.SnowflakeWarehouse,
+		SnowflakePrivateKeyPassphraseSet: len(r.SnowflakePrivateKeyPassphrase) > 0,
+		CreatedAt:                        utc(r.CreatedAt), UpdatedAt: utc(r.UpdatedAt),
+	}
+	if r.SnowflakeHost != nil {
+		d.SnowflakeHost = *r.SnowflakeHost
+	} else {
+		d.SnowflakeHost = DefaultSnowflakeHost(r.SnowflakeAccount)
+		d.SnowflakeHostIsDefault = true
+	}
+	return d
+}
+
+type destinationValues struct {
+	name, account, user, database, schema, role, keyPath string
+	host, warehouse                                      *string // nil = not set
+	passphrase                                           *string // nil = keep; "" = clear
+}
+
+func (v *destinationValues) validate() error {
+	var f apperr.Fields
+	validName(&f, "name", v.name)
+	validPattern(&f, "snowflake_account", v.account, sfAccountRe, 255,
+		"must be a Snowflake account identifier like orgname-accountname or xy12345.us-east-2.aws")
+	validPattern(&f, "snowflake_user", v.user, sfUserRe, 255, "must be a Snowflake user name (letters, digits, _ . @ $ -)")
+	const ident = "must be a Snowflake identifier: a letter or _, then letters, digits, _ or $"
+	validPattern(&f, "snowflake_database", v.database, sfIdentRe, 255, ident)
+	validPattern(&f, "snowflake_schema", v.schema, sfIdentRe, 255, ident)
+	validPattern(&f, "snowflake_role", v.role, sfIdentRe, 255, ident)
+	validAbsPath(&f, "snowflake_private_key_path", v.keyPath)
+	if v.host != nil {
+		validHost(&f, "snowflake_host", *v.host)
+	}
+	if v.warehouse != nil {
+		validPattern(&f, "snowflake_warehouse", *v.warehouse, sfIdentRe, 255, ident)
+	}
+	if v.passphrase != nil && len(*v.passphrase) > 1024 {
+		f.Add("snowflake_private_key_passphrase", "must be at most 1024 bytes")
+	}
+	return f.Err()
+}
+
+// emptyToNil maps an optional field's "" to unset.
+func emptyToNil(p *string) *string {
+	if p == nil || strings.TrimSpace(*p) == "" {
+		return nil
+	}
+	t := strings.TrimSpace(*p)
+	return &t
+}
+
+func (s *Service) sealOptional(p *string) ([]byte, error) {
+	if p == nil || *p == "" {
+		return nil, nil
+	}
+	b, err := s.box.Seal(*p)
+	if err != nil {
+		return nil, apperr.Wrap(err, "cannot seal the passphrase")
+	}
+	return b, nil
+}
+
+func (s *Service) CreateDestination(ctx context.Context, in DestinationInput) (Destination, error) {
+	v := destinationValues{
+		name: trimmed(in.Name), account: trimmed(in.SnowflakeAccount), user: trimmed(in.SnowflakeUser),
+		database: trimmed(in.SnowflakeDatabase), schema: trimmed(in.SnowflakeSchema), role: trimmed(in.SnowflakeRole),
+		keyPath: trimmed(in.SnowflakePrivateKeyPath), host: emptyToNil(in.SnowflakeHost), warehouse: emptyToNil(in.SnowflakeWarehouse),
+		passphrase: in.SnowflakePrivateKeyPassphrase,
+	}
+	if err := v.validate(); err != nil {
+		return Destination{}, err
+	}
+	sealed, err := s.sealOptional(v.passphrase)
+	if err != nil {
+		return Destination{}, err
+	}
+	var out Destination
+	err = s.inTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
+		row, err := q.CreateDestination(ctx, db.CreateDestinationParams{
+			Name: v.name, SnowflakeAccount: v.account, SnowflakeUser: v.user, SnowflakeDatabase: v.database,
+			SnowflakeSchema: v.schema, SnowflakeRole: v.role, SnowflakePrivateKeyPath: v.keyPath,
+			SnowflakeHost: v.host, SnowflakeWarehouse: v.warehouse, SnowflakePrivateKeyPassphrase: sealed,
+		})
+		if err != nil {
+			return err
+		}
+		out = destinationFromRow(row)
+		return s.record(ctx, tx, AuditEvent{Action: "create", EntityKind: "destination", EntityID: row.ID, EntityName: row.Name,
+			Changes: destinationChanges(nil, row, sealed != nil)})
+	})
+	return out, translate(err, "destination", v.name)
+}
+
+func (s *Service) GetDestination(ctx context.Context, id int64) (Destination, error) {
+	row, err := s.q.GetDestination(ctx, id)
+	if err != nil {
+		return Destination{}, translate(err, "destination", "")
+	}
+	return destinationFromRow(row), nil
+}
+
+func (s *Service) ListDestinations(ctx context.Context, p ListParams) (Page[Destination], error) {
+	if err := p.normalize(DestinationSorts); err != nil {
+		return Page[Destination]{}, err
+	}
+	total, err := s.q.CountDestinations(ctx, qArg(p.Q))
+	if err != nil {
+		return Page[Destination]{}, translate(err, "destination", "")
+	}
+	rows, err := s.q.ListDestinations(ctx, db.ListDestinationsParams{Q: qArg(p.Q), Sort: p.Sort, Lim: int32(p.Limit), Off: int32(p.Offset)})
+	if err != nil {
+		return Page[Destination]{}, translate(err, "destination", "")
+	}
+	items := make([]Destination, len(rows))
+	for i, r := range rows {
+		items[i] = destinationFromRow(r)
+	}
+	return Page[Destination]{Items: items, Total: total, Limit: p.Limit, Offset: p.Offset}, nil
+}
+
+func (s *Service) UpdateDestination(ctx context.Context, id int64, in DestinationPatch) (Destination, error) {
+	var out Destination
+	var name string
+	err := s.inTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
+		cur, err := q.GetDestinationForUpdate(ctx, id)
+		if err != nil {
+			return err
+		}
+		v := destinationValues{name: cur.Name, account: cur.SnowflakeAccount, user: cur.SnowflakeUser,
+			database: cur.SnowflakeDatabase, schema: cur.SnowflakeSchema, role: cur.SnowflakeRole,
+			keyPath: cur.SnowflakePrivateKeyPath, host: cur.SnowflakeHost, warehouse: cur.SnowflakeWarehouse}
+		setStr(&v.name, trimmedPtr(in.Name))
+		setStr(&v.account, trimmedPtr(in.SnowflakeAccount))
+		setStr(&v.user, trimmedPtr(in.SnowflakeUser))
+		setStr(&v.database, trimmedPtr(in.SnowflakeDatabase))
+		setStr(&v.schema, trimmedPtr(in.SnowflakeSchema))
+		setStr(&v.role, trimmedPtr(in.SnowflakeRole))
+		setStr(&v.keyPath, trimmedPtr(in.SnowflakePrivateKeyPath))
+		if in.SnowflakeHost != nil {
+			v.host = emptyToNil(in.SnowflakeHost)
+		}
+		if in.SnowflakeWarehouse != nil {
+			v.warehouse = emptyToNil(in.SnowflakeWarehouse)
+		}
+		v.passphrase = in.SnowflakePrivateKeyPassphrase
+		name = v.name
+		if err := v.validate(); err != nil {
+			return err
+		}
+		sealed := cur.SnowflakePrivateKeyPassphrase
+		if v.passphrase != nil {
+			if sealed, err = s.sealOptional(v.passphrase); err != nil {
+				return err
+			}
+		}
+		row, err := q.UpdateDestination(ctx, db.UpdateDestinationParams{ID: id, Name: v.name, SnowflakeAccount: v.account,
+			SnowflakeUser: v.user, SnowflakeDatabase: v.database, SnowflakeSchema: v.schema, SnowflakeRole: v.role,
+			SnowflakePrivateKeyPath: v.keyPath, SnowflakeHost: v.host, SnowflakeWarehouse: v.warehouse,
+			SnowflakePrivateKeyPassphrase: sealed})
+		if err != nil {
+			return err
+		}
+		out = destinationFromRow(row)
+		changes := destinationChanges(&cur, row, v.passphrase != nil)
+		if len(changes) == 0 {
+			return nil
+		}
+		return s.record(ctx, tx, AuditEvent{Action: "update", EntityKind: "destination", EntityID: id, EntityName: row.Name, Changes: changes})
+	})
+	return out, translate(err, "destination", name)
+}
+
+func (s *Service) DeleteDestination(ctx context.Context, id int64) error {
+	err := s.inTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
+		cur, err := q.GetDestinationForUpdate(ctx, id)
+		if err != nil {
+			return err
+		}
+		users, err := q.PipelineNamesUsingDestination(ctx, id)
+		if err != nil {
+			return err
+		}
+		if len(users) > 0 {
+			refs := make([]apperr.Ref, len(users))
+			for i, u := range users {
+				refs[i] = apperr.Ref{Kind: "pipeline", ID: u.ID, Name: u.Name}
+			}
+			return &apperr.Error{Code: apperr.Conflict, Related: refs,
+				Message: fmt.Sprintf("destination %q is used by %s; delete or re-point them first", cur.Name, describeRefs(refs))}
+		}
+		if _, err := q.DeleteDestination(ctx, id); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, AuditEvent{Action: "delete", EntityKind: "destination", EntityID: id, EntityName: cur.Name})
+	})
+	return translate(err, "destination", "")
+}
+
+func destinationChanges(before *db.Destination, after db.Destination, passphraseChanged bool) map[string]any {
+	c := map[string]any{}
+	var b db.Destination
+	if before != nil {
+		b = *before
+	}
+	diff(c, "name", b.Name, after.Name)
+	diff(c, "snowflake_account", b.SnowflakeAccount, after.SnowflakeAccount)
+	diff(c, "snowflake_user", b.SnowflakeUser, after.SnowflakeUser)
+	diff(c, "snowflake_database", b.SnowflakeDatabase, after.SnowflakeDatabase)
+	diff(c, "snowflake_schema", b.SnowflakeSchema, after.SnowflakeSchema)
+	diff(c, "snowflake_role", b.SnowflakeRole, after.SnowflakeRole)
+	diff(c, "snowflake_private_key_path", b.SnowflakePrivateKeyPath, after.SnowflakePrivateKeyPath)
+	diff(c, "snowflake_host", deref(b.SnowflakeHost), deref(after.SnowflakeHost))
+	diff(c, "snowflake_warehouse", deref(b.SnowflakeWarehouse), deref(after.SnowflakeWarehouse))
+	if passphraseChanged {
+		c["snowflake_private_key_passphrase"] = "(changed)"
+	}
+	return c
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}

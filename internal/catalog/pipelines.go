@@ -1,0 +1,435 @@
+package catalog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/rosetta-cdc/rosetta/internal/apperr"
+	"github.com/rosetta-cdc/rosetta/internal/db"
+	"github.com/rosetta-cdc/rosetta/internal/pgsource"
+)
+
+// Desired status (what the operator asked) and runtime status (what Rosetta observed).
+const (
+	DesiredStart   = "START"
+	DesiredPause   = "PAUSE"
+	DesiredRefresh = "REFRESH"
+
+	RuntimeRunning = "RUNNING"
+	RuntimePaused  = "PAUSED"
+	RuntimeError   = "ERROR"
+)
+
+var (
+	DesiredStatuses = []string{DesiredStart, DesiredPause, DesiredRefresh}
+	RuntimeStatuses = []string{RuntimeRunning, RuntimePaused, RuntimeError}
+	PipelineSorts   = []string{"name", "-name", "created_at", "-created_at", "status"}
+)
+
+type PipelineInput struct {
+	Name          string `json:"name" doc:"Unique name (case-insensitive), 1-100 characters" example:"orders-to-snowflake"`
+	SourceID      int64  `json:"source_id" doc:"Id of an existing source" example:"1"`
+	DestinationID int64  `json:"destination_id" doc:"Id of an existing destination" example:"1"`
+}
+
+// PipelinePatch changes the fields given. Source and destination can only change while
+// the pipeline is not running.
+type PipelinePatch struct {
+	Name          *string `json:"name,omitempty"`
+	SourceID      *int64  `json:"source_id,omitempty"`
+	DestinationID *int64  `json:"destination_id,omitempty"`
+}
+
+// EntityRef is the summary of a related entity embedded in a pipeline.
+type EntityRef struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+}
+
+type PipelineMetadata struct {
+	Status      string     `json:"status" enum:"RUNNING,PAUSED,ERROR" doc:"Runtime status observed by Rosetta"`
+	LastError   *string    `json:"last_error,omitempty"`
+	LastErrorAt *time.Time `json:"last_error_at,omitempty"`
+	LastStartAt *time.Time `json:"last_start_at,omitempty"`
+}
+
+type Pipeline struct {
+	ID            int64            `json:"id"`
+	Name          string           `json:"name"`
+	Status        string           `json:"status" enum:"START,PAUSE,REFRESH" doc:"Desired status, as last asked by an operator"`
+	SourceID      int64            `json:"source_id"`
+	DestinationID int64            `json:"destination_id"`
+	Source        EntityRef        `json:"source"`
+	Destination   EntityRef        `json:"destination"`
+	Metadata      PipelineMetadata `json:"metadata"`
+	CreatedAt     time.Time        `json:"created_at"`
+	UpdatedAt     time.Time        `json:"updated_at"`
+}
+
+// ActionResult is the outcome of start / pause / refresh.
+type ActionResult struct {
+	Pipeline Pipeline `json:"pipeline"`
+	// Changed is false when the action was a no-op (starting a running pipeline).
+	Changed bool `json:"changed"`
+	// Preflight holds the source checks when the action ran them.
+	Preflight []pgsource.Check `json:"preflight,omitempty"`
+}
+
+// PipelineFilter narrows a pipeline list.
+type PipelineFilter struct {
+	Status        string // desired status
+	RuntimeStatus string
+	SourceID      *int64
+	DestinationID *int64
+}
+
+func pipelineFromView(r db.GetPipelineViewRow) Pipeline {
+	return Pipeline{
+		ID: r.ID, Name: r.Name, Status: r.Status, SourceID: r.SourceID, DestinationID: r.DestinationID,
+		Source: EntityRef{ID: r.SourceID, Name: r.SourceName}, Destination: EntityRef{ID: r.DestinationID, Name: r.DestinationName},
+		Metadata: PipelineMetadata{Status: r.RuntimeStatus, LastError: r.LastError, LastErrorAt: utcPtr(r.LastErrorAt),
+			LastStartAt: utcPtr(r.LastStartAt)},
+		CreatedAt: utc(r.CreatedAt), UpdatedAt: utc(r.UpdatedAt),
+	}
+}
+
+func (s *Service) GetPipeline(ctx context.Context, id int64) (Pipeline, error) {
+	return s.getPipeline(ctx, s.q, id)
+}
+
+func (s *Service) getPipeline(ctx context.Context, q *db.Queries, id int64) (Pipeline, error) {
+	row, err := q.GetPipelineView(ctx, id)
+	if err != nil {
+		return Pipeline{}, translate(err, "pipeline", "")
+	}
+	return pipelineFromView(row), nil
+}
+
+func (s *Service) ListPipelines(ctx context.Context, p ListParams, f PipelineFilter) (Page[Pipeline], error) {
+	var fe apperr.Fields
+	if err := p.normalize(PipelineSorts); err != nil {
+		fe = apperr.As(err).Fields
+	}
+	status := optEnum(&fe, "status", strings.ToUpper(f.Status), DesiredStatuses)
+	runtime := optEnum(&fe, "runtime_status", strings.ToUpper(f.RuntimeStatus), RuntimeStatuses)
+	if err := fe.Err(); err != nil {
+		return Page[Pipeline]{}, err
+	}
+	total, err := s.q.CountPipelines(ctx, db.CountPipelinesParams{Q: qArg(p.Q), Status: status, RuntimeStatus: runtime,
+		SourceID: f.SourceID, DestinationID: f.DestinationID})
+	if err != nil {
+		return Page[Pipeline]{}, translate(err, "pipeline", "")
+	}
+	rows, err := s.q.ListPipelines(ctx, db.ListPipelinesParams{Q: qArg(p.Q), Status: status, RuntimeStatus: runtime,
+		SourceID: f.SourceID, DestinationID: f.DestinationID, Sort: p.Sort, Lim: int32(p.Limit), Off: int32(p.Offset)})
+	if err != nil {
+		return Page[Pipeline]{}, translate(err, "pipeline", "")
+	}
+	items := make([]Pipeline, len(rows))
+	for i, r := range rows {
+		items[i] = pipelineFromView(db.GetPipelineViewRow(r))
+	}
+	return Page[Pipeline]{Items: items, Total: total, Limit: p.Limit, Offset: p.Offset}, nil
+}
+
+func optEnum(f *apperr.Fields, field, v string, allowed []string) *string {
+	if v == "" {
+		return nil
+	}
+	for _, a := range allowed {
+		if v == a {
+			return &v
+		}
+	}
+	f.Add(field, "must be one of %s", strings.Join(allowed, ", "))
+	return nil
+}
+
+// checkRefs verifies the referenced source and destination exist, as field errors.
+func checkRefs(ctx context.Context, q *db.Queries, f *apperr.Fields, sourceID, destinationID int64) error {
+	if sourceID <= 0 {
+		f.Add("source_id", "is required")
+	} else if _, err := q.GetSource(ctx, sourceID); errors.Is(err, pgx.ErrNoRows) {
+		f.Add("source_id", "no source has id %d", sourceID)
+	} else if err != nil {
+		return err
+	}
+	if destinationID <= 0 {
+		f.Add("destination_id", "is required")
+	} else if _, err := q.GetDestination(ctx, destinationID); errors.Is(err, pgx.ErrNoRows) {
+		f.Add("destination_id", "no destination has id %d", destinationID)
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+func (s *Service) CreatePipeline(ctx context.Context, in PipelineInput) (Pipeline, error) {
+	name := trimmed(in.Name)
+	var out Pipeline
+	err := s.inTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
+		var f apperr.Fields
+		validName(&f, "name", name)
+		if err := checkRefs(ctx, q, &f, in.SourceID, in.DestinationID); err != nil {
+			return err
+		}
+		if err := f.Err(); err != nil {
+			return err
+		}
+		row, err := q.CreatePipeline(ctx, db.CreatePipelineParams{Name: name, SourceID: in.SourceID, DestinationID: in.DestinationID})
+		if err != nil {
+			return fkAsInvalid(err)
+		}
+		if err := q.CreatePipelineMetadata(ctx, row.ID); err != nil {
+			return err
+		}
+		if out, err = s.getPipeline(ctx, q, row.ID); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, AuditEvent{Action: "create", EntityKind: "pipeline", EntityID: row.ID, EntityName: name,
+			Changes: map[string]any{"name": name, "source_id": in.SourceID, "destination_id": in.DestinationID}})
+	})
+	return out, translate(err, "pipeline", name)
+}
+
+// fkAsInvalid reports a source or destination deleted between the existence check and
+// the insert as the same field error the check would have given.
+func fkAsInvalid(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23503" {
+		field := "source_id"
+		if strings.Contains(pgErr.ConstraintName, "destination") {
+			field = "destination_id"
+		}
+		var f apperr.Fields
+		f.Add(field, "refers to a %s that no longer exists", strings.TrimSuffix(field, "_id"))
+		return f.Err()
+	}
+	return err
+}
+
+func (s *Service) UpdatePipeline(ctx context.Context, id int64, in PipelinePatch) (Pipeline, error) {
+	var out Pipeline
+	var name string
+	err := s.inTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
+		cur, err := q.GetPipelineForUpdate(ctx, id)
+		if err != nil {
+			return err
+		}
+		md, err := q.GetPipelineView(ctx, id)
+		if err != nil {
+			return err
+		}
+		name = cur.Name
+		setStr(&name, trimmedPtr(in.Name))
+		src, dst := cur.SourceID, cur.DestinationID
+		if in.SourceID != nil {
+			src = *in.SourceID
+		}
+		if in.DestinationID != nil {
+			dst = *in.DestinationID
+		}
+		var f apperr.Fields
+		validName(&f, "name", name)
+		if err := checkRefs(ctx, q, &f, src, dst); err != nil {
+			return err
+		}
+		if err := f.Err(); err != nil {
+			return err
+		}
+		if (src != cur.SourceID || dst != cur.DestinationID) && md.RuntimeStatus == RuntimeRunning {
+			return apperr.E(apperr.Conflict, "pipeline %q is running: pause it before changing its source or destination", cur.Name)
+		}
+		if _, err := q.UpdatePipeline(ctx, db.UpdatePipelineParams{ID: id, Name: name, SourceID: src, DestinationID: dst}); err != nil {
+			return fkAsInvalid(err)
+		}
+		changes := map[string]any{}
+		diff(changes, "name", cur.Name, name)
+		diff(changes, "source_id", cur.SourceID, src)
+		diff(changes, "destination_id", cur.DestinationID, dst)
+		if out, err = s.getPipeline(ctx, q, id); err != nil {
+			return err
+		}
+		if len(changes) == 0 {
+			return nil
+		}
+		return s.record(ctx, tx, AuditEvent{Action: "update", EntityKind: "pipeline", EntityID: id, EntityName: name, Changes: changes})
+	})
+	return out, translate(err, "pipeline", name)
+}
+
+// DeletePipeline refuses a running pipeline: deleting it would orphan a replication slot
+// that keeps retaining WAL. Pause first.
+func (s *Service) DeletePipeline(ctx context.Context, id int64) error {
+	err := s.inTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
+		cur, err := q.GetPipelineForUpdate(ctx, id)
+		if err != nil {
+			return err
+		}
+		v, err := q.GetPipelineView(ctx, id)
+		if err != nil {
+			return err
+		}
+		if v.RuntimeStatus == RuntimeRunning {
+			return apperr.E(apperr.Conflict, "pipeline %q is running: pause it before deleting it", cur.Name)
+		}
+		if _, err := q.DeletePipeline(ctx, id); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, AuditEvent{Action: "delete", EntityKind: "pipeline", EntityID: id, EntityName: cur.Name})
+	})
+	return translate(err, "pipeline", "")
+}
+
+// Start moves a pipeline to START. The preflight runs before the transaction (it talks
+// to the source and may take seconds); the transition itself happens under the row lock,
+// re-reading the state so concurrent calls serialise and status and metadata agree.
+func (s *Service) Start(ctx context.Context, id int64) (ActionResult, error) {
+	return s.transition(ctx, id, "start")
+}
+
+func (s *Service) Refresh(ctx context.Context, id int64) (ActionResult, error) {
+	return s.transition(ctx, id, "refresh")
+}
+
+func (s *Service) Pause(ctx context.Context, id int64) (ActionResult, error) {
+	return s.transition(ctx, id, "pause")
+}
+
+// noop reports whether action changes nothing in the given state, and whether it is
+// impossible there (an error).
+func noop(action, desired, runtime string) (bool, error) {
+	switch action {
+	case "start":
+		return runtime == RuntimeRunning, nil
+	case "pause":
+		return desired == DesiredPause && runtime == RuntimePaused, nil
+	case "refresh":
+		if desired == DesiredRefresh && runtime == RuntimeRunning {
+			return false, apperr.E(apperr.Conflict, "a refresh is already running; wait for it to finish or pause the pipeline")
+		}
+	}
+	return false, nil
+}
+
+func (s *Service) transition(ctx context.Context, id int64, action string) (ActionResult, error) {
+	before, err := s.GetPipeline(ctx, id)
+	if err != nil {
+		return ActionResult{}, err
+	}
+	if skip, err := noop(action, before.Status, before.Metadata.Status); err != nil {
+		return ActionResult{}, err
+	} else if skip {
+		return ActionResult{Pipeline: before}, nil
+	}
+
+	var checks []pgsource.Check
+	if action != "pause" {
+		conn, _, err := s.sourceConn(ctx, before.SourceID)
+		if err != nil {
+			return ActionResult{}, err
+		}
+		checks = s.preflight(ctx, conn.Conn, conn.publication, conn.slot)
+	}
+	failed := firstFailure(checks)
+
+	res := ActionResult{Preflight: checks}
+	err = s.inTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
+		cur, err := q.GetPipelineForUpdate(ctx, id)
+		if err != nil {
+			return err
+		}
+		v, err := q.GetPipelineView(ctx, id)
+		if err != nil {
+			return err
+		}
+		if cur.SourceID != before.SourceID {
+			return apperr.E(apperr.Conflict, "the pipeline's source changed while it was being checked; try again")
+		}
+		// Another call may have got here first: re-decide on the locked state.
+		if skip, err := noop(action, cur.Status, v.RuntimeStatus); err != nil {
+			return err
+		} else if skip {
+			res.Pipeline = pipelineFromView(v)
+			return nil
+		}
+		desired := map[string]string{"start": DesiredStart, "pause": DesiredPause, "refresh": DesiredRefresh}[action]
+		if err := q.SetPipelineStatus(ctx, db.SetPipelineStatusParams{ID: id, Status: desired}); err != nil {
+			return err
+		}
+		changes := map[string]any{"status": map[string]any{"from": cur.Status, "to": desired}}
+		switch {
+		case action == "pause":
+			err = q.SetPipelinePaused(ctx, id)
+			changes["runtime_status"] = RuntimePaused
+		case failed != nil:
+			msg := fmt.Sprintf("preflight check %q failed: %s", failed.Name, failed.Message)
+			err = q.SetPipelineError(ctx, db.SetPipelineErrorParams{PipelineID: id, LastError: &msg})
+			changes["runtime_status"] = RuntimeError
+			changes["error"] = msg
+		default:
+			err = q.SetPipelineRunning(ctx, id)
+			changes["runtime_status"] = RuntimeRunning
+		}
+		if err != nil {
+			return err
+		}
+		res.Changed = true
+		if res.Pipeline, err = s.getPipeline(ctx, q, id); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, AuditEvent{Action: action, EntityKind: "pipeline", EntityID: id, EntityName: cur.Name, Changes: changes})
+	})
+	if err != nil {
+		return ActionResult{}, translate(err, "pipeline", "")
+	}
+	return res, nil
+}
+
+func firstFailure(checks []pgsource.Check) *pgsource.Check {
+	for i := range checks {
+		if checks[i].Status == pgsource.StatusFail {
+			return &checks[i]
+		}
+	}
+	return nil
+}
+
+// Counts feed the dashboard.
+type Counts struct {
+	Sources           int64            `json:"sources"`
+	Destinations      int64            `json:"destinations"`
+	Pipelines         int64            `json:"pipelines"`
+	PipelinesByStatus map[string]int64 `json:"pipelines_by_status"`
+	SourcesFailing    int64            `json:"sources_failing"`
+}
+
+func (s *Service) Counts(ctx context.Context) (Counts, error) {
+	var c Counts
+	var err error
+	if c.Sources, err = s.q.CountSources(ctx, nil); err != nil {
+		return c, translate(err, "source", "")
+	}
+	if c.Destinations, err = s.q.CountDestinations(ctx, nil); err != nil {
+		return c, translate(err, "destination", "")
+	}
+	rows, err := s.q.CountPipelinesByRuntimeStatus(ctx)
+	if err != nil {
+		return c, translate(err, "pipeline", "")
+	}
+	c.PipelinesByStatus = map[string]int64{RuntimeRunning: 0, RuntimePaused: 0, RuntimeError: 0}
+	for _, r := range rows {
+		c.PipelinesByStatus[r.Status] = r.N
+		c.Pipelines += r.N
+	}
+	if c.SourcesFailing, err = s.q.CountSourcesWithProbeErrors(ctx); err != nil {
+		return c, translate(err, "source", "")
+	}
+	return c, nil
+}

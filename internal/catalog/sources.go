@@ -1,0 +1,353 @@
+package catalog
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/rosetta-cdc/rosetta/internal/apperr"
+	"github.com/rosetta-cdc/rosetta/internal/db"
+	"github.com/rosetta-cdc/rosetta/internal/pgsource"
+)
+
+const DefaultPgPort = 5432
+
+// SourceInput creates a source. PgPort defaults to 5432.
+type SourceInput struct {
+	Name            string `json:"name" doc:"Unique name (case-insensitive), 1-100 characters" example:"orders-db"`
+	PgHost          string `json:"pg_host" doc:"Host name or IP address of the PostgreSQL server" example:"db.internal"`
+	PgPort          *int   `json:"pg_port,omitempty" doc:"TCP port (default 5432)" example:"5432"`
+	PgDatabase      string `json:"pg_database" doc:"Database holding the published tables" example:"orders"`
+	PgUsername      string `json:"pg_username" doc:"Role with REPLICATION (or superuser)" example:"rosetta"`
+	PgPassword      string `json:"pg_password" writeOnly:"true" doc:"Password; stored sealed, never returned"`
+	PublicationName string `json:"publication_name" doc:"Existing publication to replicate" example:"rosetta_pub"`
+	ReplicationID   string `json:"replication_id" doc:"Logical replication slot name (lower-case letters, digits, _)" example:"rosetta_orders"`
+}
+
+// SourcePatch changes the fields given and keeps the rest.
+type SourcePatch struct {
+	Name            *string `json:"name,omitempty"`
+	PgHost          *string `json:"pg_host,omitempty"`
+	PgPort          *int    `json:"pg_port,omitempty"`
+	PgDatabase      *string `json:"pg_database,omitempty"`
+	PgUsername      *string `json:"pg_username,omitempty"`
+	PgPassword      *string `json:"pg_password,omitempty" writeOnly:"true" doc:"New password; omit to keep the stored one"`
+	PublicationName *string `json:"publication_name,omitempty"`
+	ReplicationID   *string `json:"replication_id,omitempty"`
+}
+
+// WALSample is one WAL measurement of a source.
+type WALSample struct {
+	ID            int64     `json:"id"`
+	SourceID      int64     `json:"source_id"`
+	SizeBytes     int64     `json:"size_bytes" doc:"pg_wal_lsn_diff(current LSN, '0/0')"`
+	RetainedBytes *int64    `json:"retained_bytes,omitempty" doc:"WAL held back by the source's replication slot"`
+	SlotActive    *bool     `json:"slot_active,omitempty"`
+	WALStatus     *string   `json:"wal_status,omitempty" doc:"pg_replication_slots.wal_status"`
+	RecordedAt    time.Time `json:"recorded_at"`
+}
+
+// Source is a registered PostgreSQL source as both faces show it: never its password.
+type Source struct {
+	ID               int64      `json:"id"`
+	Name             string     `json:"name"`
+	PgHost           string     `json:"pg_host"`
+	PgPort           int        `json:"pg_port"`
+	PgDatabase       string     `json:"pg_database"`
+	PgUsername       string     `json:"pg_username"`
+	PgPasswordSet    bool       `json:"pg_password_set"`
+	PublicationName  string     `json:"publication_name"`
+	ReplicationID    string     `json:"replication_id"`
+	CreatedAt        time.Time  `json:"created_at"`
+	UpdatedAt        time.Time  `json:"updated_at"`
+	LatestWAL        *WALSample `json:"latest_wal,omitempty" doc:"Newest WAL sample, when the monitor has taken one"`
+	LastProbeError   *string    `json:"last_probe_error,omitempty" doc:"Why the last WAL probe failed, until one succeeds"`
+	LastProbeErrorAt *time.Time `json:"last_probe_error_at,omitempty"`
+	LastProbeAt      *time.Time `json:"last_probe_at,omitempty"`
+}
+
+// SourceSorts are the accepted sort keys; the first is the default.
+var SourceSorts = []string{"name", "-name", "created_at", "-created_at", "host", "-host"}
+
+func sourceFromRow(r db.Source) Source {
+	return Source{
+		ID: r.ID, Name: r.Name, PgHost: r.PgHost, PgPort: int(r.PgPort), PgDatabase: r.PgDatabase,
+		PgUsername: r.PgUsername, PgPasswordSet: len(r.PgPassword) > 0, PublicationName: r.PublicationName,
+		ReplicationID: r.ReplicationID, CreatedAt: utc(r.CreatedAt), UpdatedAt: utc(r.UpdatedAt),
+		LastProbeError: r.LastProbeError, LastProbeErrorAt: utcPtr(r.LastProbeErrorAt), LastProbeAt: utcPtr(r.LastProbeAt),
+	}
+}
+
+func walFromRow(m db.WalMetric) WALSample {
+	return WALSample{ID: m.ID, SourceID: m.SourceID, SizeBytes: m.SizeBytes, RetainedBytes: m.RetainedBytes,
+		SlotActive: m.SlotActive, WALStatus: m.WalStatus, RecordedAt: utc(m.RecordedAt)}
+}
+
+// sourceValues is the full set of a source's fields, validated as a whole on create and
+// after a patch is applied, so both paths share one rule set.
+type sourceValues struct {
+	name, host, database, username, publication, slot string
+	port                                              int
+	password                                          *string // nil = keep stored
+}
+
+func (v *sourceValues) validate(creating bool) error {
+	var f apperr.Fields
+	validName(&f, "name", v.name)
+	validHost(&f, "pg_host", v.host)
+	validPort(&f, "pg_port", v.port)
+	required(&f, "pg_database", v.database, 63)
+	required(&f, "pg_username", v.username, 63)
+	if creating && (v.password == nil || *v.password == "") {
+		f.Add("pg_password", "is required")
+	} else if v.password != nil && *v.password == "" {
+		f.Add("pg_password", "must not be empty; omit it to keep the stored password")
+	} else if v.password != nil && len(*v.password) > 1024 {
+		f.Add("pg_password", "must be at most 1024 bytes")
+	}
+	validPattern(&f, "publication_name", v.publication, pgIdentRe, 63,
+		"must be a PostgreSQL identifier: a letter or _, then letters, digits, _ or $ (at most 63)")
+	validPattern(&f, "replication_id", v.slot, slotNameRe, 63,
+		"must be a replication slot name: lower-case letters, digits and _ (at most 63)")
+	return f.Err()
+}
+
+func (s *Service) CreateSource(ctx context.Context, in SourceInput) (Source, error) {
+	v := sourceValues{
+		name: trimmed(in.Name), host: trimmed(in.PgHost), database: in.PgDatabase, username: in.PgUsername,
+		publication: trimmed(in.PublicationName), slot: trimmed(in.ReplicationID), port: DefaultPgPort,
+		password: &in.PgPassword,
+	}
+	if in.PgPort != nil {
+		v.port = *in.PgPort
+	}
+	if err := v.validate(true); err != nil {
+		return Source{}, err
+	}
+	sealed, err := s.box.Seal(in.PgPassword)
+	if err != nil {
+		return Source{}, apperr.Wrap(err, "cannot seal the password")
+	}
+	var out Source
+	err = s.inTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
+		row, err := q.CreateSource(ctx, db.CreateSourceParams{
+			Name: v.name, PgHost: v.host, PgPort: int32(v.port), PgDatabase: v.database, PgUsername: v.username,
+			PgPassword: sealed, PublicationName: v.publication, ReplicationID: v.slot,
+		})
+		if err != nil {
+			return err
+		}
+		out = sourceFromRow(row)
+		return s.record(ctx, tx, AuditEvent{Action: "create", EntityKind: "source", EntityID: row.ID, EntityName: row.Name,
+			Changes: sourceChanges(nil, row, true)})
+	})
+	return out, translate(err, "source", v.name)
+}
+
+func (s *Service) GetSource(ctx context.Context, id int64) (Source, error) {
+	row, err := s.q.GetSource(ctx, id)
+	if err != nil {
+		return Source{}, translate(err, "source", "")
+	}
+	out := sourceFromRow(row)
+	ws, err := s.q.LatestWALForSources(ctx, []int64{id})
+	if err != nil {
+		return Source{}, translate(err, "source", "")
+	}
+	if len(ws) == 1 {
+		w := walFromRow(ws[0])
+		out.LatestWAL = &w
+	}
+	return out, nil
+}
+
+func (s *Service) ListSources(ctx context.Context, p ListParams) (Page[Source], error) {
+	if err := p.normalize(SourceSorts); err != nil {
+		return Page[Source]{}, err
+	}
+	total, err := s.q.CountSources(ctx, qArg(p.Q))
+	if err != nil {
+		return Page[Source]{}, translate(err, "source", "")
+	}
+	rows, err := s.q.ListSources(ctx, db.ListSourcesParams{Q: qArg(p.Q), Sort: p.Sort, Lim: int32(p.Limit), Off: int32(p.Offset)})
+	if err != nil {
+		return Page[Source]{}, translate(err, "source", "")
+	}
+	items := make([]Source, len(rows))
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		items[i] = sourceFromRow(r)
+		ids[i] = r.ID
+	}
+	if len(ids) > 0 {
+		ws, err := s.q.LatestWALForSources(ctx, ids)
+		if err != nil {
+			return Page[Source]{}, translate(err, "source", "")
+		}
+		byID := make(map[int64]WALSample, len(ws))
+		for _, w := range ws {
+			byID[w.SourceID] = walFromRow(w)
+		}
+		for i := range items {
+			if w, ok := byID[items[i].ID]; ok {
+				items[i].LatestWAL = &w
+			}
+		}
+	}
+	return Page[Source]{Items: items, Total: total, Limit: p.Limit, Offset: p.Offset}, nil
+}
+
+func (s *Service) UpdateSource(ctx context.Context, id int64, in SourcePatch) (Source, error) {
+	var name string
+	err := s.inTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
+		cur, err := q.GetSourceForUpdate(ctx, id)
+		if err != nil {
+			return err
+		}
+		v := sourceValues{name: cur.Name, host: cur.PgHost, port: int(cur.PgPort), database: cur.PgDatabase,
+			username: cur.PgUsername, publication: cur.PublicationName, slot: cur.ReplicationID}
+		setStr(&v.name, trimmedPtr(in.Name))
+		setStr(&v.host, trimmedPtr(in.PgHost))
+		setStr(&v.database, in.PgDatabase)
+		setStr(&v.username, in.PgUsername)
+		setStr(&v.publication, trimmedPtr(in.PublicationName))
+		setStr(&v.slot, trimmedPtr(in.ReplicationID))
+		if in.PgPort != nil {
+			v.port = *in.PgPort
+		}
+		v.password = in.PgPassword
+		name = v.name
+		if err := v.validate(false); err != nil {
+			return err
+		}
+		sealed := cur.PgPassword
+		if v.password != nil {
+			if sealed, err = s.box.Seal(*v.password); err != nil {
+				return apperr.Wrap(err, "cannot seal the password")
+			}
+		}
+		row, err := q.UpdateSource(ctx, db.UpdateSourceParams{ID: id, Name: v.name, PgHost: v.host, PgPort: int32(v.port),
+			PgDatabase: v.database, PgUsername: v.username, PgPassword: sealed, PublicationName: v.publication, ReplicationID: v.slot})
+		if err != nil {
+			return err
+		}
+		changes := sourceChanges(&cur, row, v.password != nil)
+		if len(changes) == 0 {
+			return nil
+		}
+		return s.record(ctx, tx, AuditEvent{Action: "update", EntityKind: "source", EntityID: id, EntityName: row.Name, Changes: changes})
+	})
+	if err != nil {
+		return Source{}, translate(err, "source", name)
+	}
+	return s.GetSource(ctx, id)
+}
+
+// DeleteSource refuses while pipelines use the source, naming them. Its WAL samples go
+// with it (ON DELETE CASCADE).
+func (s *Service) DeleteSource(ctx context.Context, id int64) error {
+	err := s.inTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
+		// The row lock orders this delete against a concurrent pipeline insert (which
+		// takes a key-share lock on the source) so the check below cannot go stale.
+		cur, err := q.GetSourceForUpdate(ctx, id)
+		if err != nil {
+			return err
+		}
+		users, err := q.PipelineNamesUsingSource(ctx, id)
+		if err != nil {
+			return err
+		}
+		if len(users) > 0 {
+			refs := make([]apperr.Ref, len(users))
+			for i, u := range users {
+				refs[i] = apperr.Ref{Kind: "pipeline", ID: u.ID, Name: u.Name}
+			}
+			return &apperr.Error{Code: apperr.Conflict, Related: refs,
+				Message: fmt.Sprintf("source %q is used by %s; delete or re-point them first", cur.Name, describeRefs(refs))}
+		}
+		if _, err := q.DeleteSource(ctx, id); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, AuditEvent{Action: "delete", EntityKind: "source", EntityID: id, EntityName: cur.Name})
+	})
+	return translate(err, "source", "")
+}
+
+// TestSource runs the connection checks against the real source, changing nothing.
+func (s *Service) TestSource(ctx context.Context, id int64) ([]pgsource.Check, error) {
+	conn, _, err := s.sourceConn(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.preflight(ctx, conn.Conn, conn.publication, conn.slot), nil
+}
+
+type sourceConn struct {
+	pgsource.Conn
+	publication, slot string
+}
+
+// sourceConn loads a source with its opened password, for talking to it.
+func (s *Service) sourceConn(ctx context.Context, id int64) (sourceConn, db.Source, error) {
+	row, err := s.q.GetSource(ctx, id)
+	if err != nil {
+		return sourceConn{}, row, translate(err, "source", "")
+	}
+	pw, err := s.box.Open(row.PgPassword)
+	if err != nil {
+		return sourceConn{}, row, apperr.Wrap(err, "cannot open the stored password of source %d", id)
+	}
+	return sourceConn{
+		Conn:        pgsource.Conn{Host: row.PgHost, Port: int(row.PgPort), Database: row.PgDatabase, User: row.PgUsername, Password: pw},
+		publication: row.PublicationName, slot: row.ReplicationID,
+	}, row, nil
+}
+
+func describeRefs(refs []apperr.Ref) string {
+	noun := "pipeline"
+	if len(refs) > 1 {
+		noun = "pipelines"
+	}
+	names := ""
+	for i, r := range refs {
+		if i > 0 {
+			names += ", "
+		}
+		names += fmt.Sprintf("%q", r.Name)
+	}
+	return noun + " " + names
+}
+
+func setStr(dst *string, v *string) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+// sourceChanges lists the fields that differ, for the audit log; the password only as "changed".
+func sourceChanges(before *db.Source, after db.Source, passwordChanged bool) map[string]any {
+	c := map[string]any{}
+	var b db.Source
+	if before != nil {
+		b = *before
+	}
+	diff(c, "name", b.Name, after.Name)
+	diff(c, "pg_host", b.PgHost, after.PgHost)
+	diff(c, "pg_port", b.PgPort, after.PgPort)
+	diff(c, "pg_database", b.PgDatabase, after.PgDatabase)
+	diff(c, "pg_username", b.PgUsername, after.PgUsername)
+	diff(c, "publication_name", b.PublicationName, after.PublicationName)
+	diff(c, "replication_id", b.ReplicationID, after.ReplicationID)
+	if passwordChanged {
+		c["pg_password"] = "(changed)"
+	}
+	return c
+}
+
+func diff[T comparable](c map[string]any, field string, before, after T) {
+	if before != after {
+		c[field] = map[string]any{"from": before, "to": after}
+	}
+}

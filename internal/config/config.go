@@ -1,0 +1,245 @@
+// Package config reads the environment once at start-up into a validated Config. A bad
+// value stops start-up with a message naming the variable; nothing else reads os.Getenv.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// Seconds accepts "30" (the seed's unit) as well as Go durations like "30s" or "1m".
+type Seconds time.Duration
+
+func (s *Seconds) UnmarshalText(b []byte) error {
+	v := strings.TrimSpace(string(b))
+	if n, err := strconv.ParseFloat(v, 64); err == nil {
+		if n < 0 {
+			return errors.New("must not be negative")
+		}
+		*s = Seconds(time.Duration(n * float64(time.Second)))
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return fmt.Errorf("%q is neither a number of seconds nor a duration like 30s", v)
+	}
+	if d < 0 {
+		return errors.New("must not be negative")
+	}
+	*s = Seconds(d)
+	return nil
+}
+
+func (s Seconds) D() time.Duration { return time.Duration(s) }
+
+type Config struct {
+	AppEnv string `env:"APP_ENV" envDefault:"development"`
+	Debug  bool   `env:"DEBUG" envDefault:"false"`
+
+	// DatabaseURL empty means: start the embedded cluster under DataDir (development only).
+	DatabaseURL     string  `env:"DATABASE_URL"`
+	DBPoolSize      int     `env:"DB_POOL_SIZE" envDefault:"20"`
+	DBMaxOverflow   int     `env:"DB_MAX_OVERFLOW" envDefault:"10"`
+	DBPoolTimeout   Seconds `env:"DB_POOL_TIMEOUT" envDefault:"30"`
+	DBPoolRecycle   Seconds `env:"DB_POOL_RECYCLE" envDefault:"3600"`
+	MigrateOnStart  bool    `env:"MIGRATE_ON_START" envDefault:"true"`
+	DataDir         string  `env:"DATA_DIR" envDefault:".data"`
+	SecretKey       string  `env:"SECRET_KEY"`
+	SecretKeyOld    string  `env:"SECRET_KEY_OLD"`
+	HTTPAddr        string  `env:"HTTP_ADDR" envDefault:"127.0.0.1:8080"`
+	ShutdownTimeout Seconds `env:"SHUTDOWN_TIMEOUT" envDefault:"20"`
+
+	LogLevel  string `env:"LOG_LEVEL" envDefault:"info"`
+	LogFormat string `env:"LOG_FORMAT" envDefault:"text"`
+	LogFile   string `env:"LOG_FILE"`
+
+	WALMonitorInterval    Seconds `env:"WAL_MONITOR_INTERVAL_SECONDS" envDefault:"300"`
+	WALMonitorConcurrency int     `env:"WAL_MONITOR_CONCURRENCY" envDefault:"8"`
+	WALMonitorMaxRetries  int     `env:"WAL_MONITOR_MAX_RETRIES" envDefault:"3"`
+	WALRetention          Seconds `env:"WAL_RETENTION" envDefault:"2592000"`
+
+	CORSAllowedOrigins []string `env:"CORS_ALLOWED_ORIGINS" envSeparator:","`
+
+	// SecretKeyGenerated is set when development mode made up SecretKey (and stored it).
+	SecretKeyGenerated bool `env:"-"`
+}
+
+const (
+	EnvDevelopment = "development"
+	EnvProduction  = "production"
+	EnvTest        = "test"
+)
+
+func (c *Config) IsDevelopment() bool { return c.AppEnv == EnvDevelopment }
+func (c *Config) IsProduction() bool  { return c.AppEnv == EnvProduction }
+
+// Load reads the environment and validates every value, reporting all problems at once.
+func Load() (*Config, error) {
+	return LoadFrom(nil)
+}
+
+// LoadFrom is Load over an explicit environment (nil = the process environment); tests use it.
+func LoadFrom(environ map[string]string) (*Config, error) {
+	var c Config
+	opts := env.Options{}
+	if environ != nil {
+		opts.Environment = environ
+	}
+	if err := env.ParseWithOptions(&c, opts); err != nil {
+		return nil, describeParseError(err)
+	}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func (c *Config) validate() error {
+	var problems []string
+	bad := func(name, format string, args ...any) {
+		problems = append(problems, name+": "+fmt.Sprintf(format, args...))
+	}
+	c.AppEnv = strings.ToLower(strings.TrimSpace(c.AppEnv))
+	switch c.AppEnv {
+	case EnvDevelopment, EnvProduction, EnvTest:
+	default:
+		bad("APP_ENV", "%q is not one of development, production, test", c.AppEnv)
+	}
+	if c.DatabaseURL != "" {
+		u, err := url.Parse(c.DatabaseURL)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			// never echo the URL: it usually carries a password
+			bad("DATABASE_URL", "must be a postgres:// or postgresql:// URL")
+		}
+	} else if c.IsProduction() {
+		bad("DATABASE_URL", "is required in production (the embedded cluster is for development)")
+	}
+	if c.DBPoolSize < 1 || c.DBPoolSize > 1000 {
+		bad("DB_POOL_SIZE", "must be between 1 and 1000, got %d", c.DBPoolSize)
+	}
+	if c.DBMaxOverflow < 0 || c.DBMaxOverflow > 1000 {
+		bad("DB_MAX_OVERFLOW", "must be between 0 and 1000, got %d", c.DBMaxOverflow)
+	}
+	if c.DBPoolTimeout.D() <= 0 {
+		bad("DB_POOL_TIMEOUT", "must be positive")
+	}
+	if c.DBPoolRecycle.D() < time.Minute {
+		bad("DB_POOL_RECYCLE", "must be at least 60 seconds")
+	}
+	if c.ShutdownTimeout.D() <= 0 {
+		bad("SHUTDOWN_TIMEOUT", "must be positive")
+	}
+	if c.IsProduction() && c.SecretKey == "" {
+		bad("SECRET_KEY", "is required in production (credentials are sealed with it); generate one with: openssl rand -hex 32")
+	}
+	if c.SecretKey != "" && len(c.SecretKey) < 16 {
+		bad("SECRET_KEY", "must be at least 16 characters")
+	}
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		bad("HTTP_ADDR", "%q is not host:port (e.g. 127.0.0.1:8080 or :8080)", c.HTTPAddr)
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "error":
+		c.LogLevel = strings.ToLower(c.LogLevel)
+	default:
+		bad("LOG_LEVEL", "%q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	switch strings.ToLower(c.LogFormat) {
+	case "text", "json":
+		c.LogFormat = strings.ToLower(c.LogFormat)
+	default:
+		bad("LOG_FORMAT", "%q is not one of text, json", c.LogFormat)
+	}
+	if c.WALMonitorInterval.D() < time.Second {
+		bad("WAL_MONITOR_INTERVAL_SECONDS", "must be at least 1 second")
+	}
+	if c.WALMonitorConcurrency < 1 || c.WALMonitorConcurrency > 256 {
+		bad("WAL_MONITOR_CONCURRENCY", "must be between 1 and 256, got %d", c.WALMonitorConcurrency)
+	}
+	if c.WALMonitorMaxRetries < 0 || c.WALMonitorMaxRetries > 10 {
+		bad("WAL_MONITOR_MAX_RETRIES", "must be between 0 and 10, got %d", c.WALMonitorMaxRetries)
+	}
+	for _, o := range c.CORSAllowedOrigins {
+		u, err := url.Parse(strings.TrimSpace(o))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			bad("CORS_ALLOWED_ORIGINS", "%q is not an origin like https://ops.example.com", o)
+		}
+	}
+	if len(problems) > 0 {
+		return errors.New("configuration:\n  " + strings.Join(problems, "\n  "))
+	}
+	return nil
+}
+
+// describeParseError rewrites the env library's errors, which name Go struct fields, so
+// they name the environment variable the operator has to fix.
+func describeParseError(err error) error {
+	var agg env.AggregateError
+	if !errors.As(err, &agg) {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	vars := map[string]string{}
+	t := reflect.TypeOf(Config{})
+	for i := 0; i < t.NumField(); i++ {
+		if tag := t.Field(i).Tag.Get("env"); tag != "" && tag != "-" {
+			vars[t.Field(i).Name] = strings.Split(tag, ",")[0]
+		}
+	}
+	var problems []string
+	for _, e := range agg.Errors {
+		var pe env.ParseError
+		if errors.As(e, &pe) {
+			problems = append(problems, fmt.Sprintf("%s: cannot be read as %s: %v", vars[pe.Name], pe.Type, pe.Err))
+			continue
+		}
+		problems = append(problems, e.Error())
+	}
+	return errors.New("configuration:\n  " + strings.Join(problems, "\n  "))
+}
+
+// MaxConns maps the seed's pool settings onto pgxpool, which has a single ceiling rather
+// than a persistent core plus temporary overflow.
+func (c *Config) MaxConns() int32 { return int32(c.DBPoolSize + c.DBMaxOverflow) }
+
+// EnsureDevSecret gives development a stable SECRET_KEY without configuration: generated
+// once and kept in DataDir, so sealed credentials survive restarts.
+func (c *Config) EnsureDevSecret() error {
+	if c.SecretKey != "" {
+		return nil
+	}
+	if c.IsProduction() {
+		return errors.New("SECRET_KEY: is required in production")
+	}
+	path := filepath.Join(c.DataDir, "secret_key")
+	if b, err := os.ReadFile(path); err == nil {
+		c.SecretKey = strings.TrimSpace(string(b))
+		if len(c.SecretKey) >= 16 {
+			return nil
+		}
+	}
+	if err := os.MkdirAll(c.DataDir, 0o755); err != nil {
+		return fmt.Errorf("DATA_DIR: %w", err)
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return err
+	}
+	c.SecretKey = hex.EncodeToString(raw)
+	c.SecretKeyGenerated = true
+	if err := os.WriteFile(path, []byte(c.SecretKey+"\n"), 0o600); err != nil {
+		return fmt.Errorf("store generated secret key: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,73 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaults(t *testing.T) {
+	c, err := LoadFrom(map[string]string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DBPoolSize != 20 || c.DBMaxOverflow != 10 || c.DBPoolTimeout.D() != 30*time.Second ||
+		c.DBPoolRecycle.D() != time.Hour || c.WALMonitorInterval.D() != 300*time.Second {
+		t.Fatalf("unexpected defaults: %+v", c)
+	}
+	if c.MaxConns() != 30 {
+		t.Fatalf("MaxConns = %d, want 30", c.MaxConns())
+	}
+	if !c.IsDevelopment() {
+		t.Fatal("default env is not development")
+	}
+}
+
+func TestBadValuesNameTheVariable(t *testing.T) {
+	cases := map[string]map[string]string{
+		"DB_POOL_SIZE":                 {"DB_POOL_SIZE": "lots"},
+		"DB_MAX_OVERFLOW":              {"DB_MAX_OVERFLOW": "-1"},
+		"DB_POOL_TIMEOUT":              {"DB_POOL_TIMEOUT": "soon"},
+		"APP_ENV":                      {"APP_ENV": "staging"},
+		"LOG_LEVEL":                    {"LOG_LEVEL": "loud"},
+		"HTTP_ADDR":                    {"HTTP_ADDR": "8080"},
+		"WAL_MONITOR_INTERVAL_SECONDS": {"WAL_MONITOR_INTERVAL_SECONDS": "0"},
+		"DATABASE_URL":                 {"DATABASE_URL": "mysql://u:hunter2@h/db"},
+		"CORS_ALLOWED_ORIGINS":         {"CORS_ALLOWED_ORIGINS": "not an origin"},
+	}
+	for name, environ := range cases {
+		_, err := LoadFrom(environ)
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: err = %v, want it to name the variable", name, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%s: error leaks a password: %v", name, err)
+		}
+	}
+}
+
+func TestProductionRequiresSecretAndDatabase(t *testing.T) {
+	_, err := LoadFrom(map[string]string{"APP_ENV": "production"})
+	if err == nil || !strings.Contains(err.Error(), "SECRET_KEY") || !strings.Contains(err.Error(), "DATABASE_URL") {
+		t.Fatalf("err = %v", err)
+	}
+	c, err := LoadFrom(map[string]string{"APP_ENV": "production", "SECRET_KEY": strings.Repeat("k", 32), "DATABASE_URL": "postgres://h/db"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.EnsureDevSecret(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDevSecretIsGeneratedOnceAndKept(t *testing.T) {
+	dir := t.TempDir()
+	c1, _ := LoadFrom(map[string]string{"DATA_DIR": dir})
+	if err := c1.EnsureDevSecret(); err != nil || !c1.SecretKeyGenerated || len(c1.SecretKey) < 32 {
+		t.Fatalf("first: %v %+v", err, c1)
+	}
+	c2, _ := LoadFrom(map[string]string{"DATA_DIR": dir})
+	if err := c2.EnsureDevSecret(); err != nil || c2.SecretKeyGenerated || c2.SecretKey != c1.SecretKey {
+		t.Fatalf("second run did not reuse the key: %v", err)
+	}
+}

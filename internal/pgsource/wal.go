@@ -1,0 +1,67 @@
+package pgsource
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// WALSample is one WAL monitor reading of a source.
+type WALSample struct {
+	// SizeBytes is the current WAL position as a byte offset: the source's total WAL
+	// written, whose growth rate is its write volume.
+	SizeBytes int64
+	// RetainedBytes is how much WAL the slot holds back (current position minus the slot's
+	// restart_lsn): what the source cannot recycle until the pipeline catches up. Nil when
+	// the slot does not exist or has no restart_lsn (never reserved, or invalidated).
+	RetainedBytes *int64
+	// SlotActive is whether a consumer is attached to the slot; nil means no slot.
+	SlotActive *bool
+	// WALStatus is the slot's wal_status (reserved, extended, unreserved, lost); nil when
+	// there is no slot or the server predates PostgreSQL 13.
+	WALStatus *string
+	// InRecovery: the source is a standby, and SizeBytes is its received/replayed position.
+	InRecovery bool
+}
+
+// probeSQL takes the sample in one round trip. pg_current_wal_lsn() fails on a standby,
+// hence the CASE. wal_status is read through to_jsonb so the query also runs on servers
+// older than 13, where the column does not exist.
+const probeSQL = `
+WITH cur AS (
+    SELECT pg_is_in_recovery() AS in_recovery,
+           CASE WHEN pg_is_in_recovery()
+                THEN coalesce(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())
+                ELSE pg_current_wal_lsn()
+           END AS lsn
+)
+SELECT cur.in_recovery,
+       pg_wal_lsn_diff(cur.lsn, '0/0')::bigint,
+       pg_wal_lsn_diff(cur.lsn, s.restart_lsn)::bigint,
+       s.active,
+       to_jsonb(s) ->> 'wal_status'
+FROM cur
+LEFT JOIN pg_replication_slots s ON s.slot_name = $1`
+
+// ProbeWAL connects, samples the source's WAL position and the slot named slot, and
+// disconnects. Connection failures are *ConnectError.
+func ProbeWAL(ctx context.Context, c Conn, slot string) (WALSample, error) {
+	conn, err := Connect(ctx, c)
+	if err != nil {
+		return WALSample{}, err
+	}
+	defer closeQuietly(conn)
+	qctx, cancel := context.WithTimeout(ctx, queryTimeout)
+	defer cancel()
+	var s WALSample
+	var size *int64
+	if err := conn.QueryRow(qctx, probeSQL, slot).Scan(
+		&s.InRecovery, &size, &s.RetainedBytes, &s.SlotActive, &s.WALStatus); err != nil {
+		return WALSample{}, errors.New(scrub(fmt.Sprintf("probe WAL on %s: %v", c.Addr(), err), c.Password))
+	}
+	if size == nil {
+		return WALSample{}, fmt.Errorf("probe WAL on %s: the standby has neither received nor replayed any WAL yet", c.Addr())
+	}
+	s.SizeBytes = *size
+	return s, nil
+}

@@ -1,0 +1,51 @@
+-- name: CreateDestination :one
+INSERT INTO destinations (name, snowflake_account, snowflake_user, snowflake_database, snowflake_schema,
+    snowflake_role, snowflake_private_key_path, snowflake_host, snowflake_warehouse, snowflake_private_key_passphrase)
+VALUES (@name, @snowflake_account, @snowflake_user, @snowflake_database, @snowflake_schema,
+    @snowflake_role, @snowflake_private_key_path, sqlc.narg(snowflake_host), sqlc.narg(snowflake_warehouse),
+    sqlc.narg(snowflake_private_key_passphrase))
+RETURNING *;
+
+-- name: GetDestination :one
+SELECT * FROM destinations WHERE id = @id;
+
+-- name: GetDestinationForUpdate :one
+SELECT * FROM destinations WHERE id = @id FOR UPDATE;
+
+-- name: UpdateDestination :one
+UPDATE destinations SET
+    name = @name, snowflake_account = @snowflake_account, snowflake_user = @snowflake_user,
+    snowflake_database = @snowflake_database, snowflake_schema = @snowflake_schema,
+    snowflake_role = @snowflake_role, snowflake_private_key_path = @snowflake_private_key_path,
+    snowflake_host = sqlc.narg(snowflake_host), snowflake_warehouse = sqlc.narg(snowflake_warehouse),
+    snowflake_private_key_passphrase = sqlc.narg(snowflake_private_key_passphrase),
+    updated_at = now()
+WHERE id = @id
+RETURNING *;
+
+-- name: DeleteDestination :execrows
+DELETE FROM destinations WHERE id = @id;
+
+-- name: CountDestinations :one
+SELECT count(*) FROM destinations
+WHERE (sqlc.narg(q)::text IS NULL OR name ILIKE '%' || sqlc.narg(q) || '%');
+
+-- name: ListDestinations :many
+SELECT * FROM destinations
+WHERE (sqlc.narg(q)::text IS NULL OR name ILIKE '%' || sqlc.narg(q) || '%')
+ORDER BY
+    CASE WHEN @sort::text = 'name' THEN lower(name) END ASC,
+    CASE WHEN @sort::text = '-name' THEN lower(name) END DESC,
+    CASE WHEN @sort::text = 'created_at' THEN created_at END ASC,
+    CASE WHEN @sort::text = '-created_at' THEN created_at END DESC,
+    CASE WHEN @sort::text = 'account' THEN lower(snowflake_account) END ASC,
+    CASE WHEN @sort::text = '-account' THEN lower(snowflake_account) END DESC,
+    id ASC
+LIMIT @lim OFFSET @off;
+
+-- name: ListAllSealedPassphrases :many
+SELECT id, snowflake_private_key_passphrase FROM destinations
+WHERE snowflake_private_key_passphrase IS NOT NULL ORDER BY id;
+
+-- name: SetDestinationPassphrase :exec
+UPDATE destinations SET snowflake_private_key_passphrase = @passphrase WHERE id = @id;

@@ -1,0 +1,85 @@
+-- name: CreatePipeline :one
+INSERT INTO pipelines (name, source_id, destination_id) VALUES (@name, @source_id, @destination_id)
+RETURNING *;
+
+-- name: CreatePipelineMetadata :exec
+INSERT INTO pipeline_metadata (pipeline_id) VALUES (@pipeline_id);
+
+-- name: GetPipelineForUpdate :one
+SELECT * FROM pipelines WHERE id = @id FOR UPDATE;
+
+-- name: UpdatePipeline :one
+UPDATE pipelines SET name = @name, source_id = @source_id, destination_id = @destination_id, updated_at = now()
+WHERE id = @id
+RETURNING *;
+
+-- name: SetPipelineStatus :exec
+UPDATE pipelines SET status = @status, updated_at = now() WHERE id = @id;
+
+-- name: SetPipelineRunning :exec
+UPDATE pipeline_metadata SET status = 'RUNNING', last_error = NULL, last_error_at = NULL,
+    last_start_at = now(), updated_at = now()
+WHERE pipeline_id = @pipeline_id;
+
+-- name: SetPipelineError :exec
+UPDATE pipeline_metadata SET status = 'ERROR', last_error = @last_error, last_error_at = now(), updated_at = now()
+WHERE pipeline_id = @pipeline_id;
+
+-- name: SetPipelinePaused :exec
+UPDATE pipeline_metadata SET status = 'PAUSED', updated_at = now() WHERE pipeline_id = @pipeline_id;
+
+-- name: DeletePipeline :execrows
+DELETE FROM pipelines WHERE id = @id;
+
+-- name: GetPipelineView :one
+SELECT p.id, p.name, p.status, p.created_at, p.updated_at,
+       p.source_id, s.name AS source_name,
+       p.destination_id, d.name AS destination_name,
+       m.status AS runtime_status, m.last_error, m.last_error_at, m.last_start_at
+FROM pipelines p
+JOIN sources s ON s.id = p.source_id
+JOIN destinations d ON d.id = p.destination_id
+JOIN pipeline_metadata m ON m.pipeline_id = p.id
+WHERE p.id = @id;
+
+-- name: CountPipelines :one
+SELECT count(*) FROM pipelines p
+JOIN pipeline_metadata m ON m.pipeline_id = p.id
+WHERE (sqlc.narg(q)::text IS NULL OR p.name ILIKE '%' || sqlc.narg(q) || '%')
+  AND (sqlc.narg(status)::text IS NULL OR p.status = sqlc.narg(status))
+  AND (sqlc.narg(runtime_status)::text IS NULL OR m.status = sqlc.narg(runtime_status))
+  AND (sqlc.narg(source_id)::bigint IS NULL OR p.source_id = sqlc.narg(source_id))
+  AND (sqlc.narg(destination_id)::bigint IS NULL OR p.destination_id = sqlc.narg(destination_id));
+
+-- name: ListPipelines :many
+SELECT p.id, p.name, p.status, p.created_at, p.updated_at,
+       p.source_id, s.name AS source_name,
+       p.destination_id, d.name AS destination_name,
+       m.status AS runtime_status, m.last_error, m.last_error_at, m.last_start_at
+FROM pipelines p
+JOIN sources s ON s.id = p.source_id
+JOIN destinations d ON d.id = p.destination_id
+JOIN pipeline_metadata m ON m.pipeline_id = p.id
+WHERE (sqlc.narg(q)::text IS NULL OR p.name ILIKE '%' || sqlc.narg(q) || '%')
+  AND (sqlc.narg(status)::text IS NULL OR p.status = sqlc.narg(status))
+  AND (sqlc.narg(runtime_status)::text IS NULL OR m.status = sqlc.narg(runtime_status))
+  AND (sqlc.narg(source_id)::bigint IS NULL OR p.source_id = sqlc.narg(source_id))
+  AND (sqlc.narg(destination_id)::bigint IS NULL OR p.destination_id = sqlc.narg(destination_id))
+ORDER BY
+    -- errors first is what an operator scanning the list wants to see
+    CASE WHEN @sort::text = 'status' THEN (CASE m.status WHEN 'ERROR' THEN 0 WHEN 'RUNNING' THEN 1 ELSE 2 END) END ASC,
+    CASE WHEN @sort::text = 'name' THEN lower(p.name) END ASC,
+    CASE WHEN @sort::text = '-name' THEN lower(p.name) END DESC,
+    CASE WHEN @sort::text = 'created_at' THEN p.created_at END ASC,
+    CASE WHEN @sort::text = '-created_at' THEN p.created_at END DESC,
+    p.id ASC
+LIMIT @lim OFFSET @off;
+
+-- name: PipelineNamesUsingSource :many
+SELECT id, name FROM pipelines WHERE source_id = @source_id ORDER BY lower(name), id;
+
+-- name: PipelineNamesUsingDestination :many
+SELECT id, name FROM pipelines WHERE destination_id = @destination_id ORDER BY lower(name), id;
+
+-- name: CountPipelinesByRuntimeStatus :many
+SELECT m.status, count(*) AS n FROM pipeline_metadata m GROUP BY m.status ORDER BY m.status;

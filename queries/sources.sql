@@ -1,0 +1,67 @@
+-- name: CreateSource :one
+INSERT INTO sources (name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id)
+VALUES (@name, @pg_host, @pg_port, @pg_database, @pg_username, @pg_password, @publication_name, @replication_id)
+RETURNING *;
+
+-- name: GetSource :one
+SELECT * FROM sources WHERE id = @id;
+
+-- name: GetSourceForUpdate :one
+SELECT * FROM sources WHERE id = @id FOR UPDATE;
+
+-- name: UpdateSource :one
+UPDATE sources SET
+    name = @name, pg_host = @pg_host, pg_port = @pg_port, pg_database = @pg_database,
+    pg_username = @pg_username, pg_password = @pg_password,
+    publication_name = @publication_name, replication_id = @replication_id,
+    updated_at = now()
+WHERE id = @id
+RETURNING *;
+
+-- name: DeleteSource :execrows
+DELETE FROM sources WHERE id = @id;
+
+-- name: CountSources :one
+SELECT count(*) FROM sources
+WHERE (sqlc.narg(q)::text IS NULL OR name ILIKE '%' || sqlc.narg(q) || '%');
+
+-- Sorting is a closed set of keys chosen by the service; every key ends with id so pages
+-- never shuffle rows that tie.
+-- name: ListSources :many
+SELECT * FROM sources s
+WHERE (sqlc.narg(q)::text IS NULL OR s.name ILIKE '%' || sqlc.narg(q) || '%')
+ORDER BY
+    CASE WHEN @sort::text = 'name' THEN lower(s.name) END ASC,
+    CASE WHEN @sort::text = '-name' THEN lower(s.name) END DESC,
+    CASE WHEN @sort::text = 'created_at' THEN s.created_at END ASC,
+    CASE WHEN @sort::text = '-created_at' THEN s.created_at END DESC,
+    CASE WHEN @sort::text = 'host' THEN lower(s.pg_host) END ASC,
+    CASE WHEN @sort::text = '-host' THEN lower(s.pg_host) END DESC,
+    s.id ASC
+LIMIT @lim OFFSET @off;
+
+-- The newest sample of each listed source, one index probe per source (a DISTINCT ON over
+-- the whole table would read every sample those sources ever had).
+-- name: LatestWALForSources :many
+SELECT w.id, w.source_id, w.size_bytes, w.retained_bytes, w.slot_active, w.wal_status, w.recorded_at
+FROM unnest(@source_ids::bigint[]) AS i(source_id)
+CROSS JOIN LATERAL (
+    SELECT m.* FROM wal_metrics m WHERE m.source_id = i.source_id ORDER BY m.recorded_at DESC LIMIT 1
+) w;
+
+-- name: ListAllSealedSourcePasswords :many
+SELECT id, pg_password FROM sources ORDER BY id;
+
+-- name: SetSourcePassword :exec
+UPDATE sources SET pg_password = @pg_password WHERE id = @id;
+
+-- name: RecordSourceProbeError :exec
+UPDATE sources SET last_probe_error = @last_probe_error, last_probe_error_at = now(), last_probe_at = now()
+WHERE id = @id;
+
+-- name: RecordSourceProbeOK :exec
+UPDATE sources SET last_probe_error = NULL, last_probe_error_at = NULL, last_probe_at = now()
+WHERE id = @id;
+
+-- name: CountSourcesWithProbeErrors :one
+SELECT count(*) FROM sources WHERE last_probe_error IS NOT NULL;

@@ -1,0 +1,222 @@
+package components
+
+import (
+	"github.com/a-h/templ"
+
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Query parameters the list components write. List handlers read the same names.
+const (
+	ParamLimit  = "limit"
+	ParamOffset = "offset"
+	ParamSort   = "sort" // "name" ascending, "-name" descending
+)
+
+// WithQuery returns base (a path with an optional query, e.g. the request's RequestURI)
+// with key set to value, or removed when value is "". Other parameters are kept, so
+// filters survive paging and sorting.
+func WithQuery(base, key, value string) string {
+	u, err := url.Parse(base)
+	if err != nil {
+		u = &url.URL{Path: "/"}
+	}
+	q := u.Query()
+	if value == "" {
+		q.Del(key)
+	} else {
+		q.Set(key, value)
+	}
+	u.RawQuery = q.Encode()
+	u.Fragment = ""
+	// Only the path and query are ours to write: never echo a scheme or host from input.
+	out := u.EscapedPath()
+	if out == "" || !strings.HasPrefix(out, "/") {
+		out = "/" + strings.TrimLeft(out, "/")
+	}
+	if u.RawQuery != "" {
+		out += "?" + u.RawQuery
+	}
+	return out
+}
+
+// Pager describes one page of a list.
+type Pager struct {
+	Total   int    // rows matching the filters
+	Limit   int    // page size; <= 0 renders nothing
+	Offset  int    // rows skipped
+	BaseURL string // current path + query, e.g. c.Request().URL.RequestURI()
+	// Target is the CSS selector (e.g. "#sources-list") of the element that the list
+	// handler returns as its htmx fragment, wrapper included: links then swap it in place
+	// (hx-swap="outerHTML") and push the URL. Empty: plain links only.
+	Target string
+	Label  string // aria-label of the nav; default "Pagination"
+}
+
+type pageLink struct {
+	Label     string
+	URL       string
+	AriaLabel string
+	Current   bool
+	Gap       bool // an ellipsis between page numbers
+	Disabled  bool // previous on the first page, next on the last
+}
+
+func (p Pager) label() string {
+	if p.Label != "" {
+		return p.Label
+	}
+	return "Pagination"
+}
+
+func (p Pager) pages() int {
+	if p.Limit <= 0 || p.Total <= 0 {
+		return 0
+	}
+	return (p.Total + p.Limit - 1) / p.Limit
+}
+
+// current is the 1-based page the offset falls in (offsets between pages round down).
+func (p Pager) current() int {
+	if p.Limit <= 0 || p.Offset <= 0 {
+		return 1
+	}
+	return p.Offset/p.Limit + 1
+}
+
+func (p Pager) pageURL(page int) string {
+	off := (page - 1) * p.Limit
+	v := ""
+	if off > 0 {
+		v = strconv.Itoa(off)
+	}
+	return WithQuery(p.BaseURL, ParamOffset, v)
+}
+
+// window lists the page numbers to show: first, last, and two either side of the
+// current page, with 0 standing for an ellipsis.
+func window(current, last int) []int {
+	var out []int
+	prev := 0
+	for n := 1; n <= last; n++ {
+		if n == 1 || n == last || (n >= current-2 && n <= current+2) {
+			if prev != 0 && n > prev+1 {
+				out = append(out, 0)
+			}
+			out = append(out, n)
+			prev = n
+		}
+	}
+	return out
+}
+
+func (p Pager) links() (prev pageLink, numbers []pageLink, next pageLink) {
+	last := p.pages()
+	cur := p.current()
+	prev = pageLink{Label: "Previous", AriaLabel: "Previous page", Disabled: cur <= 1}
+	if !prev.Disabled {
+		prev.URL = p.pageURL(min(cur-1, last))
+	}
+	next = pageLink{Label: "Next", AriaLabel: "Next page", Disabled: cur >= last}
+	if !next.Disabled {
+		next.URL = p.pageURL(cur + 1)
+	}
+	for _, n := range window(cur, last) {
+		if n == 0 {
+			numbers = append(numbers, pageLink{Label: "…", Gap: true})
+			continue
+		}
+		numbers = append(numbers, pageLink{
+			Label:     strconv.Itoa(n),
+			URL:       p.pageURL(n),
+			AriaLabel: fmt.Sprintf("Page %d", n),
+			Current:   n == cur,
+		})
+	}
+	return prev, numbers, next
+}
+
+// summary reads "Showing 21–40 of 135".
+func (p Pager) summary() string {
+	if p.Total <= 0 {
+		return "No results"
+	}
+	from := p.Offset + 1
+	if from > p.Total {
+		return fmt.Sprintf("Nothing on this page; %d in total", p.Total)
+	}
+	to := p.Total
+	if p.Limit > 0 {
+		to = min(p.Offset+p.Limit, p.Total)
+	}
+	return fmt.Sprintf("Showing %d–%d of %d", from, to, p.Total)
+}
+
+// SortColumn describes one sortable table header.
+type SortColumn struct {
+	Key     string // sort key, e.g. "name"
+	Label   string // header text
+	Current string // the request's sort parameter: "name", "-name" or ""
+	BaseURL string // current path + query
+	Target  string // as Pager.Target
+	Class   string // extra th classes, e.g. "num"
+}
+
+// state is the column's current order: "ascending", "descending" or "none".
+func (s SortColumn) state() string {
+	switch s.Current {
+	case s.Key:
+		return "ascending"
+	case "-" + s.Key:
+		return "descending"
+	default:
+		return "none"
+	}
+}
+
+// nextSort is the sort value a click asks for: ascending first, then toggling.
+func (s SortColumn) nextSort() string {
+	if s.state() == "ascending" {
+		return "-" + s.Key
+	}
+	return s.Key
+}
+
+// URL is the link target: the new sort, back to the first page.
+func (s SortColumn) URL() string {
+	return WithQuery(WithQuery(s.BaseURL, ParamSort, s.nextSort()), ParamOffset, "")
+}
+
+func (s SortColumn) indicator() string {
+	switch s.state() {
+	case "ascending":
+		return "▲"
+	case "descending":
+		return "▼"
+	default:
+		return "↕"
+	}
+}
+
+func (s SortColumn) actionText() string {
+	if s.nextSort() == s.Key {
+		return ", sort ascending"
+	}
+	return ", sort descending"
+}
+
+// htmxNav adds in-place navigation to a link when the list has an htmx target.
+func htmxNav(href, target string) templ.Attributes {
+	if target == "" {
+		return nil
+	}
+	return templ.Attributes{
+		"hx-get":      href,
+		"hx-target":   target,
+		"hx-swap":     "outerHTML",
+		"hx-push-url": "true",
+	}
+}

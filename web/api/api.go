@@ -1,0 +1,289 @@
+// Package api holds the /api/v1 JSON handlers. Each decodes its input (huma does the
+// binding from the typed structs, which also become the OpenAPI document), calls one
+// catalog method and returns its result; errors are the catalog's, mapped in web.
+package api
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/rosetta-cdc/rosetta/internal/catalog"
+	"github.com/rosetta-cdc/rosetta/internal/db"
+	"github.com/rosetta-cdc/rosetta/internal/pgsource"
+)
+
+// Handlers holds what the JSON face needs.
+type Handlers struct {
+	Catalog *catalog.Service
+	Pool    *db.Pool
+	Version string
+	Started time.Time
+}
+
+// IDPath is the {id} path parameter.
+type IDPath struct {
+	ID int64 `path:"id" minimum:"1" doc:"Entity id"`
+}
+
+// ListQuery are the list controls shared by every collection.
+type ListQuery struct {
+	Limit  int    `query:"limit" default:"50" minimum:"1" maximum:"500" doc:"Page size"`
+	Offset int    `query:"offset" default:"0" minimum:"0" doc:"Items to skip"`
+	Q      string `query:"q" maxLength:"100" doc:"Case-insensitive substring of the name"`
+}
+
+func (l ListQuery) params(sort string) catalog.ListParams {
+	return catalog.ListParams{Limit: l.Limit, Offset: l.Offset, Q: l.Q, Sort: sort}
+}
+
+// Created is a 201 answer with the new entity's URL.
+type Created[T any] struct {
+	Location string `header:"Location"`
+	Body     T
+}
+
+type Body[T any] struct {
+	Body T
+}
+
+func created[T any](path string, id int64, v T) *Created[T] {
+	return &Created[T]{Location: "/api/v1/" + path + "/" + strconv.FormatInt(id, 10), Body: v}
+}
+
+// ---- sources
+
+type SourceListInput struct {
+	ListQuery
+	Sort string `query:"sort" default:"name" enum:"name,-name,created_at,-created_at,host,-host" doc:"Sort key; - for descending"`
+}
+
+func (h *Handlers) ListSources(ctx context.Context, in *SourceListInput) (*Body[catalog.Page[catalog.Source]], error) {
+	p, err := h.Catalog.ListSources(ctx, in.params(in.Sort))
+	return &Body[catalog.Page[catalog.Source]]{p}, err
+}
+
+func (h *Handlers) GetSource(ctx context.Context, in *IDPath) (*Body[catalog.Source], error) {
+	s, err := h.Catalog.GetSource(ctx, in.ID)
+	return &Body[catalog.Source]{s}, err
+}
+
+func (h *Handlers) CreateSource(ctx context.Context, in *Body[catalog.SourceInput]) (*Created[catalog.Source], error) {
+	s, err := h.Catalog.CreateSource(ctx, in.Body)
+	if err != nil {
+		return nil, err
+	}
+	return created("sources", s.ID, s), nil
+}
+
+type SourcePatchInput struct {
+	IDPath
+	Body catalog.SourcePatch
+}
+
+func (h *Handlers) UpdateSource(ctx context.Context, in *SourcePatchInput) (*Body[catalog.Source], error) {
+	s, err := h.Catalog.UpdateSource(ctx, in.ID, in.Body)
+	return &Body[catalog.Source]{s}, err
+}
+
+func (h *Handlers) DeleteSource(ctx context.Context, in *IDPath) (*struct{}, error) {
+	return nil, h.Catalog.DeleteSource(ctx, in.ID)
+}
+
+// TestResult is the outcome of a source's connection checks.
+type TestResult struct {
+	OK     bool             `json:"ok" doc:"True when no check failed (warnings allowed)"`
+	Checks []pgsource.Check `json:"checks"`
+}
+
+func (h *Handlers) TestSource(ctx context.Context, in *IDPath) (*Body[TestResult], error) {
+	checks, err := h.Catalog.TestSource(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	ok := true
+	for _, c := range checks {
+		if c.Status == pgsource.StatusFail {
+			ok = false
+		}
+	}
+	return &Body[TestResult]{TestResult{OK: ok, Checks: checks}}, nil
+}
+
+// ---- destinations
+
+type DestinationListInput struct {
+	ListQuery
+	Sort string `query:"sort" default:"name" enum:"name,-name,created_at,-created_at,account,-account" doc:"Sort key; - for descending"`
+}
+
+func (h *Handlers) ListDestinations(ctx context.Context, in *DestinationListInput) (*Body[catalog.Page[catalog.Destination]], error) {
+	p, err := h.Catalog.ListDestinations(ctx, in.params(in.Sort))
+	return &Body[catalog.Page[catalog.Destination]]{p}, err
+}
+
+func (h *Handlers) GetDestination(ctx context.Context, in *IDPath) (*Body[catalog.Destination], error) {
+	d, err := h.Catalog.GetDestination(ctx, in.ID)
+	return &Body[catalog.Destination]{d}, err
+}
+
+func (h *Handlers) CreateDestination(ctx context.Context, in *Body[catalog.DestinationInput]) (*Created[catalog.Destination], error) {
+	d, err := h.Catalog.CreateDestination(ctx, in.Body)
+	if err != nil {
+		return nil, err
+	}
+	return created("destinations", d.ID, d), nil
+}
+
+type DestinationPatchInput struct {
+	IDPath
+	Body catalog.DestinationPatch
+}
+
+func (h *Handlers) UpdateDestination(ctx context.Context, in *DestinationPatchInput) (*Body[catalog.Destination], error) {
+	d, err := h.Catalog.UpdateDestination(ctx, in.ID, in.Body)
+	return &Body[catalog.Destination]{d}, err
+}
+
+func (h *Handlers) DeleteDestination(ctx context.Context, in *IDPath) (*struct{}, error) {
+	return nil, h.Catalog.DeleteDestination(ctx, in.ID)
+}
+
+// ---- pipelines
+
+type PipelineListInput struct {
+	ListQuery
+	Sort          string `query:"sort" default:"name" enum:"name,-name,created_at,-created_at,status" doc:"Sort key; status puts ERROR first"`
+	Status        string `query:"status" enum:"START,PAUSE,REFRESH" doc:"Desired status"`
+	RuntimeStatus string `query:"runtime_status" enum:"RUNNING,PAUSED,ERROR" doc:"Runtime status"`
+	SourceID      int64  `query:"source_id" minimum:"1" doc:"Only pipelines reading this source"`
+	DestinationID int64  `query:"destination_id" minimum:"1" doc:"Only pipelines writing this destination"`
+}
+
+func optID(v int64) *int64 {
+	if v == 0 {
+		return nil
+	}
+	return &v
+}
+
+func (h *Handlers) ListPipelines(ctx context.Context, in *PipelineListInput) (*Body[catalog.Page[catalog.Pipeline]], error) {
+	p, err := h.Catalog.ListPipelines(ctx, in.params(in.Sort), catalog.PipelineFilter{
+		Status: in.Status, RuntimeStatus: in.RuntimeStatus, SourceID: optID(in.SourceID), DestinationID: optID(in.DestinationID)})
+	return &Body[catalog.Page[catalog.Pipeline]]{p}, err
+}
+
+func (h *Handlers) GetPipeline(ctx context.Context, in *IDPath) (*Body[catalog.Pipeline], error) {
+	p, err := h.Catalog.GetPipeline(ctx, in.ID)
+	return &Body[catalog.Pipeline]{p}, err
+}
+
+func (h *Handlers) CreatePipeline(ctx context.Context, in *Body[catalog.PipelineInput]) (*Created[catalog.Pipeline], error) {
+	p, err := h.Catalog.CreatePipeline(ctx, in.Body)
+	if err != nil {
+		return nil, err
+	}
+	return created("pipelines", p.ID, p), nil
+}
+
+type PipelinePatchInput struct {
+	IDPath
+	Body catalog.PipelinePatch
+}
+
+func (h *Handlers) UpdatePipeline(ctx context.Context, in *PipelinePatchInput) (*Body[catalog.Pipeline], error) {
+	p, err := h.Catalog.UpdatePipeline(ctx, in.ID, in.Body)
+	return &Body[catalog.Pipeline]{p}, err
+}
+
+func (h *Handlers) DeletePipeline(ctx context.Context, in *IDPath) (*struct{}, error) {
+	return nil, h.Catalog.DeletePipeline(ctx, in.ID)
+}
+
+func (h *Handlers) StartPipeline(ctx context.Context, in *IDPath) (*Body[catalog.ActionResult], error) {
+	r, err := h.Catalog.Start(ctx, in.ID)
+	return &Body[catalog.ActionResult]{r}, err
+}
+
+func (h *Handlers) PausePipeline(ctx context.Context, in *IDPath) (*Body[catalog.ActionResult], error) {
+	r, err := h.Catalog.Pause(ctx, in.ID)
+	return &Body[catalog.ActionResult]{r}, err
+}
+
+func (h *Handlers) RefreshPipeline(ctx context.Context, in *IDPath) (*Body[catalog.ActionResult], error) {
+	r, err := h.Catalog.Refresh(ctx, in.ID)
+	return &Body[catalog.ActionResult]{r}, err
+}
+
+// ---- WAL metrics
+
+type WALInput struct {
+	SourceID int64     `query:"source_id" minimum:"1" doc:"Only this source's samples"`
+	Start    time.Time `query:"start" doc:"Earliest recorded_at (RFC 3339), inclusive"`
+	End      time.Time `query:"end" doc:"Latest recorded_at (RFC 3339), inclusive"`
+	Limit    int       `query:"limit" default:"1000" minimum:"1" maximum:"10000" doc:"Most points returned; longer ranges are downsampled"`
+}
+
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func (h *Handlers) WALMetrics(ctx context.Context, in *WALInput) (*Body[catalog.WALSeries], error) {
+	s, err := h.Catalog.WALMetrics(ctx, catalog.WALQuery{SourceID: optID(in.SourceID), Start: optTime(in.Start), End: optTime(in.End), Limit: in.Limit})
+	return &Body[catalog.WALSeries]{s}, err
+}
+
+// ---- health
+
+type HealthBody struct {
+	Status           string  `json:"status" enum:"healthy,unhealthy"`
+	Version          string  `json:"version"`
+	UptimeSeconds    int64   `json:"uptime_seconds"`
+	Database         DBState `json:"database"`
+	MigrationVersion int64   `json:"migration_version"`
+}
+
+type DBState struct {
+	Status    string  `json:"status" enum:"up,down"`
+	LatencyMS float64 `json:"latency_ms"`
+	Error     string  `json:"error,omitempty"`
+	Pool      struct {
+		Total    int32 `json:"total"`
+		Idle     int32 `json:"idle"`
+		Acquired int32 `json:"acquired"`
+		Max      int32 `json:"max"`
+	} `json:"pool"`
+}
+
+type HealthOutput struct {
+	Status int
+	Body   HealthBody
+}
+
+// Health answers within 2 s whatever the database does: a readiness probe that hangs
+// is worse than one that says "down".
+func (h *Handlers) Health(ctx context.Context, _ *struct{}) (*HealthOutput, error) {
+	ctx, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
+	defer cancel()
+	st := h.Pool.CheckHealth(ctx)
+	out := &HealthOutput{Status: http.StatusOK, Body: HealthBody{Status: "healthy", Version: h.Version,
+		UptimeSeconds: int64(time.Since(h.Started).Seconds()), MigrationVersion: st.MigrationVersion}}
+	d := &out.Body.Database
+	d.Status = "up"
+	d.LatencyMS = float64(st.Latency.Microseconds()) / 1000
+	d.Pool.Total, d.Pool.Idle, d.Pool.Acquired, d.Pool.Max = st.TotalConns, st.IdleConns, st.AcquiredConns, st.MaxConns
+	if !st.Reachable {
+		out.Status = http.StatusServiceUnavailable
+		out.Body.Status = "unhealthy"
+		d.Status = "down"
+		d.Error = "database unreachable"
+		if catalog.IsUnavailable(st.Error) == false && ctx.Err() == nil {
+			d.Error = "database check failed"
+		}
+	}
+	return out, nil
+}

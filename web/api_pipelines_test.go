@@ -1,0 +1,184 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/rosetta-cdc/rosetta/internal/testdb"
+	"github.com/rosetta-cdc/rosetta/web/webtest"
+)
+
+// setupPipeline registers src as a source, a destination, and a pipeline between them.
+func setupPipeline(t *testing.T, a *webtest.App, src testdb.Source) (pipelineID, sourceID float64) {
+	t.Helper()
+	s := a.Do("POST", "/api/v1/sources", sourceFor("src-"+src.Database, src)).Expect(t, 201).Map(t)
+	d := a.Do("POST", "/api/v1/destinations", destBody("dst-"+src.Database)).Expect(t, 201).Map(t)
+	p := a.Do("POST", "/api/v1/pipelines", map[string]any{"name": "pipe-" + src.Database, "source_id": s["id"], "destination_id": d["id"]}).
+		Expect(t, 201).Map(t)
+	return p["id"].(float64), s["id"].(float64)
+}
+
+func metadata(p map[string]any) map[string]any { return p["metadata"].(map[string]any) }
+
+func TestPipelineLifecycleAgainstARealSource(t *testing.T) {
+	t.Parallel()
+	a := webtest.New(t)
+	src := testdb.NewSource(t, testdb.SourceOptions{})
+	id, sid := setupPipeline(t, a, src)
+	path := fmt.Sprintf("/api/v1/pipelines/%v", id)
+
+	p := a.Do("GET", path, nil).Expect(t, 200).Map(t)
+	if p["status"] != "PAUSE" || metadata(p)["status"] != "PAUSED" {
+		t.Fatalf("new pipeline: %v", p)
+	}
+	if p["source"].(map[string]any)["id"] != sid || p["destination"].(map[string]any)["name"] == "" {
+		t.Errorf("summaries: %v", p)
+	}
+
+	r := a.Do("POST", path+"/start", nil).Expect(t, 200).Map(t)
+	pl := r["pipeline"].(map[string]any)
+	if pl["status"] != "START" || metadata(pl)["status"] != "RUNNING" || metadata(pl)["last_start_at"] == nil || r["changed"] != true {
+		t.Fatalf("after start: %v", r)
+	}
+	if len(r["preflight"].([]any)) < 4 {
+		t.Errorf("preflight checks missing: %v", r["preflight"])
+	}
+	// starting a running pipeline is a no-op, not an error
+	r = a.Do("POST", path+"/start", nil).Expect(t, 200).Map(t)
+	if r["changed"] != false || metadata(r["pipeline"].(map[string]any))["status"] != "RUNNING" {
+		t.Errorf("second start: %v", r)
+	}
+	// a running pipeline cannot be deleted or re-pointed
+	expectProblem(t, a.Do("DELETE", path, nil), http.StatusConflict)
+	d2 := a.Do("POST", "/api/v1/destinations", destBody("other")).Expect(t, 201).Map(t)
+	expectProblem(t, a.Do("PUT", path, map[string]any{"destination_id": d2["id"]}), http.StatusConflict)
+
+	r = a.Do("POST", path+"/refresh", nil).Expect(t, 200).Map(t)
+	if pl := r["pipeline"].(map[string]any); pl["status"] != "REFRESH" || metadata(pl)["status"] != "RUNNING" {
+		t.Errorf("after refresh: %v", r)
+	}
+	expectProblem(t, a.Do("POST", path+"/refresh", nil), http.StatusConflict)
+
+	r = a.Do("POST", path+"/pause", nil).Expect(t, 200).Map(t)
+	if pl := r["pipeline"].(map[string]any); pl["status"] != "PAUSE" || metadata(pl)["status"] != "PAUSED" {
+		t.Errorf("after pause: %v", r)
+	}
+	// the source is in use: refused, naming the pipeline
+	pr := expectProblem(t, a.Do("DELETE", fmt.Sprintf("/api/v1/sources/%v", sid), nil), http.StatusConflict)
+	if !strings.Contains(pr.Detail, "pipe-"+src.Database) || len(pr.Related) != 1 || pr.Related[0].Kind != "pipeline" {
+		t.Errorf("in-use problem: %+v", pr)
+	}
+	a.Do("PUT", path, map[string]any{"name": "renamed", "destination_id": d2["id"]}).Expect(t, 200)
+	a.Do("DELETE", path, nil).Expect(t, http.StatusNoContent)
+	a.Do("DELETE", fmt.Sprintf("/api/v1/sources/%v", sid), nil).Expect(t, http.StatusNoContent)
+}
+
+func TestStartWithFailingPreflightRecordsTheError(t *testing.T) {
+	t.Parallel()
+	a := webtest.New(t)
+	src := testdb.NewSource(t, testdb.SourceOptions{NoPublication: true})
+	id, _ := setupPipeline(t, a, src)
+	r := a.Do("POST", fmt.Sprintf("/api/v1/pipelines/%v/start", id), nil).Expect(t, 200).Map(t)
+	pl := r["pipeline"].(map[string]any)
+	md := metadata(pl)
+	if pl["status"] != "START" || md["status"] != "ERROR" || md["last_error_at"] == nil {
+		t.Fatalf("after failed start: %v", pl)
+	}
+	if le, _ := md["last_error"].(string); !strings.Contains(le, "publication") {
+		t.Errorf("last_error %q does not name the failed check", le)
+	}
+	// the error shows up in the filtered list
+	l := a.Do("GET", "/api/v1/pipelines?runtime_status=ERROR", nil).Expect(t, 200).Map(t)
+	if l["total"] != float64(1) {
+		t.Errorf("ERROR filter: %v", l)
+	}
+	expectProblem(t, a.Do("GET", "/api/v1/pipelines?status=BOGUS", nil), http.StatusUnprocessableEntity)
+}
+
+func TestPipelineValidation(t *testing.T) {
+	t.Parallel()
+	a := webtest.New(t)
+	p := expectProblem(t, a.Do("POST", "/api/v1/pipelines", map[string]any{"name": "", "source_id": 424242, "destination_id": 0}),
+		http.StatusUnprocessableEntity)
+	f := fieldsOf(p)
+	if f["name"] == "" || !strings.Contains(f["source_id"], "424242") || f["destination_id"] == "" {
+		t.Errorf("errors: %v", f)
+	}
+	expectProblem(t, a.Do("POST", "/api/v1/pipelines/77/start", nil), http.StatusNotFound)
+}
+
+func TestConcurrentStartPauseLeavesStatusAndMetadataAgreeing(t *testing.T) {
+	t.Parallel()
+	a := webtest.New(t)
+	src := testdb.NewSource(t, testdb.SourceOptions{})
+	id, _ := setupPipeline(t, a, src)
+	var wg sync.WaitGroup
+	errs := make(chan string, 50)
+	for i := range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			action := "start"
+			if i%2 == 1 {
+				action = "pause"
+			}
+			if r := a.Do("POST", fmt.Sprintf("/api/v1/pipelines/%v/%s", id, action), nil); r.Code != 200 {
+				errs <- fmt.Sprintf("%s: %d %s", action, r.Code, r.Body)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	var desired, runtime string
+	err := a.DB.Pool.QueryRow(context.Background(),
+		`SELECT p.status, m.status FROM pipelines p JOIN pipeline_metadata m ON m.pipeline_id = p.id WHERE p.id = $1`, int64(id)).Scan(&desired, &runtime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !(desired == "START" && runtime == "RUNNING") && !(desired == "PAUSE" && runtime == "PAUSED") {
+		t.Fatalf("status %s with runtime %s disagree", desired, runtime)
+	}
+}
+
+func TestSourceTestEndpoint(t *testing.T) {
+	t.Parallel()
+	a := webtest.New(t)
+
+	good := testdb.NewSource(t, testdb.SourceOptions{CreateSlot: true})
+	s := a.Do("POST", "/api/v1/sources", sourceFor("good", good)).Expect(t, 201).Map(t)
+	r := a.Do("POST", fmt.Sprintf("/api/v1/sources/%v/test", s["id"]), nil).Expect(t, 200).Map(t)
+	if r["ok"] != true {
+		t.Fatalf("good source: %v", r)
+	}
+	for _, c := range r["checks"].([]any) {
+		if c.(map[string]any)["status"] != "ok" {
+			t.Errorf("check not ok on a fully configured source: %v", c)
+		}
+	}
+
+	bad := good
+	bad.Password = "wrong-password"
+	s = a.Do("POST", "/api/v1/sources", sourceFor("wrong-pw", bad)).Expect(t, 201).Map(t)
+	r = a.Do("POST", fmt.Sprintf("/api/v1/sources/%v/test", s["id"]), nil).Expect(t, 200).Map(t)
+	checks := r["checks"].([]any)
+	first := checks[0].(map[string]any)
+	if r["ok"] != false || first["status"] != "fail" || !strings.Contains(strings.ToLower(first["message"].(string)), "authentication") {
+		t.Errorf("wrong password: %v", r)
+	}
+
+	closed := good
+	closed.Port = freePort(t)
+	s = a.Do("POST", "/api/v1/sources", sourceFor("closed", closed)).Expect(t, 201).Map(t)
+	r = a.Do("POST", fmt.Sprintf("/api/v1/sources/%v/test", s["id"]), nil).Expect(t, 200).Map(t)
+	if r["ok"] != false || r["checks"].([]any)[0].(map[string]any)["status"] != "fail" {
+		t.Errorf("closed port: %v", r)
+	}
+	expectProblem(t, a.Do("POST", "/api/v1/sources/987654/test", nil), http.StatusNotFound)
+}

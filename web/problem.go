@@ -1,0 +1,165 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humaecho"
+	"github.com/labstack/echo/v4"
+
+	"github.com/rosetta-cdc/rosetta/internal/apperr"
+)
+
+// Problem is an RFC 9457 problem document: every /api/ error has this shape.
+type Problem struct {
+	Type      string              `json:"type,omitempty" doc:"URI identifying the problem type" example:"about:blank"`
+	Title     string              `json:"title" doc:"Short summary of the status" example:"Unprocessable Entity"`
+	Status    int                 `json:"status" example:"422"`
+	Detail    string              `json:"detail,omitempty" doc:"What went wrong, for a person" example:"some fields are not valid"`
+	Instance  string              `json:"instance,omitempty"`
+	Code      string              `json:"code" doc:"Stable machine-readable code" enum:"bad_request,invalid,not_found,conflict,unavailable,unauthorized,forbidden,rate_limited,internal,method_not_allowed,too_large,unsupported_media_type"`
+	RequestID string              `json:"request_id,omitempty"`
+	Errors    []apperr.FieldError `json:"errors,omitempty" doc:"Per-field messages (every bad field at once)"`
+	Related   []apperr.Ref        `json:"related,omitempty" doc:"Entities involved, e.g. the pipelines blocking a delete"`
+}
+
+func (p *Problem) Error() string  { return p.Detail }
+func (p *Problem) GetStatus() int { return p.Status }
+
+// ContentType makes huma answer application/problem+json, as RFC 9457 asks.
+func (p *Problem) ContentType(string) string { return "application/problem+json" }
+
+// problemFromError is the single place errors become problems, for huma and echo alike.
+// Internal errors are logged with the request id; the client sees only that id.
+func problemFromError(status int, msg string, errs []error, reqID string, log *slog.Logger) *Problem {
+	p := &Problem{Status: status, Detail: msg, RequestID: reqID}
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		if ae := apperr.As(err); ae != nil {
+			p.Status = apperr.Status(ae.Code)
+			p.Code = string(ae.Code)
+			p.Detail = ae.Message
+			p.Errors = ae.Fields
+			p.Related = ae.Related
+			if ae.Code == apperr.Internal || ae.Code == apperr.Unavailable {
+				log.Error("request failed", "request_id", reqID, "code", ae.Code, "err", ae.Error())
+			}
+			break
+		}
+		var detail *huma.ErrorDetail
+		if errors.As(err, &detail) {
+			field, bad := classifyDetail(detail)
+			if bad {
+				p.Status = http.StatusBadRequest
+			}
+			// detail.Value is deliberately dropped: for a body it is the raw request,
+			// which may carry a password.
+			p.Errors = append(p.Errors, apperr.FieldError{Field: field, Message: stripFieldPrefix(detail.Message)})
+			continue
+		}
+		if status >= 500 {
+			log.Error("request failed", "request_id", reqID, "err", err)
+		}
+	}
+	if p.Code == "" {
+		p.Code = codeForStatus(p.Status)
+	}
+	if p.Status >= 500 && p.Code == string(apperr.Internal) {
+		p.Detail = fmt.Sprintf("internal error (request id %s)", reqID)
+	}
+	if p.Status == http.StatusUnprocessableEntity && len(p.Errors) > 0 && p.Detail == "validation failed" {
+		p.Detail = "some fields are not valid"
+	}
+	if p.Status == http.StatusBadRequest && p.Code == "bad_request" && len(p.Errors) > 0 {
+		p.Detail = "the request is malformed: " + p.Errors[0].Field + ": " + p.Errors[0].Message
+	}
+	p.Title = http.StatusText(p.Status)
+	return p
+}
+
+// classifyDetail turns huma's location ("body", "query.limit", "path.id") into a field
+// name, and tells whether the problem is malformed input (400) rather than a value out
+// of range (422). Body validation is switched off (the catalog validates), so any body
+// error is a decoding error: malformed JSON, a wrong type or an unknown field.
+func classifyDetail(d *huma.ErrorDetail) (field string, malformed bool) {
+	loc := d.Location
+	switch {
+	case loc == "body" || strings.HasPrefix(loc, "body."):
+		if f, ok := strings.CutPrefix(loc, "body."); ok {
+			return f, true
+		}
+		if f := fieldFromDecodeMessage(d.Message); f != "" {
+			return f, true
+		}
+		return "body", true
+	case strings.HasPrefix(loc, "query.") || strings.HasPrefix(loc, "path.") || strings.HasPrefix(loc, "header."):
+		_, name, _ := strings.Cut(loc, ".")
+		return name, strings.HasPrefix(d.Message, "invalid ")
+	}
+	return loc, false
+}
+
+func codeForStatus(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return "bad_request"
+	case http.StatusUnprocessableEntity:
+		return string(apperr.Invalid)
+	case http.StatusNotFound:
+		return string(apperr.NotFound)
+	case http.StatusConflict:
+		return string(apperr.Conflict)
+	case http.StatusServiceUnavailable:
+		return string(apperr.Unavailable)
+	case http.StatusUnauthorized:
+		return string(apperr.Unauthorized)
+	case http.StatusForbidden:
+		return string(apperr.Forbidden)
+	case http.StatusTooManyRequests:
+		return string(apperr.RateLimited)
+	case http.StatusMethodNotAllowed:
+		return "method_not_allowed"
+	case http.StatusRequestEntityTooLarge:
+		return "too_large"
+	case http.StatusUnsupportedMediaType:
+		return "unsupported_media_type"
+	}
+	return string(apperr.Internal)
+}
+
+// installHumaErrors routes huma's error construction through problemFromError. huma's
+// hook is a package variable; every server in the process installs the same function,
+// so repeated installs (tests) are harmless.
+func installHumaErrors() {
+	huma.NewErrorWithContext = func(ctx huma.Context, status int, msg string, errs ...error) huma.StatusError {
+		reqID, log := "", slog.Default()
+		if ctx != nil {
+			if c := humaecho.Unwrap(ctx); c != nil {
+				reqID = requestID(c)
+				log = loggerOf(c)
+			}
+		}
+		return problemFromError(status, msg, errs, reqID, log)
+	}
+	huma.NewError = func(status int, msg string, errs ...error) huma.StatusError {
+		return problemFromError(status, msg, errs, "", slog.Default())
+	}
+}
+
+func requestID(c echo.Context) string {
+	return c.Response().Header().Get(echo.HeaderXRequestID)
+}
+
+// writeProblem answers an /api/ request outside huma (404, 405, middleware errors).
+func writeProblem(c echo.Context, p *Problem) error {
+	c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
+	c.Response().WriteHeader(p.Status)
+	return json.NewEncoder(c.Response()).Encode(p)
+}

@@ -1,0 +1,120 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humaecho"
+	"github.com/labstack/echo/v4"
+
+	"github.com/rosetta-cdc/rosetta/web/api"
+)
+
+// routes is the one route table: every URL Rosetta answers is registered here.
+func (s *Server) routes() {
+	e := s.Echo
+
+	// Liveness: no database, so an orchestrator never restarts an instance for a
+	// database outage it cannot fix.
+	e.GET("/health", func(c echo.Context) error {
+		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+	})
+
+	// ---- JSON API (/api/v1), documented by the OpenAPI it is built from
+	g := e.Group("/api/v1")
+	a := humaecho.NewWithGroup(e, g, s.apiConfig())
+	s.API = a
+	h := &api.Handlers{Catalog: s.deps.Catalog, Pool: s.deps.Pool, Version: s.deps.Version, Started: time.Now()}
+
+	register(a, get("health", "/health", "Readiness: database reachability, latency, pool, migration version", "health"), h.Health,
+		http.StatusServiceUnavailable)
+
+	register(a, get("list-sources", "/sources", "List sources", "sources"), h.ListSources)
+	register(a, post("create-source", "/sources", "Register a PostgreSQL source", "sources", http.StatusCreated), h.CreateSource,
+		http.StatusBadRequest, http.StatusConflict, http.StatusUnprocessableEntity)
+	register(a, get("get-source", "/sources/{id}", "Get a source", "sources"), h.GetSource, http.StatusNotFound)
+	register(a, put("update-source", "/sources/{id}", "Update a source (fields given are changed, the rest kept)", "sources"), h.UpdateSource,
+		http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity)
+	register(a, patch("patch-source", "/sources/{id}", "Update a source (same as PUT)", "sources"), h.UpdateSource,
+		http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity)
+	register(a, del("delete-source", "/sources/{id}", "Delete a source and its WAL samples; refused while pipelines use it", "sources"), h.DeleteSource,
+		http.StatusNotFound, http.StatusConflict)
+	register(a, post("test-source", "/sources/{id}/test", "Run the connection checks against the source (changes nothing)", "sources", http.StatusOK), h.TestSource,
+		http.StatusNotFound)
+
+	register(a, get("list-destinations", "/destinations", "List destinations", "destinations"), h.ListDestinations)
+	register(a, post("create-destination", "/destinations", "Register a Snowflake destination", "destinations", http.StatusCreated), h.CreateDestination,
+		http.StatusBadRequest, http.StatusConflict, http.StatusUnprocessableEntity)
+	register(a, get("get-destination", "/destinations/{id}", "Get a destination", "destinations"), h.GetDestination, http.StatusNotFound)
+	register(a, put("update-destination", "/destinations/{id}", "Update a destination (fields given are changed, the rest kept)", "destinations"), h.UpdateDestination,
+		http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity)
+	register(a, patch("patch-destination", "/destinations/{id}", "Update a destination (same as PUT)", "destinations"), h.UpdateDestination,
+		http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity)
+	register(a, del("delete-destination", "/destinations/{id}", "Delete a destination; refused while pipelines use it", "destinations"), h.DeleteDestination,
+		http.StatusNotFound, http.StatusConflict)
+
+	register(a, get("list-pipelines", "/pipelines", "List pipelines", "pipelines"), h.ListPipelines)
+	register(a, post("create-pipeline", "/pipelines", "Create a pipeline (starts PAUSE / PAUSED)", "pipelines", http.StatusCreated), h.CreatePipeline,
+		http.StatusBadRequest, http.StatusConflict, http.StatusUnprocessableEntity)
+	register(a, get("get-pipeline", "/pipelines/{id}", "Get a pipeline with its source, destination and runtime metadata", "pipelines"), h.GetPipeline,
+		http.StatusNotFound)
+	register(a, put("update-pipeline", "/pipelines/{id}", "Update a pipeline (fields given are changed, the rest kept)", "pipelines"), h.UpdatePipeline,
+		http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity)
+	register(a, patch("patch-pipeline", "/pipelines/{id}", "Update a pipeline (same as PUT)", "pipelines"), h.UpdatePipeline,
+		http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity)
+	register(a, del("delete-pipeline", "/pipelines/{id}", "Delete a pipeline; refused while it is running", "pipelines"), h.DeletePipeline,
+		http.StatusNotFound, http.StatusConflict)
+	register(a, action("start-pipeline", "/pipelines/{id}/start",
+		"Start: preflight the source; pass → START/RUNNING, fail → START/ERROR with the failed check. Starting a running pipeline changes nothing."),
+		h.StartPipeline, http.StatusNotFound)
+	register(a, action("pause-pipeline", "/pipelines/{id}/pause",
+		"Pause: → PAUSE/PAUSED. The replication slot keeps retaining WAL while paused."),
+		h.PausePipeline, http.StatusNotFound)
+	register(a, action("refresh-pipeline", "/pipelines/{id}/refresh",
+		"Refresh (re-sync from a fresh snapshot): preflight, then REFRESH/RUNNING (or REFRESH/ERROR). 409 while a refresh runs."),
+		h.RefreshPipeline, http.StatusNotFound, http.StatusConflict)
+
+	register(a, get("list-wal-metrics", "/metrics/wal", "WAL samples, newest first; ranges with more samples than limit are downsampled in SQL", "metrics"),
+		h.WALMetrics)
+
+	// ---- console
+	s.consoleRoutes()
+}
+
+func op(id, method, path, summary, tag string, status int) huma.Operation {
+	return huma.Operation{
+		OperationID: id, Method: method, Path: path, Summary: summary, Tags: []string{tag}, DefaultStatus: status,
+		// The catalog validates bodies (one rule set for both faces, every bad field
+		// reported at once); huma only decodes them, strictly (see decode.go).
+		SkipValidateBody: true,
+	}
+}
+
+func get(id, path, summary, tag string) huma.Operation {
+	return op(id, http.MethodGet, path, summary, tag, http.StatusOK)
+}
+func post(id, path, summary, tag string, status int) huma.Operation {
+	return op(id, http.MethodPost, path, summary, tag, status)
+}
+func put(id, path, summary, tag string) huma.Operation {
+	return op(id, http.MethodPut, path, summary, tag, http.StatusOK)
+}
+func patch(id, path, summary, tag string) huma.Operation {
+	return op(id, http.MethodPatch, path, summary, tag, http.StatusOK)
+}
+func del(id, path, summary, tag string) huma.Operation {
+	return op(id, http.MethodDelete, path, summary, tag, http.StatusNoContent)
+}
+func action(id, path, summary string) huma.Operation {
+	o := op(id, http.MethodPost, path, summary, "pipelines", http.StatusOK)
+	return o
+}
+
+// register adds an operation, documenting the error statuses it can answer besides the
+// ones every operation can (400 malformed input, 500, 503).
+func register[I, O any](a huma.API, o huma.Operation, h func(ctx context.Context, in *I) (*O, error), errs ...int) {
+	o.Errors = append([]int{http.StatusBadRequest, http.StatusInternalServerError, http.StatusServiceUnavailable}, errs...)
+	huma.Register(a, o, h)
+}

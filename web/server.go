@@ -1,0 +1,173 @@
+// Package web is Rosetta's HTTP face: one echo server carrying the console (html/) and
+// the JSON API (api/), with one route table (routes.go), one error handler and one
+// render helper.
+package web
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/rosetta-cdc/rosetta/internal/apperr"
+	"github.com/rosetta-cdc/rosetta/internal/catalog"
+	"github.com/rosetta-cdc/rosetta/internal/config"
+	"github.com/rosetta-cdc/rosetta/internal/db"
+)
+
+// Deps are the parts the server is wired from (cmd/rosetta builds them).
+type Deps struct {
+	Config  *config.Config
+	Logger  *slog.Logger
+	Pool    *db.Pool
+	Catalog *catalog.Service
+	Version string
+}
+
+type Server struct {
+	Echo *echo.Echo
+	API  huma.API
+	deps Deps
+}
+
+const loggerKey = "logger"
+
+// New builds the echo server with every route registered.
+func New(d Deps) *Server {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.Version == "" {
+		d.Version = "dev"
+	}
+	installHumaErrors()
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	s := &Server{Echo: e, deps: d}
+	e.HTTPErrorHandler = s.handleError
+
+	// Trailing slashes are rewritten, not redirected: /api/v1/sources/ and
+	// /api/v1/sources are the same resource, and a redirect would drop a POST body.
+	e.Pre(middleware.RemoveTrailingSlash())
+	e.Use(middleware.RequestID())
+	e.Use(s.requestLogger())
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			loggerOf(c).Error("panic", "err", err, "stack", string(stack))
+			return err
+		},
+	}))
+	e.Use(middleware.BodyLimit("1M"))
+
+	s.routes()
+	return s
+}
+
+// requestLogger writes one line per request and puts a request-scoped logger (carrying
+// the request id) in the context for handlers and the error handler.
+func (s *Server) requestLogger() echo.MiddlewareFunc {
+	log := s.deps.Logger
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := time.Now()
+			c.Set(loggerKey, log.With("request_id", requestID(c)))
+			err := next(c)
+			if err != nil {
+				// Let the error handler write the response now, so the status we log is
+				// the one the client gets.
+				c.Error(err)
+			}
+			status := c.Response().Status
+			level := slog.LevelInfo
+			if status >= 500 {
+				level = slog.LevelError
+			}
+			log.LogAttrs(c.Request().Context(), level, "request",
+				slog.String("method", c.Request().Method),
+				// the path only: query strings may carry tokens or search terms
+				slog.String("path", c.Request().URL.Path),
+				slog.Int("status", status),
+				slog.Duration("duration", time.Since(start)),
+				slog.String("request_id", requestID(c)),
+				slog.String("remote", c.RealIP()),
+			)
+			return nil
+		}
+	}
+}
+
+func loggerOf(c echo.Context) *slog.Logger {
+	if l, ok := c.Get(loggerKey).(*slog.Logger); ok {
+		return l
+	}
+	return slog.Default()
+}
+
+func isAPI(c echo.Context) bool {
+	p := c.Request().URL.Path
+	return p == "/api" || strings.HasPrefix(p, "/api/")
+}
+
+// handleError is the one echo error handler: problem JSON under /api/, an error page
+// (or fragment for htmx) elsewhere.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status := http.StatusInternalServerError
+	msg := "internal error"
+	var he *echo.HTTPError
+	var errs []error
+	switch {
+	case errors.As(err, &he):
+		status = he.Code
+		if m, ok := he.Message.(string); ok {
+			msg = m
+		} else {
+			msg = http.StatusText(status)
+		}
+		if status == http.StatusNotFound {
+			msg = "no such page or resource: " + c.Request().URL.Path
+		}
+	default:
+		errs = []error{err}
+		if ae := apperr.As(err); ae == nil {
+			// an error no service classified is a bug: log it, show only the id
+			errs = []error{apperr.Wrap(err, "internal error")}
+		}
+	}
+	p := problemFromError(status, msg, errs, requestID(c), loggerOf(c))
+	if isAPI(c) {
+		if werr := writeProblem(c, p); werr != nil {
+			loggerOf(c).Warn("write error response", "err", werr)
+		}
+		return
+	}
+	if werr := s.renderErrorPage(c, p); werr != nil {
+		loggerOf(c).Warn("write error page", "err", werr)
+	}
+}
+
+// Handler is the http.Handler to serve.
+func (s *Server) Handler() http.Handler { return s.Echo }
+
+// apiConfig is huma's configuration: OpenAPI 3.1 at /api/v1/openapi.json, the strict
+// JSON decoder, and no $schema links (clients echoing them back would trip the decoder).
+func (s *Server) apiConfig() huma.Config {
+	cfg := huma.DefaultConfig("Rosetta API", s.deps.Version)
+	cfg.OpenAPI.Info.Description = "Control plane for PostgreSQL → Snowflake change-data-capture pipelines. " +
+		"Every error is an RFC 9457 problem (application/problem+json)."
+	cfg.OpenAPI.Servers = []*huma.Server{{URL: "/api/v1"}}
+	cfg.OpenAPIPath = "/openapi"
+	cfg.DocsPath = "" // the docs page is ours, with assets from npm: /api/docs
+	cfg.SchemasPath = ""
+	cfg.CreateHooks = nil
+	cfg.Formats = map[string]huma.Format{"application/json": jsonFormat, "json": jsonFormat}
+	return cfg
+}
+
