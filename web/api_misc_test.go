@@ -234,4 +234,3 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	// the docs page is served by the binary
 	a.Do("GET", "/api/v1/openapi.yaml", nil).Expect(t, 200)
 }
-

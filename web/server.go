@@ -170,4 +170,3 @@ func (s *Server) apiConfig() huma.Config {
 	cfg.Formats = map[string]huma.Format{"application/json": jsonFormat, "json": jsonFormat}
 	return cfg
 }
-
