@@ -34,9 +34,10 @@ type Options struct {
 	Port int
 	// Superuser defaults to "postgres".
 	Superuser string
-	// Password of the superuser. When empty at the first initdb a random one is generated
-	// and kept in DataDir+".password" (0600, beside the data directory so it survives a
-	// wiped cluster and never ends up in a base backup); later starts read it back.
+	// Password of the superuser. When empty, it is read from DataDir+".password"; at the
+	// first initdb that file is created (0600) with a random password. It lives beside the
+	// data directory, not inside, so it never ends up in a copy of the cluster and a wiped
+	// cluster is re-initialised with the password clients already have.
 	Password string
 	// Settings are passed as -c name=value at every start and so never persist in the
 	// cluster. listen_addresses, port and unix_socket_directories are reserved.
@@ -200,13 +201,18 @@ func (c *Cluster) initdb(ctx context.Context) error {
 	}
 	generated := false
 	if c.password == "" {
-		c.password = randomPassword()
-		// Written before initdb so a crash between the two cannot leave a cluster whose
-		// password nobody knows.
-		if err := os.WriteFile(c.passwordFile, []byte(c.password+"\n"), 0o600); err != nil {
-			return fmt.Errorf("save superuser password: %w", err)
+		if b, err := os.ReadFile(c.passwordFile); err == nil && strings.TrimSpace(string(b)) != "" {
+			// A wiped data directory is re-initialised with the password clients already have.
+			c.password = strings.TrimSpace(string(b))
+		} else {
+			c.password = randomPassword()
+			// Written before initdb so a crash between the two cannot leave a cluster whose
+			// password nobody knows.
+			if err := os.WriteFile(c.passwordFile, []byte(c.password+"\n"), 0o600); err != nil {
+				return fmt.Errorf("save superuser password: %w", err)
+			}
+			generated = true
 		}
-		generated = true
 	}
 	err := c.runInitdb(ctx)
 	if err != nil && generated {

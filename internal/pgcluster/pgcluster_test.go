@@ -212,3 +212,34 @@ func TestVersionLess(t *testing.T) {
 		}
 	}
 }
+
+func TestExplicitPasswordWithAwkwardCharacters(t *testing.T) {
+	t.Parallel()
+	dataDir := filepath.Join(t.TempDir(), "pg")
+	c := startTest(t, Options{DataDir: dataDir, Superuser: "admin", Password: `p@ss/w:rd?#% 'x"`, Settings: lightSettings})
+	conn := connect(t.Context(), t, c)
+	var user string
+	if err := conn.QueryRow(t.Context(), "SELECT current_user").Scan(&user); err != nil || user != "admin" {
+		t.Fatalf("current_user = %q, %v", user, err)
+	}
+	if _, err := os.Stat(dataDir + ".password"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a caller-supplied password was written to disk (stat: %v)", err)
+	}
+}
+
+// Not parallel: t.Setenv.
+func TestBinDirHonoursPGBIN(t *testing.T) {
+	dir, err := BinDir()
+	if err != nil {
+		t.Fatalf("no server binaries on this machine: %v", err)
+	}
+	t.Setenv("PG_BIN", dir)
+	if got, err := BinDir(); err != nil || got != dir {
+		t.Fatalf("BinDir with PG_BIN=%s: %q, %v", dir, got, err)
+	}
+	empty := t.TempDir()
+	t.Setenv("PG_BIN", empty)
+	if _, err := BinDir(); err == nil || !strings.Contains(err.Error(), "PG_BIN="+empty) {
+		t.Fatalf("BinDir with a PG_BIN lacking initdb: err = %v", err)
+	}
+}

@@ -55,9 +55,10 @@ func (c Conn) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Por
 // baseConfig only exists because pgx configs must come from ParseConfig, which merges in
 // PG* environment variables, ~/.pgpass and ~/.postgresql certificates. Every key here
 // overrides an environment variable that could otherwise make parsing fail or change the
-// connection; Connect then assigns each real value field by field, so nothing the operator
-// typed is ever spliced into a connection string. (PGSERVICE cannot be overridden this way;
-// Rosetta's environment must not set it.)
+// connection (password=unused merely keeps it from reading ~/.pgpass); Connect then
+// assigns each real value field by field, so nothing the operator typed is ever spliced
+// into a connection string. (PGSERVICE cannot be overridden this way; Rosetta's
+// environment must not set it.)
 const baseConfig = "host=localhost port=5432 dbname=postgres user=rosetta password=unused " +
 	"sslmode=disable sslcertmode=disable connect_timeout=5 target_session_attrs=any " +
 	"min_protocol_version=3.0 max_protocol_version=3.0 channel_binding=prefer sslnegotiation=postgres"
@@ -168,7 +169,7 @@ func classify(ctx context.Context, c Conn, err error, elapsed time.Duration) *Co
 	var pgErr *pgconn.PgError
 	var dnsErr *net.DNSError
 	switch {
-	case ctx.Err() == context.Canceled:
+	case errors.Is(ctx.Err(), context.Canceled):
 		e.Reason, e.Message = ReasonCanceled, fmt.Sprintf("connecting to %s was cancelled", addr)
 	case errors.As(err, &pgErr):
 		e.Reason, e.Message = classifyServerError(c, pgErr)
