@@ -14,7 +14,7 @@ import (
 
 // DestinationInput creates a Snowflake destination.
 type DestinationInput struct {
-	Name                          string  `json:"name" doc:"Unique name (case-insensitive), 1-100 characters" example:"analytics"`
+	Name                          string  `json:"name" minLength:"1" maxLength:"100" doc:"Unique name (case-insensitive), 1-100 characters" example:"analytics"`
 	SnowflakeAccount              string  `json:"snowflake_account" doc:"Account identifier (orgname-accountname or locator)" example:"acme-analytics"`
 	SnowflakeUser                 string  `json:"snowflake_user" example:"ROSETTA"`
 	SnowflakeDatabase             string  `json:"snowflake_database" example:"RAW"`

@@ -33,7 +33,7 @@ var (
 )
 
 type PipelineInput struct {
-	Name          string `json:"name" doc:"Unique name (case-insensitive), 1-100 characters" example:"orders-to-snowflake"`
+	Name          string `json:"name" minLength:"1" maxLength:"100" doc:"Unique name (case-insensitive), 1-100 characters" example:"orders-to-snowflake"`
 	SourceID      int64  `json:"source_id" doc:"Id of an existing source" example:"1"`
 	DestinationID int64  `json:"destination_id" doc:"Id of an existing destination" example:"1"`
 }

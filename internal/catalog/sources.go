@@ -16,21 +16,21 @@ const DefaultPgPort = 5432
 
 // SourceInput creates a source. PgPort defaults to 5432.
 type SourceInput struct {
-	Name            string `json:"name" doc:"Unique name (case-insensitive), 1-100 characters" example:"orders-db"`
+	Name            string `json:"name" minLength:"1" maxLength:"100" doc:"Unique name (case-insensitive), 1-100 characters" example:"orders-db"`
 	PgHost          string `json:"pg_host" doc:"Host name or IP address of the PostgreSQL server" example:"db.internal"`
-	PgPort          *int   `json:"pg_port,omitempty" doc:"TCP port (default 5432)" example:"5432"`
+	PgPort          *int   `json:"pg_port,omitempty" minimum:"1" maximum:"65535" doc:"TCP port (default 5432)" example:"5432"`
 	PgDatabase      string `json:"pg_database" doc:"Database holding the published tables" example:"orders"`
 	PgUsername      string `json:"pg_username" doc:"Role with REPLICATION (or superuser)" example:"rosetta"`
 	PgPassword      string `json:"pg_password" writeOnly:"true" doc:"Password; stored sealed, never returned"`
-	PublicationName string `json:"publication_name" doc:"Existing publication to replicate" example:"rosetta_pub"`
-	ReplicationID   string `json:"replication_id" doc:"Logical replication slot name (lower-case letters, digits, _)" example:"rosetta_orders"`
+	PublicationName string `json:"publication_name" pattern:"^[A-Za-z_][A-Za-z0-9_$]{0,62}$" doc:"Existing publication to replicate" example:"rosetta_pub"`
+	ReplicationID   string `json:"replication_id" pattern:"^[a-z0-9_]{1,63}$" doc:"Logical replication slot name (lower-case letters, digits, _)" example:"rosetta_orders"`
 }
 
 // SourcePatch changes the fields given and keeps the rest.
 type SourcePatch struct {
 	Name            *string `json:"name,omitempty"`
 	PgHost          *string `json:"pg_host,omitempty"`
-	PgPort          *int    `json:"pg_port,omitempty"`
+	PgPort          *int    `json:"pg_port,omitempty" minimum:"1" maximum:"65535"`
 	PgDatabase      *string `json:"pg_database,omitempty"`
 	PgUsername      *string `json:"pg_username,omitempty"`
 	PgPassword      *string `json:"pg_password,omitempty" writeOnly:"true" doc:"New password; omit to keep the stored one"`
