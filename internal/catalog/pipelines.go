@@ -337,7 +337,7 @@ func (s *Service) transition(ctx context.Context, id int64, action string) (Acti
 		}
 		checks = s.preflight(ctx, conn.Conn, conn.publication, conn.slot)
 	}
-	failed := firstFailure(checks)
+	failed, hasFailure := pgsource.FirstFailure(checks)
 
 	res := ActionResult{Preflight: checks}
 	err = s.inTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
@@ -368,7 +368,7 @@ func (s *Service) transition(ctx context.Context, id int64, action string) (Acti
 		case action == "pause":
 			err = q.SetPipelinePaused(ctx, id)
 			changes["runtime_status"] = RuntimePaused
-		case failed != nil:
+		case hasFailure:
 			msg := fmt.Sprintf("preflight check %q failed: %s", failed.Name, failed.Message)
 			err = q.SetPipelineError(ctx, db.SetPipelineErrorParams{PipelineID: id, LastError: &msg})
 			changes["runtime_status"] = RuntimeError
@@ -390,15 +390,6 @@ func (s *Service) transition(ctx context.Context, id int64, action string) (Acti
 		return ActionResult{}, translate(err, "pipeline", "")
 	}
 	return res, nil
-}
-
-func firstFailure(checks []pgsource.Check) *pgsource.Check {
-	for i := range checks {
-		if checks[i].Status == pgsource.StatusFail {
-			return &checks[i]
-		}
-	}
-	return nil
 }
 
 // Counts feed the dashboard.

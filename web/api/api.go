@@ -102,13 +102,8 @@ func (h *Handlers) TestSource(ctx context.Context, in *IDPath) (*Body[TestResult
 	if err != nil {
 		return nil, err
 	}
-	ok := true
-	for _, c := range checks {
-		if c.Status == pgsource.StatusFail {
-			ok = false
-		}
-	}
-	return &Body[TestResult]{TestResult{OK: ok, Checks: checks}}, nil
+	_, failed := pgsource.FirstFailure(checks)
+	return &Body[TestResult]{TestResult{OK: !failed, Checks: checks}}, nil
 }
 
 // ---- destinations
