@@ -107,16 +107,6 @@ func Exists(name string) bool {
 	return ok
 }
 
-// Names returns the unhashed names of all served files, sorted.
-func Names() []string {
-	names := make([]string, 0, len(byName))
-	for n := range byName {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
 // Verify reports the vendor files listed in static/vendor.json that are not embedded,
 // i.e. the binary was built without `npm ci && npm run assets`. Call it at start-up so
 // such a build fails loudly instead of serving a console without its scripts.

@@ -43,12 +43,12 @@ func serveRender(t *testing.T, status int, page, fragment templ.Component, heade
 	return rec
 }
 
-type renderResult struct {
+type renderOutcome struct {
 	full     bool // the layout: <html>, the main navigation
 	fragment bool // the fragment's content
 }
 
-func inspect(t *testing.T, rec *httptest.ResponseRecorder) renderResult {
+func inspectRender(t *testing.T, rec *httptest.ResponseRecorder) renderOutcome {
 	t.Helper()
 	if got := rec.Header().Get("Content-Type"); got != "text/html; charset=utf-8" {
 		t.Errorf("Content-Type %q", got)
@@ -61,7 +61,7 @@ func inspect(t *testing.T, rec *httptest.ResponseRecorder) renderResult {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return renderResult{
+	return renderOutcome{
 		full:     strings.HasPrefix(strings.ToLower(rec.Body.String()), "<!doctype html>") && doc.Find(`nav[aria-label="Main"]`).Length() == 1,
 		fragment: doc.Find(`[data-testid="empty-state"] h2`).Text() == "No sources yet",
 	}
@@ -73,7 +73,7 @@ func TestRenderFullPage(t *testing.T) {
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d", rec.Code)
 	}
-	if got := inspect(t, rec); !got.full || !got.fragment {
+	if got := inspectRender(t, rec); !got.full || !got.fragment {
 		t.Errorf("plain request: %+v, want the full page with the fragment inside", got)
 	}
 }
@@ -84,7 +84,7 @@ func TestRenderFragmentForHTMX(t *testing.T) {
 	if rec.Code != http.StatusUnprocessableEntity {
 		t.Errorf("status %d, want the one passed (422)", rec.Code)
 	}
-	if got := inspect(t, rec); got.full || !got.fragment {
+	if got := inspectRender(t, rec); got.full || !got.fragment {
 		t.Errorf("htmx request: %+v, want only the fragment", got)
 	}
 	if strings.Contains(rec.Body.String(), "<html") {
@@ -95,7 +95,7 @@ func TestRenderFragmentForHTMX(t *testing.T) {
 func TestRenderFullPageForHistoryRestore(t *testing.T) {
 	page, fragment := renderFixture()
 	rec := serveRender(t, http.StatusOK, page, fragment, "HX-Request", "true", "HX-History-Restore-Request", "true")
-	if got := inspect(t, rec); !got.full || !got.fragment {
+	if got := inspectRender(t, rec); !got.full || !got.fragment {
 		t.Errorf("history restore: %+v, want the full page", got)
 	}
 }
@@ -103,7 +103,7 @@ func TestRenderFullPageForHistoryRestore(t *testing.T) {
 func TestRenderNilFragmentRendersPage(t *testing.T) {
 	page, _ := renderFixture()
 	rec := serveRender(t, http.StatusOK, page, nil, "HX-Request", "true")
-	if got := inspect(t, rec); !got.full {
+	if got := inspectRender(t, rec); !got.full {
 		t.Errorf("nil fragment: %+v, want the full page", got)
 	}
 }
