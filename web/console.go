@@ -1,17 +1,40 @@
 package web
 
 import (
-	"fmt"
-	"html"
+	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/rosetta-cdc/rosetta/views/components"
+	"github.com/rosetta-cdc/rosetta/views/layout"
+	"github.com/rosetta-cdc/rosetta/views/pages"
 )
 
 // consoleRoutes registers the server-rendered console.
-func (s *Server) consoleRoutes() {}
+func (s *Server) consoleRoutes() {
+	e := s.Echo
+	RegisterStatic(e)
+	e.GET("/api/docs", s.apiDocs)
+}
 
-// renderErrorPage answers a console request that failed.
+// pageMeta is the layout data every console page starts from.
+func (s *Server) pageMeta(c echo.Context, title, nav string) layout.PageMeta {
+	return layout.PageMeta{Title: title, Nav: nav}
+}
+
+func (s *Server) apiDocs(c echo.Context) error {
+	return Render(c, http.StatusOK, pages.APIDocs(s.pageMeta(c, "API documentation", layout.NavAPIDocs)), nil)
+}
+
+// renderErrorPage answers a console request that failed: the error inside the layout,
+// or for htmx only the error body, retargeted to the page's main region so a failed
+// button never leaves a half-updated row.
 func (s *Server) renderErrorPage(c echo.Context, p *Problem) error {
-	return c.HTML(p.Status, fmt.Sprintf("<!doctype html><title>%d %s</title><h1>%s</h1><p>%s</p>",
-		p.Status, html.EscapeString(p.Title), html.EscapeString(p.Title), html.EscapeString(p.Detail)))
+	info := components.ErrorInfo{Status: p.Status, Title: p.Title, Message: p.Detail, RequestID: p.RequestID}
+	body := components.ErrorBody(info)
+	if IsFragmentRequest(c.Request()) {
+		c.Response().Header().Set("HX-Retarget", "#main")
+		c.Response().Header().Set("HX-Reswap", "innerHTML")
+	}
+	return Render(c, p.Status, layout.Page(s.pageMeta(c, p.Title, ""), body), body)
 }

@@ -13,10 +13,14 @@ import (
 	"github.com/rosetta-cdc/rosetta/internal/config"
 	"github.com/rosetta-cdc/rosetta/internal/db"
 	"github.com/rosetta-cdc/rosetta/internal/secrets"
+	"github.com/rosetta-cdc/rosetta/static"
 	"github.com/rosetta-cdc/rosetta/web"
 )
 
 func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	if err := static.Verify(); err != nil {
+		return fmt.Errorf("%w\n(build with `make run` or `make build`, which run `npm ci && npm run assets` first)", err)
+	}
 	if err := cfg.EnsureDevSecret(); err != nil {
 		return err
 	}
