@@ -75,11 +75,11 @@ ORDER BY
     p.id ASC
 LIMIT @lim OFFSET @off;
 
--- name: PipelineNamesUsingSource :many
-SELECT id, name FROM pipelines WHERE source_id = @source_id ORDER BY lower(name), id;
-
--- name: PipelineNamesUsingDestination :many
-SELECT id, name FROM pipelines WHERE destination_id = @destination_id ORDER BY lower(name), id;
+-- The pipelines that block deleting a source or a destination (pass one of the two).
+-- name: PipelinesUsing :many
+SELECT id, name FROM pipelines
+WHERE source_id = sqlc.narg(source_id) OR destination_id = sqlc.narg(destination_id)
+ORDER BY lower(name), id;
 
 -- name: CountPipelinesByRuntimeStatus :many
 SELECT m.status, count(*) AS n FROM pipeline_metadata m GROUP BY m.status ORDER BY m.status;

@@ -2,7 +2,6 @@ package catalog
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -247,17 +246,12 @@ func (s *Service) DeleteDestination(ctx context.Context, id int64) error {
 		if err != nil {
 			return err
 		}
-		users, err := q.PipelineNamesUsingDestination(ctx, id)
+		users, err := q.PipelinesUsing(ctx, db.PipelinesUsingParams{DestinationID: &id})
 		if err != nil {
 			return err
 		}
 		if len(users) > 0 {
-			refs := make([]apperr.Ref, len(users))
-			for i, u := range users {
-				refs[i] = apperr.Ref{Kind: "pipeline", ID: u.ID, Name: u.Name}
-			}
-			return &apperr.Error{Code: apperr.Conflict, Related: refs,
-				Message: fmt.Sprintf("destination %q is used by %s; delete or re-point them first", cur.Name, describeRefs(refs))}
+			return inUse("destination", cur.Name, users)
 		}
 		if _, err := q.DeleteDestination(ctx, id); err != nil {
 			return err

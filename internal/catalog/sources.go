@@ -255,17 +255,12 @@ func (s *Service) DeleteSource(ctx context.Context, id int64) error {
 		if err != nil {
 			return err
 		}
-		users, err := q.PipelineNamesUsingSource(ctx, id)
+		users, err := q.PipelinesUsing(ctx, db.PipelinesUsingParams{SourceID: &id})
 		if err != nil {
 			return err
 		}
 		if len(users) > 0 {
-			refs := make([]apperr.Ref, len(users))
-			for i, u := range users {
-				refs[i] = apperr.Ref{Kind: "pipeline", ID: u.ID, Name: u.Name}
-			}
-			return &apperr.Error{Code: apperr.Conflict, Related: refs,
-				Message: fmt.Sprintf("source %q is used by %s; delete or re-point them first", cur.Name, describeRefs(refs))}
+			return inUse("source", cur.Name, users)
 		}
 		if _, err := q.DeleteSource(ctx, id); err != nil {
 			return err
@@ -303,6 +298,17 @@ func (s *Service) sourceConn(ctx context.Context, id int64) (sourceConn, db.Sour
 		Conn:        pgsource.Conn{Host: row.PgHost, Port: int(row.PgPort), Database: row.PgDatabase, User: row.PgUsername, Password: pw},
 		publication: row.PublicationName, slot: row.ReplicationID,
 	}, row, nil
+}
+
+// inUse is the refusal to delete a source or destination that pipelines still use,
+// naming them so the operator knows what to change first.
+func inUse(kind, name string, users []db.PipelinesUsingRow) error {
+	refs := make([]apperr.Ref, len(users))
+	for i, u := range users {
+		refs[i] = apperr.Ref{Kind: "pipeline", ID: u.ID, Name: u.Name}
+	}
+	return &apperr.Error{Code: apperr.Conflict, Related: refs,
+		Message: fmt.Sprintf("%s %q is used by %s; delete or re-point them first", kind, name, describeRefs(refs))}
 }
 
 func describeRefs(refs []apperr.Ref) string {

@@ -280,53 +280,32 @@ func (q *Queries) ListPipelines(ctx context.Context, arg ListPipelinesParams) ([
 	return items, nil
 }
 
-const pipelineNamesUsingDestination = `-- name: PipelineNamesUsingDestination :many
-SELECT id, name FROM pipelines WHERE destination_id = $1 ORDER BY lower(name), id
+const pipelinesUsing = `-- name: PipelinesUsing :many
+SELECT id, name FROM pipelines
+WHERE source_id = $1 OR destination_id = $2
+ORDER BY lower(name), id
 `
 
-type PipelineNamesUsingDestinationRow struct {
+type PipelinesUsingParams struct {
+	SourceID      *int64
+	DestinationID *int64
+}
+
+type PipelinesUsingRow struct {
 	ID   int64
 	Name string
 }
 
-func (q *Queries) PipelineNamesUsingDestination(ctx context.Context, destinationID int64) ([]PipelineNamesUsingDestinationRow, error) {
-	rows, err := q.db.Query(ctx, pipelineNamesUsingDestination, destinationID)
+// The pipelines that block deleting a source or a destination (pass one of the two).
+func (q *Queries) PipelinesUsing(ctx context.Context, arg PipelinesUsingParams) ([]PipelinesUsingRow, error) {
+	rows, err := q.db.Query(ctx, pipelinesUsing, arg.SourceID, arg.DestinationID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []PipelineNamesUsingDestinationRow{}
+	items := []PipelinesUsingRow{}
 	for rows.Next() {
-		var i PipelineNamesUsingDestinationRow
-		if err := rows.Scan(&i.ID, &i.Name); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const pipelineNamesUsingSource = `-- name: PipelineNamesUsingSource :many
-SELECT id, name FROM pipelines WHERE source_id = $1 ORDER BY lower(name), id
-`
-
-type PipelineNamesUsingSourceRow struct {
-	ID   int64
-	Name string
-}
-
-func (q *Queries) PipelineNamesUsingSource(ctx context.Context, sourceID int64) ([]PipelineNamesUsingSourceRow, error) {
-	rows, err := q.db.Query(ctx, pipelineNamesUsingSource, sourceID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []PipelineNamesUsingSourceRow{}
-	for rows.Next() {
-		var i PipelineNamesUsingSourceRow
+		var i PipelinesUsingRow
 		if err := rows.Scan(&i.ID, &i.Name); err != nil {
 			return nil, err
 		}
