@@ -15,6 +15,7 @@ import (
 
 	"gopkg.in/natefinch/lumberjack.v2"
 
+	"github.com/rosetta-cdc/rosetta/internal/auth"
 	"github.com/rosetta-cdc/rosetta/internal/config"
 )
 
@@ -26,6 +27,12 @@ const usage = `Usage: rosetta <command> [arguments]
 Commands:
   serve                 run the console and the JSON API (default)
   migrate up|down|status  apply, roll back one, or list schema migrations
+  user create|list|disable|enable|set-role|set-password
+                        manage who may sign in (rosetta user, for details)
+  token create|list|revoke
+                        manage API tokens (rosetta token, for details)
+  rotate-key            re-seal stored credentials under SECRET_KEY, reading them
+                        with SECRET_KEY_OLD
   version               print the version
 
 Configuration comes from the environment; see .env.example.
@@ -34,13 +41,13 @@ Configuration comes from the environment; see .env.example.
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "rosetta:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	cmd := "serve"
 	if len(args) > 0 {
 		cmd, args = args[0], args[1:]
@@ -67,6 +74,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, cfg, log)
 	case "migrate":
 		return migrate(ctx, cfg, log, args, stdout)
+	case "user":
+		return userCmd(ctx, cfg, log, args, stdin, stdout, stderr)
+	case "token":
+		return tokenCmd(ctx, cfg, log, args, stdout, stderr)
+	case "rotate-key":
+		return rotateKey(ctx, cfg, log, stdout)
 	default:
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", cmd)
@@ -88,7 +101,8 @@ func newLogger(cfg *config.Config, stderr io.Writer) (*slog.Logger, func(), erro
 		lj := &lumberjack.Logger{Filename: cfg.LogFile, MaxSize: 10, MaxBackups: 5}
 		w, closer = io.MultiWriter(stderr, lj), func() { lj.Close() }
 	}
-	opts := &slog.HandlerOptions{Level: level}
+	// RedactAttr blanks attributes named like secrets (password, token, …), whoever logs them.
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: auth.RedactAttr}
 	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if cfg.LogFormat == "json" {
 		h = slog.NewJSONHandler(w, opts)

@@ -7,8 +7,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
+	"github.com/rosetta-cdc/rosetta/internal/audit"
+	"github.com/rosetta-cdc/rosetta/internal/auth"
 	"github.com/rosetta-cdc/rosetta/internal/catalog"
 	"github.com/rosetta-cdc/rosetta/internal/config"
 	"github.com/rosetta-cdc/rosetta/internal/db"
@@ -41,8 +44,11 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			return err
 		}
 	}
-	cat := catalog.New(d.Pool, box)
-	srv := web.New(web.Deps{Config: cfg, Logger: log, Pool: d.Pool, Catalog: cat, Version: version})
+	// Every change is audited in its own transaction (internal/audit).
+	cat := catalog.New(d.Pool, box, catalog.WithAudit(audit.ForCatalog()))
+	authSvc := auth.New(d.Pool, auth.WithAudit(audit.ForAuth()))
+	srv := web.New(web.Deps{Config: cfg, Logger: log, Pool: d.Pool, Catalog: cat, Version: version,
+		Auth: authSvc, Audit: audit.New(d.Pool)})
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -57,6 +63,8 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	log.Info("Rosetta is serving", "url", "http://"+displayAddr(ln.Addr()), "env", cfg.AppEnv, "version", version)
+	firstRun(ctx, cfg, authSvc, "http://"+displayAddr(ln.Addr()), os.Stderr, log)
+	go purgeAccess(ctx, authSvc, log)
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -84,4 +92,23 @@ func displayAddr(a net.Addr) string {
 		return a.String()
 	}
 	return a.String()
+}
+
+// purgeAccess deletes expired sessions and old failed sign-ins every ten minutes. Every
+// instance runs it; the deletes are idempotent, so no leader is needed.
+func purgeAccess(ctx context.Context, svc *auth.Service, log *slog.Logger) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if s, f, err := svc.Purge(ctx); err != nil {
+				log.Warn("purge expired sessions", "err", err)
+			} else if s+f > 0 {
+				log.Debug("purged expired sessions and sign-in failures", "sessions", s, "failures", f)
+			}
+		}
+	}
 }

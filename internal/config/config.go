@@ -71,6 +71,9 @@ type Config struct {
 	WALRetention          Seconds `env:"WAL_RETENTION" envDefault:"2592000"`
 
 	CORSAllowedOrigins []string `env:"CORS_ALLOWED_ORIGINS" envSeparator:","`
+	// TrustedProxies are the addresses (or CIDRs) of reverse proxies whose
+	// X-Forwarded-For is believed; empty means the TCP peer is the client.
+	TrustedProxies []string `env:"TRUSTED_PROXIES" envSeparator:","`
 
 	// SecretKeyGenerated is set when development mode made up SecretKey (and stored it).
 	SecretKeyGenerated bool `env:"-"`
@@ -175,6 +178,12 @@ func (c *Config) validate() error {
 		u, err := url.Parse(strings.TrimSpace(o))
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
 			bad("CORS_ALLOWED_ORIGINS", "%q is not an origin like https://ops.example.com", o)
+		}
+	}
+	for _, p := range c.TrustedProxies {
+		p = strings.TrimSpace(p)
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			bad("TRUSTED_PROXIES", "%q is neither an IP address nor a CIDR like 10.0.0.0/8", p)
 		}
 	}
 	if len(problems) > 0 {

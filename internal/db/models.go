@@ -8,6 +8,32 @@ import (
 	"time"
 )
 
+type ApiToken struct {
+	ID         int64
+	UserID     int64
+	Name       string
+	TokenHash  []byte
+	Prefix     string
+	ExpiresAt  *time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
+	CreatedAt  time.Time
+}
+
+type AuditEvent struct {
+	ID           int64
+	At           time.Time
+	ActorUserID  *int64
+	ActorEmail   string
+	ActorTokenID *int64
+	Action       string
+	EntityKind   string
+	EntityID     *int64
+	EntityName   string
+	RemoteAddr   string
+	Changes      []byte
+}
+
 type Destination struct {
 	ID                            int64
 	Name                          string
@@ -22,6 +48,13 @@ type Destination struct {
 	SnowflakePrivateKeyPassphrase []byte
 	CreatedAt                     time.Time
 	UpdatedAt                     time.Time
+}
+
+type LoginFailure struct {
+	ID         int64
+	Email      string
+	RemoteAddr string
+	At         time.Time
 }
 
 type Pipeline struct {
@@ -43,6 +76,12 @@ type PipelineMetadatum struct {
 	UpdatedAt   time.Time
 }
 
+type Session struct {
+	Token  string
+	Data   []byte
+	Expiry time.Time
+}
+
 type Source struct {
 	ID               int64
 	Name             string
@@ -58,6 +97,17 @@ type Source struct {
 	LastProbeAt      *time.Time
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
+}
+
+type User struct {
+	ID           int64
+	Email        string
+	PasswordHash string
+	Role         string
+	DisabledAt   *time.Time
+	LastLoginAt  *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 type WalMetric struct {

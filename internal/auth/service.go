@@ -1,0 +1,144 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/rosetta-cdc/rosetta/internal/apperr"
+	"github.com/rosetta-cdc/rosetta/internal/catalog"
+	"github.com/rosetta-cdc/rosetta/internal/db"
+)
+
+// AuditEvent is one access change for the audit log (same shape as catalog's).
+// ActorEmail overrides the principal's for events that have none: a failed sign-in
+// records the email that was tried.
+type AuditEvent struct {
+	Action     string // login, login_failed, logout, create, update, disable, enable, revoke
+	EntityKind string // user, api_token
+	EntityID   int64
+	EntityName string
+	Changes    map[string]any
+	ActorEmail string
+}
+
+// AuditFunc records an event on tx (inside the change's transaction when there is one);
+// the actor and address come from ctx.
+type AuditFunc func(ctx context.Context, tx db.DBTX, e AuditEvent) error
+
+// LoginLimits bound failed sign-ins inside Window: per account (the email typed, whether
+// or not it exists) and per client address.
+type LoginLimits struct {
+	PerAccount int
+	PerAddress int
+	Window     time.Duration
+}
+
+// DefaultLoginLimits: five wrong passwords lock an account for up to 15 minutes; one
+// address gets more tries, since several people may share it.
+var DefaultLoginLimits = LoginLimits{PerAccount: 5, PerAddress: 20, Window: 15 * time.Minute}
+
+type Service struct {
+	pool   *db.Pool
+	q      *db.Queries
+	audit  AuditFunc
+	params PasswordParams
+	limits LoginLimits
+
+	dummyOnce sync.Once
+	dummy     string
+}
+
+type Option func(*Service)
+
+// WithAudit installs the audit recorder (internal/audit).
+func WithAudit(f AuditFunc) Option { return func(s *Service) { s.audit = f } }
+
+// WithPasswordParams sets the cost of new password hashes (tests use a cheap one).
+func WithPasswordParams(p PasswordParams) Option { return func(s *Service) { s.params = p } }
+
+// WithLoginLimits replaces DefaultLoginLimits.
+func WithLoginLimits(l LoginLimits) Option { return func(s *Service) { s.limits = l } }
+
+func New(pool *db.Pool, opts ...Option) *Service {
+	s := &Service{pool: pool, q: db.New(pool), params: DefaultPasswordParams, limits: DefaultLoginLimits}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// LoginLimits are the limits in force.
+func (s *Service) LoginLimits() LoginLimits { return s.limits }
+
+func (s *Service) inTx(ctx context.Context, fn func(q *db.Queries, tx pgx.Tx) error) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // after Commit this is a no-op
+	if err := fn(s.q.WithTx(tx), tx); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+func (s *Service) record(ctx context.Context, tx db.DBTX, e AuditEvent) error {
+	if s.audit == nil {
+		return nil
+	}
+	return s.audit(ctx, tx, e)
+}
+
+// require returns the principal in ctx when it holds at least min. It backs up the web
+// permission table for the operations that change who may do what.
+func require(ctx context.Context, min Role) (Principal, error) {
+	p, ok := FromContext(ctx)
+	if !ok {
+		return Principal{}, apperr.E(apperr.Unauthorized, "sign in first")
+	}
+	if !p.Role.AtLeast(min) {
+		return p, apperr.E(apperr.Forbidden, "this needs the %s role; you are %s", min, p.Role)
+	}
+	return p, nil
+}
+
+// translate turns storage errors into apperr codes; kind names the entity in messages.
+func translate(err error, kind string) error {
+	if err == nil {
+		return nil
+	}
+	if apperr.As(err) != nil {
+		return err
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return &apperr.Error{Code: apperr.NotFound, Message: kind + " not found", Err: err}
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01") {
+		return &apperr.Error{Code: apperr.Conflict, Message: "the " + kind + " was changed concurrently; try again", Err: err}
+	}
+	if catalog.IsUnavailable(err) || errors.Is(err, context.DeadlineExceeded) {
+		return &apperr.Error{Code: apperr.Unavailable, Message: "the database is unavailable; try again shortly", Err: err}
+	}
+	return &apperr.Error{Code: apperr.Internal, Message: "internal error", Err: err}
+}
+
+func isUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505"
+}
+
+// Purge deletes expired sessions and failed sign-ins older than the lockout window.
+// Every instance may run it; the deletes are idempotent.
+func (s *Service) Purge(ctx context.Context) (sessions, failures int64, err error) {
+	if sessions, err = s.q.DeleteExpiredSessions(ctx); err != nil {
+		return 0, 0, translate(err, "session")
+	}
+	failures, err = s.q.DeleteOldLoginFailures(ctx, s.limits.Window.Seconds())
+	return sessions, failures, translate(err, "sign-in record")
+}

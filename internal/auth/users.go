@@ -1,0 +1,291 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/rosetta-cdc/rosetta/internal/apperr"
+	"github.com/rosetta-cdc/rosetta/internal/db"
+)
+
+// User is a person who may sign in, as both faces and the CLI show them: never the hash.
+type User struct {
+	ID          int64      `json:"id"`
+	Email       string     `json:"email"`
+	Role        Role       `json:"role"`
+	Disabled    bool       `json:"disabled"`
+	DisabledAt  *time.Time `json:"disabled_at,omitempty"`
+	LastLoginAt *time.Time `json:"last_login_at,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+}
+
+func userFromRow(r db.User) User {
+	return User{ID: r.ID, Email: r.Email, Role: Role(r.Role), Disabled: r.DisabledAt != nil,
+		DisabledAt: utcPtr(r.DisabledAt), LastLoginAt: utcPtr(r.LastLoginAt), CreatedAt: r.CreatedAt.UTC()}
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// UserInput creates a user.
+type UserInput struct {
+	Email    string `json:"email"`
+	Role     string `json:"role"`
+	Password string `json:"password"`
+}
+
+func normalizeEmail(s string) string { return strings.TrimSpace(s) }
+
+func validEmail(f *apperr.Fields, field, email string) {
+	switch {
+	case email == "":
+		f.Add(field, "is required")
+	case len(email) > 254:
+		f.Add(field, "must be at most 254 characters")
+	default:
+		a, err := mail.ParseAddress(email)
+		if err != nil || a.Address != email || a.Name != "" {
+			f.Add(field, "must be an email address like ada@example.com")
+		}
+	}
+}
+
+// ValidatePassword checks a new password's length (the only rule NIST SP 800-63B keeps).
+func ValidatePassword(f *apperr.Fields, field, password string) {
+	switch n := len([]rune(password)); {
+	case n < MinPasswordLen:
+		f.Add(field, "must be at least %d characters", MinPasswordLen)
+	case len(password) > MaxPasswordLen:
+		f.Add(field, "must be at most %d bytes", MaxPasswordLen)
+	}
+}
+
+// CreateUser adds a user (admins only).
+func (s *Service) CreateUser(ctx context.Context, in UserInput) (User, error) {
+	if _, err := require(ctx, Admin); err != nil {
+		return User{}, err
+	}
+	email := normalizeEmail(in.Email)
+	var f apperr.Fields
+	validEmail(&f, "email", email)
+	role, ok := ParseRole(in.Role)
+	if !ok {
+		f.Add("role", "must be one of admin, operator, viewer")
+	}
+	ValidatePassword(&f, "password", in.Password)
+	if err := f.Err(); err != nil {
+		return User{}, err
+	}
+	hash, err := HashPassword(ctx, in.Password, s.params)
+	if err != nil {
+		return User{}, apperr.Wrap(err, "cannot hash the password")
+	}
+	var out User
+	err = s.inTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
+		row, err := q.CreateUser(ctx, db.CreateUserParams{Email: email, PasswordHash: hash, Role: string(role)})
+		if err != nil {
+			return err
+		}
+		out = userFromRow(row)
+		return s.record(ctx, tx, AuditEvent{Action: "create", EntityKind: "user", EntityID: row.ID, EntityName: row.Email,
+			Changes: map[string]any{"email": row.Email, "role": row.Role, "password": "(set)"}})
+	})
+	if isUniqueViolation(err) {
+		return User{}, &apperr.Error{Code: apperr.Conflict, Message: "a user with this email already exists",
+			Fields: []apperr.FieldError{{Field: "email", Message: "is already used by another user"}}, Err: err}
+	}
+	return out, translate(err, "user")
+}
+
+// ListUsers lists every user (admins only).
+func (s *Service) ListUsers(ctx context.Context) ([]User, error) {
+	if _, err := require(ctx, Admin); err != nil {
+		return nil, err
+	}
+	rows, err := s.q.ListUsers(ctx)
+	if err != nil {
+		return nil, translate(err, "user")
+	}
+	out := make([]User, len(rows))
+	for i, r := range rows {
+		out[i] = userFromRow(r)
+	}
+	return out, nil
+}
+
+// GetUser returns one user (admins, or the user themselves).
+func (s *Service) GetUser(ctx context.Context, id int64) (User, error) {
+	p, ok := FromContext(ctx)
+	if !ok || (p.UserID != id && !p.Role.AtLeast(Admin)) {
+		return User{}, apperr.E(apperr.NotFound, "user not found")
+	}
+	row, err := s.q.GetUser(ctx, id)
+	return userFromRow(row), translate(err, "user")
+}
+
+// UserByEmail finds a user by email, case-insensitively (admins only).
+func (s *Service) UserByEmail(ctx context.Context, email string) (User, error) {
+	if _, err := require(ctx, Admin); err != nil {
+		return User{}, err
+	}
+	row, err := s.q.GetUserByEmail(ctx, normalizeEmail(email))
+	if err != nil {
+		return User{}, translate(err, "user")
+	}
+	return userFromRow(row), nil
+}
+
+// SetRole changes a user's role (admins only). The last active admin keeps the role, so
+// Rosetta is never left without someone who can manage users.
+func (s *Service) SetRole(ctx context.Context, id int64, role string) (User, error) {
+	if _, err := require(ctx, Admin); err != nil {
+		return User{}, err
+	}
+	r, ok := ParseRole(role)
+	if !ok {
+		return User{}, &apperr.Error{Code: apperr.Invalid, Message: "some fields are not valid",
+			Fields: []apperr.FieldError{{Field: "role", Message: "must be one of admin, operator, viewer"}}}
+	}
+	var out User
+	err := s.inTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
+		admins, err := q.LockActiveAdmins(ctx)
+		if err != nil {
+			return err
+		}
+		cur, err := q.GetUserForUpdate(ctx, id)
+		if err != nil {
+			return err
+		}
+		if Role(cur.Role) == r {
+			out = userFromRow(cur)
+			return nil
+		}
+		if cur.Role == string(Admin) && cur.DisabledAt == nil && len(admins) <= 1 {
+			return apperr.E(apperr.Conflict, "%s is the only active admin; make someone else an admin first", cur.Email)
+		}
+		row, err := q.SetUserRole(ctx, db.SetUserRoleParams{ID: id, Role: string(r)})
+		if err != nil {
+			return err
+		}
+		out = userFromRow(row)
+		return s.record(ctx, tx, AuditEvent{Action: "update", EntityKind: "user", EntityID: id, EntityName: row.Email,
+			Changes: map[string]any{"role": map[string]any{"from": cur.Role, "to": row.Role}}})
+	})
+	return out, translate(err, "user")
+}
+
+// SetDisabled disables (or re-enables) a user (admins only). A disabled user's sessions
+// and tokens stop working at their next request. The last active admin cannot be disabled.
+func (s *Service) SetDisabled(ctx context.Context, id int64, disabled bool) (User, error) {
+	if _, err := require(ctx, Admin); err != nil {
+		return User{}, err
+	}
+	var out User
+	err := s.inTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
+		admins, err := q.LockActiveAdmins(ctx)
+		if err != nil {
+			return err
+		}
+		cur, err := q.GetUserForUpdate(ctx, id)
+		if err != nil {
+			return err
+		}
+		if (cur.DisabledAt != nil) == disabled {
+			out = userFromRow(cur)
+			return nil
+		}
+		if disabled && cur.Role == string(Admin) && len(admins) <= 1 {
+			return apperr.E(apperr.Conflict, "%s is the only active admin; make someone else an admin first", cur.Email)
+		}
+		row, err := q.SetUserDisabled(ctx, db.SetUserDisabledParams{ID: id, Disabled: disabled})
+		if err != nil {
+			return err
+		}
+		out = userFromRow(row)
+		action := "enable"
+		if disabled {
+			action = "disable"
+		}
+		return s.record(ctx, tx, AuditEvent{Action: action, EntityKind: "user", EntityID: id, EntityName: row.Email,
+			Changes: map[string]any{"disabled": map[string]any{"from": !disabled, "to": disabled}}})
+	})
+	return out, translate(err, "user")
+}
+
+// SetPassword replaces a user's password (admins, or the user themselves).
+func (s *Service) SetPassword(ctx context.Context, id int64, password string) error {
+	p, ok := FromContext(ctx)
+	if !ok || (p.UserID != id && !p.Role.AtLeast(Admin)) {
+		return apperr.E(apperr.NotFound, "user not found")
+	}
+	var f apperr.Fields
+	ValidatePassword(&f, "password", password)
+	if err := f.Err(); err != nil {
+		return err
+	}
+	hash, err := HashPassword(ctx, password, s.params)
+	if err != nil {
+		return apperr.Wrap(err, "cannot hash the password")
+	}
+	err = s.inTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
+		row, err := q.SetUserPassword(ctx, db.SetUserPasswordParams{ID: id, PasswordHash: hash})
+		if err != nil {
+			return err
+		}
+		return s.record(ctx, tx, AuditEvent{Action: "update", EntityKind: "user", EntityID: id, EntityName: row.Email,
+			Changes: map[string]any{"password": "(changed)"}})
+	})
+	return translate(err, "user")
+}
+
+// FirstAdminEmail is the account development creates on an empty database.
+const FirstAdminEmail = "admin@localhost"
+
+// EnsureFirstAdmin creates FirstAdminEmail as an admin with a generated password when
+// there are no users at all, and returns that password (shown once, never stored in
+// clear). created is false when users already exist, including when another instance
+// won the race to create the first one.
+func (s *Service) EnsureFirstAdmin(ctx context.Context) (email, password string, created bool, err error) {
+	n, err := s.q.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return "", "", false, translate(err, "user")
+	}
+	password = GeneratePassword()
+	hash, err := HashPassword(ctx, password, s.params)
+	if err != nil {
+		return "", "", false, apperr.Wrap(err, "cannot hash the password")
+	}
+	ctx = WithPrincipal(ctx, Principal{Email: "first-run", Role: Admin})
+	err = s.inTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
+		row, err := q.CreateFirstUser(ctx, db.CreateFirstUserParams{Email: FirstAdminEmail, PasswordHash: hash, Role: string(Admin)})
+		if err != nil {
+			return err
+		}
+		created = true
+		return s.record(ctx, tx, AuditEvent{Action: "create", EntityKind: "user", EntityID: row.ID, EntityName: row.Email,
+			Changes: map[string]any{"email": row.Email, "role": row.Role, "password": "(generated)"}})
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", "", false, nil
+	}
+	if err != nil {
+		return "", "", false, translate(err, "user")
+	}
+	return FirstAdminEmail, password, created, nil
+}
+
+// CountUsers is how many users exist (first-run decides from it).
+func (s *Service) CountUsers(ctx context.Context) (int64, error) {
+	n, err := s.q.CountUsers(ctx)
+	return n, translate(err, "user")
+}

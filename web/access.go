@@ -1,0 +1,463 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"golang.org/x/time/rate"
+
+	"github.com/rosetta-cdc/rosetta/internal/apperr"
+	"github.com/rosetta-cdc/rosetta/internal/auth"
+	"github.com/rosetta-cdc/rosetta/views/layout"
+)
+
+// How a request is authenticated and authorized (one middleware, guard, for both faces):
+//
+//  1. The route's rule comes from the permission table (access_table.go) by method and
+//     registered pattern. Open routes go straight through.
+//  2. "Authorization: Bearer <token>" authenticates with an API token, on any route; the
+//     request is then exempt from CSRF (browsers never add that header on their own) and
+//     rate-limited per token. Otherwise the console session (scs, stored in PostgreSQL)
+//     is loaded and its user re-read, so disabling a user or changing a role takes
+//     effect on their next request.
+//  3. No principal: the API answers 401 problem JSON with WWW-Authenticate: Bearer; the
+//     console redirects to /login?next=…. Too weak a role: 403.
+//  4. A state-changing request without a bearer token must carry the CSRF token (form
+//     field _csrf or header X-CSRF-Token) and must not come from another origin.
+//
+// Handlers then find the principal with auth.FromContext(c.Request().Context()), and the
+// client address with auth.RemoteAddr; the catalog's audit hook reads both.
+
+// AccessOptions tune sessions and API rate limits; zero values mean the defaults.
+type AccessOptions struct {
+	// SessionIdleTimeout signs a browser out after this long without a request (1 h).
+	SessionIdleTimeout time.Duration
+	// SessionLifetime signs it out this long after sign-in, active or not (12 h).
+	SessionLifetime time.Duration
+	// TokenRate and TokenBurst limit each API token (20 requests/s, bursts of 100). The
+	// limiter lives in each instance's memory: behind N instances a token gets up to N
+	// times the rate, which is acceptable for a guard against runaway scripts (sign-in
+	// lockout, which must hold everywhere, is kept in PostgreSQL instead).
+	TokenRate  float64
+	TokenBurst int
+}
+
+func (o AccessOptions) withDefaults() AccessOptions {
+	if o.SessionIdleTimeout <= 0 {
+		o.SessionIdleTimeout = time.Hour
+	}
+	if o.SessionLifetime <= 0 {
+		o.SessionLifetime = 12 * time.Hour
+	}
+	if o.TokenRate <= 0 {
+		o.TokenRate = 20
+	}
+	if o.TokenBurst <= 0 {
+		o.TokenBurst = 100
+	}
+	return o
+}
+
+// accessState is the server's access machinery, built once in New.
+type accessState struct {
+	sessions   *scs.SessionManager
+	tokenLimit *middleware.RateLimiterMemoryStore
+	crossOrig  *http.CrossOriginProtection
+	// registered holds "METHOD pattern" of every route, to tell a route missing from
+	// the permission table (refused) from a URL no route matches (echo's 404/405).
+	registered map[string]bool
+}
+
+const (
+	sessionUserKey   = "uid"
+	csrfFieldName    = "_csrf"
+	csrfHeaderName   = "X-CSRF-Token"
+	csrfSecretLen    = 32
+	ctxCSRFSecret    = "rosetta.csrf.secret"
+	ctxSessionSaved  = "rosetta.session.saved"
+	ctxSessionCtx    = "rosetta.session.ctx"
+	sessionCookieDev = "rosetta_session"
+	csrfCookieDev    = "rosetta_csrf"
+)
+
+func (s *Server) setupAccess() {
+	o := s.deps.Access.withDefaults()
+	sm := scs.New()
+	sm.Store = auth.NewSessionStore(s.deps.Pool)
+	sm.IdleTimeout = o.SessionIdleTimeout
+	sm.Lifetime = o.SessionLifetime
+	// The database holds SHA-256 hashes of session tokens: a leaked backup or a read-only
+	// SQL injection yields no usable session.
+	sm.HashTokenInStore = true
+	sm.Cookie.HttpOnly = true
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	sm.Cookie.Persist = false // a browser-session cookie: closing the browser signs out
+	s.access = &accessState{
+		sessions: sm,
+		tokenLimit: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+			Rate: rate.Limit(o.TokenRate), Burst: o.TokenBurst, ExpiresIn: 3 * time.Minute,
+		}),
+		crossOrig: http.NewCrossOriginProtection(),
+	}
+}
+
+// sealRoutes records every registered route once routes() has run, and reports routes
+// the permission table does not know (the middleware refuses them).
+func (s *Server) sealRoutes() {
+	s.access.registered = map[string]bool{}
+	for _, r := range s.Echo.Routes() {
+		if r.Method == echo.RouteNotFound {
+			continue
+		}
+		key := r.Method + " " + r.Path
+		s.access.registered[key] = true
+		if _, ok := permissions[key]; !ok {
+			s.deps.Logger.Error("route has no entry in the permission table: it refuses every request", "route", key)
+		}
+	}
+}
+
+// cookieName uses the __Host- prefix whenever cookies are Secure: browsers then refuse
+// the cookie from a sibling subdomain, which is what defeats cookie-tossing attacks on
+// the session and the CSRF token.
+func (s *Server) cookieName(c echo.Context, base string) string {
+	if s.secureCookies(c) {
+		return "__Host-" + base
+	}
+	return base
+}
+
+// guard is the access middleware (see the comment at the top of this file).
+func (s *Server) guard() echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			req := c.Request()
+			key := req.Method + " " + c.Path()
+			rule, listed := permissions[key]
+			unrouted := false
+			if !listed {
+				if s.access.registered[key] {
+					loggerOf(c).Error("route has no entry in the permission table; refused", "route", key)
+					return apperr.E(apperr.Forbidden, "this route is not open to anyone")
+				}
+				// No such route: echo answers 404 or 405. A signed-in browser still gets
+				// its navigation on the error page.
+				rule, unrouted = Public, true
+			}
+			if rule == Open {
+				return next(c)
+			}
+			// Pages and API answers are about one principal: never cache them in a
+			// shared cache (handlers may still choose otherwise).
+			c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+
+			ctx := auth.WithRemoteAddr(req.Context(), c.RealIP())
+			token, bearer := bearerToken(req)
+			var p *auth.Principal
+			switch {
+			case bearer && unrouted:
+				// Only for the error page's navigation: a bad token changes nothing.
+				if pr, err := s.deps.Auth.AuthenticateToken(ctx, token); err == nil {
+					p = &pr
+				}
+			case bearer && rule == Public:
+				// Public routes do not look at tokens: readiness must answer during a
+				// database outage, whoever probes it.
+			case bearer:
+				pr, err := s.deps.Auth.AuthenticateToken(ctx, token)
+				if err != nil {
+					if apperr.CodeOf(err) == apperr.Unauthorized {
+						c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="rosetta", error="invalid_token"`)
+					}
+					return err
+				}
+				if ok, _ := s.access.tokenLimit.Allow(strconv.FormatInt(*pr.TokenID, 10)); !ok {
+					c.Response().Header().Set("Retry-After", "1")
+					return apperr.E(apperr.RateLimited, "too many requests with this API token; slow down")
+				}
+				p = &pr
+			default:
+				var err error
+				ctx, p, err = s.sessionPrincipal(c, ctx, rule)
+				if err != nil {
+					return err
+				}
+			}
+			if p != nil {
+				ctx = auth.WithPrincipal(ctx, *p)
+			}
+			c.SetRequest(req.WithContext(ctx))
+
+			if min := rule.role(); min != "" {
+				if p == nil {
+					return s.unauthenticated(c)
+				}
+				if !p.Role.AtLeast(min) {
+					return apperr.E(apperr.Forbidden, "this needs the %s role; you are signed in as %s", min, p.Role)
+				}
+			}
+			if !bearer && !unrouted && !isSafeMethod(req.Method) {
+				if err := s.checkCSRF(c); err != nil {
+					return err
+				}
+			}
+			return next(c)
+		}
+	}
+}
+
+func bearerToken(r *http.Request) (string, bool) {
+	h := r.Header.Get(echo.HeaderAuthorization)
+	if h == "" {
+		return "", false
+	}
+	scheme, tok, _ := strings.Cut(h, " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimSpace(tok), true
+}
+
+// sessionPrincipal loads the console session and its user. On a public route a session
+// that cannot be loaded (database down) leaves the visitor anonymous instead of failing
+// the login page.
+func (s *Server) sessionPrincipal(c echo.Context, ctx context.Context, rule Access) (context.Context, *auth.Principal, error) {
+	sm := s.access.sessions
+	var token string
+	if ck, err := c.Cookie(s.cookieName(c, sessionCookieDev)); err == nil {
+		token = ck.Value
+	}
+	sctx, err := sm.Load(ctx, token)
+	if err != nil {
+		if rule != Public {
+			return ctx, nil, sessionError(err)
+		}
+		sctx, _ = sm.Load(ctx, "")
+	}
+	c.Set(ctxSessionCtx, sctx)
+	c.Response().Before(func() { s.saveSession(c, sctx) })
+	uid := sm.GetInt64(sctx, sessionUserKey)
+	if uid == 0 {
+		return sctx, nil, nil
+	}
+	p, err := s.deps.Auth.SessionPrincipal(sctx, uid)
+	switch {
+	case err == nil:
+		return sctx, &p, nil
+	case apperr.CodeOf(err) == apperr.Unauthorized:
+		// the user was disabled (or removed) since signing in
+		_ = sm.Destroy(sctx)
+		return sctx, nil, nil
+	case rule == Public:
+		return sctx, nil, nil
+	}
+	return sctx, nil, err
+}
+
+func sessionError(err error) error {
+	return &apperr.Error{Code: apperr.Unavailable, Message: "the database is unavailable; try again shortly", Err: err}
+}
+
+// saveSession writes the session back just before the response header goes out: scs's
+// own LoadAndSave wraps http.ResponseWriter, which echo's Response bypasses.
+func (s *Server) saveSession(c echo.Context, ctx context.Context) {
+	if saved, _ := c.Get(ctxSessionSaved).(bool); saved {
+		return
+	}
+	sm := s.access.sessions
+	switch sm.Status(ctx) {
+	case scs.Modified:
+		if err := s.commitSession(c, ctx); err != nil {
+			loggerOf(c).Error("save session", "err", err)
+		}
+	case scs.Destroyed:
+		s.writeSessionCookie(c, "", time.Time{})
+	}
+}
+
+// commitSession stores the session and sets its cookie now (sign-in does this itself,
+// so a failure is an error page rather than a silently missing cookie).
+func (s *Server) commitSession(c echo.Context, ctx context.Context) error {
+	token, expiry, err := s.access.sessions.Commit(ctx)
+	if err != nil {
+		return sessionError(err)
+	}
+	s.writeSessionCookie(c, token, expiry)
+	c.Set(ctxSessionSaved, true)
+	return nil
+}
+
+func (s *Server) writeSessionCookie(c echo.Context, token string, expiry time.Time) {
+	ck := &http.Cookie{
+		Name: s.cookieName(c, sessionCookieDev), Value: token, Path: "/",
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secureCookies(c),
+	}
+	if token == "" || expiry.IsZero() {
+		ck.Value, ck.MaxAge, ck.Expires = "", -1, time.Unix(1, 0)
+	}
+	c.Response().Header().Add("Set-Cookie", ck.String())
+}
+
+// sessionCtx is the request context holding the loaded session (nil when the request
+// authenticated with a token or the route is Open).
+func sessionCtx(c echo.Context) context.Context {
+	ctx, _ := c.Get(ctxSessionCtx).(context.Context)
+	return ctx
+}
+
+// unauthenticated answers a request without a principal: 401 problem JSON for the API
+// (and for bearer clients anywhere), a trip to the login page for the console.
+func (s *Server) unauthenticated(c echo.Context) error {
+	if isAPI(c) {
+		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="rosetta"`)
+		return apperr.E(apperr.Unauthorized, "sign in first: send Authorization: Bearer <token> (create a token under API tokens)")
+	}
+	next := "/"
+	if c.Request().Method == http.MethodGet {
+		next = c.Request().URL.RequestURI()
+	} else if ref := c.Request().Referer(); ref != "" {
+		if u, err := url.Parse(ref); err == nil && u.Host == c.Request().Host {
+			next = u.RequestURI()
+		}
+	}
+	to := "/login"
+	if next != "/" {
+		to += "?next=" + url.QueryEscape(next)
+	}
+	if c.Request().Header.Get("HX-Request") != "" {
+		c.Response().Header().Set("HX-Redirect", to)
+		return c.NoContent(http.StatusUnauthorized)
+	}
+	return c.Redirect(http.StatusSeeOther, to)
+}
+
+// ---- CSRF
+//
+// A random secret lives in an HttpOnly, SameSite=Lax cookie (__Host- prefixed when
+// Secure); pages carry it masked with a fresh one-time pad per render (so the token
+// differs on every page, which keeps compression side channels like BREACH from
+// recovering it). A state-changing request must send a token that unmasks to the
+// cookie's secret. The secret is replaced at sign-in and sign-out.
+
+func (s *Server) csrfSecret(c echo.Context) []byte {
+	if b, ok := c.Get(ctxCSRFSecret).([]byte); ok {
+		return b
+	}
+	if ck, err := c.Cookie(s.cookieName(c, csrfCookieDev)); err == nil {
+		if b, err := base64.RawURLEncoding.DecodeString(ck.Value); err == nil && len(b) == csrfSecretLen {
+			c.Set(ctxCSRFSecret, b)
+			return b
+		}
+	}
+	return s.rotateCSRF(c)
+}
+
+// rotateCSRF issues a new secret (and cookie).
+func (s *Server) rotateCSRF(c echo.Context) []byte {
+	b := make([]byte, csrfSecretLen)
+	_, _ = rand.Read(b)
+	c.Set(ctxCSRFSecret, b)
+	c.SetCookie(&http.Cookie{
+		Name: s.cookieName(c, csrfCookieDev), Value: base64.RawURLEncoding.EncodeToString(b), Path: "/",
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secureCookies(c),
+	})
+	return b
+}
+
+// csrfToken is the token a console page embeds (hidden _csrf fields and the csrf-token
+// meta tag, which htmx requests send back as X-CSRF-Token). Requests authenticated with
+// a bearer token get "": they need none.
+func (s *Server) csrfToken(c echo.Context) string {
+	if _, bearer := bearerToken(c.Request()); bearer {
+		return ""
+	}
+	secret := s.csrfSecret(c)
+	pad := make([]byte, csrfSecretLen)
+	_, _ = rand.Read(pad)
+	out := make([]byte, 2*csrfSecretLen)
+	copy(out, pad)
+	for i := range secret {
+		out[csrfSecretLen+i] = secret[i] ^ pad[i]
+	}
+	return base64.RawURLEncoding.EncodeToString(out)
+}
+
+var errCSRF = apperr.E(apperr.Forbidden,
+	"this form has expired or did not come from Rosetta: reload the page and try again")
+
+func (s *Server) checkCSRF(c echo.Context) error {
+	if err := s.access.crossOrig.Check(c.Request()); err != nil {
+		return apperr.E(apperr.Forbidden, "cross-origin requests are refused")
+	}
+	ck, err := c.Cookie(s.cookieName(c, csrfCookieDev))
+	if err != nil {
+		return errCSRF
+	}
+	secret, err := base64.RawURLEncoding.DecodeString(ck.Value)
+	if err != nil || len(secret) != csrfSecretLen {
+		return errCSRF
+	}
+	sent := c.Request().Header.Get(csrfHeaderName)
+	if sent == "" {
+		sent = c.FormValue(csrfFieldName)
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(sent)
+	if err != nil || len(raw) != 2*csrfSecretLen {
+		return errCSRF
+	}
+	got := make([]byte, csrfSecretLen)
+	for i := range got {
+		got[i] = raw[i] ^ raw[csrfSecretLen+i]
+	}
+	if subtle.ConstantTimeCompare(got, secret) != 1 {
+		return errCSRF
+	}
+	return nil
+}
+
+// ---- what console pages need
+
+// principalOf is the request's principal, if any.
+func principalOf(c echo.Context) (auth.Principal, bool) {
+	return auth.FromContext(c.Request().Context())
+}
+
+// userInfo is the signed-in user as the layout shows them (nil when anonymous).
+func userInfo(c echo.Context) *layout.UserInfo {
+	p, ok := principalOf(c)
+	if !ok {
+		return nil
+	}
+	return &layout.UserInfo{Email: p.Email, Role: string(p.Role)}
+}
+
+// withAccess fills the layout's access fields: who is signed in and the CSRF token.
+func (s *Server) withAccess(c echo.Context, m layout.PageMeta) layout.PageMeta {
+	m.User = userInfo(c)
+	m.CSRFToken = s.csrfToken(c)
+	return m
+}
+
+// can reports whether the request's principal may call route ("POST /pipelines/:id/start"),
+// according to the permission table: pages use it to hide what the user cannot do.
+func can(c echo.Context, route string) bool {
+	rule, ok := permissions[route]
+	if !ok {
+		return false
+	}
+	if rule == Open || rule == Public {
+		return true
+	}
+	p, ok := principalOf(c)
+	return ok && p.Role.AtLeast(rule.role())
+}
