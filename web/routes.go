@@ -8,6 +8,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humaecho"
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/rosetta-cdc/rosetta/web/api"
 )
@@ -76,8 +77,26 @@ func (s *Server) routes() {
 		"Refresh (re-sync from a fresh snapshot): preflight, then REFRESH/RUNNING (or REFRESH/ERROR). 409 while a refresh runs."),
 		h.RefreshPipeline, http.StatusNotFound, http.StatusConflict)
 
+	ah := &api.AuditHandlers{Audit: s.deps.Audit}
+	register(a, get("list-audit-events", "/audit", "The audit log, newest first: who changed what, when, from where (secret values never)", "audit"),
+		ah.ListAudit, http.StatusUnauthorized, http.StatusUnprocessableEntity)
+
 	register(a, get("list-wal-metrics", "/metrics/wal", "WAL samples, newest first; ranges with more samples than limit are downsampled in SQL", "metrics"),
 		h.WALMetrics)
+
+	// ---- access: sign-in, API tokens, users, audit log (access_pages.go)
+	e.GET("/login", s.loginPage)
+	e.POST("/login", s.loginSubmit, middleware.BodyLimit("16K"))
+	e.POST("/logout", s.logout)
+	e.GET("/settings/tokens", s.tokensPage)
+	e.POST("/settings/tokens", s.tokenCreate)
+	e.POST("/settings/tokens/:id/revoke", s.tokenRevoke)
+	e.GET("/users", s.usersPage)
+	e.POST("/users", s.userCreate)
+	e.POST("/users/:id/role", s.userSetRole)
+	e.POST("/users/:id/disable", s.userDisable)
+	e.POST("/users/:id/enable", s.userEnable)
+	e.GET("/audit", s.auditPage)
 
 	// ---- console
 	s.consoleRoutes()

@@ -15,6 +15,8 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/rosetta-cdc/rosetta/internal/apperr"
+	"github.com/rosetta-cdc/rosetta/internal/audit"
+	"github.com/rosetta-cdc/rosetta/internal/auth"
 	"github.com/rosetta-cdc/rosetta/internal/catalog"
 	"github.com/rosetta-cdc/rosetta/internal/config"
 	"github.com/rosetta-cdc/rosetta/internal/db"
@@ -27,12 +29,17 @@ type Deps struct {
 	Pool    *db.Pool
 	Catalog *catalog.Service
 	Version string
+	// Auth and Audit are access control (built from Pool when nil); Access tunes it.
+	Auth   *auth.Service
+	Audit  *audit.Service
+	Access AccessOptions
 }
 
 type Server struct {
-	Echo *echo.Echo
-	API  huma.API
-	deps Deps
+	Echo   *echo.Echo
+	API    huma.API
+	deps   Deps
+	access *accessState
 }
 
 const loggerKey = "logger"
@@ -45,16 +52,29 @@ func New(d Deps) *Server {
 	if d.Version == "" {
 		d.Version = "dev"
 	}
+	if d.Auth == nil {
+		d.Auth = auth.New(d.Pool, auth.WithAudit(audit.ForAuth()))
+	}
+	if d.Audit == nil {
+		d.Audit = audit.New(d.Pool)
+	}
 	installHumaErrors()
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{Echo: e, deps: d}
 	e.HTTPErrorHandler = s.handleError
+	var trusted []string
+	if d.Config != nil {
+		trusted = d.Config.TrustedProxies
+	}
+	e.IPExtractor = ipExtractor(trusted)
+	s.setupAccess()
 
 	// Trailing slashes are rewritten, not redirected: /api/v1/sources/ and
 	// /api/v1/sources are the same resource, and a redirect would drop a POST body.
 	e.Pre(middleware.RemoveTrailingSlash())
 	e.Use(middleware.RequestID())
+	e.Use(s.securityHeaders(), s.cors())
 	e.Use(s.requestLogger())
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
@@ -63,8 +83,11 @@ func New(d Deps) *Server {
 		},
 	}))
 	e.Use(middleware.BodyLimit("1M"))
+	// Who may call what: one permission table for both faces (access_table.go).
+	e.Use(s.guard())
 
 	s.routes()
+	s.sealRoutes()
 	return s
 }
 

@@ -89,7 +89,9 @@
 
   // After htmx re-renders a form with errors (422), put the keyboard where the problem is.
   document.addEventListener("htmx:afterSettle", function (evt) {
-    var target = evt.detail.target;
+    // The event fires on what was swapped in; after an outerHTML swap detail.target is
+    // the element that was replaced, no longer in the document.
+    var target = evt.detail.target && evt.detail.target.isConnected ? evt.detail.target : evt.target;
     if (!target || !target.querySelector) {
       return;
     }

@@ -1,6 +1,26 @@
 // Package webtest builds a complete Rosetta server on a fresh test database (real
 // PostgreSQL from internal/testdb) and drives it with real HTTP requests, for the tests
 // of both faces.
+//
+// Every route except /health, /login and static assets needs a principal, so:
+//
+//   - a.Do(method, path, body, headers...) acts as an admin with an API token
+//     (Authorization: Bearer …), on the API and the console alike. Tokens are exempt
+//     from CSRF, so console form posts through a.Do need no _csrf field. Pass an
+//     "Authorization: …" header to replace the token (an empty value sends none).
+//   - a.As(auth.Viewer).Do(…) (or auth.Operator, auth.Admin) acts as a user of that role,
+//     created on first use; a.Anonymous().Do(…) sends no credentials.
+//   - a.NewUser(role) creates another user with a password and an API token (User).
+//   - a.Browser(role) (or a.BrowserFor(user)) is a signed-in browser: it logged in through
+//     the real /login form, keeps cookies (session, CSRF, flash) and sends the CSRF
+//     token like the console does: b.Get(path), b.PostForm(path, url.Values) (adds
+//     _csrf), b.Do(method, path, body, headers...) (adds X-CSRF-Token), b.HTMX(…).
+//     a.NewBrowser() is one that has not signed in; b.Login(email, password) signs in.
+//   - a.Ctx() is a context acting as the admin, for calling services directly.
+//   - r.Doc(t) parses an HTML answer with goquery.
+//
+// For a real browser (chromedp), sign in through /login with a.Admin.Email and
+// a.Admin.Password.
 package webtest
 
 import (
@@ -15,6 +35,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rosetta-cdc/rosetta/internal/audit"
+	"github.com/rosetta-cdc/rosetta/internal/auth"
 	"github.com/rosetta-cdc/rosetta/internal/catalog"
 	"github.com/rosetta-cdc/rosetta/internal/config"
 	"github.com/rosetta-cdc/rosetta/internal/db"
@@ -35,6 +57,14 @@ type App struct {
 	// Logs collects everything the server logged, for tests that check what never
 	// appears in a log line.
 	Logs *SyncBuffer
+	// Auth and Audit are the access services the server uses.
+	Auth  *auth.Service
+	Audit *audit.Service
+	// Admin is the user a.Do acts as.
+	Admin User
+
+	usersMu sync.Mutex
+	byRole  map[auth.Role]User
 }
 
 // SyncBuffer is a goroutine-safe bytes.Buffer.
@@ -59,8 +89,20 @@ func (s *SyncBuffer) String() string {
 type Option func(*options)
 
 type options struct {
-	pool func(t testing.TB) *db.Pool
+	pool   func(t testing.TB) *db.Pool
+	env    map[string]string
+	access web.AccessOptions
+	limits *auth.LoginLimits
 }
+
+// WithEnv adds or overrides configuration variables (e.g. APP_ENV=production).
+func WithEnv(env map[string]string) Option { return func(o *options) { o.env = env } }
+
+// WithAccess sets session timeouts and API rate limits.
+func WithAccess(ao web.AccessOptions) Option { return func(o *options) { o.access = ao } }
+
+// WithLoginLimits sets the sign-in lockout limits.
+func WithLoginLimits(l auth.LoginLimits) Option { return func(o *options) { o.limits = &l } }
 
 // WithPool uses the given pool (e.g. on a cluster the test stops) instead of a fresh
 // database on the shared test server.
@@ -79,7 +121,14 @@ func New(t testing.TB, opts ...Option) *App {
 		a.DB = testdb.New(t)
 		a.Pool = db.Wrap(a.DB.Pool, 5*time.Second)
 	}
-	cfg, err := config.LoadFrom(map[string]string{"APP_ENV": "test", "SECRET_KEY": "test-secret-key-0123456789abcdef"})
+	env := map[string]string{"APP_ENV": "test", "SECRET_KEY": "test-secret-key-0123456789abcdef"}
+	for k, v := range o.env {
+		env[k] = v
+	}
+	if env["APP_ENV"] == "production" && env["DATABASE_URL"] == "" {
+		env["DATABASE_URL"] = "postgres://unused.invalid/rosetta" // the pool is the test's own
+	}
+	cfg, err := config.LoadFrom(env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,9 +137,25 @@ func New(t testing.TB, opts ...Option) *App {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.Catalog = catalog.New(a.Pool, a.Box)
-	log := slog.New(slog.NewTextHandler(a.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a.Server = web.New(web.Deps{Config: cfg, Logger: log, Pool: a.Pool, Catalog: a.Catalog, Version: "test"})
+	a.Catalog = catalog.New(a.Pool, a.Box, catalog.WithAudit(audit.ForCatalog()))
+	// Cheap hashes: tests create users by the hundred; the cost is read from each hash.
+	authOpts := []auth.Option{auth.WithAudit(audit.ForAuth()), auth.WithPasswordParams(auth.PasswordParams{Memory: 64, Time: 1, Threads: 1})}
+	if o.limits != nil {
+		authOpts = append(authOpts, auth.WithLoginLimits(*o.limits))
+	}
+	a.Auth = auth.New(a.Pool, authOpts...)
+	a.Audit = audit.New(a.Pool)
+	log := slog.New(slog.NewTextHandler(a.Logs, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: auth.RedactAttr}))
+	access := o.access
+	if access.TokenRate == 0 {
+		// Tests fire requests far faster than any script should; TestTokenRateLimit
+		// sets its own limit.
+		access.TokenRate, access.TokenBurst = 1e6, 1e6
+	}
+	a.Server = web.New(web.Deps{Config: cfg, Logger: log, Pool: a.Pool, Catalog: a.Catalog, Version: "test",
+		Auth: a.Auth, Audit: a.Audit, Access: access})
+	a.byRole = map[auth.Role]User{}
+	a.Admin = a.userFor(auth.Admin)
 	return a
 }
 
@@ -117,9 +182,16 @@ func (r *Response) Map(t testing.TB) map[string]any {
 	return m
 }
 
-// Do sends a request through the full middleware stack. body may be nil, a string (sent
-// as is) or any value (sent as JSON). headers are "Name: value" strings.
+// Do sends a request through the full middleware stack as the admin (API token). body
+// may be nil, a string (sent as is) or any value (sent as JSON). headers are
+// "Name: value" strings; an Authorization header replaces the token.
 func (a *App) Do(method, path string, body any, headers ...string) *Response {
+	a.T.Helper()
+	return a.send(method, path, body, withBearer(a.Admin.Token, headers)...)
+}
+
+// send is Do without credentials of its own.
+func (a *App) send(method, path string, body any, headers ...string) *Response {
 	a.T.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
@@ -141,7 +213,11 @@ func (a *App) Do(method, path string, body any, headers ...string) *Response {
 	}
 	for _, h := range headers {
 		k, v, _ := strings.Cut(h, ":")
-		req.Header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
+		if v = strings.TrimSpace(v); v == "" {
+			req.Header.Del(strings.TrimSpace(k))
+			continue
+		}
+		req.Header.Set(strings.TrimSpace(k), v)
 	}
 	rec := httptest.NewRecorder()
 	a.Server.Handler().ServeHTTP(rec, req)

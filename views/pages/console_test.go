@@ -1,0 +1,66 @@
+package pages_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/a-h/templ"
+
+	"github.com/rosetta-cdc/rosetta/internal/catalog"
+	"github.com/rosetta-cdc/rosetta/views/layout"
+	"github.com/rosetta-cdc/rosetta/views/pages"
+	"github.com/rosetta-cdc/rosetta/views/partials"
+)
+
+func renderDoc(t *testing.T, c templ.Component) *goquery.Document {
+	t.Helper()
+	var b strings.Builder
+	if err := c.Render(context.Background(), &b); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+// Viewers read everything and change nothing: no create, edit, delete, test or action
+// controls on any page; operators get all of them, each form with the CSRF token.
+func TestOperatorControlsFollowTheRole(t *testing.T) {
+	now := time.Now()
+	src := catalog.Source{ID: 1, Name: "orders", PgHost: "db", PgPort: 5432, CreatedAt: now, UpdatedAt: now}
+	dst := catalog.Destination{ID: 2, Name: "analytics", CreatedAt: now, UpdatedAt: now}
+	pl := catalog.Pipeline{ID: 3, Name: "p", Status: catalog.DesiredPause, SourceID: 1, DestinationID: 2,
+		Metadata: catalog.PipelineMetadata{Status: catalog.RuntimePaused}, CreatedAt: now, UpdatedAt: now}
+	for _, role := range []string{"viewer", "operator"} {
+		meta := layout.PageMeta{CSRFToken: "tok-123", User: &layout.UserInfo{Email: "a@example.com", Role: role}}
+		rc := partials.RowContext{CSRFToken: meta.CSRFToken, CanOperate: partials.CanOperate(meta)}
+		for name, c := range map[string]templ.Component{
+			"sources":      pages.SourcesPage(meta, partials.SourceList{Page: catalog.Page[catalog.Source]{Items: []catalog.Source{src}, Total: 1, Limit: 50}}),
+			"source":       pages.SourcePage(meta, pages.SourceDetail{Source: src}),
+			"destinations": pages.DestinationsPage(meta, partials.DestinationList{Page: catalog.Page[catalog.Destination]{Items: []catalog.Destination{dst}, Total: 1, Limit: 50}}),
+			"destination":  pages.DestinationPage(meta, pages.DestinationDetail{Destination: dst}),
+			"pipelines":    pages.PipelinesPage(meta, partials.PipelineList{Page: catalog.Page[catalog.Pipeline]{Items: []catalog.Pipeline{pl}, Total: 1, Limit: 50}, Row: rc}),
+			"pipeline":     pages.PipelinePage(meta, partials.PipelineStatus{Pipeline: pl, Row: rc}),
+		} {
+			doc := renderDoc(t, c)
+			main := doc.Find("main")
+			controls := main.Find(`form[method=post], a[href*="/new"], a[href$="/edit"], [data-testid="confirm-delete"]`).Length()
+			if role == "viewer" && controls != 0 {
+				t.Errorf("%s: a viewer sees %d operator controls", name, controls)
+			}
+			if role == "operator" && controls == 0 {
+				t.Errorf("%s: an operator sees no controls", name)
+			}
+			main.Find(`form[method=post]`).Each(func(_ int, f *goquery.Selection) {
+				if f.Find(`input[name="_csrf"]`).AttrOr("value", "") != "tok-123" {
+					t.Errorf("%s: a form posts without the CSRF token", name)
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,138 @@
+// Package partials holds the console's page sections that are also returned alone as
+// htmx fragments (a list section, a pipeline row, a form, check results), plus the small
+// formatting helpers pages share. A partial is one component whether it is rendered
+// inside its page or on its own, so an in-place update always matches a reload.
+package partials
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/rosetta-cdc/rosetta/internal/pgsource"
+	"github.com/rosetta-cdc/rosetta/views/layout"
+)
+
+// CanOperate reports whether the signed-in user may change things: viewers see no
+// create, edit, delete or action buttons (the server refuses them anyway). With no user
+// (access control not configured) every action is offered.
+func CanOperate(meta layout.PageMeta) bool {
+	return meta.User == nil || meta.User.Role != "viewer"
+}
+
+// Bytes formats a byte count in IEC units: "512 B", "1.4 GiB".
+func Bytes(n int64) string {
+	const unit = 1024
+	if n < 0 {
+		return "-" + Bytes(-n)
+	}
+	if n < unit {
+		return strconv.FormatInt(n, 10) + " B"
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 5; m /= unit {
+		div *= unit
+		exp++
+	}
+	v := float64(n) / float64(div)
+	prec := 1
+	if v >= 100 {
+		prec = 0
+	}
+	return strconv.FormatFloat(v, 'f', prec, 64) + " " + string("KMGTPE"[exp]) + "iB"
+}
+
+// BytesPtr formats an optional byte count; nil is "—".
+func BytesPtr(n *int64) string {
+	if n == nil {
+		return "—"
+	}
+	return Bytes(*n)
+}
+
+// now is the clock relative times are measured against; tests may pin it.
+var now = time.Now
+
+// Relative says how long ago (or how far ahead) t is, in words: "just now",
+// "5 minutes ago", "in 2 hours", "3 days ago".
+func Relative(t time.Time) string {
+	d := now().Sub(t)
+	future := d < 0
+	if future {
+		d = -d
+	}
+	var s string
+	switch {
+	case d < 45*time.Second:
+		return "just now"
+	case d < 90*time.Second:
+		s = "1 minute"
+	case d < time.Hour:
+		s = plural(int(d.Round(time.Minute)/time.Minute), "minute")
+	case d < 36*time.Hour:
+		s = plural(int(d.Round(time.Hour)/time.Hour), "hour")
+	case d < 60*24*time.Hour:
+		s = plural(int(d.Round(24*time.Hour)/(24*time.Hour)), "day")
+	default:
+		return Absolute(t)
+	}
+	if future {
+		return "in " + s
+	}
+	return s + " ago"
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
+}
+
+// Absolute is a timestamp as operators read it: UTC, to the second.
+func Absolute(t time.Time) string {
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+// Machine is the datetime attribute of a <time> element.
+func Machine(t time.Time) string {
+	return t.UTC().Format(time.RFC3339)
+}
+
+// YesNo spells an optional flag.
+func YesNo(b *bool) string {
+	switch {
+	case b == nil:
+		return "—"
+	case *b:
+		return "yes"
+	default:
+		return "no"
+	}
+}
+
+// checkSummary sums up test-connection results in a sentence.
+func checkSummary(checks []pgsource.Check) string {
+	var failed, warned int
+	for _, c := range checks {
+		switch c.Status {
+		case pgsource.StatusFail:
+			failed++
+		case pgsource.StatusWarn:
+			warned++
+		}
+	}
+	switch {
+	case failed == 0 && warned == 0:
+		return "All checks passed."
+	case failed == 0:
+		return fmt.Sprintf("No check failed; %s.", plural(warned, "warning"))
+	case warned == 0:
+		return fmt.Sprintf("%s failed.", plural(failed, "check"))
+	default:
+		return fmt.Sprintf("%s failed; %s.", plural(failed, "check"), plural(warned, "warning"))
+	}
+}
+
+// CheckSummary is checkSummary for handlers (flash messages).
+func CheckSummary(checks []pgsource.Check) string { return checkSummary(checks) }

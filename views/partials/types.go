@@ -1,0 +1,390 @@
+package partials
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/a-h/templ"
+
+	"github.com/rosetta-cdc/rosetta/internal/catalog"
+	"github.com/rosetta-cdc/rosetta/internal/pgsource"
+	"github.com/rosetta-cdc/rosetta/views/components"
+)
+
+// Ids of the list sections: each is the element its list handler returns as the htmx
+// fragment (wrapper included), and the target of its search, sort and page links.
+const (
+	SourcesListID      = "sources-list"
+	DestinationsListID = "destinations-list"
+	PipelinesListID    = "pipelines-list"
+	WALListID          = "wal-list"
+)
+
+// ListState is a list's controls as the request gave them, for links and forms that
+// keep them (search keeps the sort, paging keeps the search).
+type ListState struct {
+	Q           string
+	Sort        string // "" when the request gave none (or an unknown one)
+	DefaultSort string
+	Limit       string // "" = default page size
+	BaseURL     string // the request's path and query
+}
+
+// CurrentSort is the order the list is shown in.
+func (l ListState) CurrentSort() string {
+	if l.Sort == "" {
+		return l.DefaultSort
+	}
+	return l.Sort
+}
+
+func (l ListState) sortColumn(key, label, target, class string) components.SortColumn {
+	return components.SortColumn{Key: key, Label: label, Current: l.CurrentSort(), BaseURL: l.BaseURL,
+		Target: "#" + target, Class: class}
+}
+
+func (l ListState) pager(total int64, limit, offset int, target, label string) components.Pager {
+	return components.Pager{Total: int(total), Limit: limit, Offset: offset, BaseURL: l.BaseURL,
+		Target: "#" + target, Label: label}
+}
+
+// FilterForm is the search (and filter) form above a list. It lives outside the list
+// section, so typing is never interrupted by a swap; the list section carries the
+// current sort and page size as hidden inputs bound to this form (form="…").
+type FilterForm struct {
+	ID          string // form id, e.g. "sources-filter"
+	Action      string // the list URL, e.g. "/sources"
+	Target      string // the list section id
+	Label       string // accessible name of the search box, e.g. "Search sources by name"
+	Placeholder string
+	Q           string
+	Filtered    bool // show the "Clear" link
+}
+
+// SourceList is the sources list section.
+type SourceList struct {
+	Page  catalog.Page[catalog.Source]
+	State ListState
+}
+
+// DestinationList is the destinations list section.
+type DestinationList struct {
+	Page  catalog.Page[catalog.Destination]
+	State ListState
+}
+
+// PipelineFilters are the pipeline list's filters as requested, with the choices for
+// the selects.
+type PipelineFilters struct {
+	Status        string
+	RuntimeStatus string
+	SourceID      string
+	DestinationID string
+	Sources       []components.Option
+	Destinations  []components.Option
+}
+
+// Any reports whether a filter narrows the list.
+func (f PipelineFilters) Any() bool {
+	return f.Status != "" || f.RuntimeStatus != "" || f.SourceID != "" || f.DestinationID != ""
+}
+
+// PipelineList is the pipelines list section.
+type PipelineList struct {
+	Page    catalog.Page[catalog.Pipeline]
+	State   ListState
+	Filters PipelineFilters
+	Row     RowContext
+}
+
+// WALList is the WAL overview section: every source with its newest sample.
+type WALList struct {
+	Page  catalog.Page[catalog.Source]
+	State ListState
+}
+
+// RowContext is what a pipeline row needs besides the pipeline.
+type RowContext struct {
+	CSRFToken  string
+	CanOperate bool
+	// Next is where a plain (no-JavaScript) action form returns to.
+	Next string
+	// Focus puts the keyboard on the row's first button after an in-place update, so a
+	// keyboard user who pressed Start lands on Pause.
+	Focus bool
+}
+
+// Pipeline actions.
+const (
+	ActionStart   = "start"
+	ActionPause   = "pause"
+	ActionRefresh = "refresh"
+)
+
+// PipelineActions lists the actions that make sense in the pipeline's state: RUNNING →
+// pause (and refresh, unless a refresh is what is running); PAUSED → start, refresh;
+// ERROR → start again, or pause.
+func PipelineActions(p catalog.Pipeline) []string {
+	switch p.Metadata.Status {
+	case catalog.RuntimeRunning:
+		if p.Status == catalog.DesiredRefresh {
+			return []string{ActionPause}
+		}
+		return []string{ActionPause, ActionRefresh}
+	case catalog.RuntimePaused:
+		return []string{ActionStart, ActionRefresh}
+	case catalog.RuntimeError:
+		return []string{ActionStart, ActionPause}
+	}
+	return nil
+}
+
+func actionLabel(p catalog.Pipeline, action string) string {
+	switch action {
+	case ActionStart:
+		if p.Metadata.Status == catalog.RuntimeError {
+			return "Retry start"
+		}
+		return "Start"
+	case ActionPause:
+		return "Pause"
+	default:
+		return "Refresh"
+	}
+}
+
+func actionClass(action string) string {
+	switch action {
+	case ActionStart:
+		return ""
+	case ActionPause:
+		return "secondary"
+	default:
+		return "secondary outline"
+	}
+}
+
+// PipelineRowID is the id of a pipeline's table row; an action posted from the row
+// targets it.
+func PipelineRowID(id int64) string { return "pipeline-" + strconv.FormatInt(id, 10) }
+
+// PipelineStatusID is the id of the status panel on a pipeline's page; an action posted
+// from the page targets it.
+func PipelineStatusID(id int64) string { return "pipeline-" + strconv.FormatInt(id, 10) + "-status" }
+
+// PipelineURL, SourceURL and DestinationURL are the entities' console pages.
+func PipelineURL(id int64) string    { return "/pipelines/" + strconv.FormatInt(id, 10) }
+func SourceURL(id int64) string      { return "/sources/" + strconv.FormatInt(id, 10) }
+func DestinationURL(id int64) string { return "/destinations/" + strconv.FormatInt(id, 10) }
+
+// actionAttrs makes an action form an htmx request that swaps target (a selector).
+func actionAttrs(url, target string) templ.Attributes {
+	return templ.Attributes{
+		"hx-post":   url,
+		"hx-target": target,
+		"hx-swap":   "outerHTML",
+		// one click, one request: the button stays disabled until the answer is in
+		"hx-disabled-elt": "find button",
+	}
+}
+
+// PipelineStatus is the status panel of a pipeline's page.
+type PipelineStatus struct {
+	Pipeline catalog.Pipeline
+	Row      RowContext
+	// Checks are the preflight results of the action just taken, shown under the status.
+	Checks []pgsource.Check
+}
+
+// SourceChecks is the "Test connection" result region of a source's page.
+type SourceChecks struct {
+	SourceID int64
+	Checks   []pgsource.Check
+	Ran      bool // the test ran (an empty Checks then means the source answered nothing)
+}
+
+// SourceChecksID is the id of a source page's check results region.
+func SourceChecksID(id int64) string { return "source-" + strconv.FormatInt(id, 10) + "-checks" }
+
+// Checks converts preflight results for components.CheckResults.
+func Checks(in []pgsource.Check) []components.Check {
+	out := make([]components.Check, len(in))
+	for i, c := range in {
+		out[i] = components.Check{Name: CheckTitle(c.Name), Status: string(c.Status), Message: c.Message}
+	}
+	return out
+}
+
+// CheckTitle names a check in words.
+func CheckTitle(name string) string {
+	switch name {
+	case pgsource.CheckConnection:
+		return "Connection"
+	case pgsource.CheckWALLevel:
+		return "wal_level"
+	case pgsource.CheckPublication:
+		return "Publication"
+	case pgsource.CheckReplicationRole:
+		return "Replication privilege"
+	case pgsource.CheckReplicationSlot:
+		return "Replication slot"
+	}
+	return name
+}
+
+// Form is an entity form: what was typed (or stored), the messages of a refused save,
+// and where it posts.
+type Form struct {
+	ID        string // element id; the htmx fragment a 422 replaces
+	Action    string // POST URL
+	Values    url.Values
+	Errors    map[string]string
+	Message   string // about the form as a whole (a conflict), shown above the fields
+	CSRFToken string
+	Submit    string // button label
+	Cancel    string // URL of the page the form came from
+	Editing   bool
+	// SecretSet: a secret (password, passphrase) is stored; blank keeps it.
+	SecretSet bool
+}
+
+// Field builds a components.Field for name from the form's values and messages.
+func (f Form) Field(name, label string) components.Field {
+	return components.Field{Name: name, Label: label, Value: f.Values.Get(name), Error: fieldMessage(label, f.Errors[name])}
+}
+
+// fieldMessage makes a sentence of a catalog message, which is a clause about the field
+// ("is required", "must be between 1 and 65535"): "Port must be between 1 and 65535."
+func fieldMessage(label, msg string) string {
+	msg = strings.TrimSpace(msg)
+	if msg == "" {
+		return ""
+	}
+	for _, verb := range []string{"is ", "must ", "refers ", "should ", "cannot ", "may "} {
+		if strings.HasPrefix(msg, verb) {
+			msg = label + " " + msg
+			break
+		}
+	}
+	if r, n := utf8.DecodeRuneInString(msg); unicode.IsLower(r) {
+		msg = string(unicode.ToUpper(r)) + msg[n:]
+	}
+	if !strings.HasSuffix(msg, ".") {
+		msg += "."
+	}
+	return msg
+}
+
+func (f Form) required(name, label string) components.Field {
+	fl := f.Field(name, label)
+	fl.Required = true
+	return fl
+}
+
+func (f Form) help(fl components.Field, help string) components.Field {
+	fl.Help = help
+	return fl
+}
+
+func (f Form) hasErrors() bool { return len(f.Errors) > 0 || f.Message != "" }
+
+// formAttrs makes the form an htmx request that replaces the form itself: a 422
+// re-renders it with messages; success answers HX-Redirect.
+func formAttrs(f Form) templ.Attributes {
+	return templ.Attributes{
+		"hx-post":         f.Action,
+		"hx-target":       "this",
+		"hx-swap":         "outerHTML",
+		"hx-disabled-elt": "find button[type=submit]",
+	}
+}
+
+// PipelineForm is the pipeline form with the choices for its selects.
+type PipelineForm struct {
+	Form
+	Sources      []components.Option
+	Destinations []components.Option
+	// Running: the source and destination cannot change until the pipeline is paused.
+	Running bool
+}
+
+// Refused describes a delete the catalog refused because other entities use the one
+// being deleted.
+type Refused struct {
+	Title   string // "Source cannot be deleted"
+	Message string // the catalog's sentence
+	Related []RelatedLink
+	Back    string // URL of the entity
+	BackTo  string // its name, for the link text
+}
+
+// RelatedLink is an entity named by a refusal, as a link.
+type RelatedLink struct {
+	Kind, Name, URL string
+}
+
+// RelatedURL is the console page of a related entity.
+func RelatedURL(kind string, id int64) string {
+	switch kind {
+	case "pipeline":
+		return PipelineURL(id)
+	case "source":
+		return SourceURL(id)
+	case "destination":
+		return DestinationURL(id)
+	}
+	return fmt.Sprintf("/%ss/%d", kind, id)
+}
+
+// withAttrs adds attributes to a field; placeholder and autocomplete go to their own
+// Field members so the input never carries an attribute twice.
+func withAttrs(f components.Field, kv ...string) components.Field {
+	attrs := templ.Attributes{}
+	for k, v := range f.Attrs {
+		attrs[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		switch kv[i] {
+		case "placeholder":
+			f.Placeholder = kv[i+1]
+		case "autocomplete":
+			f.Autocomplete = kv[i+1]
+		default:
+			attrs[kv[i]] = kv[i+1]
+		}
+	}
+	f.Attrs = attrs
+	return f
+}
+
+func placeholder(f components.Field, text string) components.Field {
+	f.Placeholder = text
+	return f
+}
+
+// secretHelp is the hint under a secret's field: how to keep the stored one, or what
+// happens to a new one.
+func secretHelp(stored bool, fresh string) string {
+	if stored {
+		return "A secret is stored. Leave blank to keep it; type a new one to replace it."
+	}
+	return fresh
+}
+
+func hostHelp(f Form) string {
+	if acct := f.Values.Get("snowflake_account"); acct != "" {
+		return "Optional: " + catalog.DefaultSnowflakeHost(acct) + " otherwise."
+	}
+	return "Optional: <account>.snowflakecomputing.com otherwise."
+}
+
+func refHelp(running bool, help string) string {
+	if running {
+		return help + " Pause the pipeline to change it."
+	}
+	return help
+}

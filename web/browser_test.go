@@ -1,0 +1,601 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/rosetta-cdc/rosetta/internal/catalog"
+	"github.com/rosetta-cdc/rosetta/internal/db"
+	"github.com/rosetta-cdc/rosetta/internal/testdb"
+	"github.com/rosetta-cdc/rosetta/web/webtest"
+)
+
+// The browser tests drive the console in a real headless Chromium against the full
+// server on a real database, with real source databases for the preflight. They wait on
+// DOM conditions, never on time. Screenshots of every main page land in
+// test-artifacts/screenshots/ (git-ignored) for people to look at.
+
+const screenshotDir = "../test-artifacts/screenshots"
+
+// chromiumPath finds the browser: $CHROMIUM, or chromium on PATH (Debian's package).
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	// Never skipped: a console nobody clicked through is not tested.
+	t.Fatal("chromium not found: install it (apt-get install -y chromium) or set CHROMIUM to its path")
+	return ""
+}
+
+type browser struct {
+	t    *testing.T
+	ctx  context.Context
+	base string
+	app  *webtest.App
+
+	mu         sync.Mutex
+	exceptions []string
+}
+
+// newBrowser starts the app behind a real HTTP listener and one headless Chromium tab.
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	exe := chromiumPath(t)
+	a := webtest.New(t)
+	srv := httptest.NewServer(a.Server.Handler())
+	t.Cleanup(srv.Close)
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil { // starts the browser, with no deadline
+		t.Fatalf("start chromium (%s): %v", exe, err)
+	}
+	b := &browser{t: t, ctx: ctx, base: srv.URL, app: a}
+	// An uncaught exception in the page is a failure, whatever the test checked.
+	exceptions := chromedp.Events(ctx, runtime.ExceptionThrown)
+	go func() {
+		for ev, err := range exceptions {
+			if err != nil {
+				return
+			}
+			b.mu.Lock()
+			d := ev.ExceptionDetails
+			text := d.Text
+			if d.Exception != nil && d.Exception.Description != "" {
+				text += " " + d.Exception.Description
+			}
+			b.exceptions = append(b.exceptions, fmt.Sprintf("%s (%s:%d)", text, d.URL, d.LineNumber+1))
+			b.mu.Unlock()
+		}
+	}()
+	// So is anything the Content-Security-Policy blocked (an inline style, a script).
+	logs := chromedp.Events(ctx, cdplog.EntryAdded)
+	go func() {
+		for ev, err := range logs {
+			if err != nil {
+				return
+			}
+			if e := ev.Entry; e != nil && strings.Contains(e.Text, "Content Security Policy") {
+				b.mu.Lock()
+				b.exceptions = append(b.exceptions, "CSP: "+e.Text+" ("+e.URL+")")
+				b.mu.Unlock()
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		for _, e := range b.exceptions {
+			t.Errorf("in the page: %s", e)
+		}
+	})
+	if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// Every page is behind sign-in: sign in as the admin through the real form.
+	b.nav("/login")
+	b.fill(map[string]string{"field-email": a.Admin.Email, "field-password": a.Admin.Password})
+	b.click(`[data-testid="sign-in"]`)
+	b.waitFor("signed in", `location.pathname === "/" && !!document.querySelector('[data-testid="user-menu"]')`)
+	return b
+}
+
+func (b *browser) do(what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		b.t.Fatalf("%s: %v (page: %s)", what, err, b.location())
+	}
+}
+
+func (b *browser) nav(path string) {
+	b.t.Helper()
+	b.do("open "+path, chromedp.Navigate(b.base+path), chromedp.WaitReady(chromedp.CSS("body")))
+}
+
+// htmxIdle holds when no htmx request, swap or settle is under way: content swapped in
+// is wired up (its hx- attributes processed) only when it settles, so a test that clicks
+// a fresh button any sooner would post a plain form.
+// The page must also have loaded: htmx wires up a new document on DOMContentLoaded.
+const htmxIdle = `document.readyState === "complete" && !document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added")`
+
+// waitFor polls a JavaScript condition until it holds and htmx is idle.
+func (b *browser) waitFor(what, expr string) {
+	b.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool]("("+expr+") && "+htmxIdle, chromedp.WithPollingTimeout(9*time.Second)))
+		cancel()
+		if err == nil {
+			return
+		}
+		// A navigation (HX-Redirect, a form post) destroys the document the poll runs in;
+		// poll again in the new one until the deadline.
+		if time.Now().After(deadline) {
+			b.t.Fatalf("waiting until %s (%s): %v\npage %s\n%s", what, expr, err, b.location(), b.mainText())
+		}
+		b.do("wait for the page", chromedp.WaitReady(chromedp.CSS("body")))
+	}
+}
+
+func evalJS[T any](b *browser, expr string) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		b.t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+func (b *browser) location() string {
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	v, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.pathname + location.search`))
+	return v
+}
+
+func (b *browser) mainText() string {
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	v, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector("main") || document.body).innerText.slice(0, 2000)`))
+	return v
+}
+
+// fill sets form controls by id (by value, so no stale text survives).
+func (b *browser) fill(values map[string]string) {
+	b.t.Helper()
+	for id, v := range values {
+		js, _ := json.Marshal(v)
+		expr := fmt.Sprintf(`(function(){ var el = document.getElementById(%q); if (!el) return false; el.value = %s; return true })()`, id, js)
+		if !evalJS[bool](b, expr) {
+			b.t.Fatalf("fill: no #%s on %s", id, b.location())
+		}
+	}
+}
+
+func (b *browser) click(css string) {
+	b.t.Helper()
+	b.do("click "+css, chromedp.Click(chromedp.CSS(css), chromedp.NodeVisible))
+}
+
+// markPage tags the current document; stillSamePage proves no reload happened since.
+func (b *browser) markPage() {
+	b.t.Helper()
+	evalJS[chromedp.Void](b, `window.__rosettaMark = "same-page"`)
+}
+
+func (b *browser) stillSamePage(what string) {
+	b.t.Helper()
+	if evalJS[string](b, `String(window.__rosettaMark)`) != "same-page" {
+		b.t.Errorf("%s reloaded the page; it should update in place", what)
+	}
+}
+
+func (b *browser) flashText() string {
+	return evalJS[string](b, `(document.getElementById("flash") || {innerText: ""}).innerText`)
+}
+
+func (b *browser) screenshot(name string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(screenshotDir, name+".png"), buf, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+func (b *browser) viewport(width, height int64, mobile bool) {
+	b.t.Helper()
+	if mobile {
+		b.do("phone viewport", chromedp.EmulateViewport(width, height, chromedp.EmulateMobile, chromedp.EmulateScale(2)))
+	} else {
+		b.do("desktop viewport", chromedp.EmulateViewport(width, height))
+	}
+}
+
+func (b *browser) colorScheme(scheme string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}}); err != nil {
+		b.t.Fatalf("emulate %s: %v", scheme, err)
+	}
+}
+
+func idFromPath(b *browser, prefix string) string {
+	b.t.Helper()
+	p := b.location()
+	id, ok := strings.CutPrefix(p, prefix)
+	if !ok || id == "" || strings.Contains(id, "/") {
+		b.t.Fatalf("location %q is not %s<id>", p, prefix)
+	}
+	return id
+}
+
+// TestBrowserOperatorFlow is the issue's walk-through: forms with validation, a real
+// preflight, in-place start and pause, a refused delete, search with history.
+func TestBrowserOperatorFlow(t *testing.T) {
+	b := newBrowser(t)
+	good := testdb.NewSource(t, testdb.SourceOptions{})
+
+	// ---- a source: first refused (every message at once, typed values kept), then created
+	b.nav("/sources/new")
+	b.fill(map[string]string{
+		"field-name": "orders-db", "field-pg_host": "not a host!", "field-pg_port": "5432", "field-pg_database": "",
+		"field-pg_username": "rosetta", "field-pg_password": "", "field-publication_name": "1bad",
+		"field-replication_id": "Bad-Slot",
+	})
+	b.markPage()
+	b.click(`#source-form [data-testid="submit"]`)
+	b.waitFor("the form shows its messages", `document.querySelectorAll('#source-form [data-testid="field-error"]').length === 5`)
+	b.stillSamePage("a refused save")
+	for id, want := range map[string]string{"field-name": "orders-db", "field-pg_host": "not a host!", "field-pg_username": "rosetta"} {
+		if got := evalJS[string](b, fmt.Sprintf(`document.getElementById(%q).value`, id)); got != want {
+			t.Errorf("after a refused save #%s = %q, want what was typed (%q)", id, got, want)
+		}
+	}
+	for _, field := range []string{"pg_host", "pg_database", "pg_password", "publication_name", "replication_id"} {
+		if !evalJS[bool](b, fmt.Sprintf(`!!document.querySelector('[data-testid="field-%s"] [data-testid="field-error"]')`, field)) {
+			t.Errorf("no message beside %s", field)
+		}
+	}
+	if evalJS[string](b, `document.activeElement && document.activeElement.id`) != "field-pg_host" {
+		t.Errorf("focus is on %q, want the first invalid field", evalJS[string](b, `document.activeElement && document.activeElement.id`))
+	}
+	b.screenshot("source-form-errors")
+
+	b.fill(map[string]string{
+		"field-pg_host": good.Host, "field-pg_port": fmt.Sprint(good.Port), "field-pg_database": good.Database,
+		"field-pg_username": good.User, "field-pg_password": good.Password, "field-publication_name": good.Publication,
+		"field-replication_id": good.Slot,
+	})
+	b.click(`#source-form [data-testid="submit"]`)
+	b.waitFor("the source page", `/^\/sources\/\d+$/.test(location.pathname)`)
+	sourceID := idFromPath(b, "/sources/")
+	if f := b.flashText(); !strings.Contains(f, "orders-db") || !strings.Contains(f, "created") {
+		t.Errorf("flash after create = %q", f)
+	}
+
+	// ---- test connection: each check inline
+	b.markPage()
+	b.click(`[data-testid="test-connection"]`)
+	b.waitFor("check results", `!!document.querySelector('[data-testid="source-checks"] [data-testid="check-results"]')`)
+	b.stillSamePage("test connection")
+	if n := evalJS[int](b, `document.querySelectorAll('[data-testid="check-results"] li[data-status="ok"]').length`); n < 4 {
+		t.Errorf("%d checks ok, want at least 4 on a well configured source", n)
+	}
+	if f := b.flashText(); !strings.Contains(f, "Connection test") {
+		t.Errorf("flash after test = %q", f)
+	}
+	b.screenshot("source-detail")
+
+	// ---- a destination
+	b.nav("/destinations/new")
+	b.fill(map[string]string{
+		"field-name": "analytics", "field-snowflake_account": "acme-analytics", "field-snowflake_user": "ROSETTA",
+		"field-snowflake_role": "LOADER", "field-snowflake_database": "RAW", "field-snowflake_schema": "ORDERS",
+		"field-snowflake_warehouse": "LOAD_WH", "field-snowflake_private_key_path": "/etc/rosetta/key.p8",
+	})
+	b.screenshot("destination-form")
+	b.click(`#destination-form [data-testid="submit"]`)
+	b.waitFor("the destination page", `/^\/destinations\/\d+$/.test(location.pathname)`)
+	b.screenshot("destination-detail")
+
+	// ---- a pipeline
+	b.nav("/pipelines/new")
+	b.fill(map[string]string{"field-name": "orders-to-snowflake", "field-source_id": sourceID})
+	b.do("choose destination", chromedp.SetValue(chromedp.ID("field-destination_id"),
+		evalJS[string](b, `document.querySelector('#field-destination_id option:last-child').value`)))
+	b.screenshot("pipeline-form")
+	b.click(`#pipeline-form [data-testid="submit"]`)
+	b.waitFor("the pipeline page", `/^\/pipelines\/\d+$/.test(location.pathname)`)
+	pid := idFromPath(b, "/pipelines/")
+	status := `#pipeline-` + pid + `-status`
+	b.waitFor("a new pipeline is paused", `document.querySelector('`+status+`').dataset.status === "PAUSED"`)
+
+	// ---- start from the detail page: real preflight, badge changes in place
+	b.markPage()
+	b.click(status + `-start`)
+	b.waitFor("the pipeline runs", `document.querySelector('`+status+`').dataset.status === "RUNNING"`)
+	b.stillSamePage("start")
+	if txt := evalJS[string](b, `document.querySelector('`+status+` [data-testid="status-badge"]').innerText`); txt != "RUNNING" {
+		t.Errorf("badge reads %q", txt)
+	}
+	if evalJS[bool](b, `!!document.querySelector('`+status+`-start')`) {
+		t.Error("a running pipeline offers Start")
+	}
+	if !evalJS[bool](b, `!!document.querySelector('[data-testid="delete-blocked"]')`) {
+		t.Error("the delete region did not update: a running pipeline cannot be deleted")
+	}
+	if f := b.flashText(); !strings.Contains(f, "started") {
+		t.Errorf("flash after start = %q", f)
+	}
+	b.screenshot("pipeline-detail-running")
+
+	// ---- pause and start from the list row
+	b.nav("/pipelines")
+	row := `#pipeline-` + pid
+	b.markPage()
+	b.click(row + ` [data-action="pause"]`)
+	b.waitFor("the row shows PAUSED", `document.querySelector('`+row+`').dataset.status === "PAUSED"`)
+	b.stillSamePage("pause")
+	if f := b.flashText(); !strings.Contains(f, "paused") {
+		t.Errorf("flash after pause = %q", f)
+	}
+	if evalJS[bool](b, `!!document.querySelector('`+row+` [data-action="pause"]')`) {
+		t.Error("a paused pipeline offers Pause")
+	}
+	b.click(row + ` [data-action="start"]`)
+	b.waitFor("the row shows RUNNING", `document.querySelector('`+row+`').dataset.status === "RUNNING"`)
+	b.stillSamePage("start from the row")
+
+	// ---- a failing preflight: ERROR, with the failed check in words, in place
+	bad := testdb.NewSource(t, testdb.SourceOptions{NoPublication: true})
+	failing := seedPipeline(t, b.app, "billing-to-snowflake", bad)
+	b.nav("/pipelines")
+	b.markPage()
+	frow := fmt.Sprintf("#pipeline-%d", failing)
+	b.click(frow + ` [data-action="start"]`)
+	b.waitFor("the row shows ERROR", `document.querySelector('`+frow+`').dataset.status === "ERROR"`)
+	b.stillSamePage("a failed start")
+	if txt := evalJS[string](b, `document.querySelector('`+frow+` [data-testid="last-error"]').innerText`); !strings.Contains(txt, "publication") {
+		t.Errorf("last error %q does not name the failed publication check", txt)
+	}
+	if f := b.flashText(); !strings.Contains(f, "could not start") || !strings.Contains(f, "publication") {
+		t.Errorf("flash after a failed start = %q", f)
+	}
+	if !evalJS[bool](b, `!!document.querySelector('`+frow+` [data-action="start"]') && !!document.querySelector('`+frow+` [data-action="pause"]')`) {
+		t.Error("an ERROR pipeline should offer Retry start and Pause")
+	}
+	b.screenshot("pipelines")
+
+	// ---- search updates the list in place, lands in the URL, survives reload and Back
+	b.markPage()
+	b.do("type a search", chromedp.SendKeys(chromedp.ID("pipelines-filter-q"), "billing"))
+	b.waitFor("the search is in the URL", `new URLSearchParams(location.search).get("q") === "billing"`)
+	b.waitFor("only the match is listed", `document.querySelectorAll('[data-testid="pipeline-row"]').length === 1`)
+	b.stillSamePage("search")
+	b.do("reload", chromedp.Reload(), chromedp.WaitReady(chromedp.CSS("body")))
+	if n := evalJS[int](b, `document.querySelectorAll('[data-testid="pipeline-row"]').length`); n != 1 {
+		t.Errorf("after reload %d rows, want the searched view (1)", n)
+	}
+	if v := evalJS[string](b, `document.getElementById("pipelines-filter-q").value`); v != "billing" {
+		t.Errorf("after reload the search box holds %q", v)
+	}
+	b.do("back", chromedp.NavigateBack())
+	b.waitFor("Back shows the whole list", `location.search === "" && document.querySelectorAll('[data-testid="pipeline-row"]').length === 2`)
+
+	// ---- refresh from the row: REFRESH / RUNNING offers no second refresh
+	b.nav("/pipelines")
+	b.click(row + ` [data-action="pause"]`)
+	b.waitFor("paused again", `document.querySelector('`+row+`').dataset.status === "PAUSED"`)
+	b.click(row + ` [data-action="refresh"]`)
+	b.waitFor("refreshing", `document.querySelector('`+row+`').dataset.status === "RUNNING" && !document.querySelector('`+row+` [data-action="refresh"]')`)
+
+	// ---- deleting the source in use is refused, naming the pipelines with links
+	b.nav("/sources/" + sourceID)
+	b.click(`[data-testid="confirm-delete"] summary`)
+	b.click(`[data-testid="confirm-delete"] button.danger`)
+	b.waitFor("the refusal", `!!document.querySelector('[data-testid="delete-refused"]')`)
+	if !evalJS[bool](b, `!!document.querySelector('[data-testid="related"] a[href="/pipelines/`+pid+`"]')`) {
+		t.Errorf("the refusal does not link the pipeline: %s", b.mainText())
+	}
+	if !evalJS[bool](b, `!!document.querySelector('nav[aria-label="Main"]') || !!document.querySelector("header.site-header")`) {
+		t.Error("the refusal page lost the layout")
+	}
+	b.screenshot("source-delete-refused")
+}
+
+// seedPipeline registers src and a destination through the catalog and returns the id
+// of a paused pipeline between them.
+func seedPipeline(t *testing.T, a *webtest.App, name string, src testdb.Source) int64 {
+	t.Helper()
+	ctx := context.Background()
+	port := src.Port
+	s, err := a.Catalog.CreateSource(ctx, catalog.SourceInput{Name: name + "-src", PgHost: src.Host, PgPort: &port,
+		PgDatabase: src.Database, PgUsername: src.User, PgPassword: src.Password, PublicationName: src.Publication,
+		ReplicationID: src.Slot})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := a.Catalog.CreateDestination(ctx, catalog.DestinationInput{Name: name + "-dst", SnowflakeAccount: "acme-analytics",
+		SnowflakeUser: "ROSETTA", SnowflakeDatabase: "RAW", SnowflakeSchema: "BILLING", SnowflakeRole: "LOADER",
+		SnowflakePrivateKeyPath: "/etc/rosetta/key.p8"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := a.Catalog.CreatePipeline(ctx, catalog.PipelineInput{Name: name, SourceID: s.ID, DestinationID: d.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.ID
+}
+
+// TestBrowserScreenshots fills a console with every state a page can show and saves
+// each main page, on a desktop in light and dark and on a phone, for people to review.
+// It also checks the pages load without script errors at every size.
+func TestBrowserScreenshots(t *testing.T) {
+	b := newBrowser(t)
+	seedShowcase(t, b.app)
+
+	pages := []struct{ name, path string }{
+		{"dashboard", "/"},
+		{"sources", "/sources"},
+		{"destinations", "/destinations"},
+		{"pipelines-list", "/pipelines"},
+		{"wal", "/wal"},
+		{"source-new", "/sources/new"},
+		{"not-found", "/pipelines/999999"},
+	}
+	for _, p := range pages {
+		b.nav(p.path)
+		b.waitFor(p.name+" rendered", `!!document.querySelector("main#main h1")`)
+		b.screenshot(p.name)
+	}
+	// detail pages of the showcase's first pipeline and source
+	b.nav("/pipelines?sort=status")
+	b.click(`[data-testid="pipeline-row"] th a`)
+	b.waitFor("a pipeline page", `/^\/pipelines\/\d+$/.test(location.pathname)`)
+	b.screenshot("pipeline-detail")
+	detail := b.location()
+
+	b.colorScheme("dark")
+	for _, p := range []struct{ name, path string }{{"dashboard-dark", "/"}, {"pipelines-dark", "/pipelines"}, {"pipeline-detail-dark", detail}} {
+		b.nav(p.path)
+		b.screenshot(p.name)
+	}
+	b.colorScheme("light")
+
+	b.viewport(390, 844, true)
+	for _, p := range []struct{ name, path string }{
+		{"phone-dashboard", "/"}, {"phone-pipelines", "/pipelines"}, {"phone-pipeline-detail", detail},
+		{"phone-source-new", "/sources/new"},
+	} {
+		b.nav(p.path)
+		b.screenshot(p.name)
+		// nothing but the tables (which scroll inside their wrapper) may be wider than the phone
+		if w := evalJS[int](b, `document.documentElement.scrollWidth`); w > 390 {
+			t.Errorf("%s is %dpx wide on a 390px phone", p.path, w)
+		}
+	}
+}
+
+// seedShowcase fills the catalog with sources, destinations and pipelines in every state
+// the pages show: running, paused, failed; WAL samples; a failing WAL probe.
+func seedShowcase(t *testing.T, a *webtest.App) {
+	t.Helper()
+	ctx := context.Background()
+	good := testdb.NewSource(t, testdb.SourceOptions{})
+	bad := testdb.NewSource(t, testdb.SourceOptions{NoPublication: true})
+	mk := func(name string, s testdb.Source) catalog.Source {
+		port := s.Port
+		src, err := a.Catalog.CreateSource(ctx, catalog.SourceInput{Name: name, PgHost: s.Host, PgPort: &port,
+			PgDatabase: s.Database, PgUsername: s.User, PgPassword: s.Password, PublicationName: s.Publication,
+			ReplicationID: s.Slot})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return src
+	}
+	orders, billing, crm := mk("orders-primary", good), mk("billing", bad), mk("crm-replica", good)
+	dst, err := a.Catalog.CreateDestination(ctx, catalog.DestinationInput{Name: "analytics", SnowflakeAccount: "acme-analytics",
+		SnowflakeUser: "ROSETTA", SnowflakeDatabase: "RAW", SnowflakeSchema: "ORDERS", SnowflakeRole: "LOADER",
+		SnowflakePrivateKeyPath: "/etc/rosetta/snowflake_key.p8"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wh := "REPORTING_WH"
+	if _, err := a.Catalog.CreateDestination(ctx, catalog.DestinationInput{Name: "finance-reporting", SnowflakeAccount: "xy12345.eu-west-1.aws",
+		SnowflakeUser: "ROSETTA_FIN", SnowflakeDatabase: "FINANCE", SnowflakeSchema: "BILLING", SnowflakeRole: "FIN_LOADER",
+		SnowflakeWarehouse: &wh, SnowflakePrivateKeyPath: "/etc/rosetta/finance.p8"}); err != nil {
+		t.Fatal(err)
+	}
+	pipe := func(name string, src catalog.Source) int64 {
+		p, err := a.Catalog.CreatePipeline(ctx, catalog.PipelineInput{Name: name, SourceID: src.ID, DestinationID: dst.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.ID
+	}
+	running := pipe("orders-to-analytics", orders)
+	failed := pipe("billing-to-analytics", billing)
+	pipe("crm-contacts", crm)
+	refreshing := pipe("orders-history", orders)
+	for _, step := range []func() error{
+		func() error { _, err := a.Catalog.Start(ctx, running); return err },
+		func() error { _, err := a.Catalog.Start(ctx, failed); return err },
+		func() error { _, err := a.Catalog.Refresh(ctx, refreshing); return err },
+	} {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gib := int64(1) << 30
+	for i, s := range []struct {
+		src      int64
+		size     int64
+		retained *int64
+		active   bool
+	}{
+		{orders.ID, 37*gib + 123456789, ptr(int64(2)*gib + 987654321), true},
+		{crm.ID, 512 * 1024 * 1024, nil, false},
+	} {
+		status := "reserved"
+		if _, err := a.Catalog.RecordWALSample(ctx, catalog.NewWALSample{SourceID: s.src, SizeBytes: s.size, RetainedBytes: s.retained,
+			SlotActive: &s.active, WALStatus: &status, RecordedAt: time.Now().Add(-time.Duration(i+2) * time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	msg := "connect: dial tcp 10.0.4.17:5432: connect: connection refused (after 3 attempts)"
+	if err := db.New(a.Pool).RecordSourceProbeError(ctx, db.RecordSourceProbeErrorParams{ID: billing.ID, LastProbeError: &msg}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.New(a.Pool).RecordSourceProbeOK(ctx, orders.ID); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

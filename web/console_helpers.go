@@ -1,0 +1,112 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"github.com/rosetta-cdc/rosetta/internal/apperr"
+	"github.com/rosetta-cdc/rosetta/internal/catalog"
+	"github.com/rosetta-cdc/rosetta/views/components"
+	"github.com/rosetta-cdc/rosetta/views/layout"
+	"github.com/rosetta-cdc/rosetta/views/pages"
+	"github.com/rosetta-cdc/rosetta/views/partials"
+)
+
+// The console handlers: each decodes a form or query into a catalog input, calls one
+// catalog method and renders a page (or its htmx fragment) with Render. Errors a form
+// can show (invalid fields, conflicts) re-render the form; every other error goes to
+// the one error handler.
+
+func ctxOf(c echo.Context) context.Context { return c.Request().Context() }
+
+// formPage renders an entity form: the whole page, or for htmx only the form (which
+// replaces itself, hx-target="this").
+func (s *Server) formPage(c echo.Context, status int, meta layout.PageMeta, crumbs []pages.Crumb, description string,
+	form templ.Component) error {
+	return Render(c, status, pages.FormPage(meta, crumbs, description, form), form)
+}
+
+// refusedForm fills f from a failed save, or reports that the error is not for a form.
+func refusedForm(f *partials.Form, err error) (status int, ok bool) {
+	fields, msg, status, ok := formErrors(err)
+	if !ok {
+		return 0, false
+	}
+	f.Errors, f.Message = fields, msg
+	return status, true
+}
+
+// withoutSecrets drops secret inputs from submitted values before they are rendered
+// back: a refused form never echoes a password.
+func withoutSecrets(v url.Values, names ...string) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		out[k] = vs
+	}
+	for _, n := range names {
+		out.Del(n)
+	}
+	out.Del("_csrf")
+	return out
+}
+
+// renderRefused answers a delete that other entities block, naming them as links.
+func (s *Server) renderRefused(c echo.Context, title string, err error, back, backTo string) error {
+	ae := apperr.As(err)
+	r := partials.Refused{Title: title, Message: sentence(ae.Message), Back: back, BackTo: backTo}
+	for _, ref := range ae.Related {
+		r.Related = append(r.Related, partials.RelatedLink{Kind: ref.Kind, Name: ref.Name, URL: partials.RelatedURL(ref.Kind, ref.ID)})
+	}
+	body := pages.Refused(r)
+	if IsFragmentRequest(c.Request()) {
+		c.Response().Header().Set("HX-Retarget", "#main")
+		c.Response().Header().Set("HX-Reswap", "innerHTML")
+	}
+	return Render(c, apperr.Status(ae.Code), layout.Page(s.pageMeta(c, title, ""), body), body)
+}
+
+func isConflict(err error) bool { return apperr.CodeOf(err) == apperr.Conflict }
+
+// sourceOptions and destinationOptions fill the pipeline selects, by name.
+func (s *Server) sourceOptions(ctx context.Context) ([]components.Option, error) {
+	p, err := s.deps.Catalog.ListSources(ctx, catalog.ListParams{Limit: catalog.MaxLimit, Sort: "name"})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]components.Option, len(p.Items))
+	for i, x := range p.Items {
+		out[i] = components.Option{Value: strconv.FormatInt(x.ID, 10), Label: x.Name}
+	}
+	return out, nil
+}
+
+func (s *Server) destinationOptions(ctx context.Context) ([]components.Option, error) {
+	p, err := s.deps.Catalog.ListDestinations(ctx, catalog.ListParams{Limit: catalog.MaxLimit, Sort: "name"})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]components.Option, len(p.Items))
+	for i, x := range p.Items {
+		out[i] = components.Option{Value: strconv.FormatInt(x.ID, 10), Label: x.Name}
+	}
+	return out, nil
+}
+
+func quoted(name string) string { return "“" + name + "”" }
+
+func idString(id int64) string { return strconv.FormatInt(id, 10) }
+
+// fragmentWithFlash is an htmx answer: the fragment, plus the flash messages swapped
+// into the layout's live region out of band.
+func fragmentWithFlash(fragment templ.Component, flashes ...layout.Flash) templ.Component {
+	return templ.Join(fragment, layout.FlashOOB(flashes))
+}
+
+func flash(kind, format string, args ...any) layout.Flash {
+	return layout.Flash{Kind: kind, Message: fmt.Sprintf(format, args...)}
+}

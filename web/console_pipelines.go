@@ -1,0 +1,316 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"github.com/rosetta-cdc/rosetta/internal/apperr"
+	"github.com/rosetta-cdc/rosetta/internal/catalog"
+	"github.com/rosetta-cdc/rosetta/internal/pgsource"
+	"github.com/rosetta-cdc/rosetta/views/components"
+	"github.com/rosetta-cdc/rosetta/views/layout"
+	"github.com/rosetta-cdc/rosetta/views/pages"
+	"github.com/rosetta-cdc/rosetta/views/partials"
+)
+
+type pipelineActionKind string
+
+const (
+	actionStart   pipelineActionKind = partials.ActionStart
+	actionPause   pipelineActionKind = partials.ActionPause
+	actionRefresh pipelineActionKind = partials.ActionRefresh
+)
+
+// pipelineFilter reads the list filters. Values come from links and bookmarks: unknown
+// ones are ignored rather than failing the page.
+func pipelineFilter(c echo.Context) (catalog.PipelineFilter, partials.PipelineFilters) {
+	var f catalog.PipelineFilter
+	var pf partials.PipelineFilters
+	if v := strings.ToUpper(c.QueryParam("status")); oneOf(v, catalog.DesiredStatuses) {
+		f.Status, pf.Status = v, v
+	}
+	if v := strings.ToUpper(c.QueryParam("runtime_status")); oneOf(v, catalog.RuntimeStatuses) {
+		f.RuntimeStatus, pf.RuntimeStatus = v, v
+	}
+	if id, err := strconv.ParseInt(c.QueryParam("source_id"), 10, 64); err == nil && id > 0 {
+		f.SourceID, pf.SourceID = &id, idString(id)
+	}
+	if id, err := strconv.ParseInt(c.QueryParam("destination_id"), 10, 64); err == nil && id > 0 {
+		f.DestinationID, pf.DestinationID = &id, idString(id)
+	}
+	return f, pf
+}
+
+func oneOf(v string, allowed []string) bool {
+	for _, a := range allowed {
+		if v == a {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) pipelinesIndex(c echo.Context) error {
+	p, st := listParams(c, catalog.PipelineSorts)
+	f, pf := pipelineFilter(c)
+	page, err := s.deps.Catalog.ListPipelines(ctxOf(c), p, f)
+	if err != nil {
+		return err
+	}
+	meta := s.pageMeta(c, "Pipelines", layout.NavPipelines)
+	l := partials.PipelineList{Page: page, State: st, Filters: pf, Row: partials.RowContext{
+		CSRFToken: meta.CSRFToken, CanOperate: partials.CanOperate(meta), Next: c.Request().URL.RequestURI()}}
+	if IsFragmentRequest(c.Request()) { // the selects are outside the fragment
+		return Render(c, http.StatusOK, partials.PipelineTable(l), partials.PipelineTable(l))
+	}
+	if l.Filters.Sources, err = s.sourceOptions(ctxOf(c)); err != nil {
+		return err
+	}
+	if l.Filters.Destinations, err = s.destinationOptions(ctxOf(c)); err != nil {
+		return err
+	}
+	return Render(c, http.StatusOK, pages.PipelinesPage(meta, l), nil)
+}
+
+func (s *Server) pipelineShow(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	p, err := s.deps.Catalog.GetPipeline(ctxOf(c), id)
+	if err != nil {
+		return err
+	}
+	meta := s.pageMeta(c, p.Name, layout.NavPipelines)
+	st := partials.PipelineStatus{Pipeline: p, Row: partials.RowContext{CSRFToken: meta.CSRFToken,
+		CanOperate: partials.CanOperate(meta), Next: partials.PipelineURL(id)}}
+	return Render(c, http.StatusOK, pages.PipelinePage(meta, st), nil)
+}
+
+func (s *Server) pipelineForm(c echo.Context, meta layout.PageMeta, v url.Values, editing *catalog.Pipeline) (partials.PipelineForm, error) {
+	f := partials.PipelineForm{Form: partials.Form{ID: "pipeline-form", Action: "/pipelines", Values: v,
+		CSRFToken: meta.CSRFToken, Submit: "Create pipeline", Cancel: "/pipelines"}}
+	if editing != nil {
+		f.Action = partials.PipelineURL(editing.ID)
+		f.Submit, f.Cancel, f.Editing = "Save changes", partials.PipelineURL(editing.ID), true
+		f.Running = editing.Metadata.Status == catalog.RuntimeRunning
+	}
+	var err error
+	if f.Sources, err = s.sourceOptions(ctxOf(c)); err != nil {
+		return f, err
+	}
+	f.Destinations, err = s.destinationOptions(ctxOf(c))
+	return f, err
+}
+
+func pipelineCrumbs(editing *catalog.Pipeline) []pages.Crumb {
+	if editing == nil {
+		return []pages.Crumb{{Label: "Pipelines", URL: "/pipelines"}, {Label: "New pipeline", URL: "/pipelines/new"}}
+	}
+	u := partials.PipelineURL(editing.ID)
+	return []pages.Crumb{{Label: "Pipelines", URL: "/pipelines"}, {Label: editing.Name, URL: u}, {Label: "Edit", URL: u + "/edit"}}
+}
+
+const pipelineDescription = "Connect a source to a destination."
+
+func (s *Server) pipelineNew(c echo.Context) error {
+	meta := s.pageMeta(c, "New pipeline", layout.NavPipelines)
+	// ?source_id= / ?destination_id= preselect, for "new pipeline from this source" links
+	v := url.Values{"source_id": {c.QueryParam("source_id")}, "destination_id": {c.QueryParam("destination_id")}}
+	f, err := s.pipelineForm(c, meta, v, nil)
+	if err != nil {
+		return err
+	}
+	return s.formPage(c, http.StatusOK, meta, pipelineCrumbs(nil), pipelineDescription, partials.PipelineFormView(f))
+}
+
+func (s *Server) pipelineCreate(c echo.Context) error {
+	v, err := formValues(c)
+	if err != nil {
+		return err
+	}
+	p, err := s.deps.Catalog.CreatePipeline(ctxOf(c), catalog.PipelineInput{
+		Name: v.Get("name"), SourceID: formID(v, "source_id"), DestinationID: formID(v, "destination_id")})
+	if err != nil {
+		meta := s.pageMeta(c, "New pipeline", layout.NavPipelines)
+		f, ferr := s.pipelineForm(c, meta, withoutSecrets(v), nil)
+		if ferr != nil {
+			return ferr
+		}
+		status, ok := refusedForm(&f.Form, err)
+		if !ok {
+			return err
+		}
+		return s.formPage(c, status, meta, pipelineCrumbs(nil), pipelineDescription, partials.PipelineFormView(f))
+	}
+	s.setFlash(c, components.FlashSuccess, "Pipeline "+quoted(p.Name)+" created. It is paused until you start it.")
+	return redirect(c, partials.PipelineURL(p.ID))
+}
+
+func (s *Server) pipelineEdit(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	p, err := s.deps.Catalog.GetPipeline(ctxOf(c), id)
+	if err != nil {
+		return err
+	}
+	meta := s.pageMeta(c, "Edit "+p.Name, layout.NavPipelines)
+	v := url.Values{"name": {p.Name}, "source_id": {idString(p.SourceID)}, "destination_id": {idString(p.DestinationID)}}
+	f, err := s.pipelineForm(c, meta, v, &p)
+	if err != nil {
+		return err
+	}
+	return s.formPage(c, http.StatusOK, meta, pipelineCrumbs(&p), "", partials.PipelineFormView(f))
+}
+
+func (s *Server) pipelineUpdate(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	cur, err := s.deps.Catalog.GetPipeline(ctxOf(c), id)
+	if err != nil {
+		return err
+	}
+	v, err := formValues(c)
+	if err != nil {
+		return err
+	}
+	src, dst := formID(v, "source_id"), formID(v, "destination_id")
+	p, err := s.deps.Catalog.UpdatePipeline(ctxOf(c), id, catalog.PipelinePatch{Name: strPtr(v, "name"),
+		SourceID: &src, DestinationID: &dst})
+	if err != nil {
+		meta := s.pageMeta(c, "Edit "+cur.Name, layout.NavPipelines)
+		f, ferr := s.pipelineForm(c, meta, withoutSecrets(v), &cur)
+		if ferr != nil {
+			return ferr
+		}
+		status, ok := refusedForm(&f.Form, err)
+		if !ok {
+			return err
+		}
+		return s.formPage(c, status, meta, pipelineCrumbs(&cur), "", partials.PipelineFormView(f))
+	}
+	s.setFlash(c, components.FlashSuccess, "Pipeline "+quoted(p.Name)+" saved.")
+	return redirect(c, partials.PipelineURL(p.ID))
+}
+
+func (s *Server) pipelineDelete(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	p, err := s.deps.Catalog.GetPipeline(ctxOf(c), id)
+	if err != nil {
+		return err
+	}
+	if err := s.deps.Catalog.DeletePipeline(ctxOf(c), id); err != nil {
+		if isConflict(err) {
+			return s.renderRefused(c, "Pipeline cannot be deleted", err, partials.PipelineURL(id), p.Name)
+		}
+		return err
+	}
+	s.setFlash(c, components.FlashSuccess, "Pipeline "+quoted(p.Name)+" deleted.")
+	return redirect(c, "/pipelines")
+}
+
+// pipelineAction is POST /pipelines/:id/start|pause|refresh. A plain form is answered
+// with a redirect back (next) and a flash. An htmx request gets the part of the page it
+// came from, re-rendered in the new state: the list row (hx-target="closest tr"), or on
+// the pipeline's page the status panel (HX-Target names it) with the delete region out
+// of band; the flash comes along out of band too.
+func (s *Server) pipelineAction(action pipelineActionKind) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		v, err := formValues(c)
+		if err != nil {
+			return err
+		}
+		var res catalog.ActionResult
+		switch action {
+		case actionStart:
+			res, err = s.deps.Catalog.Start(ctxOf(c), id)
+		case actionPause:
+			res, err = s.deps.Catalog.Pause(ctxOf(c), id)
+		default:
+			res, err = s.deps.Catalog.Refresh(ctxOf(c), id)
+		}
+		status := http.StatusOK
+		var fl layout.Flash
+		if err != nil {
+			if !isConflict(err) {
+				return err
+			}
+			// e.g. a refresh already running: say so, and show the state as it is now
+			fl = layout.Flash{Kind: components.FlashError, Message: sentence(apperr.As(err).Message)}
+			status = apperr.Status(apperr.Conflict)
+			if res.Pipeline, err = s.deps.Catalog.GetPipeline(ctxOf(c), id); err != nil {
+				return err
+			}
+		} else {
+			fl = actionFlash(action, res)
+		}
+		next := localPath(v.Get("next"), partials.PipelineURL(id))
+		if !IsFragmentRequest(c.Request()) {
+			s.setFlash(c, fl.Kind, fl.Message)
+			return redirect(c, next)
+		}
+		meta := s.pageMeta(c, res.Pipeline.Name, layout.NavPipelines)
+		rc := partials.RowContext{CSRFToken: meta.CSRFToken, CanOperate: partials.CanOperate(meta), Next: next, Focus: true}
+		var frag templ.Component
+		if c.Request().Header.Get("HX-Target") == partials.PipelineStatusID(id) {
+			frag = templ.Join(
+				partials.PipelineStatusPanel(partials.PipelineStatus{Pipeline: res.Pipeline, Row: rc, Checks: res.Preflight}),
+				partials.PipelineDelete(res.Pipeline, meta.CSRFToken, true),
+			)
+		} else {
+			frag = partials.PipelineRow(res.Pipeline, rc)
+		}
+		frag = fragmentWithFlash(frag, fl) // the row first: see partials.PipelineRow
+		return Render(c, status, frag, frag)
+	}
+}
+
+// actionFlash says what an action did, in words; a refused start names the failed check.
+func actionFlash(action pipelineActionKind, res catalog.ActionResult) layout.Flash {
+	p := res.Pipeline
+	name := quoted(p.Name)
+	if !res.Changed {
+		switch action {
+		case actionStart:
+			return flash(components.FlashInfo, "Pipeline %s is already running.", name)
+		case actionPause:
+			return flash(components.FlashInfo, "Pipeline %s is already paused.", name)
+		}
+	}
+	if action == actionPause {
+		return flash(components.FlashSuccess, "Pipeline %s paused. Its replication slot keeps retaining WAL on the source until it is resumed.", name)
+	}
+	verb := "start"
+	if action == actionRefresh {
+		verb = "refresh"
+	}
+	if failed, ok := pgsource.FirstFailure(res.Preflight); ok || p.Metadata.Status == catalog.RuntimeError {
+		why := ""
+		if ok {
+			why = ": the " + strings.ToLower(partials.CheckTitle(failed.Name)) + " check failed. " + sentence(failed.Message)
+		} else if p.Metadata.LastError != nil {
+			why = ": " + sentence(*p.Metadata.LastError)
+		}
+		return flash(components.FlashError, "Pipeline %s could not %s%s", name, verb, why)
+	}
+	if action == actionRefresh {
+		return flash(components.FlashSuccess, "Pipeline %s is refreshing from a fresh snapshot.", name)
+	}
+	return flash(components.FlashSuccess, "Pipeline %s started.", name)
+}

@@ -1,0 +1,223 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/rosetta-cdc/rosetta/internal/catalog"
+	"github.com/rosetta-cdc/rosetta/internal/pgsource"
+	"github.com/rosetta-cdc/rosetta/views/components"
+	"github.com/rosetta-cdc/rosetta/views/layout"
+	"github.com/rosetta-cdc/rosetta/views/pages"
+	"github.com/rosetta-cdc/rosetta/views/partials"
+)
+
+func (s *Server) sourcesIndex(c echo.Context) error {
+	p, st := listParams(c, catalog.SourceSorts)
+	page, err := s.deps.Catalog.ListSources(ctxOf(c), p)
+	if err != nil {
+		return err
+	}
+	meta := s.pageMeta(c, "Sources", layout.NavSources)
+	l := partials.SourceList{Page: page, State: st}
+	return Render(c, http.StatusOK, pages.SourcesPage(meta, l), partials.SourceTable(l, partials.CanOperate(meta)))
+}
+
+func (s *Server) sourceShow(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	d, err := s.sourceDetail(c, id)
+	if err != nil {
+		return err
+	}
+	return Render(c, http.StatusOK, pages.SourcePage(s.pageMeta(c, d.Source.Name, layout.NavSources), d), nil)
+}
+
+func (s *Server) sourceDetail(c echo.Context, id int64) (pages.SourceDetail, error) {
+	src, err := s.deps.Catalog.GetSource(ctxOf(c), id)
+	if err != nil {
+		return pages.SourceDetail{}, err
+	}
+	using, err := s.deps.Catalog.ListPipelines(ctxOf(c), catalog.ListParams{Limit: 20, Sort: "status"},
+		catalog.PipelineFilter{SourceID: &id})
+	if err != nil {
+		return pages.SourceDetail{}, err
+	}
+	return pages.SourceDetail{Source: src, Pipelines: using, Checks: partials.SourceChecks{SourceID: id}}, nil
+}
+
+// sourceForm is the source form around values, posting to action.
+func sourceForm(meta layout.PageMeta, v url.Values, editing *catalog.Source) partials.Form {
+	f := partials.Form{ID: "source-form", Action: "/sources", Values: v, CSRFToken: meta.CSRFToken,
+		Submit: "Create source", Cancel: "/sources"}
+	if editing != nil {
+		f.Action = partials.SourceURL(editing.ID)
+		f.Submit, f.Cancel, f.Editing = "Save changes", partials.SourceURL(editing.ID), true
+		f.SecretSet = editing.PgPasswordSet
+	}
+	return f
+}
+
+func sourceCrumbs(editing *catalog.Source) []pages.Crumb {
+	if editing == nil {
+		return []pages.Crumb{{Label: "Sources", URL: "/sources"}, {Label: "New source", URL: "/sources/new"}}
+	}
+	u := partials.SourceURL(editing.ID)
+	return []pages.Crumb{{Label: "Sources", URL: "/sources"}, {Label: editing.Name, URL: u}, {Label: "Edit", URL: u + "/edit"}}
+}
+
+func (s *Server) sourceNew(c echo.Context) error {
+	meta := s.pageMeta(c, "New source", layout.NavSources)
+	f := sourceForm(meta, url.Values{"pg_port": {strconv.Itoa(catalog.DefaultPgPort)}}, nil)
+	return s.formPage(c, http.StatusOK, meta, sourceCrumbs(nil), "Register a PostgreSQL database to replicate from.",
+		partials.SourceForm(f))
+}
+
+func (s *Server) sourceCreate(c echo.Context) error {
+	v, err := formValues(c)
+	if err != nil {
+		return err
+	}
+	src, err := s.deps.Catalog.CreateSource(ctxOf(c), catalog.SourceInput{
+		Name: v.Get("name"), PgHost: v.Get("pg_host"), PgPort: formInt(v, "pg_port"), PgDatabase: v.Get("pg_database"),
+		PgUsername: v.Get("pg_username"), PgPassword: v.Get("pg_password"), PublicationName: v.Get("publication_name"),
+		ReplicationID: v.Get("replication_id"),
+	})
+	if err != nil {
+		meta := s.pageMeta(c, "New source", layout.NavSources)
+		f := sourceForm(meta, withoutSecrets(v, "pg_password"), nil)
+		status, ok := refusedForm(&f, err)
+		if !ok {
+			return err
+		}
+		return s.formPage(c, status, meta, sourceCrumbs(nil), "Register a PostgreSQL database to replicate from.",
+			partials.SourceForm(f))
+	}
+	s.setFlash(c, components.FlashSuccess, "Source "+quoted(src.Name)+" created. Run “Test connection” to check it.")
+	return redirect(c, partials.SourceURL(src.ID))
+}
+
+func (s *Server) sourceEdit(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	src, err := s.deps.Catalog.GetSource(ctxOf(c), id)
+	if err != nil {
+		return err
+	}
+	meta := s.pageMeta(c, "Edit "+src.Name, layout.NavSources)
+	v := url.Values{
+		"name": {src.Name}, "pg_host": {src.PgHost}, "pg_port": {strconv.Itoa(src.PgPort)}, "pg_database": {src.PgDatabase},
+		"pg_username": {src.PgUsername}, "publication_name": {src.PublicationName}, "replication_id": {src.ReplicationID},
+	}
+	return s.formPage(c, http.StatusOK, meta, sourceCrumbs(&src), "", partials.SourceForm(sourceForm(meta, v, &src)))
+}
+
+func (s *Server) sourceUpdate(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	cur, err := s.deps.Catalog.GetSource(ctxOf(c), id)
+	if err != nil {
+		return err
+	}
+	v, err := formValues(c)
+	if err != nil {
+		return err
+	}
+	patch := catalog.SourcePatch{
+		Name: strPtr(v, "name"), PgHost: strPtr(v, "pg_host"), PgPort: formInt(v, "pg_port"),
+		PgDatabase: strPtr(v, "pg_database"), PgUsername: strPtr(v, "pg_username"),
+		PublicationName: strPtr(v, "publication_name"), ReplicationID: strPtr(v, "replication_id"),
+	}
+	if patch.PgPort == nil { // the form was cleared: the default, as on create
+		port := catalog.DefaultPgPort
+		patch.PgPort = &port
+	}
+	if pw := v.Get("pg_password"); pw != "" { // blank keeps the stored password
+		patch.PgPassword = &pw
+	}
+	src, err := s.deps.Catalog.UpdateSource(ctxOf(c), id, patch)
+	if err != nil {
+		meta := s.pageMeta(c, "Edit "+cur.Name, layout.NavSources)
+		f := sourceForm(meta, withoutSecrets(v, "pg_password"), &cur)
+		status, ok := refusedForm(&f, err)
+		if !ok {
+			return err
+		}
+		return s.formPage(c, status, meta, sourceCrumbs(&cur), "", partials.SourceForm(f))
+	}
+	s.setFlash(c, components.FlashSuccess, "Source "+quoted(src.Name)+" saved.")
+	return redirect(c, partials.SourceURL(src.ID))
+}
+
+func (s *Server) sourceDelete(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	src, err := s.deps.Catalog.GetSource(ctxOf(c), id)
+	if err != nil {
+		return err
+	}
+	if err := s.deps.Catalog.DeleteSource(ctxOf(c), id); err != nil {
+		if isConflict(err) {
+			return s.renderRefused(c, "Source cannot be deleted", err, partials.SourceURL(id), src.Name)
+		}
+		return err
+	}
+	s.setFlash(c, components.FlashSuccess, "Source "+quoted(src.Name)+" deleted.")
+	return redirect(c, "/sources")
+}
+
+// sourceTest runs the connection checks. They change nothing, so the answer is the
+// results themselves (the page, or for htmx the results region) rather than a redirect.
+func (s *Server) sourceTest(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	src, err := s.deps.Catalog.GetSource(ctxOf(c), id)
+	if err != nil {
+		return err
+	}
+	checks, err := s.deps.Catalog.TestSource(ctxOf(c), id)
+	if err != nil {
+		return err
+	}
+	fl := testFlash(src.Name, checks)
+	sc := partials.SourceChecks{SourceID: id, Checks: checks, Ran: true}
+	if IsFragmentRequest(c.Request()) {
+		frag := fragmentWithFlash(partials.SourceCheckResults(sc), fl)
+		return Render(c, http.StatusOK, frag, frag)
+	}
+	d, err := s.sourceDetail(c, id)
+	if err != nil {
+		return err
+	}
+	d.Checks = sc
+	meta := s.pageMeta(c, d.Source.Name, layout.NavSources)
+	meta.Flash = append(meta.Flash, fl)
+	return Render(c, http.StatusOK, pages.SourcePage(meta, d), nil)
+}
+
+func testFlash(name string, checks []pgsource.Check) layout.Flash {
+	kind := components.FlashSuccess
+	for _, ch := range checks {
+		if ch.Status == pgsource.StatusFail {
+			kind = components.FlashError
+			break
+		}
+		if ch.Status == pgsource.StatusWarn {
+			kind = components.FlashWarning
+		}
+	}
+	return layout.Flash{Kind: kind, Message: "Connection test of " + quoted(name) + ": " + partials.CheckSummary(checks)}
+}

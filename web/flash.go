@@ -1,0 +1,108 @@
+package web
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/rosetta-cdc/rosetta/views/components"
+	"github.com/rosetta-cdc/rosetta/views/layout"
+)
+
+// Flash messages survive one redirect (POST → 303 → GET) in a short-lived cookie that
+// the next full page reads and clears. The cookie holds only the kind and the text the
+// handler wrote; it is HttpOnly, SameSite=Lax, and Secure whenever the site is served
+// over TLS or runs in production.
+const (
+	flashCookie    = "rosetta_flash"
+	flashMaxAge    = 60  // seconds: long enough for a redirect, short enough to never linger
+	flashMaxCount  = 5   // messages kept per cookie
+	flashMaxLength = 500 // characters per message; cookies are small
+)
+
+type flashEntry struct {
+	K string `json:"k"`
+	M string `json:"m"`
+}
+
+const pendingFlashKey = "rosetta.flash.pending"
+
+// setFlash queues a message for the next page this browser loads.
+func (s *Server) setFlash(c echo.Context, kind, msg string) {
+	pending, _ := c.Get(pendingFlashKey).([]flashEntry)
+	if len(pending) >= flashMaxCount {
+		return
+	}
+	pending = append(pending, flashEntry{K: kind, M: truncate(msg, flashMaxLength)})
+	c.Set(pendingFlashKey, pending)
+	raw, err := json.Marshal(pending)
+	if err != nil {
+		return
+	}
+	s.writeFlashCookie(c, base64.RawURLEncoding.EncodeToString(raw), flashMaxAge)
+}
+
+// popFlashes returns the messages queued for this request and clears them.
+func (s *Server) popFlashes(c echo.Context) []layout.Flash {
+	ck, err := c.Cookie(flashCookie)
+	if err != nil || ck.Value == "" {
+		return nil
+	}
+	s.writeFlashCookie(c, "", -1)
+	raw, err := base64.RawURLEncoding.DecodeString(ck.Value)
+	if err != nil {
+		return nil
+	}
+	var entries []flashEntry
+	if json.Unmarshal(raw, &entries) != nil {
+		return nil
+	}
+	var out []layout.Flash
+	for _, e := range entries {
+		if len(out) == flashMaxCount {
+			break
+		}
+		switch e.K {
+		case components.FlashSuccess, components.FlashError, components.FlashInfo, components.FlashWarning:
+		default:
+			continue
+		}
+		if e.M == "" {
+			continue
+		}
+		out = append(out, layout.Flash{Kind: e.K, Message: truncate(e.M, flashMaxLength)})
+	}
+	return out
+}
+
+func (s *Server) writeFlashCookie(c echo.Context, value string, maxAge int) {
+	c.SetCookie(&http.Cookie{
+		Name:     flashCookie,
+		Value:    value,
+		Path:     "/",
+		MaxAge:   maxAge,
+		HttpOnly: true,
+		SameSite: http.SameSiteLaxMode,
+		Secure:   s.secureCookies(c),
+	})
+}
+
+// secureCookies: production always (behind a TLS-terminating proxy the request itself
+// may be plain HTTP), any environment when the request came over TLS.
+func (s *Server) secureCookies(c echo.Context) bool {
+	if s.deps.Config != nil && s.deps.Config.IsProduction() {
+		return true
+	}
+	return c.Scheme() == "https"
+}
+
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
