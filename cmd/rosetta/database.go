@@ -30,9 +30,22 @@ func (d *database) Close() {
 	}
 }
 
+// clusterUse says what a command may do with the embedded cluster.
+type clusterUse int
+
+const (
+	// ownCluster starts the embedded cluster and holds the data-directory lock: serve,
+	// migrate and rotate-key, which must not run beside another Rosetta on it.
+	ownCluster clusterUse = iota
+	// shareCluster is for short administrative commands (user, token): when a Rosetta
+	// is already running on the data directory they use its server instead of refusing,
+	// so an operator can add a user while `make run` is up.
+	shareCluster
+)
+
 // openDatabase connects to DATABASE_URL, or with none set starts the embedded cluster
 // under DATA_DIR (development), creating the rosetta database on first use.
-func openDatabase(ctx context.Context, cfg *config.Config, log *slog.Logger) (*database, error) {
+func openDatabase(ctx context.Context, cfg *config.Config, log *slog.Logger, use clusterUse) (*database, error) {
 	d := &database{}
 	url := cfg.DatabaseURL
 	if url == "" {
@@ -40,6 +53,17 @@ func openDatabase(ctx context.Context, cfg *config.Config, log *slog.Logger) (*d
 			return nil, errors.New("DATABASE_URL: is required in production")
 		}
 		release, err := pgcluster.AcquireLock(filepath.Join(cfg.DataDir, "rosetta.lock"))
+		if errors.Is(err, pgcluster.ErrLocked) && use == shareCluster {
+			cl, aerr := pgcluster.Attach(filepath.Join(cfg.DataDir, "pg"), "")
+			if aerr == nil {
+				log.Debug("using the embedded PostgreSQL of the running Rosetta", "port", cl.Port())
+				if err := d.connect(ctx, cfg, cl.URL(embeddedDatabase)); err != nil {
+					return nil, err
+				}
+				return d, nil
+			}
+			err = fmt.Errorf("%w (and its PostgreSQL is not reachable: %w)", err, aerr)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%w\n(set DATABASE_URL to use another server, or DATA_DIR for a separate embedded cluster)", err)
 		}
@@ -70,16 +94,23 @@ func openDatabase(ctx context.Context, cfg *config.Config, log *slog.Logger) (*d
 		url = cl.URL(embeddedDatabase)
 		log.Info("using embedded PostgreSQL", "data_dir", cl.DataDir(), "port", cl.Port())
 	}
+	if err := d.connect(ctx, cfg, url); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+func (d *database) connect(ctx context.Context, cfg *config.Config, url string) error {
 	pool, err := db.NewPool(ctx, url, db.PoolOptions{
 		MaxConns: cfg.MaxConns(), AcquireTimeout: cfg.DBPoolTimeout.D(), Recycle: cfg.DBPoolRecycle.D(),
 	})
 	if err != nil {
-		d.Close()
-		return nil, err
+		return err
 	}
 	d.Pool = pool
 	d.cleanup = append(d.cleanup, pool.Close)
-	return d, nil
+	return nil
 }
 
 func ensureDatabase(ctx context.Context, adminURL, name string) error {

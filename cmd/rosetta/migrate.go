@@ -15,7 +15,11 @@ func migrate(ctx context.Context, cfg *config.Config, log *slog.Logger, args []s
 	if len(args) != 1 {
 		return errUsage
 	}
-	d, err := openDatabase(ctx, cfg, log)
+	use := ownCluster
+	if args[0] == "status" { // reading is safe beside a running server
+		use = shareCluster
+	}
+	d, err := openDatabase(ctx, cfg, log, use)
 	if err != nil {
 		return err
 	}

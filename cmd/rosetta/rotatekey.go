@@ -27,7 +27,7 @@ func rotateKey(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout
 	if err != nil {
 		return fmt.Errorf("SECRET_KEY: %w", err)
 	}
-	d, err := openMigrated(ctx, cfg, log)
+	d, err := openMigrated(ctx, cfg, log, ownCluster)
 	if err != nil {
 		return err
 	}

@@ -34,7 +34,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("SECRET_KEY: %w", err)
 	}
-	d, err := openDatabase(ctx, cfg, log)
+	d, err := openDatabase(ctx, cfg, log, ownCluster)
 	if err != nil {
 		return err
 	}

@@ -60,7 +60,7 @@ func tokenCmd(ctx context.Context, cfg *config.Config, log *slog.Logger, args []
 		return fmt.Errorf("unknown token subcommand %q", sub)
 	}
 
-	d, err := openMigrated(ctx, cfg, log)
+	d, err := openMigrated(ctx, cfg, log, shareCluster)
 	if err != nil {
 		return err
 	}

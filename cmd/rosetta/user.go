@@ -35,8 +35,8 @@ const userUsage = `Usage:
 
 // openMigrated opens the database as serve does and, with MIGRATE_ON_START (the
 // default), applies pending migrations, so `rosetta user create` works on a fresh one.
-func openMigrated(ctx context.Context, cfg *config.Config, log *slog.Logger) (*database, error) {
-	d, err := openDatabase(ctx, cfg, log)
+func openMigrated(ctx context.Context, cfg *config.Config, log *slog.Logger, use clusterUse) (*database, error) {
+	d, err := openDatabase(ctx, cfg, log, use)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +130,7 @@ func userCmd(ctx context.Context, cfg *config.Config, log *slog.Logger, args []s
 		}
 	}
 
-	d, err := openMigrated(ctx, cfg, log)
+	d, err := openMigrated(ctx, cfg, log, shareCluster)
 	if err != nil {
 		return err
 	}

@@ -537,3 +537,32 @@ func readFrom(path string, offset int64, limit int) string {
 	}
 	return tail(b, limit)
 }
+
+// ErrNotRunning is returned by Attach when no server runs on the data directory.
+var ErrNotRunning = errors.New("no PostgreSQL server is running on this data directory")
+
+// Attach describes a server that another process started on dataDir (a running
+// `rosetta serve`), so a short command such as `rosetta user create` can use it instead of
+// refusing. The caller does not own it: Stop, Restart and Destroy must not be called.
+func Attach(dataDir, superuser string) (*Cluster, error) {
+	dataDir, err := filepath.Abs(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	info, ok := runningPostmaster(dataDir)
+	if !ok || info.port == 0 {
+		return nil, fmt.Errorf("%s: %w", dataDir, ErrNotRunning)
+	}
+	b, err := os.ReadFile(dataDir + ".password")
+	if err != nil {
+		return nil, fmt.Errorf("the server on %s is running but its password file is unreadable: %w", dataDir, err)
+	}
+	if superuser == "" {
+		superuser = "postgres"
+	}
+	return &Cluster{
+		dataDir: dataDir, logFile: dataDir + ".log", passwordFile: dataDir + ".password",
+		superuser: superuser, password: strings.TrimSpace(string(b)),
+		log: slog.New(slog.DiscardHandler), port: info.port, started: true, running: true,
+	}, nil
+}

@@ -116,6 +116,22 @@ func TestStartStopStartKeepsPortAndData(t *testing.T) {
 		t.Fatalf("Start on a running data directory: err = %v, want 'already running'", err)
 	}
 	assertSurvivor(ctx, t, again)
+
+	// Another process (a `rosetta user` command beside `make run`) can use it instead.
+	att, err := Attach(dataDir, "")
+	if err != nil {
+		t.Fatalf("Attach to a running cluster: %v", err)
+	}
+	if att.Port() != again.Port() || att.URL("postgres") != again.URL("postgres") {
+		t.Fatalf("Attach found %s, want %s", att.URL("postgres"), again.URL("postgres"))
+	}
+	assertSurvivor(ctx, t, att)
+	if err := again.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Attach(dataDir, ""); !errors.Is(err, ErrNotRunning) {
+		t.Fatalf("Attach to a stopped cluster: err = %v, want ErrNotRunning", err)
+	}
 }
 
 func assertSurvivor(ctx context.Context, t *testing.T, c *Cluster) {
