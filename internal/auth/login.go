@@ -120,7 +120,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (Principal,
 	}
 
 	p := Principal{UserID: row.ID, Email: row.Email, Role: Role(row.Role)}
-	err = s.inTx(WithPrincipal(ctx, p), func(q *db.Queries, tx pgx.Tx) error {
+	err = s.pool.InTx(WithPrincipal(ctx, p), func(q *db.Queries, tx pgx.Tx) error {
 		if err := q.ClearLoginFailures(ctx, key); err != nil {
 			return err
 		}

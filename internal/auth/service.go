@@ -75,18 +75,6 @@ func New(pool *db.Pool, opts ...Option) *Service {
 // LoginLimits are the limits in force.
 func (s *Service) LoginLimits() LoginLimits { return s.limits }
 
-func (s *Service) inTx(ctx context.Context, fn func(q *db.Queries, tx pgx.Tx) error) error {
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // after Commit this is a no-op
-	if err := fn(s.q.WithTx(tx), tx); err != nil {
-		return err
-	}
-	return tx.Commit(ctx)
-}
-
 func (s *Service) record(ctx context.Context, tx db.DBTX, e AuditEvent) error {
 	if s.audit == nil {
 		return nil

@@ -155,7 +155,7 @@ func (s *Service) CreateToken(ctx context.Context, in TokenInput) (NewToken, err
 	}
 	secret, hash := generateToken()
 	var out NewToken
-	err = s.inTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
+	err = s.pool.InTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
 		owner, err := q.GetUser(ctx, in.UserID)
 		if err != nil {
 			return err
@@ -212,7 +212,7 @@ func (s *Service) RevokeToken(ctx context.Context, id int64) (Token, error) {
 		return Token{}, err
 	}
 	var out Token
-	err = s.inTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
+	err = s.pool.InTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
 		cur, err := q.GetAPIToken(ctx, id)
 		if err != nil {
 			return err

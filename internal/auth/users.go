@@ -91,7 +91,7 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (User, error) {
 		return User{}, apperr.Wrap(err, "cannot hash the password")
 	}
 	var out User
-	err = s.inTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
+	err = s.pool.InTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
 		row, err := q.CreateUser(ctx, db.CreateUserParams{Email: email, PasswordHash: hash, Role: string(role)})
 		if err != nil {
 			return err
@@ -157,7 +157,7 @@ func (s *Service) SetRole(ctx context.Context, id int64, role string) (User, err
 			Fields: []apperr.FieldError{{Field: "role", Message: "must be one of admin, operator, viewer"}}}
 	}
 	var out User
-	err := s.inTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
+	err := s.pool.InTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
 		admins, err := q.LockActiveAdmins(ctx)
 		if err != nil {
 			return err
@@ -191,7 +191,7 @@ func (s *Service) SetDisabled(ctx context.Context, id int64, disabled bool) (Use
 		return User{}, err
 	}
 	var out User
-	err := s.inTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
+	err := s.pool.InTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
 		admins, err := q.LockActiveAdmins(ctx)
 		if err != nil {
 			return err
@@ -237,7 +237,7 @@ func (s *Service) SetPassword(ctx context.Context, id int64, password string) er
 	if err != nil {
 		return apperr.Wrap(err, "cannot hash the password")
 	}
-	err = s.inTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
+	err = s.pool.InTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
 		row, err := q.SetUserPassword(ctx, db.SetUserPasswordParams{ID: id, PasswordHash: hash})
 		if err != nil {
 			return err
@@ -266,7 +266,7 @@ func (s *Service) EnsureFirstAdmin(ctx context.Context) (email, password string,
 		return "", "", false, apperr.Wrap(err, "cannot hash the password")
 	}
 	ctx = WithPrincipal(ctx, Principal{Email: "first-run", Role: Admin})
-	err = s.inTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
+	err = s.pool.InTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
 		row, err := q.CreateFirstUser(ctx, db.CreateFirstUserParams{Email: FirstAdminEmail, PasswordHash: hash, Role: string(Admin)})
 		if err != nil {
 			return err

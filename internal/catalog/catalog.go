@@ -123,19 +123,6 @@ func qArg(q string) *string {
 	return &r
 }
 
-// inTx runs fn in a transaction, rolling back on error or panic.
-func (s *Service) inTx(ctx context.Context, fn func(q *db.Queries, tx pgx.Tx) error) error {
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // after Commit this is a no-op
-	if err := fn(s.q.WithTx(tx), tx); err != nil {
-		return err
-	}
-	return tx.Commit(ctx)
-}
-
 func (s *Service) record(ctx context.Context, tx pgx.Tx, e AuditEvent) error {
 	if s.audit == nil {
 		return nil

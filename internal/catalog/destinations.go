@@ -145,7 +145,7 @@ func (s *Service) CreateDestination(ctx context.Context, in DestinationInput) (D
 		return Destination{}, err
 	}
 	var out Destination
-	err = s.inTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
+	err = s.pool.InTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
 		row, err := q.CreateDestination(ctx, db.CreateDestinationParams{
 			Name: v.name, SnowflakeAccount: v.account, SnowflakeUser: v.user, SnowflakeDatabase: v.database,
 			SnowflakeSchema: v.schema, SnowflakeRole: v.role, SnowflakePrivateKeyPath: v.keyPath,
@@ -191,7 +191,7 @@ func (s *Service) ListDestinations(ctx context.Context, p ListParams) (Page[Dest
 func (s *Service) UpdateDestination(ctx context.Context, id int64, in DestinationPatch) (Destination, error) {
 	var out Destination
 	var name string
-	err := s.inTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
+	err := s.pool.InTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
 		cur, err := q.GetDestinationForUpdate(ctx, id)
 		if err != nil {
 			return err
@@ -241,7 +241,7 @@ func (s *Service) UpdateDestination(ctx context.Context, id int64, in Destinatio
 }
 
 func (s *Service) DeleteDestination(ctx context.Context, id int64) error {
-	err := s.inTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
+	err := s.pool.InTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
 		cur, err := q.GetDestinationForUpdate(ctx, id)
 		if err != nil {
 			return err

@@ -173,7 +173,7 @@ func checkRefs(ctx context.Context, q *db.Queries, f *apperr.Fields, sourceID, d
 func (s *Service) CreatePipeline(ctx context.Context, in PipelineInput) (Pipeline, error) {
 	name := trimmed(in.Name)
 	var out Pipeline
-	err := s.inTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
+	err := s.pool.InTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
 		var f apperr.Fields
 		validName(&f, "name", name)
 		if err := checkRefs(ctx, q, &f, in.SourceID, in.DestinationID); err != nil {
@@ -217,7 +217,7 @@ func fkAsInvalid(err error) error {
 func (s *Service) UpdatePipeline(ctx context.Context, id int64, in PipelinePatch) (Pipeline, error) {
 	var out Pipeline
 	var name string
-	err := s.inTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
+	err := s.pool.InTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
 		cur, err := q.GetPipelineForUpdate(ctx, id)
 		if err != nil {
 			return err
@@ -267,7 +267,7 @@ func (s *Service) UpdatePipeline(ctx context.Context, id int64, in PipelinePatch
 // DeletePipeline refuses a running pipeline: deleting it would orphan a replication slot
 // that keeps retaining WAL. Pause first.
 func (s *Service) DeletePipeline(ctx context.Context, id int64) error {
-	err := s.inTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
+	err := s.pool.InTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
 		cur, err := q.GetPipelineForUpdate(ctx, id)
 		if err != nil {
 			return err
@@ -340,7 +340,7 @@ func (s *Service) transition(ctx context.Context, id int64, action string) (Acti
 	failed, hasFailure := pgsource.FirstFailure(checks)
 
 	res := ActionResult{Preflight: checks}
-	err = s.inTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
+	err = s.pool.InTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
 		cur, err := q.GetPipelineForUpdate(ctx, id)
 		if err != nil {
 			return err

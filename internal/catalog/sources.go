@@ -131,7 +131,7 @@ func (s *Service) CreateSource(ctx context.Context, in SourceInput) (Source, err
 		return Source{}, apperr.Wrap(err, "cannot seal the password")
 	}
 	var out Source
-	err = s.inTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
+	err = s.pool.InTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
 		row, err := q.CreateSource(ctx, db.CreateSourceParams{
 			Name: v.name, PgHost: v.host, PgPort: int32(v.port), PgDatabase: v.database, PgUsername: v.username,
 			PgPassword: sealed, PublicationName: v.publication, ReplicationID: v.slot,
@@ -201,7 +201,7 @@ func (s *Service) ListSources(ctx context.Context, p ListParams) (Page[Source], 
 
 func (s *Service) UpdateSource(ctx context.Context, id int64, in SourcePatch) (Source, error) {
 	var name string
-	err := s.inTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
+	err := s.pool.InTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
 		cur, err := q.GetSourceForUpdate(ctx, id)
 		if err != nil {
 			return err
@@ -248,7 +248,7 @@ func (s *Service) UpdateSource(ctx context.Context, id int64, in SourcePatch) (S
 // DeleteSource refuses while pipelines use the source, naming them. Its WAL samples go
 // with it (ON DELETE CASCADE).
 func (s *Service) DeleteSource(ctx context.Context, id int64) error {
-	err := s.inTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
+	err := s.pool.InTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
 		// The row lock orders this delete against a concurrent pipeline insert (which
 		// takes a key-share lock on the source) so the check below cannot go stale.
 		cur, err := q.GetSourceForUpdate(ctx, id)

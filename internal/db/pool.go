@@ -122,6 +122,21 @@ func (p *Pool) Begin(ctx context.Context) (pgx.Tx, error) {
 	return &releasingTx{Tx: tx, conn: c}, nil
 }
 
+// InTx runs fn in one transaction with queries bound to it, committing when fn returns
+// nil and rolling back on an error or a panic. tx is there for what sqlc does not
+// generate (locks, audit rows written by other packages).
+func (p *Pool) InTx(ctx context.Context, fn func(q *Queries, tx pgx.Tx) error) error {
+	tx, err := p.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // after Commit this is a no-op
+	if err := fn(New(tx), tx); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
 type releasingRows struct {
 	pgx.Rows
 	conn *pgxpool.Conn

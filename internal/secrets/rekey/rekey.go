@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/rosetta-cdc/rosetta/internal/db"
 	"github.com/rosetta-cdc/rosetta/internal/secrets"
 )
@@ -87,7 +88,7 @@ func walk(ctx context.Context, pool *db.Pool, box *secrets.Box, batch int,
 	after := int64(0)
 	for {
 		var n int
-		err := inTx(ctx, pool, func(q *db.Queries) error {
+		err := pool.InTx(ctx, func(q *db.Queries, _ pgx.Tx) error {
 			rows, err := list(q, after)
 			if err != nil {
 				return err
@@ -128,16 +129,4 @@ func walk(ctx context.Context, pool *db.Pool, box *secrets.Box, batch int,
 			return c, nil
 		}
 	}
-}
-
-func inTx(ctx context.Context, pool *db.Pool, fn func(q *db.Queries) error) error {
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // after Commit this is a no-op
-	if err := fn(db.New(tx)); err != nil {
-		return err
-	}
-	return tx.Commit(ctx)
 }
