@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 
@@ -164,20 +165,9 @@ func (s *Server) destinationUpdate(c echo.Context) error {
 }
 
 func (s *Server) destinationDelete(c echo.Context) error {
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
-	d, err := s.deps.Catalog.GetDestination(ctxOf(c), id)
-	if err != nil {
-		return err
-	}
-	if err := s.deps.Catalog.DeleteDestination(ctxOf(c), id); err != nil {
-		if isConflict(err) {
-			return s.renderRefused(c, "Destination cannot be deleted", err, partials.DestinationURL(id), d.Name)
-		}
-		return err
-	}
-	s.setFlash(c, components.FlashSuccess, "Destination "+quoted(d.Name)+" deleted.")
-	return redirect(c, "/destinations")
+	return s.deleteEntity(c, "Destination", partials.DestinationURL, "/destinations",
+		func(ctx context.Context, id int64) (string, error) {
+			x, err := s.deps.Catalog.GetDestination(ctx, id)
+			return x.Name, err
+		}, s.deps.Catalog.DeleteDestination)
 }

@@ -74,27 +74,48 @@ func isConflict(err error) bool { return apperr.CodeOf(err) == apperr.Conflict }
 
 // sourceOptions and destinationOptions fill the pipeline selects, by name.
 func (s *Server) sourceOptions(ctx context.Context) ([]components.Option, error) {
-	p, err := s.deps.Catalog.ListSources(ctx, catalog.ListParams{Limit: catalog.MaxLimit, Sort: "name"})
+	return options(ctx, s.deps.Catalog.ListSources, func(x catalog.Source) (int64, string) { return x.ID, x.Name })
+}
+
+func (s *Server) destinationOptions(ctx context.Context) ([]components.Option, error) {
+	return options(ctx, s.deps.Catalog.ListDestinations, func(x catalog.Destination) (int64, string) { return x.ID, x.Name })
+}
+
+func options[T any](ctx context.Context, list func(context.Context, catalog.ListParams) (catalog.Page[T], error),
+	label func(T) (int64, string)) ([]components.Option, error) {
+	p, err := list(ctx, catalog.ListParams{Limit: catalog.MaxLimit, Sort: "name"})
 	if err != nil {
 		return nil, err
 	}
 	out := make([]components.Option, len(p.Items))
 	for i, x := range p.Items {
-		out[i] = components.Option{Value: strconv.FormatInt(x.ID, 10), Label: x.Name}
+		id, name := label(x)
+		out[i] = components.Option{Value: strconv.FormatInt(id, 10), Label: name}
 	}
 	return out, nil
 }
 
-func (s *Server) destinationOptions(ctx context.Context) ([]components.Option, error) {
-	p, err := s.deps.Catalog.ListDestinations(ctx, catalog.ListParams{Limit: catalog.MaxLimit, Sort: "name"})
+// deleteEntity is every console delete: name fetches the entity (404 when gone, and its
+// name for the messages), del deletes it. A refusal because others use it is answered
+// with a page naming them; success goes back to the list with a flash.
+func (s *Server) deleteEntity(c echo.Context, kind string, detailURL func(int64) string, listURL string,
+	name func(context.Context, int64) (string, error), del func(context.Context, int64) error) error {
+	id, err := pathID(c)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	out := make([]components.Option, len(p.Items))
-	for i, x := range p.Items {
-		out[i] = components.Option{Value: strconv.FormatInt(x.ID, 10), Label: x.Name}
+	n, err := name(ctxOf(c), id)
+	if err != nil {
+		return err
 	}
-	return out, nil
+	if err := del(ctxOf(c), id); err != nil {
+		if isConflict(err) {
+			return s.renderRefused(c, kind+" cannot be deleted", err, detailURL(id), n)
+		}
+		return err
+	}
+	s.setFlash(c, components.FlashSuccess, kind+" "+quoted(n)+" deleted.")
+	return redirect(c, listURL)
 }
 
 func quoted(name string) string { return "“" + name + "”" }

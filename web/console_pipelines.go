@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -203,22 +204,11 @@ func (s *Server) pipelineUpdate(c echo.Context) error {
 }
 
 func (s *Server) pipelineDelete(c echo.Context) error {
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
-	p, err := s.deps.Catalog.GetPipeline(ctxOf(c), id)
-	if err != nil {
-		return err
-	}
-	if err := s.deps.Catalog.DeletePipeline(ctxOf(c), id); err != nil {
-		if isConflict(err) {
-			return s.renderRefused(c, "Pipeline cannot be deleted", err, partials.PipelineURL(id), p.Name)
-		}
-		return err
-	}
-	s.setFlash(c, components.FlashSuccess, "Pipeline "+quoted(p.Name)+" deleted.")
-	return redirect(c, "/pipelines")
+	return s.deleteEntity(c, "Pipeline", partials.PipelineURL, "/pipelines",
+		func(ctx context.Context, id int64) (string, error) {
+			x, err := s.deps.Catalog.GetPipeline(ctx, id)
+			return x.Name, err
+		}, s.deps.Catalog.DeletePipeline)
 }
 
 // pipelineAction is POST /pipelines/:id/start|pause|refresh. A plain form is answered

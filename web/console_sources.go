@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -159,22 +160,11 @@ func (s *Server) sourceUpdate(c echo.Context) error {
 }
 
 func (s *Server) sourceDelete(c echo.Context) error {
-	id, err := pathID(c)
-	if err != nil {
-		return err
-	}
-	src, err := s.deps.Catalog.GetSource(ctxOf(c), id)
-	if err != nil {
-		return err
-	}
-	if err := s.deps.Catalog.DeleteSource(ctxOf(c), id); err != nil {
-		if isConflict(err) {
-			return s.renderRefused(c, "Source cannot be deleted", err, partials.SourceURL(id), src.Name)
-		}
-		return err
-	}
-	s.setFlash(c, components.FlashSuccess, "Source "+quoted(src.Name)+" deleted.")
-	return redirect(c, "/sources")
+	return s.deleteEntity(c, "Source", partials.SourceURL, "/sources",
+		func(ctx context.Context, id int64) (string, error) {
+			x, err := s.deps.Catalog.GetSource(ctx, id)
+			return x.Name, err
+		}, s.deps.Catalog.DeleteSource)
 }
 
 // sourceTest runs the connection checks. They change nothing, so the answer is the
