@@ -13,6 +13,9 @@ func TestBrowserSignInAndAPIDocsUnderCSP(t *testing.T) {
 	if got := evalJS[string](b, `document.querySelector('[data-testid="user-menu"] summary').innerText`); !strings.Contains(got, b.app.Admin.Email) {
 		t.Errorf("user menu %q", got)
 	}
+	// the open user menu is read too
+	evalJS[bool](b, `(document.querySelector('[data-testid="user-menu"]').open = true)`)
+	b.checkContrast("user menu")
 	b.nav("/api/docs")
 	b.waitFor("Swagger UI renders the API", `!!document.querySelector('#swagger-ui .info .title') && document.querySelectorAll('#swagger-ui .opblock').length > 20`)
 	// sign out through the user menu's form
@@ -20,6 +23,8 @@ func TestBrowserSignInAndAPIDocsUnderCSP(t *testing.T) {
 	evalJS[bool](b, `(document.querySelector('[data-testid="user-menu"]').open = true)`)
 	b.click(`[data-testid="user-menu"] form[action="/logout"] button`)
 	b.waitFor("the login page", `location.pathname === "/login" && !!document.querySelector('[data-testid="login-form"]')`)
+	b.checkContrast("login")
+	b.screenshot("login")
 	b.nav("/sources")
 	b.waitFor("a signed-out browser is sent to sign in", `location.pathname === "/login" && location.search === "?next=%2Fsources"`)
 }

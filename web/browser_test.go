@@ -265,6 +265,79 @@ func (b *browser) colorScheme(scheme string) {
 	}
 }
 
+// contrastJS lists the visible text on the page whose contrast with what is behind it
+// falls short of WCAG 2 AA: 4.5:1, or 3:1 for large text (24px, or 18.66px bold).
+// Colours are composed as the browser paints them: translucent backgrounds and
+// foregrounds over what lies beneath, ancestors' opacity included. Disabled controls are
+// exempt, as WCAG exempts them; text over a gradient or image cannot be judged from
+// computed styles and is skipped.
+const contrastJS = `(() => {
+  const parse = c => {
+    const m = /rgba?\(([^)]+)\)/.exec(c);
+    if (!m) return null;
+    const p = m[1].split(/[\s,\/]+/).filter(Boolean).map(Number);
+    return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1};
+  };
+  const over = (top, under) => ({
+    r: top.r * top.a + under.r * (1 - top.a), g: top.g * top.a + under.g * (1 - top.a),
+    b: top.b * top.a + under.b * (1 - top.a), a: 1});
+  const lum = c => {
+    const f = v => (v /= 255) <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b);
+  };
+  const behind = el => {
+    const layers = [];
+    let opacity = 1;
+    for (let e = el; e; e = e.parentElement) {
+      const s = getComputedStyle(e);
+      if (/gradient|url\(/.test(s.backgroundImage) && !/^(input|select|textarea)$/i.test(e.tagName)) return null;
+      opacity *= Number(s.opacity);
+      const c = parse(s.backgroundColor);
+      if (c && c.a > 0) { layers.push(c); if (c.a >= 1) break; }
+    }
+    let bg = {r: 255, g: 255, b: 255, a: 1};
+    for (let i = layers.length - 1; i >= 0; i--) bg = over(layers[i], bg);
+    return {bg, opacity};
+  };
+  const bad = [];
+  const seen = new Set();
+  for (const el of document.querySelectorAll("body *")) {
+    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim() !== "");
+    const control = /^(input|select|textarea)$/i.test(el.tagName) && el.type !== "hidden" && el.value;
+    if (!own && !control) continue;
+    if (el.disabled || el.closest("[disabled], [aria-hidden=true], .visually-hidden, .sr-only")) continue;
+    // closed menus are rendered at opacity 0 or not at all: nobody reads them
+    if (!el.checkVisibility({opacityProperty: true, visibilityProperty: true})) continue;
+    const s = getComputedStyle(el);
+    const b = behind(el);
+    if (!b) continue;
+    const fg0 = parse(s.color);
+    const fg = over({...fg0, a: fg0.a * b.opacity}, b.bg);
+    const l1 = lum(fg), l2 = lum(b.bg);
+    const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+    const size = parseFloat(s.fontSize), bold = Number(s.fontWeight) >= 700;
+    const need = size >= 24 || (size >= 18.66 && bold) ? 3 : 4.5;
+    if (ratio + 0.005 < need) {
+      const text = (control ? el.value : el.textContent).trim().replace(/\s+/g, " ").slice(0, 40);
+      const key = el.tagName + "|" + el.className + "|" + ratio.toFixed(2);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      bad.push(el.tagName.toLowerCase() + (el.className ? "." + String(el.className).trim().split(/\s+/).join(".") : "") +
+        " \"" + text + "\" " + ratio.toFixed(2) + ":1 < " + need + ":1 (" + s.color + " on rgb(" +
+        [b.bg.r, b.bg.g, b.bg.b].map(Math.round).join(", ") + "))");
+    }
+  }
+  return bad;
+})()`
+
+// checkContrast fails the test for each piece of text on the page below WCAG AA.
+func (b *browser) checkContrast(what string) {
+	b.t.Helper()
+	for _, p := range evalJS[[]string](b, contrastJS) {
+		b.t.Errorf("%s: contrast below WCAG AA: %s", what, p)
+	}
+}
+
 func idFromPath(b *browser, prefix string) string {
 	b.t.Helper()
 	p := b.location()
@@ -489,23 +562,40 @@ func TestBrowserScreenshots(t *testing.T) {
 		{"wal", "/wal"},
 		{"source-new", "/sources/new"},
 		{"not-found", "/pipelines/999999"},
+		{"audit", "/audit"},
+		{"users", "/users"},
+		{"tokens", "/settings/tokens"},
 	}
-	for _, p := range pages {
+	for i, p := range pages {
 		b.nav(p.path)
 		b.waitFor(p.name+" rendered", `!!document.querySelector("main#main h1")`)
 		b.screenshot(p.name)
+		if i == 0 { // the check must be able to fail: a faint grey line is caught
+			evalJS[chromedp.Void](b, `(() => { const p = document.createElement("p"); p.id = "faint-probe";
+				p.style.cssText = "color: #aaa; background: #fff"; p.textContent = "faint probe";
+				document.querySelector("main").append(p); })()`)
+			if got := evalJS[[]string](b, contrastJS); len(got) != 1 || !strings.Contains(got[0], "faint probe") {
+				t.Fatalf("the contrast check missed a #aaa-on-white line: %q", got)
+			}
+			evalJS[chromedp.Void](b, `document.getElementById("faint-probe").remove()`)
+		}
+		b.checkContrast(p.name)
 	}
 	// detail pages of the showcase's first pipeline and source
 	b.nav("/pipelines?sort=status")
 	b.click(`[data-testid="pipeline-row"] th a`)
 	b.waitFor("a pipeline page", `/^\/pipelines\/\d+$/.test(location.pathname)`)
 	b.screenshot("pipeline-detail")
+	b.checkContrast("pipeline-detail")
 	detail := b.location()
 
 	b.colorScheme("dark")
-	for _, p := range []struct{ name, path string }{{"dashboard-dark", "/"}, {"pipelines-dark", "/pipelines"}, {"pipeline-detail-dark", detail}} {
+	for _, p := range []struct{ name, path string }{{"dashboard-dark", "/"}, {"pipelines-dark", "/pipelines"},
+		{"pipeline-detail-dark", detail}, {"sources-dark", "/sources"}, {"wal-dark", "/wal"}, {"source-new-dark", "/sources/new"},
+		{"audit-dark", "/audit"}, {"users-dark", "/users"}} {
 		b.nav(p.path)
 		b.screenshot(p.name)
+		b.checkContrast(p.name)
 	}
 	b.colorScheme("light")
 
