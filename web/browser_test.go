@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -338,6 +340,55 @@ func (b *browser) checkContrast(what string) {
 	}
 }
 
+// focusJS describes the element that has the keyboard focus and whether it shows it:
+// an outline or a box-shadow ring that differs from its unfocused look.
+const focusJS = `(() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return {tag: "", label: "", visible: false};
+  const s = getComputedStyle(el);
+  const ring = (s.outlineStyle !== "none" && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== "none";
+  const label = (el.getAttribute("aria-label") || el.innerText || el.value || el.id || el.name || "").replace(/\s+/g, " ").trim().slice(0, 60);
+  return {tag: el.tagName.toLowerCase(), label, visible: ring};
+})()`
+
+// unlabelledJS lists form controls a screen reader could not name.
+const unlabelledJS = `[...document.querySelectorAll("input, select, textarea")]
+  .filter(el => el.type !== "hidden" && el.type !== "submit" && el.checkVisibility())
+  .filter(el => !(el.labels && el.labels.length) && !el.getAttribute("aria-label") && !el.getAttribute("aria-labelledby"))
+  .map(el => el.tagName.toLowerCase() + "#" + (el.id || el.name))`
+
+// checkKeyboard tabs through the page from the top: every stop must show where the
+// focus is, and want (link or button texts) must all be reachable without a mouse.
+// Every visible form control must have a label.
+func (b *browser) checkKeyboard(what string, want ...string) {
+	b.t.Helper()
+	for _, c := range evalJS[[]string](b, unlabelledJS) {
+		b.t.Errorf("%s: %s has no label", what, c)
+	}
+	evalJS[chromedp.Void](b, `document.activeElement && document.activeElement.blur()`)
+	reached := map[string]bool{}
+	type stop struct {
+		Tag, Label string
+		Visible    bool
+	}
+	for i := 0; i < 80; i++ {
+		b.do("press Tab", chromedp.KeyEvent("\t"))
+		f := evalJS[stop](b, focusJS)
+		if f.Tag == "" {
+			break // past the last stop
+		}
+		if !f.Visible {
+			b.t.Errorf("%s: tab stop %d (%s %q) shows no focus ring", what, i+1, f.Tag, f.Label)
+		}
+		reached[f.Label] = true
+	}
+	for _, w := range want {
+		if !slices.ContainsFunc(slices.Collect(maps.Keys(reached)), func(l string) bool { return strings.HasPrefix(l, w) }) {
+			b.t.Errorf("%s: %q cannot be reached with the keyboard (reached %v)", what, w, reached)
+		}
+	}
+}
+
 func idFromPath(b *browser, prefix string) string {
 	b.t.Helper()
 	p := b.location()
@@ -554,17 +605,21 @@ func TestBrowserScreenshots(t *testing.T) {
 	b := newBrowser(t)
 	seedShowcase(t, b.app)
 
-	pages := []struct{ name, path string }{
-		{"dashboard", "/"},
-		{"sources", "/sources"},
-		{"destinations", "/destinations"},
-		{"pipelines-list", "/pipelines"},
-		{"wal", "/wal"},
-		{"source-new", "/sources/new"},
-		{"not-found", "/pipelines/999999"},
-		{"audit", "/audit"},
-		{"users", "/users"},
-		{"tokens", "/settings/tokens"},
+	// keys: what must be reachable with Tab alone, besides the skip link
+	pages := []struct {
+		name, path string
+		keys       []string
+	}{
+		{"dashboard", "/", []string{"Sources", "Pipelines"}},
+		{"sources", "/sources", []string{"New source"}},
+		{"destinations", "/destinations", []string{"New destination"}},
+		{"pipelines-list", "/pipelines", []string{"New pipeline", "Start", "Pause", "Refresh", "Retry start", "billing-to-analytics"}},
+		{"wal", "/wal", nil},
+		{"source-new", "/sources/new", []string{"field-name", "field-replication_id", "Create source", "Cancel"}},
+		{"not-found", "/pipelines/999999", nil},
+		{"audit", "/audit", nil},
+		{"users", "/users", nil},
+		{"tokens", "/settings/tokens", nil},
 	}
 	for i, p := range pages {
 		b.nav(p.path)
@@ -580,6 +635,7 @@ func TestBrowserScreenshots(t *testing.T) {
 			evalJS[chromedp.Void](b, `document.getElementById("faint-probe").remove()`)
 		}
 		b.checkContrast(p.name)
+		b.checkKeyboard(p.name, append([]string{"Skip to main content"}, p.keys...)...)
 	}
 	// detail pages of the showcase's first pipeline and source
 	b.nav("/pipelines?sort=status")
