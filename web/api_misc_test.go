@@ -234,3 +234,29 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	// the docs page is served by the binary
 	a.Do("GET", "/api/v1/openapi.yaml", nil).Expect(t, 200)
 }
+
+// Query and path parameters are refused in the same plain words as bodies, naming the
+// parameter — never a Go time layout or a validator's jargon.
+func TestParameterMessages(t *testing.T) {
+	t.Parallel()
+	a := webtest.New(t)
+	for _, c := range []struct {
+		path, field, want string
+		status            int
+	}{
+		{"/api/v1/metrics/wal?start=yesterday", "start", "must be an RFC 3339 date-time such as 2026-01-31T00:00:00Z", 400},
+		{"/api/v1/sources/abc", "id", "must be a whole number", 400},
+		{"/api/v1/sources/0", "id", "must be at least 1", 422},
+		{"/api/v1/sources?limit=9999", "limit", "must be at most 500", 422},
+		{"/api/v1/pipelines?status=FOO", "status", "must be one of START, PAUSE, REFRESH", 422},
+	} {
+		var p struct {
+			Detail string
+			Errors []struct{ Field, Message string }
+		}
+		a.Do("GET", c.path, nil).Expect(t, c.status).Decode(t, &p)
+		if len(p.Errors) != 1 || p.Errors[0].Field != c.field || p.Errors[0].Message != c.want {
+			t.Errorf("GET %s: errors %+v, want %s %q", c.path, p.Errors, c.field, c.want)
+		}
+	}
+}

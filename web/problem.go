@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -61,7 +62,7 @@ func problemFromError(status int, msg string, errs []error, reqID string, log *s
 			}
 			// detail.Value is deliberately dropped: for a body it is the raw request,
 			// which may carry a password.
-			p.Errors = append(p.Errors, apperr.FieldError{Field: field, Message: stripFieldPrefix(detail.Message)})
+			p.Errors = append(p.Errors, apperr.FieldError{Field: field, Message: plainMessage(stripFieldPrefix(detail.Message))})
 			continue
 		}
 		if status >= 500 {
@@ -104,6 +105,30 @@ func classifyDetail(d *huma.ErrorDetail) (field string, malformed bool) {
 		return name, strings.HasPrefix(d.Message, "invalid ")
 	}
 	return loc, false
+}
+
+// plainMessages rewrite huma's parameter messages in the words the catalog uses for
+// bodies ("must be …"), so a client sees one voice whichever layer refused the value, and
+// never a Go time layout.
+var plainMessages = []struct {
+	re   *regexp.Regexp
+	with string
+}{
+	{regexp.MustCompile(`^invalid date/time for format .*$`), "must be an RFC 3339 date-time such as 2026-01-31T00:00:00Z"},
+	{regexp.MustCompile(`^invalid integer$`), "must be a whole number"},
+	{regexp.MustCompile(`^invalid boolean$`), "must be true or false"},
+	{regexp.MustCompile(`^expected number >= (\S+)$`), "must be at least $1"},
+	{regexp.MustCompile(`^expected number <= (\S+)$`), "must be at most $1"},
+	{regexp.MustCompile(`^expected value to be one of "(.*)"$`), "must be one of $1"},
+}
+
+func plainMessage(msg string) string {
+	for _, m := range plainMessages {
+		if m.re.MatchString(msg) {
+			return m.re.ReplaceAllString(msg, m.with)
+		}
+	}
+	return msg
 }
 
 func codeForStatus(status int) string {
