@@ -9,6 +9,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/rosetta-cdc/rosetta/internal/auth"
 	"github.com/rosetta-cdc/rosetta/internal/catalog"
 	"github.com/rosetta-cdc/rosetta/internal/db"
 	"github.com/rosetta-cdc/rosetta/internal/testdb"
@@ -25,6 +26,15 @@ func TestConsoleDashboardEmpty(t *testing.T) {
 		if welcome.Find(`a[href="`+href+`"]`).Length() != 1 {
 			t.Errorf("the empty dashboard does not point to %s", href)
 		}
+	}
+	// A viewer is not invited to create what the server would refuse them.
+	r = a.As(auth.Viewer).Do(http.MethodGet, "/", nil)
+	if r.Code != http.StatusOK {
+		t.Fatalf("viewer GET /: %d", r.Code)
+	}
+	main := r.Doc(t).Find("main")
+	if n := main.Find(`a[href$="/new"]`).Length(); n != 0 || main.Find(`[data-testid="empty-state"]`).Length() != 1 {
+		t.Errorf("viewer's empty dashboard: %d create links, empty state %d", n, main.Find(`[data-testid="empty-state"]`).Length())
 	}
 }
 

@@ -329,6 +329,10 @@ func TestPaginationEdges(t *testing.T) {
 	if _, raw := render(t, components.Pagination(components.Pager{Total: 3})); raw != "" {
 		t.Errorf("limit 0 rendered %q", raw)
 	}
+	// Nothing matches: nothing (the list's empty state speaks instead).
+	if _, raw := render(t, components.Pagination(components.Pager{Total: 0, Limit: 20, BaseURL: "/audit"})); raw != "" {
+		t.Errorf("an empty list rendered %q", raw)
+	}
 }
 
 func TestSortHeader(t *testing.T) {

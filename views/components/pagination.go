@@ -141,9 +141,6 @@ func (p Pager) links() (prev pageLink, numbers []pageLink, next pageLink) {
 
 // summary reads "Showing 21–40 of 135".
 func (p Pager) summary() string {
-	if p.Total <= 0 {
-		return "No results"
-	}
 	from := p.Offset + 1
 	if from > p.Total {
 		return fmt.Sprintf("Nothing on this page; %d in total", p.Total)
