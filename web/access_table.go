@@ -42,9 +42,10 @@ func (a Access) role() auth.Role {
 // API tokens are every signed-in user's own business (the token service lets an admin
 // see and revoke everyone's). The audit log is readable by every signed-in user: it
 // records who did what, never a secret value. The OpenAPI document and the docs page
-// are public (they describe the API, they expose no data), and so is readiness
-// (/api/v1/health): load balancers probe it without credentials, and it reports
-// only up/down, latency, pool counts and the schema version.
+// are for signed-in users like everything else (Swagger UI fetches the document with
+// the browser's session; a script with its token). Readiness (/api/v1/health) is the
+// one public exception beyond sign-in: load balancers probe it without credentials, and
+// it reports only up/down, latency, pool counts and the schema version.
 var permissions = map[string]Access{
 	// ---- probes and assets
 	"GET /health":        Open,
@@ -52,11 +53,11 @@ var permissions = map[string]Access{
 	"HEAD /static/*":     Open,
 	"GET /api/v1/health": Public,
 	// huma serves the OpenAPI document under these names
-	"GET /api/v1/openapi.json":     Public,
-	"GET /api/v1/openapi.yaml":     Public,
-	"GET /api/v1/openapi-3.0.json": Public,
-	"GET /api/v1/openapi-3.0.yaml": Public,
-	"GET /api/docs":                Public,
+	"GET /api/v1/openapi.json":     ViewerAccess,
+	"GET /api/v1/openapi.yaml":     ViewerAccess,
+	"GET /api/v1/openapi-3.0.json": ViewerAccess,
+	"GET /api/v1/openapi-3.0.yaml": ViewerAccess,
+	"GET /api/docs":                ViewerAccess,
 
 	// ---- signing in and out
 	"GET /login":   Public,

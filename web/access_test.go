@@ -92,7 +92,7 @@ func TestEveryRouteIsInThePermissionTable(t *testing.T) {
 func TestPermissionTableFollowsThePolicy(t *testing.T) {
 	t.Parallel()
 	open := map[string]bool{"GET /health": true, "GET /static/*": true, "HEAD /static/*": true}
-	public := map[string]bool{"GET /login": true, "POST /login": true, "GET /api/docs": true, "GET /api/v1/health": true}
+	public := map[string]bool{"GET /login": true, "POST /login": true, "GET /api/v1/health": true}
 	for rt, acc := range web.Permissions() {
 		method, path, _ := strings.Cut(rt, " ")
 		rest := strings.TrimPrefix(path, "/api/v1")
@@ -101,7 +101,7 @@ func TestPermissionTableFollowsThePolicy(t *testing.T) {
 		switch {
 		case open[rt]:
 			want = web.Open
-		case public[rt] || strings.HasPrefix(rest, "/openapi"):
+		case public[rt]:
 			want = web.Public
 		case strings.HasPrefix(path, "/users"):
 			want = web.AdminAccess
