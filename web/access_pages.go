@@ -119,12 +119,7 @@ func (s *Server) renderTokens(c echo.Context, status int, p access.TokensPage) e
 
 func (s *Server) tokenCreate(c echo.Context) error {
 	form := access.TokenForm{Name: c.FormValue("name"), Expires: c.FormValue("expires")}
-	life, err := auth.ParseLifetime(form.Expires)
-	if err != nil {
-		form.Errors = map[string]string{"expires": "must be one of the choices"}
-		return s.renderTokens(c, http.StatusUnprocessableEntity, access.TokensPage{Form: form})
-	}
-	tok, err := s.deps.Auth.CreateToken(c.Request().Context(), auth.TokenInput{Name: form.Name, ExpiresIn: life})
+	tok, err := s.deps.Auth.CreateToken(c.Request().Context(), auth.TokenInput{Name: form.Name, Expires: form.Expires})
 	if err != nil {
 		if ae := apperr.As(err); ae != nil && ae.Code == apperr.Invalid {
 			form.Errors = apperr.Fields(ae.Fields).Map()

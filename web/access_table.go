@@ -137,6 +137,16 @@ var permissions = map[string]Access{
 
 	"GET /api/v1/metrics/wal": ViewerAccess,
 	"GET /api/v1/audit":       ViewerAccess,
+
+	// ---- API: who am I, tokens (everyone's own; the service lets admins manage all), users
+	"GET /api/v1/me":            ViewerAccess,
+	"GET /api/v1/tokens":        ViewerAccess,
+	"POST /api/v1/tokens":       ViewerAccess,
+	"DELETE /api/v1/tokens/:id": ViewerAccess,
+	"GET /api/v1/users":         AdminAccess,
+	"POST /api/v1/users":        AdminAccess,
+	"GET /api/v1/users/:id":     AdminAccess,
+	"PATCH /api/v1/users/:id":   AdminAccess,
 }
 
 // AccessFor returns the access rule of a route (method and pattern as registered).

@@ -103,7 +103,7 @@ func TestPermissionTableFollowsThePolicy(t *testing.T) {
 			want = web.Open
 		case public[rt]:
 			want = web.Public
-		case strings.HasPrefix(path, "/users"):
+		case strings.HasPrefix(rest, "/users"):
 			want = web.AdminAccess
 		case catalogRoute && method != http.MethodGet:
 			want = web.OperatorAccess

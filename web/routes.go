@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -29,8 +30,9 @@ func (s *Server) routes() {
 	s.API = a
 	h := &api.Handlers{Catalog: s.deps.Catalog, Pool: s.deps.Pool, Version: s.deps.Version, Started: time.Now()}
 
-	register(a, get("health", "/health", "Readiness: database reachability, latency, pool, migration version", "health"), h.Health,
-		http.StatusServiceUnavailable)
+	health := get("health", "/health", "Readiness: database reachability, latency, pool, migration version (no credentials needed)", "health")
+	health.Security = []map[string][]string{{}} // anonymous: load balancers probe it
+	register(a, health, h.Health, http.StatusServiceUnavailable)
 
 	register(a, get("list-sources", "/sources", "List sources", "sources"), h.ListSources)
 	register(a, post("create-source", "/sources", "Register a PostgreSQL source", "sources", http.StatusCreated), h.CreateSource,
@@ -80,6 +82,21 @@ func (s *Server) routes() {
 	ah := &api.AuditHandlers{Audit: s.deps.Audit}
 	register(a, get("list-audit-events", "/audit", "The audit log, newest first: who changed what, when, from where (secret values never)", "audit"),
 		ah.ListAudit, http.StatusUnauthorized, http.StatusUnprocessableEntity)
+
+	xh := &api.AccessHandlers{Auth: s.deps.Auth}
+	register(a, get("get-me", "/me", "Who this request acts as: user, role, and the API token used", "access"), xh.Me)
+	register(a, get("list-tokens", "/tokens", "List API tokens: your own, or everyone's for an admin (never the secrets)", "access"),
+		xh.ListTokens, http.StatusUnprocessableEntity)
+	register(a, post("create-token", "/tokens", "Create an API token; the answer carries the secret, shown this once", "access", http.StatusCreated),
+		xh.CreateToken, http.StatusConflict, http.StatusNotFound, http.StatusUnprocessableEntity)
+	register(a, del("revoke-token", "/tokens/{id}", "Revoke an API token (yours, or anyone's for an admin); requests with it fail from now on", "access"),
+		xh.RevokeToken, http.StatusNotFound)
+	register(a, get("list-users", "/users", "List users (admins)", "access"), xh.ListUsers)
+	register(a, post("create-user", "/users", "Create a user who signs in with email and password (admins)", "access", http.StatusCreated),
+		xh.CreateUser, http.StatusConflict, http.StatusUnprocessableEntity)
+	register(a, get("get-user", "/users/{id}", "Get a user (admins)", "access"), xh.GetUser, http.StatusNotFound)
+	register(a, patch("update-user", "/users/{id}", "Change a user's role, disabled state or password, all or nothing (admins); the last active admin stays one", "access"),
+		xh.UpdateUser, http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity)
 
 	register(a, get("list-wal-metrics", "/metrics/wal", "WAL samples, newest first; ranges with more samples than limit are downsampled in SQL", "metrics"),
 		h.WALMetrics)
@@ -132,8 +149,18 @@ func action(id, path, summary string) huma.Operation {
 }
 
 // register adds an operation, documenting the error statuses it can answer besides the
-// ones every operation can (400 malformed input, 500, 503).
+// ones every operation can (400 malformed input, 500, 503, and for those behind a token
+// 401, 403 and 429).
 func register[I, O any](a huma.API, o huma.Operation, h func(ctx context.Context, in *I) (*O, error), errs ...int) {
-	o.Errors = append([]int{http.StatusBadRequest, http.StatusInternalServerError, http.StatusServiceUnavailable}, errs...)
+	common := []int{http.StatusBadRequest, http.StatusInternalServerError, http.StatusServiceUnavailable}
+	if o.Security == nil {
+		common = append(common, http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests)
+	}
+	for _, e := range errs {
+		if !slices.Contains(common, e) {
+			common = append(common, e)
+		}
+	}
+	o.Errors = common
 	huma.Register(a, o, h)
 }

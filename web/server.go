@@ -186,6 +186,11 @@ func (s *Server) apiConfig() huma.Config {
 	cfg.OpenAPI.Info.Description = "Control plane for PostgreSQL → Snowflake change-data-capture pipelines. " +
 		"Every error is an RFC 9457 problem (application/problem+json)."
 	cfg.OpenAPI.Servers = []*huma.Server{{URL: "/api/v1"}}
+	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		"bearer": {Type: "http", Scheme: "bearer", BearerFormat: "rst_…",
+			Description: "An API token: create one under API tokens in the console, with `rosetta token create`, or POST /tokens."},
+	}
+	cfg.OpenAPI.Security = []map[string][]string{{"bearer": {}}}
 	cfg.OpenAPIPath = "/openapi"
 	cfg.DocsPath = "" // the docs page is ours, with assets from npm: /api/docs
 	cfg.SchemasPath = ""

@@ -193,3 +193,60 @@ func TestParallelGuessesNeverExceedTheLimit(t *testing.T) {
 		t.Errorf("failures recorded %d, guesses checked %d (%v)", n, guesses, err)
 	}
 }
+
+// TestUpdateUserIsAllOrNothing: a patch with one bad field changes nothing; the last
+// active admin cannot be demoted or disabled by any combination; a valid patch applies
+// every field in one audited change.
+func TestUpdateUserIsAllOrNothing(t *testing.T) {
+	t.Parallel()
+	s, pool := newService(t)
+	ctx := cli()
+	admin, err := s.CreateUser(ctx, auth.UserInput{Email: "root@example.com", Role: "admin", Password: "long-enough-password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := s.CreateUser(ctx, auth.UserInput{Email: "ops@example.com", Role: "viewer", Password: "long-enough-password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ptr := func(v string) *string { return &v }
+	yes := true
+
+	// a good role beside a short password: 422 naming the password, and the role unchanged
+	_, err = s.UpdateUser(ctx, u.ID, auth.UserPatch{Role: ptr("operator"), Password: ptr("short")})
+	ae := apperr.As(err)
+	if ae == nil || ae.Code != apperr.Invalid || len(ae.Fields) != 1 || ae.Fields[0].Field != "password" {
+		t.Fatalf("bad password in a patch: %v", err)
+	}
+	if got, _ := s.GetUser(ctx, u.ID); got.Role != auth.Viewer {
+		t.Fatalf("a refused patch changed the role to %s", got.Role)
+	}
+
+	// the only admin: not demoted, not disabled, not both
+	for _, p := range []auth.UserPatch{{Role: ptr("viewer")}, {Disabled: &yes}, {Role: ptr("admin"), Disabled: &yes}} {
+		if _, err := s.UpdateUser(ctx, admin.ID, p); apperr.CodeOf(err) != apperr.Conflict {
+			t.Errorf("last admin %+v: err = %v, want conflict", p, err)
+		}
+	}
+
+	// a valid patch: all fields at once, one audit row listing them, the password replaced
+	got, err := s.UpdateUser(ctx, u.ID, auth.UserPatch{Role: ptr("admin"), Password: ptr("another-long-password")})
+	if err != nil || got.Role != auth.Admin {
+		t.Fatalf("valid patch: %+v %v", got, err)
+	}
+	if _, err := s.Login(context.Background(), "ops@example.com", "another-long-password"); err != nil {
+		t.Errorf("the new password does not sign in: %v", err)
+	}
+	var changes string
+	if err := pool.QueryRow(context.Background(), `SELECT changes::text FROM audit_events
+		WHERE entity_kind = 'user' AND entity_id = $1 AND action = 'update' ORDER BY id DESC LIMIT 1`, u.ID).Scan(&changes); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(changes, `"role"`) || !strings.Contains(changes, `"password": "(changed)"`) || strings.Contains(changes, "another-long") {
+		t.Errorf("audit changes %s", changes)
+	}
+	// now that there are two admins, the first may step down
+	if _, err := s.UpdateUser(ctx, admin.ID, auth.UserPatch{Role: ptr("operator")}); err != nil {
+		t.Errorf("demote one of two admins: %v", err)
+	}
+}

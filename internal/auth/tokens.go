@@ -69,6 +69,9 @@ type TokenInput struct {
 	UserID    int64
 	Name      string
 	ExpiresIn time.Duration // 0 = never expires
+	// Expires, when set, is a lifetime as people type it ("30d", "never"), parsed by
+	// ParseLifetime in place of ExpiresIn, so a bad one is reported with the other fields.
+	Expires string
 }
 
 func generateToken() (secret string, hash []byte) {
@@ -141,6 +144,13 @@ func (s *Service) CreateToken(ctx context.Context, in TokenInput) (NewToken, err
 		f.Add("name", "is required")
 	case len([]rune(name)) > 100:
 		f.Add("name", "must be at most 100 characters")
+	}
+	if in.Expires != "" {
+		d, err := ParseLifetime(in.Expires)
+		if err != nil {
+			f.Add("expires", "%s", err.Error())
+		}
+		in.ExpiresIn = d
 	}
 	if in.ExpiresIn < 0 || in.ExpiresIn > MaxTokenLifetime {
 		f.Add("expires", "must be between now and 5 years, or never")

@@ -145,50 +145,52 @@ func (s *Service) UserByEmail(ctx context.Context, email string) (User, error) {
 	return userFromRow(row), nil
 }
 
-// SetRole changes a user's role (admins only). The last active admin keeps the role, so
-// Rosetta is never left without someone who can manage users.
+// UserPatch changes some of a user's settings; nil fields are kept.
+type UserPatch struct {
+	Role     *string `json:"role,omitempty" doc:"admin, operator or viewer"`
+	Disabled *bool   `json:"disabled,omitempty" doc:"true signs the user out everywhere and stops their tokens"`
+	Password *string `json:"password,omitempty" doc:"A new password (at least 12 characters); write-only"`
+}
+
+// SetRole changes a user's role (admins only).
 func (s *Service) SetRole(ctx context.Context, id int64, role string) (User, error) {
-	if _, err := require(ctx, Admin); err != nil {
-		return User{}, err
-	}
-	r, ok := ParseRole(role)
-	if !ok {
-		return User{}, &apperr.Error{Code: apperr.Invalid, Message: "some fields are not valid",
-			Fields: []apperr.FieldError{{Field: "role", Message: "must be one of admin, operator, viewer"}}}
-	}
-	var out User
-	err := s.pool.InTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
-		admins, err := q.LockActiveAdmins(ctx)
-		if err != nil {
-			return err
-		}
-		cur, err := q.GetUserForUpdate(ctx, id)
-		if err != nil {
-			return err
-		}
-		if Role(cur.Role) == r {
-			out = userFromRow(cur)
-			return nil
-		}
-		if cur.Role == string(Admin) && cur.DisabledAt == nil && len(admins) <= 1 {
-			return apperr.E(apperr.Conflict, "%s is the only active admin; make someone else an admin first", cur.Email)
-		}
-		row, err := q.SetUserRole(ctx, db.SetUserRoleParams{ID: id, Role: string(r)})
-		if err != nil {
-			return err
-		}
-		out = userFromRow(row)
-		return s.record(ctx, tx, AuditEvent{Action: "update", EntityKind: "user", EntityID: id, EntityName: row.Email,
-			Changes: map[string]any{"role": map[string]any{"from": cur.Role, "to": row.Role}}})
-	})
-	return out, translate(err, "user")
+	return s.UpdateUser(ctx, id, UserPatch{Role: &role})
 }
 
 // SetDisabled disables (or re-enables) a user (admins only). A disabled user's sessions
-// and tokens stop working at their next request. The last active admin cannot be disabled.
+// and tokens stop working at their next request.
 func (s *Service) SetDisabled(ctx context.Context, id int64, disabled bool) (User, error) {
+	return s.UpdateUser(ctx, id, UserPatch{Disabled: &disabled})
+}
+
+// UpdateUser applies a patch (admins only), all of it or nothing: every field is
+// validated before anything is written, and the writes share one transaction. The last
+// active admin can be neither demoted nor disabled, so Rosetta is never left without
+// someone who can manage users.
+func (s *Service) UpdateUser(ctx context.Context, id int64, in UserPatch) (User, error) {
 	if _, err := require(ctx, Admin); err != nil {
 		return User{}, err
+	}
+	var f apperr.Fields
+	var role Role
+	if in.Role != nil {
+		var ok bool
+		if role, ok = ParseRole(*in.Role); !ok {
+			f.Add("role", "must be one of admin, operator, viewer")
+		}
+	}
+	if in.Password != nil {
+		ValidatePassword(&f, "password", *in.Password)
+	}
+	if err := f.Err(); err != nil {
+		return User{}, err
+	}
+	var hash string
+	if in.Password != nil {
+		var err error
+		if hash, err = HashPassword(ctx, *in.Password, s.params); err != nil {
+			return User{}, apperr.Wrap(err, "cannot hash the password")
+		}
 	}
 	var out User
 	err := s.pool.InTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
@@ -200,24 +202,47 @@ func (s *Service) SetDisabled(ctx context.Context, id int64, disabled bool) (Use
 		if err != nil {
 			return err
 		}
-		if (cur.DisabledAt != nil) == disabled {
-			out = userFromRow(cur)
-			return nil
+		row, changes := cur, map[string]any{}
+		wasDisabled := cur.DisabledAt != nil
+		finalRole, finalDisabled := Role(cur.Role), wasDisabled
+		if in.Role != nil {
+			finalRole = role
 		}
-		if disabled && cur.Role == string(Admin) && len(admins) <= 1 {
+		if in.Disabled != nil {
+			finalDisabled = *in.Disabled
+		}
+		activeAdminBefore := cur.Role == string(Admin) && !wasDisabled
+		activeAdminAfter := finalRole == Admin && !finalDisabled
+		if activeAdminBefore && !activeAdminAfter && len(admins) <= 1 {
 			return apperr.E(apperr.Conflict, "%s is the only active admin; make someone else an admin first", cur.Email)
 		}
-		row, err := q.SetUserDisabled(ctx, db.SetUserDisabledParams{ID: id, Disabled: disabled})
-		if err != nil {
-			return err
+		if in.Role != nil && string(role) != row.Role {
+			if row, err = q.SetUserRole(ctx, db.SetUserRoleParams{ID: id, Role: string(role)}); err != nil {
+				return err
+			}
+			changes["role"] = map[string]any{"from": cur.Role, "to": row.Role}
+		}
+		if in.Disabled != nil && *in.Disabled != wasDisabled {
+			if row, err = q.SetUserDisabled(ctx, db.SetUserDisabledParams{ID: id, Disabled: *in.Disabled}); err != nil {
+				return err
+			}
+			changes["disabled"] = map[string]any{"from": wasDisabled, "to": *in.Disabled}
+		}
+		if in.Password != nil {
+			if row, err = q.SetUserPassword(ctx, db.SetUserPasswordParams{ID: id, PasswordHash: hash}); err != nil {
+				return err
+			}
+			changes["password"] = "(changed)"
 		}
 		out = userFromRow(row)
-		action := "enable"
-		if disabled {
-			action = "disable"
+		if len(changes) == 0 {
+			return nil
 		}
-		return s.record(ctx, tx, AuditEvent{Action: action, EntityKind: "user", EntityID: id, EntityName: row.Email,
-			Changes: map[string]any{"disabled": map[string]any{"from": !disabled, "to": disabled}}})
+		action := "update"
+		if _, only := changes["disabled"]; only && len(changes) == 1 {
+			action = map[bool]string{true: "disable", false: "enable"}[*in.Disabled]
+		}
+		return s.record(ctx, tx, AuditEvent{Action: action, EntityKind: "user", EntityID: id, EntityName: row.Email, Changes: changes})
 	})
 	return out, translate(err, "user")
 }
