@@ -19,6 +19,7 @@ import (
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/rosetta-cdc/rosetta/internal/catalog"
 	"github.com/rosetta-cdc/rosetta/internal/db"
@@ -667,6 +668,75 @@ func TestBrowserScreenshots(t *testing.T) {
 			t.Errorf("%s is %dpx wide on a 390px phone", p.path, w)
 		}
 	}
+}
+
+// TestBrowserListSortOnPhone: a phone hides a table's header row, and with it the sort
+// links; the list's "Sort by" select takes their place there (and only there), sorts in
+// place with the keyboard or a tap, and lands in the URL like the other filters.
+func TestBrowserListSortOnPhone(t *testing.T) {
+	b := newBrowser(t)
+	src, dst := mkSource(t, b.app, "orders-db"), mkDestination(t, b.app, "analytics")
+	for _, n := range []string{"bravo", "alpha", "charlie"} { // created in this order
+		mkPipeline(t, b.app, n, src.ID, dst.ID)
+	}
+	const rows = `[...document.querySelectorAll('[data-testid="pipeline-row"] th a')].map(a => a.textContent.trim()).join(",")`
+	const sel = `document.getElementById("pipelines-filter-sort")`
+	const sortParam = `new URLSearchParams(location.search).get("sort")`
+
+	b.viewport(390, 844, true)
+	b.nav("/pipelines")
+	b.waitFor("the list by name", rows+` === "alpha,bravo,charlie"`)
+	if evalJS[float64](b, `document.querySelector("table.stack thead").getBoundingClientRect().height`) > 1 {
+		t.Fatal("the table's header row shows on a phone: this test expects it hidden")
+	}
+	if !evalJS[bool](b, sel+` && `+sel+`.checkVisibility()`) {
+		t.Fatal("no visible sort select on a phone, where the header's sort links are hidden")
+	}
+	if got := evalJS[string](b, sel+`.labels[0] && `+sel+`.labels[0].checkVisibility() ? `+sel+`.labels[0].innerText : ""`); got != "Sort by" {
+		t.Errorf("the sort select's visible label is %q", got)
+	}
+	if got := evalJS[string](b, sel+`.value`); got != "name" {
+		t.Errorf("the sort select shows %q, want the default order (name)", got)
+	}
+
+	// the keyboard: focus the select, arrow down to the next order
+	b.markPage()
+	b.do("focus the sort select", chromedp.Focus(chromedp.ID("pipelines-filter-sort")))
+	b.do("arrow down", chromedp.KeyEvent(kb.ArrowDown))
+	b.waitFor("the rows by name, Z–A", sortParam+` === "-name" && `+rows+` === "charlie,bravo,alpha"`)
+	b.stillSamePage("choosing an order")
+	if got := evalJS[string](b, sel+`.value`); got != "-name" {
+		t.Errorf("after the swap the sort select shows %q", got)
+	}
+	if got := evalJS[string](b, `document.activeElement ? document.activeElement.id : ""`); got != "pipelines-filter-sort" {
+		t.Errorf("after the swap the focus is on %q, want the sort select", got)
+	}
+	// picking an option as a phone's picker does: the value changes, then "change" fires
+	evalJS[chromedp.Void](b, `(() => { const s = `+sel+`; s.value = "-created_at"; s.dispatchEvent(new Event("change", {bubbles: true})) })()`)
+	b.waitFor("the rows newest first", sortParam+` === "-created_at" && `+rows+` === "charlie,alpha,bravo"`)
+	b.stillSamePage("choosing another order")
+	b.screenshot("phone-pipelines-sorted")
+	if w := evalJS[int](b, `document.documentElement.scrollWidth`); w > 390 {
+		t.Errorf("/pipelines with the sort select is %dpx wide on a 390px phone", w)
+	}
+	// a search keeps the chosen order
+	b.do("type a search", chromedp.SendKeys(chromedp.ID("pipelines-filter-q"), "r"))
+	b.waitFor("the search keeps the order", `new URLSearchParams(location.search).get("q") === "r" && `+sortParam+` === "-created_at" && `+rows+` === "charlie,bravo"`)
+
+	// a desktop sorts with the headers: no select there, yet a search after a header
+	// click keeps the header's order (the hidden select is submitted and up to date)
+	b.viewport(1280, 900, false)
+	b.nav("/pipelines")
+	b.waitFor("the list by name", rows+` === "alpha,bravo,charlie"`)
+	if evalJS[bool](b, sel+`.checkVisibility()`) {
+		t.Error("the sort select shows on a desktop, beside the sortable headers")
+	}
+	b.markPage()
+	b.click(`table.stack thead th[aria-sort="ascending"] a.sort`)
+	b.waitFor("the header sorts Z–A", sortParam+` === "-name" && `+rows+` === "charlie,bravo,alpha"`)
+	b.do("type a search", chromedp.SendKeys(chromedp.ID("pipelines-filter-q"), "a"))
+	b.waitFor("the search keeps the header's order", `new URLSearchParams(location.search).get("q") === "a" && `+sortParam+` === "-name" && `+rows+` === "charlie,bravo,alpha"`)
+	b.stillSamePage("sorting and searching on a desktop")
 }
 
 // seedShowcase fills the catalog with sources, destinations and pipelines in every state

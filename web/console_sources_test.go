@@ -57,7 +57,7 @@ func TestConsoleSourcesList(t *testing.T) {
 	if v, _ := inputValue(doc.Find("#sources-filter"), "q"); v != "orders" {
 		t.Errorf("search box holds %q after a reload", v)
 	}
-	if v := doc.Find(`#sources-list input[type=hidden][name=sort]`).AttrOr("form", ""); v != "sources-filter" {
+	if v := doc.Find(`#sources-list select[name=sort]`).AttrOr("form", ""); v != "sources-filter" {
 		t.Error("the sort is not carried into the next search")
 	}
 	// ... only the list section for htmx

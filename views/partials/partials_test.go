@@ -2,11 +2,15 @@ package partials
 
 import (
 	"context"
+	"maps"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/a-h/templ"
 
 	"github.com/rosetta-cdc/rosetta/internal/catalog"
 	"github.com/rosetta-cdc/rosetta/views/layout"
@@ -96,5 +100,73 @@ func TestPipelineRowForViewer(t *testing.T) {
 		if got := doc.Find(`form[method=post]`).Length() > 0; got != op {
 			t.Errorf("operate=%v: action forms present = %v", op, got)
 		}
+	}
+}
+
+// Each list's sort select (what a phone, whose table hides its header row, sorts with)
+// offers exactly the orders its sortable headers offer, and only keys the catalog
+// accepts for that list.
+func TestListSortSelectMatchesHeaders(t *testing.T) {
+	st := ListState{DefaultSort: "name", BaseURL: "/x"}
+	for _, tc := range []struct {
+		name     string
+		table    templ.Component
+		accepted []string
+	}{
+		{"sources", SourceTable(SourceList{Page: catalog.Page[catalog.Source]{Items: []catalog.Source{{ID: 1, Name: "s"}}, Total: 1, Limit: 50}, State: st}, true),
+			catalog.SourceSorts},
+		{"destinations", DestinationTable(DestinationList{Page: catalog.Page[catalog.Destination]{Items: []catalog.Destination{{ID: 1, Name: "d"}}, Total: 1, Limit: 50}, State: st}, true),
+			catalog.DestinationSorts},
+		{"pipelines", PipelineTable(PipelineList{Page: catalog.Page[catalog.Pipeline]{Items: []catalog.Pipeline{{ID: 1, Name: "p"}}, Total: 1, Limit: 50}, State: st}),
+			catalog.PipelineSorts},
+		{"wal", WALTable(WALList{Page: catalog.Page[catalog.Source]{Items: []catalog.Source{{ID: 1, Name: "s"}}, Total: 1, Limit: 50}, State: st}),
+			catalog.SourceSorts},
+	} {
+		var b strings.Builder
+		if err := tc.table.Render(context.Background(), &b); err != nil {
+			t.Fatal(err)
+		}
+		doc, _ := goquery.NewDocumentFromReader(strings.NewReader(b.String()))
+		// a header toggles between key and -key, except status (errors first only)
+		fromHeaders := map[string]bool{}
+		doc.Find(`thead a.sort`).Each(func(_ int, a *goquery.Selection) {
+			u, err := url.Parse(a.AttrOr("href", ""))
+			if err != nil {
+				t.Fatal(err)
+			}
+			key := strings.TrimPrefix(u.Query().Get("sort"), "-")
+			fromHeaders[key] = true
+			if key != "status" {
+				fromHeaders["-"+key] = true
+			}
+		})
+		offered := map[string]bool{}
+		doc.Find(`select[name="sort"] option`).Each(func(_ int, o *goquery.Selection) {
+			v := o.AttrOr("value", "")
+			if offered[v] {
+				t.Errorf("%s: the sort select offers %q twice", tc.name, v)
+			}
+			offered[v] = true
+			if !slices.Contains(tc.accepted, v) {
+				t.Errorf("%s: the sort select offers %q, which the catalog does not accept", tc.name, v)
+			}
+		})
+		if len(fromHeaders) == 0 || !maps.Equal(fromHeaders, offered) {
+			t.Errorf("%s: the sort select offers %v, the headers %v", tc.name, slices.Sorted(maps.Keys(offered)), slices.Sorted(maps.Keys(fromHeaders)))
+		}
+		if got := doc.Find(`select[name="sort"] option[selected]`).AttrOr("value", ""); got != "name" {
+			t.Errorf("%s: the default order %q is selected, want name", tc.name, got)
+		}
+	}
+
+	// an order the list accepts but offers no header for is still shown (and kept)
+	st.Sort = "-created_at"
+	var b strings.Builder
+	if err := WALTable(WALList{Page: catalog.Page[catalog.Source]{Items: []catalog.Source{{ID: 1, Name: "s"}}, Total: 1, Limit: 50}, State: st}).Render(context.Background(), &b); err != nil {
+		t.Fatal(err)
+	}
+	doc, _ := goquery.NewDocumentFromReader(strings.NewReader(b.String()))
+	if sel := doc.Find(`select[name="sort"] option[selected]`); sel.AttrOr("value", "") != "-created_at" || sel.Text() != "Newest first" {
+		t.Errorf("/wal?sort=-created_at selects %q (%q)", sel.AttrOr("value", ""), sel.Text())
 	}
 }

@@ -3,6 +3,7 @@ package partials
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -42,6 +43,51 @@ func (l ListState) CurrentSort() string {
 	return l.Sort
 }
 
+// Orders a list's sort select offers (see listControls): the orders of the table's
+// sortable headers, both ways where the header toggles, one way where it does not (the
+// pipelines' status sorts errors first). Values are the catalog's sort keys.
+var (
+	sourceSortOptions = []components.Option{
+		{Value: "name", Label: "Name A–Z"}, {Value: "-name", Label: "Name Z–A"},
+		{Value: "host", Label: "Server A–Z"}, {Value: "-host", Label: "Server Z–A"},
+		{Value: "-created_at", Label: "Newest first"}, {Value: "created_at", Label: "Oldest first"},
+	}
+	destinationSortOptions = []components.Option{
+		{Value: "name", Label: "Name A–Z"}, {Value: "-name", Label: "Name Z–A"},
+		{Value: "account", Label: "Account A–Z"}, {Value: "-account", Label: "Account Z–A"},
+		{Value: "-created_at", Label: "Newest first"}, {Value: "created_at", Label: "Oldest first"},
+	}
+	pipelineSortOptions = []components.Option{
+		{Value: "name", Label: "Name A–Z"}, {Value: "-name", Label: "Name Z–A"},
+		{Value: "status", Label: "Errors first"},
+		{Value: "-created_at", Label: "Newest first"}, {Value: "created_at", Label: "Oldest first"},
+	}
+	walSortOptions = []components.Option{
+		{Value: "name", Label: "Source A–Z"}, {Value: "-name", Label: "Source Z–A"},
+	}
+)
+
+// sortOptions are the choices of a list's sort select. The current order is always one
+// of them, even one the list accepts but offers no header for (/wal?sort=-created_at),
+// so the select never silently changes the order on the next search.
+func (l ListState) sortOptions(opts []components.Option) []components.Option {
+	cur := l.CurrentSort()
+	for _, o := range opts {
+		if o.Value == cur {
+			return opts
+		}
+	}
+	label := cur
+	for _, list := range [][]components.Option{sourceSortOptions, destinationSortOptions, pipelineSortOptions} {
+		for _, o := range list {
+			if o.Value == cur {
+				label = o.Label
+			}
+		}
+	}
+	return append(slices.Clone(opts), components.Option{Value: cur, Label: label})
+}
+
 func (l ListState) sortColumn(key, label, target, class string) components.SortColumn {
 	return components.SortColumn{Key: key, Label: label, Current: l.CurrentSort(), BaseURL: l.BaseURL,
 		Target: "#" + target, Class: class}
@@ -54,7 +100,8 @@ func (l ListState) pager(total int64, limit, offset int, target, label string) c
 
 // FilterForm is the search (and filter) form above a list. It lives outside the list
 // section, so typing is never interrupted by a swap; the list section carries the
-// current sort and page size as hidden inputs bound to this form (form="…").
+// current sort (a select, shown on phones) and page size as controls bound to this form
+// (form="…"), see listControls.
 type FilterForm struct {
 	ID          string // form id, e.g. "sources-filter"
 	Action      string // the list URL, e.g. "/sources"
