@@ -9,7 +9,7 @@ PKG := ./...
 run: assets
 	$(GO) run ./cmd/rosetta serve
 
-## test: everything — generated code fresh, vet, all tests on real PostgreSQL and Chromium
+## test: everything — generated code fresh, gofmt, vet and staticcheck, all tests on real PostgreSQL and Chromium
 test: assets check-generated vet
 	$(GO) test -count=1 -timeout 30m $(PKG)
 
@@ -44,6 +44,7 @@ static/vendor/.stamp: package.json package-lock.json static/build.mjs
 vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:" >&2; echo "$$out" >&2; exit 1; fi
 	$(GO) vet $(PKG)
+	$(GO) tool staticcheck $(PKG)
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -447,17 +447,3 @@ func (s *Server) withAccess(c echo.Context, m layout.PageMeta) layout.PageMeta {
 	m.CSRFToken = s.csrfToken(c)
 	return m
 }
-
-// can reports whether the request's principal may call route ("POST /pipelines/:id/start"),
-// according to the permission table: pages use it to hide what the user cannot do.
-func can(c echo.Context, route string) bool {
-	rule, ok := permissions[route]
-	if !ok {
-		return false
-	}
-	if rule == Open || rule == Public {
-		return true
-	}
-	p, ok := principalOf(c)
-	return ok && p.Role.AtLeast(rule.role())
-}

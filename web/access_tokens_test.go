@@ -68,7 +68,7 @@ func TestAPITokensFromTheConsole(t *testing.T) {
 	a.AsUser(webtest.User{Token: secret}).Do("GET", "/api/v1/sources", nil).Expect(t, http.StatusOK)
 
 	b.Get("/settings/tokens")
-	r = b.PostForm("/settings/tokens/"+id+"/revoke", nil).Expect(t, http.StatusSeeOther)
+	b.PostForm("/settings/tokens/"+id+"/revoke", nil).Expect(t, http.StatusSeeOther)
 	p := expectProblem(t, a.AsUser(webtest.User{Token: secret}).Do("GET", "/api/v1/sources", nil), http.StatusUnauthorized)
 	if !strings.Contains(p.Detail, "revoked") {
 		t.Errorf("revoked token detail %q", p.Detail)
@@ -197,7 +197,7 @@ func TestUsersPage(t *testing.T) {
 
 	// the last admin can be neither demoted nor disabled
 	b.Get("/users")
-	r = b.PostForm(fmt.Sprintf("/users/%d/role", a.Admin.ID), url.Values{"role": {"viewer"}}).Expect(t, http.StatusSeeOther)
+	b.PostForm(fmt.Sprintf("/users/%d/role", a.Admin.ID), url.Values{"role": {"viewer"}}).Expect(t, http.StatusSeeOther)
 	if msg := b.Get("/users").Doc(t).Find(`[data-testid="flash"]`).Text(); !strings.Contains(msg, "only active admin") {
 		t.Errorf("last-admin refusal flash %q", msg)
 	}

@@ -337,8 +337,6 @@ func (f Form) help(fl components.Field, help string) components.Field {
 	return fl
 }
 
-func (f Form) hasErrors() bool { return len(f.Errors) > 0 || f.Message != "" }
-
 // formAttrs makes the form an htmx request that replaces the form itself: a 422
 // re-renders it with messages; success answers HX-Redirect.
 func formAttrs(f Form) templ.Attributes {
