@@ -9,9 +9,9 @@ PKG := ./...
 run: assets
 	$(GO) run ./cmd/rosetta serve
 
-## test: everything — generated code fresh, gofmt, vet and staticcheck, all tests on real PostgreSQL and Chromium
+## test: everything — generated code fresh, gofmt, vet and staticcheck, all tests (race detector on) on real PostgreSQL and Chromium
 test: assets check-generated vet
-	$(GO) test -count=1 -timeout 30m $(PKG)
+	$(GO) test -race -count=1 -timeout 30m $(PKG)
 
 ## build: a single binary in bin/rosetta with the assets embedded
 build: assets

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humaecho"
@@ -159,10 +160,14 @@ func codeForStatus(status int) string {
 	return string(apperr.Internal)
 }
 
+var humaErrorsOnce sync.Once
+
 // installHumaErrors routes huma's error construction through problemFromError. huma's
-// hook is a package variable; every server in the process installs the same function,
-// so repeated installs (tests) are harmless.
-func installHumaErrors() {
+// hook is a package variable, so it is set once per process: servers created later
+// (tests run many in parallel) would otherwise write it while others' requests read it.
+func installHumaErrors() { humaErrorsOnce.Do(setHumaErrors) }
+
+func setHumaErrors() {
 	huma.NewErrorWithContext = func(ctx huma.Context, status int, msg string, errs ...error) huma.StatusError {
 		reqID, log := "", slog.Default()
 		if ctx != nil {
