@@ -7,6 +7,7 @@ package audit
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -123,7 +124,7 @@ func (s *Service) List(ctx context.Context, f Filter) (catalog.Page[Event], erro
 		fe.Add("offset", "must not be negative")
 	}
 	f.EntityKind = strings.TrimSpace(f.EntityKind)
-	if f.EntityKind != "" && !contains(EntityKinds, f.EntityKind) {
+	if f.EntityKind != "" && !slices.Contains(EntityKinds, f.EntityKind) {
 		fe.Add("entity_kind", "must be one of %s", strings.Join(EntityKinds, ", "))
 	}
 	if f.EntityID < 0 {
@@ -153,12 +154,12 @@ func (s *Service) List(ctx context.Context, f Filter) (catalog.Page[Event], erro
 	}
 	total, err := s.q.CountAuditEvents(ctx, cp)
 	if err != nil {
-		return catalog.Page[Event]{}, translate(err)
+		return catalog.Page[Event]{}, db.Translate(err, "audit event")
 	}
 	rows, err := s.q.ListAuditEvents(ctx, db.ListAuditEventsParams{EntityKind: cp.EntityKind, EntityID: cp.EntityID,
 		ActorUserID: cp.ActorUserID, ActorEmail: cp.ActorEmail, Action: cp.Action, Lim: int32(f.Limit), Off: int32(f.Offset)})
 	if err != nil {
-		return catalog.Page[Event]{}, translate(err)
+		return catalog.Page[Event]{}, db.Translate(err, "audit event")
 	}
 	items := make([]Event, len(rows))
 	for i, r := range rows {
@@ -183,20 +184,4 @@ func optStr(s string) *string {
 		return nil
 	}
 	return &s
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
-func translate(err error) error {
-	if catalog.IsUnavailable(err) {
-		return &apperr.Error{Code: apperr.Unavailable, Message: "the database is unavailable; try again shortly", Err: err}
-	}
-	return apperr.Wrap(err, "internal error")
 }

@@ -70,11 +70,11 @@ func (s *Service) Login(ctx context.Context, email, password string) (Principal,
 	// see each other, and no burst gets more tries than the limit.
 	failID, err := s.q.RecordLoginFailure(ctx, db.RecordLoginFailureParams{Email: key, RemoteAddr: addr})
 	if err != nil {
-		return Principal{}, translate(err, "user")
+		return Principal{}, db.Translate(err, "user")
 	}
 	st, err := s.q.LoginFailureStats(ctx, db.LoginFailureStatsParams{Email: key, RemoteAddr: addr, WindowSeconds: s.limits.Window.Seconds()})
 	if err != nil {
-		return Principal{}, translate(err, "user")
+		return Principal{}, db.Translate(err, "user")
 	}
 	if locked := s.lockout(st); locked != nil {
 		// A refused attempt is not a guess: it must not extend the lockout.
@@ -86,7 +86,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (Principal,
 	found := err == nil
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		_ = s.q.DeleteLoginFailure(ctx, failID)
-		return Principal{}, translate(err, "user")
+		return Principal{}, db.Translate(err, "user")
 	}
 	hash := row.PasswordHash
 	if !found {
@@ -114,7 +114,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (Principal,
 			ev.EntityID = row.ID
 		}
 		if err := s.record(ctx, s.pool, ev); err != nil {
-			return Principal{}, translate(err, "user")
+			return Principal{}, db.Translate(err, "user")
 		}
 		return Principal{}, ErrBadCredentials
 	}
@@ -130,7 +130,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (Principal,
 		return s.record(WithPrincipal(ctx, p), tx, AuditEvent{Action: "login", EntityKind: "user", EntityID: row.ID, EntityName: row.Email})
 	})
 	if err != nil {
-		return Principal{}, translate(err, "user")
+		return Principal{}, db.Translate(err, "user")
 	}
 	return p, nil
 }
@@ -182,7 +182,7 @@ func (s *Service) SessionPrincipal(ctx context.Context, userID int64) (Principal
 		return Principal{}, apperr.E(apperr.Unauthorized, "your session has ended; sign in again")
 	}
 	if err != nil {
-		return Principal{}, translate(err, "user")
+		return Principal{}, db.Translate(err, "user")
 	}
 	return Principal{UserID: row.ID, Email: row.Email, Role: Role(row.Role)}, nil
 }
@@ -193,5 +193,5 @@ func (s *Service) Logout(ctx context.Context) error {
 	if !ok {
 		return nil
 	}
-	return translate(s.record(ctx, s.pool, AuditEvent{Action: "logout", EntityKind: "user", EntityID: p.UserID, EntityName: p.Email}), "user")
+	return db.Translate(s.record(ctx, s.pool, AuditEvent{Action: "logout", EntityKind: "user", EntityID: p.UserID, EntityName: p.Email}), "user")
 }

@@ -2,15 +2,10 @@ package auth
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
-
 	"github.com/rosetta-cdc/rosetta/internal/apperr"
-	"github.com/rosetta-cdc/rosetta/internal/catalog"
 	"github.com/rosetta-cdc/rosetta/internal/db"
 )
 
@@ -95,38 +90,12 @@ func require(ctx context.Context, min Role) (Principal, error) {
 	return p, nil
 }
 
-// translate turns storage errors into apperr codes; kind names the entity in messages.
-func translate(err error, kind string) error {
-	if err == nil {
-		return nil
-	}
-	if apperr.As(err) != nil {
-		return err
-	}
-	if errors.Is(err, pgx.ErrNoRows) {
-		return &apperr.Error{Code: apperr.NotFound, Message: kind + " not found", Err: err}
-	}
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01") {
-		return &apperr.Error{Code: apperr.Conflict, Message: "the " + kind + " was changed concurrently; try again", Err: err}
-	}
-	if catalog.IsUnavailable(err) || errors.Is(err, context.DeadlineExceeded) {
-		return &apperr.Error{Code: apperr.Unavailable, Message: "the database is unavailable; try again shortly", Err: err}
-	}
-	return &apperr.Error{Code: apperr.Internal, Message: "internal error", Err: err}
-}
-
-func isUniqueViolation(err error) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == "23505"
-}
-
 // Purge deletes expired sessions and failed sign-ins older than the lockout window.
 // Every instance may run it; the deletes are idempotent.
 func (s *Service) Purge(ctx context.Context) (sessions, failures int64, err error) {
 	if sessions, err = s.q.DeleteExpiredSessions(ctx); err != nil {
-		return 0, 0, translate(err, "session")
+		return 0, 0, db.Translate(err, "session")
 	}
 	failures, err = s.q.DeleteOldLoginFailures(ctx, s.limits.Window.Seconds())
-	return sessions, failures, translate(err, "sign-in record")
+	return sessions, failures, db.Translate(err, "sign-in record")
 }

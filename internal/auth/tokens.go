@@ -185,7 +185,7 @@ func (s *Service) CreateToken(ctx context.Context, in TokenInput) (NewToken, err
 		}
 		return s.record(ctx, tx, AuditEvent{Action: "create", EntityKind: "api_token", EntityID: row.ID, EntityName: row.Name, Changes: changes})
 	})
-	return out, translate(err, "user")
+	return out, db.Translate(err, "user")
 }
 
 // ListTokens lists the principal's own tokens, or for an admin everyone's (userID
@@ -204,7 +204,7 @@ func (s *Service) ListTokens(ctx context.Context, userID int64) ([]Token, error)
 	}
 	rows, err := s.q.ListAPITokens(ctx, filter)
 	if err != nil {
-		return nil, translate(err, "token")
+		return nil, db.Translate(err, "token")
 	}
 	out := make([]Token, len(rows))
 	for i, r := range rows {
@@ -243,7 +243,7 @@ func (s *Service) RevokeToken(ctx context.Context, id int64) (Token, error) {
 		return s.record(ctx, tx, AuditEvent{Action: "revoke", EntityKind: "api_token", EntityID: id, EntityName: row.Name,
 			Changes: map[string]any{"owner": cur.OwnerEmail, "prefix": row.Prefix}})
 	})
-	return out, translate(err, "token")
+	return out, db.Translate(err, "token")
 }
 
 // ErrBadToken is the answer for every token that cannot be used (unknown, revoked,
@@ -261,7 +261,7 @@ func (s *Service) AuthenticateToken(ctx context.Context, secret string) (Princip
 		return Principal{}, ErrBadToken
 	}
 	if err != nil {
-		return Principal{}, translate(err, "token")
+		return Principal{}, db.Translate(err, "token")
 	}
 	if row.LastUsedAt == nil || time.Since(*row.LastUsedAt) > time.Minute {
 		// Best effort: a failed bookkeeping write must not refuse a valid request.

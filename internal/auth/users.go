@@ -100,11 +100,11 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (User, error) {
 		return s.record(ctx, tx, AuditEvent{Action: "create", EntityKind: "user", EntityID: row.ID, EntityName: row.Email,
 			Changes: map[string]any{"email": row.Email, "role": row.Role, "password": "(set)"}})
 	})
-	if isUniqueViolation(err) {
+	if db.IsUniqueViolation(err) {
 		return User{}, &apperr.Error{Code: apperr.Conflict, Message: "a user with this email already exists",
 			Fields: []apperr.FieldError{{Field: "email", Message: "is already used by another user"}}, Err: err}
 	}
-	return out, translate(err, "user")
+	return out, db.Translate(err, "user")
 }
 
 // ListUsers lists every user (admins only).
@@ -114,7 +114,7 @@ func (s *Service) ListUsers(ctx context.Context) ([]User, error) {
 	}
 	rows, err := s.q.ListUsers(ctx)
 	if err != nil {
-		return nil, translate(err, "user")
+		return nil, db.Translate(err, "user")
 	}
 	out := make([]User, len(rows))
 	for i, r := range rows {
@@ -130,7 +130,7 @@ func (s *Service) GetUser(ctx context.Context, id int64) (User, error) {
 		return User{}, apperr.E(apperr.NotFound, "user not found")
 	}
 	row, err := s.q.GetUser(ctx, id)
-	return userFromRow(row), translate(err, "user")
+	return userFromRow(row), db.Translate(err, "user")
 }
 
 // UserByEmail finds a user by email, case-insensitively (admins only).
@@ -140,7 +140,7 @@ func (s *Service) UserByEmail(ctx context.Context, email string) (User, error) {
 	}
 	row, err := s.q.GetUserByEmail(ctx, normalizeEmail(email))
 	if err != nil {
-		return User{}, translate(err, "user")
+		return User{}, db.Translate(err, "user")
 	}
 	return userFromRow(row), nil
 }
@@ -244,7 +244,7 @@ func (s *Service) UpdateUser(ctx context.Context, id int64, in UserPatch) (User,
 		}
 		return s.record(ctx, tx, AuditEvent{Action: action, EntityKind: "user", EntityID: id, EntityName: row.Email, Changes: changes})
 	})
-	return out, translate(err, "user")
+	return out, db.Translate(err, "user")
 }
 
 // SetPassword replaces a user's password (admins, or the user themselves).
@@ -270,7 +270,7 @@ func (s *Service) SetPassword(ctx context.Context, id int64, password string) er
 		return s.record(ctx, tx, AuditEvent{Action: "update", EntityKind: "user", EntityID: id, EntityName: row.Email,
 			Changes: map[string]any{"password": "(changed)"}})
 	})
-	return translate(err, "user")
+	return db.Translate(err, "user")
 }
 
 // FirstAdminEmail is the account development creates on an empty database.
@@ -283,7 +283,7 @@ const FirstAdminEmail = "admin@localhost"
 func (s *Service) EnsureFirstAdmin(ctx context.Context) (email, password string, created bool, err error) {
 	n, err := s.q.CountUsers(ctx)
 	if err != nil || n > 0 {
-		return "", "", false, translate(err, "user")
+		return "", "", false, db.Translate(err, "user")
 	}
 	password = GeneratePassword()
 	hash, err := HashPassword(ctx, password, s.params)
@@ -304,7 +304,7 @@ func (s *Service) EnsureFirstAdmin(ctx context.Context) (email, password string,
 		return "", "", false, nil
 	}
 	if err != nil {
-		return "", "", false, translate(err, "user")
+		return "", "", false, db.Translate(err, "user")
 	}
 	return FirstAdminEmail, password, created, nil
 }
@@ -312,5 +312,5 @@ func (s *Service) EnsureFirstAdmin(ctx context.Context) (email, password string,
 // CountUsers is how many users exist (first-run decides from it).
 func (s *Service) CountUsers(ctx context.Context) (int64, error) {
 	n, err := s.q.CountUsers(ctx)
-	return n, translate(err, "user")
+	return n, db.Translate(err, "user")
 }

@@ -5,14 +5,11 @@ package catalog
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/rosetta-cdc/rosetta/internal/apperr"
 	"github.com/rosetta-cdc/rosetta/internal/db"
@@ -131,59 +128,14 @@ func (s *Service) record(ctx context.Context, tx pgx.Tx, e AuditEvent) error {
 }
 
 // translate turns a storage error into an apperr.Error. kind names the entity for
-// messages ("source"); name is the name the caller tried to use, for duplicates.
+// messages ("source"); name is the name the caller tried to use, for duplicates. The
+// one unique key of every catalog table is the name; the rest is db.Translate's.
 func translate(err error, kind, name string) error {
-	if err == nil {
-		return nil
+	if db.IsUniqueViolation(err) {
+		return &apperr.Error{Code: apperr.Conflict, Message: fmt.Sprintf("a %s named %q already exists", kind, name),
+			Fields: []apperr.FieldError{{Field: "name", Message: "is already used by another " + kind}}, Err: err}
 	}
-	if apperr.As(err) != nil {
-		return err
-	}
-	if errors.Is(err, pgx.ErrNoRows) {
-		return &apperr.Error{Code: apperr.NotFound, Message: kind + " not found", Err: err}
-	}
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		switch pgErr.Code {
-		case "23505": // unique_violation: the only unique keys are the names
-			return &apperr.Error{Code: apperr.Conflict, Message: fmt.Sprintf("a %s named %q already exists", kind, name),
-				Fields: []apperr.FieldError{{Field: "name", Message: "is already used by another " + kind}}, Err: err}
-		case "40001", "40P01": // serialization failure, deadlock: the client may retry
-			return &apperr.Error{Code: apperr.Conflict, Message: "the " + kind + " was changed concurrently; try again", Err: err}
-		}
-	}
-	if IsUnavailable(err) {
-		return &apperr.Error{Code: apperr.Unavailable, Message: "the database is unavailable; try again shortly", Err: err}
-	}
-	return &apperr.Error{Code: apperr.Internal, Message: "internal error", Err: err}
-}
-
-// IsUnavailable reports errors that mean "the database cannot be reached right now"
-// rather than "this request is wrong".
-func IsUnavailable(err error) bool {
-	if errors.Is(err, db.ErrPoolTimeout) {
-		return true
-	}
-	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) {
-		return true
-	}
-	var ne net.Error
-	if errors.As(err, &ne) {
-		return true
-	}
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		// class 08 connection exceptions; 57P01-03 admin/crash shutdown, cannot connect now
-		if strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03" {
-			return true
-		}
-	}
-	if pgconn.SafeToRetry(err) || pgconn.Timeout(err) {
-		return true
-	}
-	msg := err.Error()
-	return strings.Contains(msg, "conn closed") || strings.Contains(msg, "unexpected EOF")
+	return db.Translate(err, kind)
 }
 
 func utc(t time.Time) time.Time { return t.UTC() }

@@ -276,7 +276,7 @@ func (h *Handlers) Health(ctx context.Context, _ *struct{}) (*HealthOutput, erro
 		out.Body.Status = "unhealthy"
 		d.Status = "down"
 		d.Error = "database unreachable"
-		if !catalog.IsUnavailable(st.Error) && ctx.Err() == nil {
+		if !db.IsUnavailable(st.Error) && ctx.Err() == nil {
 			d.Error = "database check failed"
 		}
 	}
