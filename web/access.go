@@ -18,6 +18,7 @@ import (
 
 	"github.com/rosetta-cdc/rosetta/internal/apperr"
 	"github.com/rosetta-cdc/rosetta/internal/auth"
+	"github.com/rosetta-cdc/rosetta/internal/db"
 	"github.com/rosetta-cdc/rosetta/views/layout"
 )
 
@@ -25,9 +26,10 @@ import (
 //
 //  1. The route's rule comes from the permission table (access_table.go) by method and
 //     registered pattern. Open routes go straight through.
-//  2. "Authorization: Bearer <token>" authenticates with an API token, on any route; the
-//     request is then exempt from CSRF (browsers never add that header on their own) and
-//     rate-limited per token. Otherwise the console session (scs, stored in PostgreSQL)
+//  2. "Authorization: Bearer <token>" authenticates with an API token on every route
+//     that needs a principal; the request is then exempt from CSRF (browsers never add
+//     that header on their own) and rate-limited per token. Public routes (sign-in,
+//     readiness) ignore tokens and are served as to a browser, CSRF included. Otherwise the console session (scs, stored in PostgreSQL)
 //     is loaded and its user re-read, so disabling a user or changing a role takes
 //     effect on their next request.
 //  3. No principal: the API answers 401 problem JSON with WWW-Authenticate: Bearer; the
@@ -86,6 +88,7 @@ const (
 	ctxCSRFSecret    = "rosetta.csrf.secret"
 	ctxSessionSaved  = "rosetta.session.saved"
 	ctxSessionCtx    = "rosetta.session.ctx"
+	ctxTokenAuth     = "rosetta.token.auth"
 	sessionCookieDev = "rosetta_session"
 	csrfCookieDev    = "rosetta_csrf"
 )
@@ -164,16 +167,16 @@ func (s *Server) guard() echo.MiddlewareFunc {
 			ctx := auth.WithRemoteAddr(req.Context(), c.RealIP())
 			token, bearer := bearerToken(req)
 			var p *auth.Principal
+			// tokenAuth: the request carries a verified API token. Only that exempts it
+			// from CSRF; a bearer header nobody checked is worth nothing.
+			tokenAuth := false
 			switch {
 			case bearer && unrouted:
 				// Only for the error page's navigation: a bad token changes nothing.
 				if pr, err := s.deps.Auth.AuthenticateToken(ctx, token); err == nil {
 					p = &pr
 				}
-			case bearer && rule == Public:
-				// Public routes do not look at tokens: readiness must answer during a
-				// database outage, whoever probes it.
-			case bearer:
+			case bearer && rule != Public:
 				pr, err := s.deps.Auth.AuthenticateToken(ctx, token)
 				if err != nil {
 					if apperr.CodeOf(err) == apperr.Unauthorized {
@@ -185,8 +188,12 @@ func (s *Server) guard() echo.MiddlewareFunc {
 					c.Response().Header().Set("Retry-After", "1")
 					return apperr.E(apperr.RateLimited, "too many requests with this API token; slow down")
 				}
-				p = &pr
+				p, tokenAuth = &pr, true
+				c.Set(ctxTokenAuth, true)
 			default:
+				// Public routes (sign-in, readiness) do not look at tokens, so that
+				// readiness answers during a database outage whoever probes it; they
+				// are served as to a browser, session and CSRF included.
 				var err error
 				ctx, p, err = s.sessionPrincipal(c, ctx, rule)
 				if err != nil {
@@ -206,7 +213,7 @@ func (s *Server) guard() echo.MiddlewareFunc {
 					return apperr.E(apperr.Forbidden, "this needs the %s role; you are signed in as %s", min, p.Role)
 				}
 			}
-			if !bearer && !unrouted && !isSafeMethod(req.Method) {
+			if !tokenAuth && !unrouted && !isSafeMethod(req.Method) {
 				if err := s.checkCSRF(c); err != nil {
 					return err
 				}
@@ -264,9 +271,7 @@ func (s *Server) sessionPrincipal(c echo.Context, ctx context.Context, rule Acce
 	return sctx, nil, err
 }
 
-func sessionError(err error) error {
-	return &apperr.Error{Code: apperr.Unavailable, Message: "the database is unavailable; try again shortly", Err: err}
-}
+func sessionError(err error) error { return db.Translate(err, "session") }
 
 // saveSession writes the session back just before the response header goes out: scs's
 // own LoadAndSave wraps http.ResponseWriter, which echo's Response bypasses.
@@ -376,9 +381,9 @@ func (s *Server) rotateCSRF(c echo.Context) []byte {
 
 // csrfToken is the token a console page embeds (hidden _csrf fields and the csrf-token
 // meta tag, which htmx requests send back as X-CSRF-Token). Requests authenticated with
-// a bearer token get "": they need none.
+// a verified API token get "": they need none.
 func (s *Server) csrfToken(c echo.Context) string {
-	if _, bearer := bearerToken(c.Request()); bearer {
+	if tokenAuth, _ := c.Get(ctxTokenAuth).(bool); tokenAuth {
 		return ""
 	}
 	secret := s.csrfSecret(c)

@@ -386,3 +386,26 @@ func TestCSRF(t *testing.T) {
 		t.Error("the CSRF secret survived sign-in")
 	}
 }
+
+// A bearer header exempts a request from CSRF only when its token is verified. The
+// sign-in form does not look at tokens, so a made-up "Authorization: Bearer" must not
+// let a forged sign-in (login CSRF) through — it gets the CSRF refusal like any other.
+func TestBearerHeaderDoesNotExemptPublicFormsFromCSRF(t *testing.T) {
+	t.Parallel()
+	a := webtest.New(t)
+	u := a.NewUser(auth.Viewer)
+	form := url.Values{"email": {u.Email}, "password": {u.Password}}.Encode()
+	r := a.Anonymous().Do("POST", "/login", form,
+		"Content-Type: application/x-www-form-urlencoded", "Authorization: Bearer rst_made-up")
+	if r.Code != http.StatusForbidden || !strings.Contains(string(r.Body), "reload the page") {
+		t.Fatalf("forged sign-in with a bearer header: %d %s", r.Code, r.Body)
+	}
+	if r.Cookie(sessionCookie) != nil {
+		t.Error("a forged sign-in got a session cookie")
+	}
+	// the real form, with its CSRF token, still signs in whatever headers come along
+	b := a.NewBrowser()
+	b.Get("/login")
+	b.PostForm("/login", url.Values{"email": {u.Email}, "password": {u.Password}, "_csrf": {b.CSRFToken()}},
+		"Authorization: Bearer rst_made-up").Expect(t, http.StatusSeeOther)
+}

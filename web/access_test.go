@@ -157,6 +157,12 @@ func TestEveryRouteRefusesWhoItShould(t *testing.T) {
 				min = auth.Role(acc)
 			}
 			switch {
+			case min == "" && c.role != "" && method != http.MethodGet && method != http.MethodHead:
+				// A public form (sign-in) is a browser's: an API token neither signs it
+				// in nor stands in for the form's CSRF token.
+				if r.Code != http.StatusForbidden || !strings.Contains(string(r.Body), "reload the page") {
+					t.Errorf("%s as %s through a token: %d, want the CSRF refusal", rt, c.name, r.Code)
+				}
 			case min == "" && refused(r):
 				t.Errorf("%s as %s: %d (Location %q), want it open", rt, c.name, r.Code, r.Header.Get("Location"))
 			case min != "" && c.role == "" && !refusedAnonymously(path, r):

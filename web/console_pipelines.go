@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -32,10 +33,10 @@ const (
 func pipelineFilter(c echo.Context) (catalog.PipelineFilter, partials.PipelineFilters) {
 	var f catalog.PipelineFilter
 	var pf partials.PipelineFilters
-	if v := strings.ToUpper(c.QueryParam("status")); oneOf(v, catalog.DesiredStatuses) {
+	if v := strings.ToUpper(c.QueryParam("status")); slices.Contains(catalog.DesiredStatuses, v) {
 		f.Status, pf.Status = v, v
 	}
-	if v := strings.ToUpper(c.QueryParam("runtime_status")); oneOf(v, catalog.RuntimeStatuses) {
+	if v := strings.ToUpper(c.QueryParam("runtime_status")); slices.Contains(catalog.RuntimeStatuses, v) {
 		f.RuntimeStatus, pf.RuntimeStatus = v, v
 	}
 	if id, err := strconv.ParseInt(c.QueryParam("source_id"), 10, 64); err == nil && id > 0 {
@@ -45,15 +46,6 @@ func pipelineFilter(c echo.Context) (catalog.PipelineFilter, partials.PipelineFi
 		f.DestinationID, pf.DestinationID = &id, idString(id)
 	}
 	return f, pf
-}
-
-func oneOf(v string, allowed []string) bool {
-	for _, a := range allowed {
-		if v == a {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *Server) pipelinesIndex(c echo.Context) error {

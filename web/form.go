@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -119,13 +120,7 @@ func listParams(c echo.Context, sorts []string) (catalog.ListParams, partials.Li
 		q = string([]rune(q)[:100])
 	}
 	p := catalog.ListParams{Q: q, Sort: c.QueryParam("sort")}
-	valid := false
-	for _, s := range sorts {
-		if p.Sort == s {
-			valid = true
-		}
-	}
-	if !valid {
+	if !slices.Contains(sorts, p.Sort) {
 		p.Sort = ""
 	}
 	if n, err := strconv.Atoi(c.QueryParam("limit")); err == nil && n >= 1 {
