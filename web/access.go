@@ -174,7 +174,8 @@ func (s *Server) guard() echo.MiddlewareFunc {
 			case bearer && unrouted:
 				// Only for the error page's navigation: a bad token changes nothing.
 				if pr, err := s.deps.Auth.AuthenticateToken(ctx, token); err == nil {
-					p = &pr
+					p, tokenAuth = &pr, true
+					c.Set(ctxTokenAuth, true)
 				}
 			case bearer && rule != Public:
 				pr, err := s.deps.Auth.AuthenticateToken(ctx, token)
