@@ -34,6 +34,7 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		"WAL_MONITOR_INTERVAL_SECONDS": {"WAL_MONITOR_INTERVAL_SECONDS": "0"},
 		"DATABASE_URL":                 {"DATABASE_URL": "mysql://u:hunter2@h/db"},
 		"CORS_ALLOWED_ORIGINS":         {"CORS_ALLOWED_ORIGINS": "not an origin"},
+		"TRUSTED_PROXIES":              {"TRUSTED_PROXIES": "10.0.0.0/8,the-proxy"},
 	}
 	for name, environ := range cases {
 		_, err := LoadFrom(environ)

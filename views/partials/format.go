@@ -111,8 +111,8 @@ func YesNo(b *bool) string {
 	}
 }
 
-// checkSummary sums up test-connection results in a sentence.
-func checkSummary(checks []pgsource.Check) string {
+// CheckSummary sums up test-connection results in a sentence (the panel and the flash).
+func CheckSummary(checks []pgsource.Check) string {
 	var failed, warned int
 	for _, c := range checks {
 		switch c.Status {
@@ -133,6 +133,3 @@ func checkSummary(checks []pgsource.Check) string {
 		return fmt.Sprintf("%s failed; %s.", plural(failed, "check"), plural(warned, "warning"))
 	}
 }
-
-// CheckSummary is checkSummary for handlers (flash messages).
-func CheckSummary(checks []pgsource.Check) string { return checkSummary(checks) }

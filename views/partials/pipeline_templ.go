@@ -283,7 +283,7 @@ func SourceCheckResults(sc SourceChecks) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var9 string
-				templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(checkSummary(sc.Checks))
+				templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(CheckSummary(sc.Checks))
 				if templ_7745c5c3_Err != nil {
 					return templ.Error{Err: templ_7745c5c3_Err, FileName: `partials/pipeline.templ`, Line: 97, Col: 83}
 				}

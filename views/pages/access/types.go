@@ -10,6 +10,7 @@ import (
 	"github.com/rosetta-cdc/rosetta/internal/auth"
 	"github.com/rosetta-cdc/rosetta/internal/catalog"
 	"github.com/rosetta-cdc/rosetta/views/components"
+	"github.com/rosetta-cdc/rosetta/views/partials"
 )
 
 // LoginForm is the sign-in form as submitted (never the password).
@@ -107,12 +108,8 @@ func entityURL(kind string, n *int64) string {
 		return ""
 	}
 	switch kind {
-	case "source":
-		return "/sources/" + id(*n)
-	case "destination":
-		return "/destinations/" + id(*n)
-	case "pipeline":
-		return "/pipelines/" + id(*n)
+	case "source", "destination", "pipeline":
+		return partials.RelatedURL(kind, *n)
 	}
-	return ""
+	return "" // users and tokens have no page of their own
 }
