@@ -18,13 +18,6 @@ import (
 	"github.com/rosetta-cdc/rosetta/internal/db"
 )
 
-// secretFields are never recorded with their value, whatever a caller passes: the
-// audit log is readable by every signed-in user.
-var secretFields = map[string]bool{
-	"pg_password": true, "snowflake_private_key_passphrase": true, "password": true,
-	"passphrase": true, "token": true, "secret": true,
-}
-
 // Record writes one event on tx.
 func Record(ctx context.Context, tx db.DBTX, e auth.AuditEvent) error {
 	params := db.InsertAuditEventParams{
@@ -45,9 +38,11 @@ func Record(ctx context.Context, tx db.DBTX, e auth.AuditEvent) error {
 	if e.ActorEmail != "" {
 		params.ActorEmail = e.ActorEmail
 	}
+	// Secrets are never recorded with their value, whatever a caller passes: the audit
+	// log is readable by every signed-in user.
 	changes := make(map[string]any, len(e.Changes))
 	for k, v := range e.Changes {
-		if secretFields[strings.ToLower(k)] && !isMarker(v) {
+		if auth.IsSecretName(k) && !isMarker(v) {
 			v = "(changed)"
 		}
 		changes[k] = v

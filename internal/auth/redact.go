@@ -15,10 +15,14 @@ var secretKeys = map[string]bool{
 	"cookie": true, "set-cookie": true, "session": true, "csrf": true, "database_url": true,
 }
 
+// IsSecretName reports whether a field or attribute of this name holds a secret: logs
+// redact it and the audit log records only that it changed.
+func IsSecretName(name string) bool { return secretKeys[strings.ToLower(name)] }
+
 // RedactAttr is a slog ReplaceAttr that blanks attributes named like secrets, so a
 // careless log call (log.Info("…", "password", pw)) cannot leak one.
 func RedactAttr(_ []string, a slog.Attr) slog.Attr {
-	if secretKeys[strings.ToLower(a.Key)] {
+	if IsSecretName(a.Key) {
 		return slog.String(a.Key, Redacted)
 	}
 	return a
