@@ -65,6 +65,11 @@ type Cluster struct {
 	port    int
 	started bool // ever started: from then on the port is fixed
 	running bool
+	// release gives up the owner lock (DataDir+".lock"); nil while we do not hold it.
+	// Holding it is what makes this process the cluster's owner: a server found running
+	// on DataDir while we hold it was left behind by an owner that died (kill -9), since a
+	// live owner would still hold the lock.
+	release func()
 }
 
 const (
@@ -82,7 +87,9 @@ var reservedSettings = []string{"listen_addresses", "port", "unix_socket_directo
 var errPortInUse = errors.New("port already in use")
 
 // Start initialises the cluster if DataDir holds none, then starts it and waits until it
-// accepts connections. A server already running on DataDir is reported, never touched.
+// accepts connections. A server already running on DataDir is refused while the process
+// that started it is alive; one whose owner died without stopping it (kill -9) is stopped
+// cleanly first, so the next start after a crash needs no manual step.
 func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if opts.DataDir == "" {
 		return nil, errors.New("pgcluster: DataDir is required")
@@ -130,25 +137,94 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if c.user, err = currentServerUser(); err != nil {
 		return nil, err
 	}
-	if info, ok := runningPostmaster(dataDir); ok {
-		return nil, alreadyRunning(dataDir, info)
+	if err := c.own(); err != nil {
+		return nil, err
+	}
+	if err := c.recoverOrphan(ctx); err != nil {
+		c.disown()
+		return nil, err
 	}
 	if err := c.prepare(ctx); err != nil {
+		c.disown()
 		return nil, err
 	}
 	if err := c.Start(ctx); err != nil {
+		c.disown()
 		return nil, err
 	}
 	return c, nil
 }
 
-func alreadyRunning(dataDir string, info postmasterInfo) error {
+func alreadyRunning(dataDir string, info postmasterInfo, owner string) error {
 	where := ""
 	if info.port != 0 {
 		where = fmt.Sprintf(" on port %d", info.port)
 	}
-	return fmt.Errorf("a PostgreSQL server (pid %d) is already running%s with data directory %s; "+
-		"stop it first (pg_ctl stop -D %s) or use another data directory", info.pid, where, dataDir, dataDir)
+	return fmt.Errorf("a PostgreSQL server (pid %d) is already running%s with data directory %s, "+
+		"started by a process that is still alive (%s); stop that process first, or use another data directory",
+		info.pid, where, dataDir, owner)
+}
+
+// own takes the owner lock unless we hold it. Held by someone else, it means a live
+// process runs (or is starting) this cluster, which must be left alone.
+func (c *Cluster) own() error {
+	if c.release != nil {
+		return nil
+	}
+	release, holder, err := flock(c.dataDir + ".lock")
+	if errors.Is(err, ErrLocked) {
+		if info, ok := runningPostmaster(c.dataDir); ok {
+			return alreadyRunning(c.dataDir, info, holder)
+		}
+		return fmt.Errorf("data directory %s is in use by another process (%s, lock file %s.lock): %w",
+			c.dataDir, holder, c.dataDir, ErrLocked)
+	}
+	if err != nil {
+		return err
+	}
+	c.release = release
+	return nil
+}
+
+func (c *Cluster) disown() {
+	if c.release != nil {
+		c.release()
+		c.release = nil
+	}
+}
+
+// recoverOrphan runs with the owner lock held, so a server running on DataDir has no
+// live owner: its owner was killed before it could stop it. It is stopped cleanly (fast
+// mode: a checkpoint, nothing committed is lost) rather than adopted, so this start applies
+// its own settings and port. A pid file naming a process that is not a server on this
+// data directory (a recycled pid) is stale and removed.
+func (c *Cluster) recoverOrphan(ctx context.Context) error {
+	info, ok := runningPostmaster(c.dataDir)
+	if !ok {
+		return nil
+	}
+	switch servesDataDir(info.pid, c.dataDir) {
+	case servesOurs:
+		c.log.Warn("PostgreSQL was left running by a process that exited without stopping it (killed?); stopping it before starting again",
+			"pid", info.pid, "port", info.port, "data_dir", c.dataDir)
+		if err := stopDataDir(ctx, c.binDir, c.user, c.dataDir, c.logFile); err != nil {
+			return fmt.Errorf("stop the PostgreSQL server left running on %s: %w", c.dataDir, err)
+		}
+		c.log.Info("stopped the orphaned PostgreSQL", "pid", info.pid)
+		return nil
+	case servesOther:
+		pidFile := filepath.Join(c.dataDir, "postmaster.pid")
+		c.log.Warn("postmaster.pid names a process that is not this cluster's server (pid reused); removing the stale file",
+			"pid", info.pid, "file", pidFile)
+		if err := os.Remove(pidFile); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove stale %s: %w", pidFile, err)
+		}
+		return nil
+	default:
+		return fmt.Errorf("%s names a running postgres process (pid %d) that cannot be inspected to tell whether it "+
+			"serves this data directory; if it does, stop it (pg_ctl stop -D %s), otherwise remove the file",
+			filepath.Join(c.dataDir, "postmaster.pid"), info.pid, c.dataDir)
+	}
 }
 
 // prepare brings DataDir to "holds a cluster we can start": initdb when it is new, the
@@ -275,11 +351,14 @@ func (c *Cluster) prepareLogFile() error {
 func (c *Cluster) Start(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if info, ok := runningPostmaster(c.dataDir); ok {
-		if c.running {
-			return nil
-		}
-		return alreadyRunning(c.dataDir, info)
+	if _, ok := runningPostmaster(c.dataDir); ok && c.running {
+		return nil
+	}
+	if err := c.own(); err != nil {
+		return err
+	}
+	if err := c.recoverOrphan(ctx); err != nil {
+		return err
 	}
 	for attempt := 1; ; attempt++ {
 		if !c.started {
@@ -360,6 +439,7 @@ func (c *Cluster) Stop(ctx context.Context) error {
 		return err
 	}
 	c.running = false
+	c.disown()
 	if wasUp {
 		c.log.Info("PostgreSQL stopped", "data_dir", c.dataDir)
 	}
@@ -381,6 +461,7 @@ func (c *Cluster) Destroy(ctx context.Context) error {
 	}
 	return errors.Join(
 		os.RemoveAll(c.dataDir),
+		ignoreNotExist(os.Remove(c.dataDir+".lock")),
 		ignoreNotExist(os.Remove(c.logFile)),
 		ignoreNotExist(os.Remove(c.passwordFile)),
 	)

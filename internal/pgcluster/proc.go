@@ -172,14 +172,79 @@ func runningPostmaster(dataDir string) (postmasterInfo, bool) {
 	}
 	// A postmaster killed with SIGKILL leaves its pid file behind, and its zombie answers
 	// kill(pid, 0) until init reaps it.
-	if stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
-		if i := strings.LastIndexByte(string(stat), ')'); i >= 0 && strings.HasPrefix(string(stat[i:]), ") Z") {
-			return postmasterInfo{}, false
-		}
+	if isZombie(pid) {
+		return postmasterInfo{}, false
 	}
 	info := postmasterInfo{pid: pid}
 	if len(lines) > 3 {
 		info.port, _ = strconv.Atoi(strings.TrimSpace(lines[3]))
 	}
 	return info, true
+}
+
+// isZombie reports a process that has exited but not been reaped (Linux only; false
+// elsewhere). A container's pid 1 does not always reap the orphans it inherits.
+func isZombie(pid int) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	i := strings.LastIndexByte(string(stat), ')')
+	return i >= 0 && strings.HasPrefix(string(stat[i:]), ") Z")
+}
+
+// serves is servesDataDir's answer.
+type serves int
+
+const (
+	servesUnknown serves = iota // cannot tell (no /proc, or not allowed to look)
+	servesOurs
+	servesOther
+)
+
+// servesDataDir tells whether the postgres process pid runs on dataDir, so that a pid
+// recycled by an unrelated server (after a reboot, say) is never stopped in our name. The
+// postmaster changes into its data directory at start, so its working directory names it;
+// reading that needs ptrace rights, which a container's root may lack, so the -D argument
+// of its command line (world-readable; pg_ctl always passes -D) is the fallback.
+func servesDataDir(pid int, dataDir string) serves {
+	want := canonicalPath(dataDir)
+	if cwd, err := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid)); err == nil {
+		if canonicalPath(cwd) == want {
+			return servesOurs
+		}
+		return servesOther
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil || len(b) == 0 {
+		return servesUnknown
+	}
+	args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+	for i, a := range args {
+		dir := ""
+		switch {
+		case a == "-D" && i+1 < len(args):
+			dir = args[i+1]
+		case strings.HasPrefix(a, "-D") && len(a) > 2:
+			dir = a[2:]
+		default:
+			continue
+		}
+		if canonicalPath(dir) == want {
+			return servesOurs
+		}
+		return servesOther
+	}
+	return servesUnknown
+}
+
+// canonicalPath resolves symlinks where it can, so /tmp/x and its real path compare equal.
+func canonicalPath(p string) string {
+	if abs, err := filepath.Abs(p); err == nil {
+		p = abs
+	}
+	if real, err := filepath.EvalSymlinks(p); err == nil {
+		return real
+	}
+	return filepath.Clean(p)
 }
