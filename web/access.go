@@ -407,6 +407,10 @@ func (s *Server) checkCSRF(c echo.Context) error {
 	}
 	ck, err := c.Cookie(s.cookieName(c, csrfCookieDev))
 	if err != nil {
+		if s.plainHTTPInProduction(c) {
+			// The browser dropped the Secure cookie: no reload can fix that.
+			return apperr.E(apperr.Forbidden, "%s", plainHTTPMessage)
+		}
 		return errCSRF
 	}
 	secret, err := base64.RawURLEncoding.DecodeString(ck.Value)

@@ -38,6 +38,9 @@ func nextParam(next string) string {
 }
 
 func (s *Server) renderLogin(c echo.Context, status int, f access.LoginForm) error {
+	if s.plainHTTPInProduction(c) {
+		f.PlainHTTP = plainHTTPMessage
+	}
 	return Render(c, status, access.Login(s.pageMeta(c, "Sign in", ""), f), nil)
 }
 

@@ -36,9 +36,10 @@ func (s *Server) securityHeaders() echo.MiddlewareFunc {
 			h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
 			h.Set("Cross-Origin-Opener-Policy", "same-origin")
 			h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
-			if hsts {
-				// Browsers ignore it over plain HTTP, so it is harmless behind a proxy that
-				// terminates TLS, and it keeps the next visit from ever starting over HTTP.
+			if hsts && s.isHTTPS(c) {
+				// Only on answers that reached the browser over HTTPS (RFC 6797 §7.2;
+				// browsers ignore it over plain HTTP anyway). It keeps the next visit from
+				// ever starting over HTTP.
 				h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 			}
 			return next(c)
@@ -74,11 +75,21 @@ func (s *Server) cors() echo.MiddlewareFunc {
 // ipExtractor decides which address a request comes from (audit, sign-in lockout, the
 // request log). X-Forwarded-For is believed only from TRUSTED_PROXIES: otherwise any
 // client could name its own address and walk past the per-address lockout.
-func ipExtractor(trusted []string) echo.IPExtractor {
+func ipExtractor(trusted []*net.IPNet) echo.IPExtractor {
 	if len(trusted) == 0 {
 		return echo.ExtractIPDirect()
 	}
 	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+// trustedNets reads TRUSTED_PROXIES (addresses or CIDRs, validated by internal/config)
+// into networks; a bare address is a network of one.
+func trustedNets(trusted []string) []*net.IPNet {
+	var nets []*net.IPNet
 	for _, t := range trusted {
 		t = strings.TrimSpace(t)
 		if !strings.Contains(t, "/") {
@@ -89,8 +100,66 @@ func ipExtractor(trusted []string) echo.IPExtractor {
 			}
 		}
 		if _, n, err := net.ParseCIDR(t); err == nil {
-			opts = append(opts, echo.TrustIPRange(n))
+			nets = append(nets, n)
 		}
 	}
-	return echo.ExtractIPFromXFFHeader(opts...)
+	return nets
+}
+
+// fromTrustedProxy reports whether the TCP peer is one of TRUSTED_PROXIES.
+func (s *Server) fromTrustedProxy(r *http.Request) bool {
+	if len(s.trusted) == 0 {
+		return false
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip := net.ParseIP(host)
+	if ip == nil {
+		return false
+	}
+	for _, n := range s.trusted {
+		if n.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// isHTTPS is the one answer to "did the browser reach us over HTTPS?" (Secure cookies,
+// HSTS, the sign-in page's warning): TLS on this connection, or X-Forwarded-Proto: https
+// from a TRUSTED_PROXIES peer. From anyone else the header is ignored, since a client
+// could send it over plain HTTP itself. Of a list, the last value counts: it is the one
+// the trusted peer wrote (proxies that append keep what the client sent in front).
+func (s *Server) isHTTPS(c echo.Context) bool {
+	r := c.Request()
+	if r.TLS != nil {
+		return true
+	}
+	if !s.fromTrustedProxy(r) {
+		return false
+	}
+	values := r.Header.Values("X-Forwarded-Proto")
+	if len(values) == 0 {
+		return false
+	}
+	last := values[len(values)-1]
+	if i := strings.LastIndexByte(last, ','); i >= 0 {
+		last = last[i+1:]
+	}
+	return strings.EqualFold(strings.TrimSpace(last), "https")
+}
+
+// plainHTTPMessage explains, on the sign-in page and instead of the CSRF error, why a
+// production console cannot work over plain HTTP, and what to change.
+const plainHTTPMessage = "Rosetta in production signs in only over HTTPS: this request came over plain HTTP, " +
+	"so the browser will drop the secure session cookie and every form will be refused. " +
+	"Serve HTTPS with TLS_CERT_FILE and TLS_KEY_FILE, or put a TLS-terminating proxy in front " +
+	"that sets X-Forwarded-Proto and list its address in TRUSTED_PROXIES."
+
+// plainHTTPInProduction: production cookies are always Secure (and __Host-), so a browser
+// on plain HTTP never sends them back.
+func (s *Server) plainHTTPInProduction(c echo.Context) bool {
+	return s.deps.Config != nil && s.deps.Config.IsProduction() && !s.isHTTPS(c)
 }

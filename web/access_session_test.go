@@ -79,10 +79,11 @@ func TestLoginWritesTheSessionCookieThroughEcho(t *testing.T) {
 
 func TestProductionCookiesAreSecureAndHostPrefixed(t *testing.T) {
 	t.Parallel()
-	a := webtest.New(t, webtest.WithEnv(map[string]string{"APP_ENV": "production"}))
+	// Behind a TLS-terminating proxy (httptest's peer address is 192.0.2.1).
+	a := webtest.New(t, webtest.WithEnv(map[string]string{"APP_ENV": "production", "TRUSTED_PROXIES": "192.0.2.1"}))
 	u := a.NewUser(auth.Viewer)
 	b := a.NewBrowser()
-	page := b.Get("/login").Expect(t, http.StatusOK)
+	page := b.Get("/login", "X-Forwarded-Proto: https").Expect(t, http.StatusOK)
 	if hsts := page.Header.Get("Strict-Transport-Security"); !strings.Contains(hsts, "max-age=") {
 		t.Errorf("no HSTS in production: %q", hsts)
 	}

@@ -90,13 +90,14 @@ func (s *Server) writeFlashCookie(c echo.Context, value string, maxAge int) {
 	})
 }
 
-// secureCookies: production always (behind a TLS-terminating proxy the request itself
-// may be plain HTTP), any environment when the request came over TLS.
+// secureCookies: production always (a production console over plain HTTP is a
+// misconfiguration the sign-in page points out, never a reason to weaken the cookies),
+// any environment when the request came over HTTPS (isHTTPS).
 func (s *Server) secureCookies(c echo.Context) bool {
 	if s.deps.Config != nil && s.deps.Config.IsProduction() {
 		return true
 	}
-	return c.Scheme() == "https"
+	return s.isHTTPS(c)
 }
 
 func truncate(s string, n int) string {

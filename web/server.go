@@ -6,6 +6,7 @@ package web
 import (
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -40,6 +41,8 @@ type Server struct {
 	API    huma.API
 	deps   Deps
 	access *accessState
+	// trusted are the TRUSTED_PROXIES networks (see isHTTPS and ipExtractor).
+	trusted []*net.IPNet
 }
 
 const loggerKey = "logger"
@@ -63,11 +66,10 @@ func New(d Deps) *Server {
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{Echo: e, deps: d}
 	e.HTTPErrorHandler = s.handleError
-	var trusted []string
 	if d.Config != nil {
-		trusted = d.Config.TrustedProxies
+		s.trusted = trustedNets(d.Config.TrustedProxies)
 	}
-	e.IPExtractor = ipExtractor(trusted)
+	e.IPExtractor = ipExtractor(s.trusted)
 	s.setupAccess()
 
 	// Trailing slashes are rewritten, not redirected: /api/v1/sources/ and

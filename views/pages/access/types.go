@@ -18,6 +18,9 @@ type LoginForm struct {
 	Email string
 	Next  string // where to go after signing in; a local path
 	Error string // why the last attempt failed
+	// PlainHTTP, when set, explains that this production console was reached over
+	// plain HTTP, where signing in cannot work, and what to change.
+	PlainHTTP string
 }
 
 // TokenForm is the create-token form.
