@@ -16,6 +16,7 @@ import (
 	"github.com/rosetta-cdc/rosetta/internal/config"
 	"github.com/rosetta-cdc/rosetta/internal/db"
 	"github.com/rosetta-cdc/rosetta/internal/secrets"
+	"github.com/rosetta-cdc/rosetta/internal/tlsfiles"
 	"github.com/rosetta-cdc/rosetta/static"
 	"github.com/rosetta-cdc/rosetta/web"
 )
@@ -54,6 +55,11 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
 	}
+	// HTTPS itself when TLS_CERT_FILE/TLS_KEY_FILE are set, picking up renewed files.
+	ln, scheme, err := tlsfiles.Wrap(ln, cfg.TLSCertFile, cfg.TLSKeyFile, log)
+	if err != nil {
+		return err
+	}
 	hs := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -62,8 +68,8 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		// own work with contexts instead.
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("Rosetta is serving", "url", "http://"+displayAddr(ln.Addr()), "env", cfg.AppEnv, "version", version)
-	firstRun(ctx, cfg, authSvc, "http://"+displayAddr(ln.Addr()), os.Stderr, log)
+	log.Info("Rosetta is serving", "url", scheme+"://"+displayAddr(ln.Addr()), "env", cfg.AppEnv, "version", version)
+	firstRun(ctx, cfg, authSvc, scheme+"://"+displayAddr(ln.Addr()), os.Stderr, log)
 	go purgeAccess(ctx, authSvc, log)
 
 	errc := make(chan error, 1)

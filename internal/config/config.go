@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
+
+	"github.com/rosetta-cdc/rosetta/internal/tlsfiles"
 )
 
 // Seconds accepts "30" (the seed's unit) as well as Go durations like "30s" or "1m".
@@ -59,6 +61,10 @@ type Config struct {
 	SecretKey       string  `env:"SECRET_KEY"`
 	SecretKeyOld    string  `env:"SECRET_KEY_OLD"`
 	HTTPAddr        string  `env:"HTTP_ADDR" envDefault:"127.0.0.1:8080"`
+	// TLSCertFile and TLSKeyFile (both or neither) make the server speak HTTPS itself;
+	// renewed files are picked up without a restart (internal/tlsfiles).
+	TLSCertFile string `env:"TLS_CERT_FILE"`
+	TLSKeyFile  string `env:"TLS_KEY_FILE"`
 	ShutdownTimeout Seconds `env:"SHUTDOWN_TIMEOUT" envDefault:"20"`
 
 	LogLevel  string `env:"LOG_LEVEL" envDefault:"info"`
@@ -153,6 +159,7 @@ func (c *Config) validate() error {
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		bad("HTTP_ADDR", "%q is not host:port (e.g. 127.0.0.1:8080 or :8080)", c.HTTPAddr)
 	}
+	c.validateTLS(bad)
 	switch strings.ToLower(c.LogLevel) {
 	case "debug", "info", "warn", "error":
 		c.LogLevel = strings.ToLower(c.LogLevel)
@@ -191,6 +198,32 @@ func (c *Config) validate() error {
 	}
 	return nil
 }
+
+// validateTLS insists on the certificate and key together and loads them once, so a
+// wrong path or a key that is not the certificate's stops start-up naming the variable.
+func (c *Config) validateTLS(bad func(name, format string, args ...any)) {
+	c.TLSCertFile, c.TLSKeyFile = strings.TrimSpace(c.TLSCertFile), strings.TrimSpace(c.TLSKeyFile)
+	switch {
+	case c.TLSCertFile == "" && c.TLSKeyFile == "":
+		return
+	case c.TLSKeyFile == "":
+		bad("TLS_KEY_FILE", "is required with TLS_CERT_FILE (the certificate's private key, PEM)")
+		return
+	case c.TLSCertFile == "":
+		bad("TLS_CERT_FILE", "is required with TLS_KEY_FILE (the certificate chain, PEM)")
+		return
+	}
+	if _, err := tlsfiles.Load(c.TLSCertFile, c.TLSKeyFile); err != nil {
+		name := "TLS_KEY_FILE"
+		if pe := (*tlsfiles.PairError)(nil); errors.As(err, &pe) && pe.Cert {
+			name = "TLS_CERT_FILE"
+		}
+		bad(name, "%v", err)
+	}
+}
+
+// TLSEnabled reports whether the server serves HTTPS itself.
+func (c *Config) TLSEnabled() bool { return c.TLSCertFile != "" }
 
 // describeParseError rewrites the env library's errors, which name Go struct fields, so
 // they name the environment variable the operator has to fix.
