@@ -51,21 +51,22 @@ type Config struct {
 	Debug  bool   `env:"DEBUG" envDefault:"false"`
 
 	// DatabaseURL empty means: start the embedded cluster under DataDir (development only).
-	DatabaseURL    string  `env:"DATABASE_URL"`
-	DBPoolSize     int     `env:"DB_POOL_SIZE" envDefault:"20"`
-	DBMaxOverflow  int     `env:"DB_MAX_OVERFLOW" envDefault:"10"`
-	DBPoolTimeout  Seconds `env:"DB_POOL_TIMEOUT" envDefault:"30"`
-	DBPoolRecycle  Seconds `env:"DB_POOL_RECYCLE" envDefault:"3600"`
-	MigrateOnStart bool    `env:"MIGRATE_ON_START" envDefault:"true"`
-	DataDir        string  `env:"DATA_DIR" envDefault:".data"`
-	SecretKey      string  `env:"SECRET_KEY"`
-	SecretKeyOld   string  `env:"SECRET_KEY_OLD"`
-	HTTPAddr       string  `env:"HTTP_ADDR" envDefault:"127.0.0.1:8080"`
+	DatabaseURL     string  `env:"DATABASE_URL"`
+	DBPoolSize      int     `env:"DB_POOL_SIZE" envDefault:"20"`
+	DBMaxOverflow   int     `env:"DB_MAX_OVERFLOW" envDefault:"10"`
+	DBPoolTimeout   Seconds `env:"DB_POOL_TIMEOUT" envDefault:"30"`
+	DBPoolRecycle   Seconds `env:"DB_POOL_RECYCLE" envDefault:"3600"`
+	MigrateOnStart  bool    `env:"MIGRATE_ON_START" envDefault:"true"`
+	DataDir         string  `env:"DATA_DIR" envDefault:".data"`
+	SecretKey       string  `env:"SECRET_KEY"`
+	SecretKeyOld    string  `env:"SECRET_KEY_OLD"`
+	HTTPAddr        string  `env:"HTTP_ADDR" envDefault:"127.0.0.1:8080"`
+	ShutdownTimeout Seconds `env:"SHUTDOWN_TIMEOUT" envDefault:"20"`
+
 	// TLSCertFile and TLSKeyFile (both or neither) make the server speak HTTPS itself;
 	// renewed files are picked up without a restart (internal/tlsfiles).
-	TLSCertFile     string  `env:"TLS_CERT_FILE"`
-	TLSKeyFile      string  `env:"TLS_KEY_FILE"`
-	ShutdownTimeout Seconds `env:"SHUTDOWN_TIMEOUT" envDefault:"20"`
+	TLSCertFile string `env:"TLS_CERT_FILE"`
+	TLSKeyFile  string `env:"TLS_KEY_FILE"`
 
 	LogLevel  string `env:"LOG_LEVEL" envDefault:"info"`
 	LogFormat string `env:"LOG_FORMAT" envDefault:"text"`
