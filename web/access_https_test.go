@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rosetta-cdc/rosetta/internal/auth"
 	"github.com/rosetta-cdc/rosetta/web/webtest"
 )
 
@@ -89,7 +90,7 @@ func TestProductionOverPlainHTTPSaysWhatIsWrong(t *testing.T) {
 	if token == "" {
 		t.Fatal("sign-in form has no CSRF field")
 	}
-	u := a.NewUser("viewer")
+	u := a.NewUser(auth.Viewer)
 	form := url.Values{"_csrf": {token}, "email": {u.Email}, "password": {u.Password}}
 	r := a.Anonymous().Do("POST", "/login", form.Encode(), "Content-Type: application/x-www-form-urlencoded")
 	if r.Code != http.StatusForbidden {
