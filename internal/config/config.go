@@ -223,9 +223,6 @@ func (c *Config) validateTLS(bad func(name, format string, args ...any)) {
 	}
 }
 
-// TLSEnabled reports whether the server serves HTTPS itself.
-func (c *Config) TLSEnabled() bool { return c.TLSCertFile != "" }
-
 // describeParseError rewrites the env library's errors, which name Go struct fields, so
 // they name the environment variable the operator has to fix.
 func describeParseError(err error) error {
