@@ -55,7 +55,7 @@ func Record(ctx context.Context, tx db.DBTX, e auth.AuditEvent) error {
 	return db.New(tx).InsertAuditEvent(ctx, params)
 }
 
-// ForCatalog adapts Record to catalog.WithAudit.
+// ForCatalog adapts Record to the recorder catalog.New requires.
 func ForCatalog() catalog.AuditFunc {
 	return func(ctx context.Context, tx db.DBTX, e catalog.AuditEvent) error {
 		return Record(ctx, tx, auth.AuditEvent{Action: e.Action, EntityKind: e.EntityKind, EntityID: e.EntityID,
@@ -63,7 +63,7 @@ func ForCatalog() catalog.AuditFunc {
 	}
 }
 
-// ForAuth adapts Record to auth.WithAudit.
+// ForAuth adapts Record to the recorder auth.New requires.
 func ForAuth() auth.AuditFunc { return Record }
 
 // Event is one audit row as both faces show it.

@@ -23,7 +23,7 @@ func newService(t *testing.T, opts ...auth.Option) (*auth.Service, *db.Pool) {
 	t.Helper()
 	d := testdb.New(t)
 	pool := db.Wrap(d.Pool, 5*time.Second)
-	return auth.New(pool, append([]auth.Option{cheap, auth.WithAudit(audit.ForAuth())}, opts...)...), pool
+	return auth.New(pool, audit.ForAuth(), append([]auth.Option{cheap}, opts...)...), pool
 }
 
 func cli() context.Context { return auth.WithPrincipal(context.Background(), auth.CommandLine()) }
@@ -122,7 +122,7 @@ func TestFirstAdminIsCreatedOnceAcrossInstances(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s := auth.New(pool, cheap) // one service per "instance"
+			s := auth.New(pool, audit.ForAuth(), cheap) // one service per "instance"
 			email, pw, ok, err := s.EnsureFirstAdmin(context.Background())
 			if err != nil {
 				t.Error(err)
@@ -147,7 +147,7 @@ func TestFirstAdminIsCreatedOnceAcrossInstances(t *testing.T) {
 	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM users`).Scan(&n); err != nil || n != 1 || created != 1 {
 		t.Fatalf("users %d, created %d (%v)", n, created, err)
 	}
-	if _, _, ok, err := auth.New(pool, cheap).EnsureFirstAdmin(context.Background()); ok || err != nil {
+	if _, _, ok, err := auth.New(pool, audit.ForAuth(), cheap).EnsureFirstAdmin(context.Background()); ok || err != nil {
 		t.Errorf("second run created another admin: %v %v", ok, err)
 	}
 }

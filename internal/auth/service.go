@@ -50,17 +50,20 @@ type Service struct {
 
 type Option func(*Service)
 
-// WithAudit installs the audit recorder (internal/audit).
-func WithAudit(f AuditFunc) Option { return func(s *Service) { s.audit = f } }
-
 // WithPasswordParams sets the cost of new password hashes (tests use a cheap one).
 func WithPasswordParams(p PasswordParams) Option { return func(s *Service) { s.params = p } }
 
 // WithLoginLimits replaces DefaultLoginLimits.
 func WithLoginLimits(l LoginLimits) Option { return func(s *Service) { s.limits = l } }
 
-func New(pool *db.Pool, opts ...Option) *Service {
-	s := &Service{pool: pool, q: db.New(pool), params: DefaultPasswordParams, limits: DefaultLoginLimits}
+// New builds the service. The audit recorder (internal/audit's ForAuth) is a required
+// argument, not an option: sign-ins and changes to who may do what must never go
+// unrecorded because a caller forgot it, so a nil recorder is refused at start-up.
+func New(pool *db.Pool, audit AuditFunc, opts ...Option) *Service {
+	if pool == nil || audit == nil {
+		panic("auth.New: pool and audit recorder are both required")
+	}
+	s := &Service{pool: pool, q: db.New(pool), audit: audit, params: DefaultPasswordParams, limits: DefaultLoginLimits}
 	for _, o := range opts {
 		o(s)
 	}
@@ -71,9 +74,6 @@ func New(pool *db.Pool, opts ...Option) *Service {
 func (s *Service) LoginLimits() LoginLimits { return s.limits }
 
 func (s *Service) record(ctx context.Context, tx db.DBTX, e AuditEvent) error {
-	if s.audit == nil {
-		return nil
-	}
 	return s.audit(ctx, tx, e)
 }
 

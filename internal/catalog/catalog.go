@@ -44,14 +44,17 @@ type Service struct {
 
 type Option func(*Service)
 
-// WithAudit installs the audit recorder (internal/audit).
-func WithAudit(f AuditFunc) Option { return func(s *Service) { s.audit = f } }
-
 // WithPreflight replaces the source checks; only the WAL monitor's own tests need this.
 func WithPreflight(f PreflightFunc) Option { return func(s *Service) { s.preflight = f } }
 
-func New(pool *db.Pool, box *secrets.Box, opts ...Option) *Service {
-	s := &Service{pool: pool, q: db.New(pool), box: box, preflight: pgsource.RunChecks}
+// New builds the service. The audit recorder (internal/audit's ForCatalog) is a required
+// argument, not an option: a service built without one would change things and leave
+// no trace, so a nil recorder is a wiring bug, refused at start-up.
+func New(pool *db.Pool, box *secrets.Box, audit AuditFunc, opts ...Option) *Service {
+	if pool == nil || box == nil || audit == nil {
+		panic("catalog.New: pool, secrets box and audit recorder are all required")
+	}
+	s := &Service{pool: pool, q: db.New(pool), box: box, preflight: pgsource.RunChecks, audit: audit}
 	for _, o := range opts {
 		o(s)
 	}
@@ -121,9 +124,6 @@ func qArg(q string) *string {
 }
 
 func (s *Service) record(ctx context.Context, tx pgx.Tx, e AuditEvent) error {
-	if s.audit == nil {
-		return nil
-	}
 	return s.audit(ctx, tx, e)
 }
 

@@ -1,10 +1,6 @@
 package catalog
 
-import (
-	"context"
-
-	"github.com/rosetta-cdc/rosetta/internal/db"
-)
+import "context"
 
 // DashboardLimit bounds each list on the dashboard; the full lists are a click away.
 const DashboardLimit = 10
@@ -45,31 +41,4 @@ func (s *Service) Dashboard(ctx context.Context) (Dashboard, error) {
 		return d, err
 	}
 	return d, nil
-}
-
-// withLatestWAL converts rows to Sources carrying their newest WAL sample.
-func (s *Service) withLatestWAL(ctx context.Context, rows []db.Source) ([]Source, error) {
-	items := make([]Source, len(rows))
-	ids := make([]int64, len(rows))
-	for i, r := range rows {
-		items[i] = sourceFromRow(r)
-		ids[i] = r.ID
-	}
-	if len(ids) == 0 {
-		return items, nil
-	}
-	ws, err := s.q.LatestWALForSources(ctx, ids)
-	if err != nil {
-		return nil, translate(err, "source", "")
-	}
-	byID := make(map[int64]WALSample, len(ws))
-	for _, w := range ws {
-		byID[w.SourceID] = walFromRow(w)
-	}
-	for i := range items {
-		if w, ok := byID[items[i].ID]; ok {
-			items[i].LatestWAL = &w
-		}
-	}
-	return items, nil
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rosetta-cdc/rosetta/internal/audit"
 	"github.com/rosetta-cdc/rosetta/internal/catalog"
 	"github.com/rosetta-cdc/rosetta/internal/db"
 	"github.com/rosetta-cdc/rosetta/internal/pgsource"
@@ -31,7 +32,7 @@ func newService(t *testing.T) (*catalog.Service, *db.Pool) {
 		}
 		return []pgsource.Check{{Name: pgsource.CheckConnection, Status: pgsource.StatusOK, Message: "ok"}}
 	}
-	return catalog.New(pool, box, catalog.WithPreflight(pre)), pool
+	return catalog.New(pool, box, audit.ForCatalog(), catalog.WithPreflight(pre)), pool
 }
 
 func TestDashboard(t *testing.T) {

@@ -240,25 +240,17 @@ func (s *Service) UpdateDestination(ctx context.Context, id int64, in Destinatio
 	return out, translate(err, "destination", name)
 }
 
+// DeleteDestination refuses while pipelines use the destination, naming them.
 func (s *Service) DeleteDestination(ctx context.Context, id int64) error {
-	err := s.pool.InTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
-		cur, err := q.GetDestinationForUpdate(ctx, id)
-		if err != nil {
+	return s.deleteUnused(ctx, "destination", id, db.PipelinesUsingParams{DestinationID: &id},
+		func(q *db.Queries) (string, error) {
+			cur, err := q.GetDestinationForUpdate(ctx, id)
+			return cur.Name, err
+		},
+		func(q *db.Queries) error {
+			_, err := q.DeleteDestination(ctx, id)
 			return err
-		}
-		users, err := q.PipelinesUsing(ctx, db.PipelinesUsingParams{DestinationID: &id})
-		if err != nil {
-			return err
-		}
-		if len(users) > 0 {
-			return inUse("destination", cur.Name, users)
-		}
-		if _, err := q.DeleteDestination(ctx, id); err != nil {
-			return err
-		}
-		return s.record(ctx, tx, AuditEvent{Action: "delete", EntityKind: "destination", EntityID: id, EntityName: cur.Name})
-	})
-	return translate(err, "destination", "")
+		})
 }
 
 func destinationChanges(before *db.Destination, after db.Destination, passphraseChanged bool) map[string]any {

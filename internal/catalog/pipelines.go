@@ -198,6 +198,18 @@ func (s *Service) CreatePipeline(ctx context.Context, in PipelineInput) (Pipelin
 	return out, translate(err, "pipeline", name)
 }
 
+// lockPipeline takes the pipeline's row lock for the rest of the transaction, then reads
+// its runtime state. The order matters: read after the lock, the state cannot change
+// before the caller's decision on it commits, so concurrent transitions serialise.
+func lockPipeline(ctx context.Context, q *db.Queries, id int64) (db.Pipeline, db.GetPipelineViewRow, error) {
+	cur, err := q.GetPipelineForUpdate(ctx, id)
+	if err != nil {
+		return db.Pipeline{}, db.GetPipelineViewRow{}, err
+	}
+	v, err := q.GetPipelineView(ctx, id)
+	return cur, v, err
+}
+
 // fkAsInvalid reports a source or destination deleted between the existence check and
 // the insert as the same field error the check would have given.
 func fkAsInvalid(err error) error {
@@ -218,11 +230,7 @@ func (s *Service) UpdatePipeline(ctx context.Context, id int64, in PipelinePatch
 	var out Pipeline
 	var name string
 	err := s.pool.InTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
-		cur, err := q.GetPipelineForUpdate(ctx, id)
-		if err != nil {
-			return err
-		}
-		md, err := q.GetPipelineView(ctx, id)
+		cur, md, err := lockPipeline(ctx, q, id)
 		if err != nil {
 			return err
 		}
@@ -268,11 +276,7 @@ func (s *Service) UpdatePipeline(ctx context.Context, id int64, in PipelinePatch
 // that keeps retaining WAL. Pause first.
 func (s *Service) DeletePipeline(ctx context.Context, id int64) error {
 	err := s.pool.InTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
-		cur, err := q.GetPipelineForUpdate(ctx, id)
-		if err != nil {
-			return err
-		}
-		v, err := q.GetPipelineView(ctx, id)
+		cur, v, err := lockPipeline(ctx, q, id)
 		if err != nil {
 			return err
 		}
@@ -341,11 +345,7 @@ func (s *Service) transition(ctx context.Context, id int64, action string) (Acti
 
 	res := ActionResult{Preflight: checks}
 	err = s.pool.InTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
-		cur, err := q.GetPipelineForUpdate(ctx, id)
-		if err != nil {
-			return err
-		}
-		v, err := q.GetPipelineView(ctx, id)
+		cur, v, err := lockPipeline(ctx, q, id)
 		if err != nil {
 			return err
 		}

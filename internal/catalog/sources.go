@@ -175,28 +175,38 @@ func (s *Service) ListSources(ctx context.Context, p ListParams) (Page[Source], 
 	if err != nil {
 		return Page[Source]{}, translate(err, "source", "")
 	}
+	items, err := s.withLatestWAL(ctx, rows)
+	if err != nil {
+		return Page[Source]{}, err
+	}
+	return Page[Source]{Items: items, Total: total, Limit: p.Limit, Offset: p.Offset}, nil
+}
+
+// withLatestWAL converts rows to Sources carrying their newest WAL sample.
+func (s *Service) withLatestWAL(ctx context.Context, rows []db.Source) ([]Source, error) {
 	items := make([]Source, len(rows))
 	ids := make([]int64, len(rows))
 	for i, r := range rows {
 		items[i] = sourceFromRow(r)
 		ids[i] = r.ID
 	}
-	if len(ids) > 0 {
-		ws, err := s.q.LatestWALForSources(ctx, ids)
-		if err != nil {
-			return Page[Source]{}, translate(err, "source", "")
-		}
-		byID := make(map[int64]WALSample, len(ws))
-		for _, w := range ws {
-			byID[w.SourceID] = walFromRow(w)
-		}
-		for i := range items {
-			if w, ok := byID[items[i].ID]; ok {
-				items[i].LatestWAL = &w
-			}
+	if len(ids) == 0 {
+		return items, nil
+	}
+	ws, err := s.q.LatestWALForSources(ctx, ids)
+	if err != nil {
+		return nil, translate(err, "source", "")
+	}
+	byID := make(map[int64]WALSample, len(ws))
+	for _, w := range ws {
+		byID[w.SourceID] = walFromRow(w)
+	}
+	for i := range items {
+		if w, ok := byID[items[i].ID]; ok {
+			items[i].LatestWAL = &w
 		}
 	}
-	return Page[Source]{Items: items, Total: total, Limit: p.Limit, Offset: p.Offset}, nil
+	return items, nil
 }
 
 func (s *Service) UpdateSource(ctx context.Context, id int64, in SourcePatch) (Source, error) {
@@ -248,26 +258,41 @@ func (s *Service) UpdateSource(ctx context.Context, id int64, in SourcePatch) (S
 // DeleteSource refuses while pipelines use the source, naming them. Its WAL samples go
 // with it (ON DELETE CASCADE).
 func (s *Service) DeleteSource(ctx context.Context, id int64) error {
+	return s.deleteUnused(ctx, "source", id, db.PipelinesUsingParams{SourceID: &id},
+		func(q *db.Queries) (string, error) {
+			cur, err := q.GetSourceForUpdate(ctx, id)
+			return cur.Name, err
+		},
+		func(q *db.Queries) error {
+			_, err := q.DeleteSource(ctx, id)
+			return err
+		})
+}
+
+// deleteUnused is the one "delete only if no pipeline uses it" for sources and
+// destinations. lock takes the row lock and returns the name: it orders this delete
+// against a concurrent pipeline insert (which takes a key-share lock on the row), so the
+// in-use check cannot go stale before the delete commits.
+func (s *Service) deleteUnused(ctx context.Context, kind string, id int64, using db.PipelinesUsingParams,
+	lock func(*db.Queries) (string, error), del func(*db.Queries) error) error {
 	err := s.pool.InTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
-		// The row lock orders this delete against a concurrent pipeline insert (which
-		// takes a key-share lock on the source) so the check below cannot go stale.
-		cur, err := q.GetSourceForUpdate(ctx, id)
+		name, err := lock(q)
 		if err != nil {
 			return err
 		}
-		users, err := q.PipelinesUsing(ctx, db.PipelinesUsingParams{SourceID: &id})
+		users, err := q.PipelinesUsing(ctx, using)
 		if err != nil {
 			return err
 		}
 		if len(users) > 0 {
-			return inUse("source", cur.Name, users)
+			return inUse(kind, name, users)
 		}
-		if _, err := q.DeleteSource(ctx, id); err != nil {
+		if err := del(q); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, AuditEvent{Action: "delete", EntityKind: "source", EntityID: id, EntityName: cur.Name})
+		return s.record(ctx, tx, AuditEvent{Action: "delete", EntityKind: kind, EntityID: id, EntityName: name})
 	})
-	return translate(err, "source", "")
+	return translate(err, kind, "")
 }
 
 // TestSource runs the connection checks against the real source, changing nothing.

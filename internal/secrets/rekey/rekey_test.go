@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rosetta-cdc/rosetta/internal/audit"
 	"github.com/rosetta-cdc/rosetta/internal/catalog"
 	"github.com/rosetta-cdc/rosetta/internal/db"
 	"github.com/rosetta-cdc/rosetta/internal/secrets"
@@ -36,7 +37,7 @@ func TestRotateKeyRoundTrip(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool := db.Wrap(testdb.New(t).Pool, 5*time.Second)
-	old := catalog.New(pool, box(t, oldKey))
+	old := catalog.New(pool, box(t, oldKey), audit.ForCatalog())
 	want := map[string]string{} // "source:<id>" / "destination:<id>" → plaintext
 	for i := range 7 {
 		pw := fmt.Sprintf("pg-password-%d", i)
@@ -63,7 +64,7 @@ func TestRotateKeyRoundTrip(t *testing.T) {
 		}
 	}
 	// one row already under the new key (a rotation that was interrupted)
-	already, err := catalog.New(pool, box(t, newKey)).CreateSource(ctx, catalog.SourceInput{Name: "already", PgHost: "db.internal",
+	already, err := catalog.New(pool, box(t, newKey), audit.ForCatalog()).CreateSource(ctx, catalog.SourceInput{Name: "already", PgHost: "db.internal",
 		PgDatabase: "d", PgUsername: "u", PgPassword: "already-new", PublicationName: "pub", ReplicationID: "slot"})
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +105,7 @@ func TestRotateKeyRoundTrip(t *testing.T) {
 		t.Fatalf("after rotation:\n got %v\nwant %v", got, want)
 	}
 	// the catalog keeps working with the new key only (a test connection opens it)
-	if _, err := catalog.New(pool, only).GetSource(ctx, already.ID); err != nil {
+	if _, err := catalog.New(pool, only, audit.ForCatalog()).GetSource(ctx, already.ID); err != nil {
 		t.Fatal(err)
 	}
 	// running again changes nothing
@@ -120,7 +121,7 @@ func TestRotateKeyLeavesUnreadableRowsAlone(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool := db.Wrap(testdb.New(t).Pool, 5*time.Second)
-	s, err := catalog.New(pool, box(t, otherKey)).CreateSource(ctx, catalog.SourceInput{Name: "x", PgHost: "h", PgDatabase: "d",
+	s, err := catalog.New(pool, box(t, otherKey), audit.ForCatalog()).CreateSource(ctx, catalog.SourceInput{Name: "x", PgHost: "h", PgDatabase: "d",
 		PgUsername: "u", PgPassword: "stranded", PublicationName: "pub", ReplicationID: "slot"})
 	if err != nil {
 		t.Fatal(err)
