@@ -24,10 +24,22 @@ type Problem struct {
 	Status    int                 `json:"status" example:"422"`
 	Detail    string              `json:"detail,omitempty" doc:"What went wrong, for a person" example:"some fields are not valid"`
 	Instance  string              `json:"instance,omitempty"`
-	Code      string              `json:"code" doc:"Stable machine-readable code" enum:"bad_request,invalid,not_found,conflict,unavailable,unauthorized,forbidden,rate_limited,internal,method_not_allowed,too_large,unsupported_media_type"`
+	Code      string              `json:"code" doc:"Stable machine-readable code"`
 	RequestID string              `json:"request_id,omitempty"`
 	Errors    []apperr.FieldError `json:"errors,omitempty" doc:"Per-field messages (every bad field at once)"`
 	Related   []apperr.Ref        `json:"related,omitempty" doc:"Entities involved, e.g. the pipelines blocking a delete"`
+}
+
+// TransformSchema documents the code's enumeration from the error table itself
+// (apperr), so the OpenAPI document cannot drift from the codes the server answers.
+func (Problem) TransformSchema(_ huma.Registry, s *huma.Schema) *huma.Schema {
+	if code := s.Properties["code"]; code != nil {
+		code.Enum = nil
+		for _, c := range apperr.Codes() {
+			code.Enum = append(code.Enum, string(c))
+		}
+	}
+	return s
 }
 
 func (p *Problem) Error() string  { return p.Detail }
@@ -71,7 +83,7 @@ func problemFromError(status int, msg string, errs []error, reqID string, log *s
 		}
 	}
 	if p.Code == "" {
-		p.Code = codeForStatus(p.Status)
+		p.Code = string(apperr.CodeFor(p.Status))
 	}
 	if p.Status >= 500 && p.Code == string(apperr.Internal) {
 		p.Detail = fmt.Sprintf("internal error (request id %s)", reqID)
@@ -79,7 +91,7 @@ func problemFromError(status int, msg string, errs []error, reqID string, log *s
 	if p.Status == http.StatusUnprocessableEntity && len(p.Errors) > 0 && p.Detail == "validation failed" {
 		p.Detail = "some fields are not valid"
 	}
-	if p.Status == http.StatusBadRequest && p.Code == "bad_request" && len(p.Errors) > 0 {
+	if p.Status == http.StatusBadRequest && p.Code == string(apperr.BadRequest) && len(p.Errors) > 0 {
 		p.Detail = "the request is malformed: " + p.Errors[0].Field + ": " + p.Errors[0].Message
 	}
 	p.Title = http.StatusText(p.Status)
@@ -130,34 +142,6 @@ func plainMessage(msg string) string {
 		}
 	}
 	return msg
-}
-
-func codeForStatus(status int) string {
-	switch status {
-	case http.StatusBadRequest:
-		return "bad_request"
-	case http.StatusUnprocessableEntity:
-		return string(apperr.Invalid)
-	case http.StatusNotFound:
-		return string(apperr.NotFound)
-	case http.StatusConflict:
-		return string(apperr.Conflict)
-	case http.StatusServiceUnavailable:
-		return string(apperr.Unavailable)
-	case http.StatusUnauthorized:
-		return string(apperr.Unauthorized)
-	case http.StatusForbidden:
-		return string(apperr.Forbidden)
-	case http.StatusTooManyRequests:
-		return string(apperr.RateLimited)
-	case http.StatusMethodNotAllowed:
-		return "method_not_allowed"
-	case http.StatusRequestEntityTooLarge:
-		return "too_large"
-	case http.StatusUnsupportedMediaType:
-		return "unsupported_media_type"
-	}
-	return string(apperr.Internal)
 }
 
 var humaErrorsOnce sync.Once

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -22,7 +23,53 @@ const (
 	Forbidden    Code = "forbidden"    // principal lacks the role
 	RateLimited  Code = "rate_limited" // too many attempts
 	Internal     Code = "internal"     // a bug; details are logged, never shown
+
+	// The HTTP layer's own refusals, before any service is asked; services never
+	// return them.
+	BadRequest           Code = "bad_request"            // malformed input: bad JSON, a wrong type, an unknown field
+	MethodNotAllowed     Code = "method_not_allowed"     // the route exists, the method does not
+	TooLarge             Code = "too_large"              // the body is over the limit
+	UnsupportedMediaType Code = "unsupported_media_type" // a body that is not JSON (or a form)
 )
+
+// statuses is the one error table: every code with its HTTP status. Status reads it one
+// way, CodeFor the other; no status appears twice, so both directions are functions.
+var statuses = map[Code]int{
+	Invalid:              http.StatusUnprocessableEntity,
+	NotFound:             http.StatusNotFound,
+	Conflict:             http.StatusConflict,
+	Unavailable:          http.StatusServiceUnavailable,
+	Unauthorized:         http.StatusUnauthorized,
+	Forbidden:            http.StatusForbidden,
+	RateLimited:          http.StatusTooManyRequests,
+	Internal:             http.StatusInternalServerError,
+	BadRequest:           http.StatusBadRequest,
+	MethodNotAllowed:     http.StatusMethodNotAllowed,
+	TooLarge:             http.StatusRequestEntityTooLarge,
+	UnsupportedMediaType: http.StatusUnsupportedMediaType,
+}
+
+// codes is statuses inverted, built once from it.
+var codes = func() map[int]Code {
+	m := make(map[int]Code, len(statuses))
+	for c, st := range statuses {
+		if prev, dup := m[st]; dup {
+			panic(fmt.Sprintf("apperr: status %d is mapped from both %s and %s", st, prev, c))
+		}
+		m[st] = c
+	}
+	return m
+}()
+
+// Codes lists every code in the table, sorted, for documentation (the API's enum).
+func Codes() []Code {
+	out := make([]Code, 0, len(statuses))
+	for c := range statuses {
+		out = append(out, c)
+	}
+	slices.Sort(out)
+	return out
+}
 
 // FieldError names one bad field. Field uses the JSON name so both faces can place it.
 type FieldError struct {
@@ -92,26 +139,21 @@ func As(err error) *Error {
 	return nil
 }
 
-// Status is the one code → HTTP status table both faces use.
+// Status is the HTTP status of a code; an unknown code is an internal error.
 func Status(c Code) int {
-	switch c {
-	case Invalid:
-		return http.StatusUnprocessableEntity
-	case NotFound:
-		return http.StatusNotFound
-	case Conflict:
-		return http.StatusConflict
-	case Unavailable:
-		return http.StatusServiceUnavailable
-	case Unauthorized:
-		return http.StatusUnauthorized
-	case Forbidden:
-		return http.StatusForbidden
-	case RateLimited:
-		return http.StatusTooManyRequests
-	default:
-		return http.StatusInternalServerError
+	if st, ok := statuses[c]; ok {
+		return st
 	}
+	return http.StatusInternalServerError
+}
+
+// CodeFor is the code of an HTTP status (for errors raised by the HTTP layer, which carry
+// only a status); a status the table does not know is an internal error.
+func CodeFor(status int) Code {
+	if c, ok := codes[status]; ok {
+		return c
+	}
+	return Internal
 }
 
 // Fields accumulates per-field messages so a form reports every bad field at once.
