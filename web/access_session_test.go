@@ -2,8 +2,6 @@ package web_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -148,8 +146,7 @@ func TestLoginFailureAndLockout(t *testing.T) {
 	}
 
 	// The lockout lives in PostgreSQL: a second instance on the same database refuses too.
-	other := web.New(web.Deps{Config: a.Config, Pool: a.Pool, Catalog: a.Catalog, Version: "other",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	other := a.NewInstance()
 	b.Get("/login")
 	form := url.Values{"email": {u.Email}, "password": {u.Password}, "_csrf": {b.CSRFToken()}}
 	req, _ := http.NewRequest(http.MethodPost, "/login", strings.NewReader(form.Encode()))

@@ -14,7 +14,8 @@ import (
 	"github.com/rosetta-cdc/rosetta/web/api"
 )
 
-// routes is the one route table: every URL Rosetta answers is registered here.
+// routes is the one route table: every URL Rosetta answers is registered here, and
+// every one of them has its entry in the permission table (access_table.go).
 func (s *Server) routes() {
 	e := s.Echo
 
@@ -23,6 +24,7 @@ func (s *Server) routes() {
 	e.GET("/health", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 	})
+	RegisterStatic(e)
 
 	// ---- JSON API (/api/v1), documented by the OpenAPI it is built from
 	g := e.Group("/api/v1")
@@ -115,8 +117,41 @@ func (s *Server) routes() {
 	e.POST("/users/:id/enable", s.userEnable)
 	e.GET("/audit", s.auditPage)
 
-	// ---- console
-	s.consoleRoutes()
+	// ---- console (console_*.go)
+	e.GET("/api/docs", s.apiDocs)
+
+	// Bookmarkable pages are GETs; every change is a POST (plain forms work without
+	// JavaScript: POST → 303 → GET). /sources/new is static, so it wins over /sources/:id.
+	e.GET("/", s.dashboard)
+	e.GET("/wal", s.walIndex)
+
+	e.GET("/sources", s.sourcesIndex)
+	e.GET("/sources/new", s.sourceNew)
+	e.POST("/sources", s.sourceCreate)
+	e.GET("/sources/:id", s.sourceShow)
+	e.GET("/sources/:id/edit", s.sourceEdit)
+	e.POST("/sources/:id", s.sourceUpdate)
+	e.POST("/sources/:id/delete", s.sourceDelete)
+	e.POST("/sources/:id/test", s.sourceTest)
+
+	e.GET("/destinations", s.destinationsIndex)
+	e.GET("/destinations/new", s.destinationNew)
+	e.POST("/destinations", s.destinationCreate)
+	e.GET("/destinations/:id", s.destinationShow)
+	e.GET("/destinations/:id/edit", s.destinationEdit)
+	e.POST("/destinations/:id", s.destinationUpdate)
+	e.POST("/destinations/:id/delete", s.destinationDelete)
+
+	e.GET("/pipelines", s.pipelinesIndex)
+	e.GET("/pipelines/new", s.pipelineNew)
+	e.POST("/pipelines", s.pipelineCreate)
+	e.GET("/pipelines/:id", s.pipelineShow)
+	e.GET("/pipelines/:id/edit", s.pipelineEdit)
+	e.POST("/pipelines/:id", s.pipelineUpdate)
+	e.POST("/pipelines/:id/delete", s.pipelineDelete)
+	e.POST("/pipelines/:id/start", s.pipelineAction(actionStart))
+	e.POST("/pipelines/:id/pause", s.pipelineAction(actionPause))
+	e.POST("/pipelines/:id/refresh", s.pipelineAction(actionRefresh))
 }
 
 func op(id, method, path, summary, tag string, status int) huma.Operation {

@@ -5,9 +5,11 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,17 +25,37 @@ import (
 	"github.com/rosetta-cdc/rosetta/internal/db"
 )
 
-// Deps are the parts the server is wired from (cmd/rosetta builds them).
+// Deps are the parts the server is wired from; internal/app builds them, and New
+// refuses to start without any of them rather than fill one in by itself.
 type Deps struct {
 	Config  *config.Config
 	Logger  *slog.Logger
 	Pool    *db.Pool
 	Catalog *catalog.Service
 	Version string
-	// Auth and Audit are access control (built from Pool when nil); Access tunes it.
+	// Auth and Audit are access control and the audit log; Access tunes sessions and
+	// rate limits (zero values mean the defaults).
 	Auth   *auth.Service
 	Audit  *audit.Service
 	Access AccessOptions
+}
+
+// validate names every missing dependency at once.
+func (d Deps) validate() error {
+	var missing []string
+	for name, absent := range map[string]bool{
+		"Config": d.Config == nil, "Logger": d.Logger == nil, "Pool": d.Pool == nil, "Catalog": d.Catalog == nil,
+		"Version": d.Version == "", "Auth": d.Auth == nil, "Audit": d.Audit == nil,
+	} {
+		if absent {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return fmt.Errorf("web.New: missing %s", strings.Join(missing, ", "))
+	}
+	return nil
 }
 
 type Server struct {
@@ -48,27 +70,16 @@ type Server struct {
 const loggerKey = "logger"
 
 // New builds the echo server with every route registered.
-func New(d Deps) *Server {
-	if d.Logger == nil {
-		d.Logger = slog.Default()
-	}
-	if d.Version == "" {
-		d.Version = "dev"
-	}
-	if d.Auth == nil {
-		d.Auth = auth.New(d.Pool, auth.WithAudit(audit.ForAuth()))
-	}
-	if d.Audit == nil {
-		d.Audit = audit.New(d.Pool)
+func New(d Deps) (*Server, error) {
+	if err := d.validate(); err != nil {
+		return nil, err
 	}
 	installHumaErrors()
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	s := &Server{Echo: e, deps: d}
 	e.HTTPErrorHandler = s.handleError
-	if d.Config != nil {
-		s.trusted = trustedNets(d.Config.TrustedProxies)
-	}
+	s.trusted = trustedNets(d.Config.TrustedProxies)
 	e.IPExtractor = ipExtractor(s.trusted)
 	s.setupAccess()
 
@@ -90,7 +101,7 @@ func New(d Deps) *Server {
 
 	s.routes()
 	s.sealRoutes()
-	return s
+	return s, nil
 }
 
 // requestLogger writes one line per request and puts a request-scoped logger (carrying

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rosetta-cdc/rosetta/internal/apperr"
+	"github.com/rosetta-cdc/rosetta/internal/audit"
 	"github.com/rosetta-cdc/rosetta/internal/auth"
 	"github.com/rosetta-cdc/rosetta/internal/catalog"
 	"github.com/rosetta-cdc/rosetta/internal/config"
@@ -66,7 +67,7 @@ func TestUserAndTokenCommands(t *testing.T) {
 	}
 
 	// the password works
-	svc := auth.New(pool)
+	svc := auth.New(pool, audit.ForAuth())
 	ctx := auth.WithRemoteAddr(context.Background(), "127.0.0.1")
 	if p, err := svc.Login(ctx, "ops@example.com", pw); err != nil || p.Role != auth.Admin {
 		t.Fatalf("sign in with the CLI's password: %v", err)
@@ -125,7 +126,7 @@ func TestRotateKeyCommand(t *testing.T) {
 	const oldKey, newKey = "the-old-secret-key-01234", "the-new-secret-key-56789"
 	oldBox, _ := secrets.NewBox(oldKey)
 	ctx := context.Background()
-	s, err := catalog.New(pool, oldBox).CreateSource(ctx, catalog.SourceInput{Name: "orders", PgHost: "db.internal", PgDatabase: "d",
+	s, err := catalog.New(pool, oldBox, audit.ForCatalog()).CreateSource(ctx, catalog.SourceInput{Name: "orders", PgHost: "db.internal", PgDatabase: "d",
 		PgUsername: "u", PgPassword: "the-password", PublicationName: "pub", ReplicationID: "slot"})
 	if err != nil {
 		t.Fatal(err)
@@ -164,7 +165,7 @@ func TestFirstRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	svc := auth.New(pool)
+	svc := auth.New(pool, audit.ForAuth())
 	firstRun(ctx, prod, svc, "https://rosetta.example.com", &out, log)
 	if n, _ := svc.CountUsers(ctx); n != 0 || out.Len() != 0 {
 		t.Errorf("production created %d users, printed %q", n, out.String())

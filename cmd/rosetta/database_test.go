@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rosetta-cdc/rosetta/internal/app"
 	"github.com/rosetta-cdc/rosetta/internal/pgcluster"
 )
 
@@ -34,7 +35,7 @@ func TestUserCommandBesideRunningServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cl.Stop(context.Background()) //nolint:errcheck // test cleanup
-	if err := ensureDatabase(ctx, cl.URL("postgres"), embeddedDatabase); err != nil {
+	if err := app.EnsureDatabase(ctx, cl.URL("postgres"), app.EmbeddedDatabase); err != nil {
 		t.Fatal(err)
 	}
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"text/tabwriter"
 
+	"github.com/rosetta-cdc/rosetta/internal/app"
 	"github.com/rosetta-cdc/rosetta/internal/config"
 	"github.com/rosetta-cdc/rosetta/internal/db"
 )
@@ -15,16 +16,16 @@ func migrate(ctx context.Context, cfg *config.Config, log *slog.Logger, args []s
 	if len(args) != 1 {
 		return errUsage
 	}
-	use := ownCluster
+	use := app.OwnCluster
 	if args[0] == "status" { // reading is safe beside a running server
-		use = shareCluster
+		use = app.ShareCluster
 	}
-	d, err := openDatabase(ctx, cfg, log, use)
+	a, err := app.New(ctx, cfg, app.Options{What: app.Database, Logger: log, Version: version, Cluster: use})
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	m, err := db.NewMigrator(d.Pool.Pool)
+	defer a.Close()
+	m, err := db.NewMigrator(a.Pool.Pool)
 	if err != nil {
 		return err
 	}

@@ -7,8 +7,8 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/rosetta-cdc/rosetta/internal/app"
 	"github.com/rosetta-cdc/rosetta/internal/config"
-	"github.com/rosetta-cdc/rosetta/internal/secrets"
 	"github.com/rosetta-cdc/rosetta/internal/secrets/rekey"
 )
 
@@ -23,16 +23,14 @@ func rotateKey(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout
 	if cfg.SecretKey == cfg.SecretKeyOld {
 		return errors.New("rotate-key: SECRET_KEY and SECRET_KEY_OLD are the same key")
 	}
-	box, err := secrets.NewBox(cfg.SecretKey, cfg.SecretKeyOld)
-	if err != nil {
-		return fmt.Errorf("SECRET_KEY: %w", err)
-	}
-	d, err := openMigrated(ctx, cfg, log, ownCluster)
+	// The app's box seals under SECRET_KEY and still opens what SECRET_KEY_OLD sealed.
+	a, err := app.New(ctx, cfg, app.Options{What: app.Secrets, Logger: log, Version: version,
+		Cluster: app.OwnCluster, Migrate: cfg.MigrateOnStart})
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	res, err := rekey.Run(ctx, d.Pool, box, rekey.DefaultBatch)
+	defer a.Close()
+	res, err := rekey.Run(ctx, a.Pool, a.Box, rekey.DefaultBatch)
 	report := func(what string, c rekey.Counts) {
 		fmt.Fprintf(stdout, "%-26s %d re-sealed, %d already under the new key, %d unreadable\n", what+":", c.Resealed, c.Current, c.Unreadable)
 	}
@@ -44,6 +42,6 @@ func rotateKey(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout
 	if !res.Complete() {
 		return errors.New("rotate-key: some credentials are sealed under a key that is neither SECRET_KEY nor SECRET_KEY_OLD; they were left untouched")
 	}
-	fmt.Fprintf(stdout, "every credential is sealed under the new key (id %s): SECRET_KEY_OLD may now be removed\n", box.KeyID())
+	fmt.Fprintf(stdout, "every credential is sealed under the new key (id %s): SECRET_KEY_OLD may now be removed\n", a.Box.KeyID())
 	return nil
 }

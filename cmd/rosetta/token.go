@@ -60,12 +60,12 @@ func tokenCmd(ctx context.Context, cfg *config.Config, log *slog.Logger, args []
 		return fmt.Errorf("unknown token subcommand %q", sub)
 	}
 
-	d, err := openMigrated(ctx, cfg, log, shareCluster)
+	a, err := openServices(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	svc := newAuthService(d)
+	defer a.Close()
+	svc := a.Auth
 	ctx = cliContext(ctx)
 	var owner int64
 	if *email != "" {

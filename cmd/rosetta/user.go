@@ -15,11 +15,10 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/rosetta-cdc/rosetta/internal/app"
 	"github.com/rosetta-cdc/rosetta/internal/apperr"
-	"github.com/rosetta-cdc/rosetta/internal/audit"
 	"github.com/rosetta-cdc/rosetta/internal/auth"
 	"github.com/rosetta-cdc/rosetta/internal/config"
-	"github.com/rosetta-cdc/rosetta/internal/db"
 )
 
 const userUsage = `Usage:
@@ -33,24 +32,12 @@ const userUsage = `Usage:
   rosetta user set-password --email E     (password as for create)
 `
 
-// openMigrated opens the database as serve does and, with MIGRATE_ON_START (the
-// default), applies pending migrations, so `rosetta user create` works on a fresh one.
-func openMigrated(ctx context.Context, cfg *config.Config, log *slog.Logger, use clusterUse) (*database, error) {
-	d, err := openDatabase(ctx, cfg, log, use)
-	if err != nil {
-		return nil, err
-	}
-	if cfg.MigrateOnStart {
-		if err := db.MigrateUp(ctx, d.Pool.Pool); err != nil {
-			d.Close()
-			return nil, err
-		}
-	}
-	return d, nil
-}
-
-func newAuthService(d *database) *auth.Service {
-	return auth.New(d.Pool, auth.WithAudit(audit.ForAuth()))
+// openServices builds what the user and token commands need, as serve builds it, on a
+// database migrated with MIGRATE_ON_START (the default) so `rosetta user create` works
+// on a fresh one. They may use a running Rosetta's embedded cluster.
+func openServices(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app.App, error) {
+	return app.New(ctx, cfg, app.Options{What: app.Services, Logger: log, Version: version,
+		Cluster: app.ShareCluster, Migrate: cfg.MigrateOnStart})
 }
 
 // cliContext acts as the command line (audited as cli:<os user>).
@@ -130,12 +117,12 @@ func userCmd(ctx context.Context, cfg *config.Config, log *slog.Logger, args []s
 		}
 	}
 
-	d, err := openMigrated(ctx, cfg, log, shareCluster)
+	a, err := openServices(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	svc := newAuthService(d)
+	defer a.Close()
+	svc := a.Auth
 	ctx = cliContext(ctx)
 
 	byEmail := func() (auth.User, error) {

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -15,7 +15,8 @@ import (
 	"github.com/rosetta-cdc/rosetta/internal/pgcluster"
 )
 
-const embeddedDatabase = "rosetta"
+// EmbeddedDatabase is the database Rosetta keeps its tables in on the embedded cluster.
+const EmbeddedDatabase = "rosetta"
 
 // database is an open pool plus whatever must be undone at exit (the embedded
 // cluster and the data-directory lock).
@@ -30,22 +31,23 @@ func (d *database) Close() {
 	}
 }
 
-// clusterUse says what a command may do with the embedded cluster.
-type clusterUse int
+// ClusterUse says what a command may do with the embedded cluster (used only when
+// DATABASE_URL is unset).
+type ClusterUse int
 
 const (
-	// ownCluster starts the embedded cluster and holds the data-directory lock: serve,
+	// OwnCluster starts the embedded cluster and holds the data-directory lock: serve,
 	// migrate and rotate-key, which must not run beside another Rosetta on it.
-	ownCluster clusterUse = iota
-	// shareCluster is for short administrative commands (user, token): when a Rosetta
+	OwnCluster ClusterUse = iota
+	// ShareCluster is for short administrative commands (user, token): when a Rosetta
 	// is already running on the data directory they use its server instead of refusing,
 	// so an operator can add a user while `make run` is up.
-	shareCluster
+	ShareCluster
 )
 
 // openDatabase connects to DATABASE_URL, or with none set starts the embedded cluster
 // under DATA_DIR (development), creating the rosetta database on first use.
-func openDatabase(ctx context.Context, cfg *config.Config, log *slog.Logger, use clusterUse) (*database, error) {
+func openDatabase(ctx context.Context, cfg *config.Config, log *slog.Logger, use ClusterUse) (*database, error) {
 	d := &database{}
 	url := cfg.DatabaseURL
 	if url == "" {
@@ -53,11 +55,11 @@ func openDatabase(ctx context.Context, cfg *config.Config, log *slog.Logger, use
 			return nil, errors.New("DATABASE_URL: is required in production")
 		}
 		release, err := pgcluster.AcquireLock(filepath.Join(cfg.DataDir, "rosetta.lock"))
-		if errors.Is(err, pgcluster.ErrLocked) && use == shareCluster {
+		if errors.Is(err, pgcluster.ErrLocked) && use == ShareCluster {
 			cl, aerr := pgcluster.Attach(filepath.Join(cfg.DataDir, "pg"), "")
 			if aerr == nil {
 				log.Debug("using the embedded PostgreSQL of the running Rosetta", "port", cl.Port())
-				if err := d.connect(ctx, cfg, cl.URL(embeddedDatabase)); err != nil {
+				if err := d.connect(ctx, cfg, cl.URL(EmbeddedDatabase)); err != nil {
 					return nil, err
 				}
 				return d, nil
@@ -87,11 +89,11 @@ func openDatabase(ctx context.Context, cfg *config.Config, log *slog.Logger, use
 				log.Info("embedded PostgreSQL stopped")
 			}
 		})
-		if err := ensureDatabase(ctx, cl.URL("postgres"), embeddedDatabase); err != nil {
+		if err := EnsureDatabase(ctx, cl.URL("postgres"), EmbeddedDatabase); err != nil {
 			d.Close()
 			return nil, err
 		}
-		url = cl.URL(embeddedDatabase)
+		url = cl.URL(EmbeddedDatabase)
 		log.Info("using embedded PostgreSQL", "data_dir", cl.DataDir(), "port", cl.Port())
 	}
 	if err := d.connect(ctx, cfg, url); err != nil {
@@ -113,7 +115,8 @@ func (d *database) connect(ctx context.Context, cfg *config.Config, url string) 
 	return nil
 }
 
-func ensureDatabase(ctx context.Context, adminURL, name string) error {
+// EnsureDatabase creates the database name on the server at adminURL unless it exists.
+func EnsureDatabase(ctx context.Context, adminURL, name string) error {
 	conn, err := pgx.Connect(ctx, adminURL)
 	if err != nil {
 		return fmt.Errorf("embedded PostgreSQL: connect: %w", err)

@@ -25,6 +25,7 @@ package webtest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -35,6 +36,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rosetta-cdc/rosetta/internal/app"
 	"github.com/rosetta-cdc/rosetta/internal/audit"
 	"github.com/rosetta-cdc/rosetta/internal/auth"
 	"github.com/rosetta-cdc/rosetta/internal/catalog"
@@ -45,7 +47,8 @@ import (
 	"github.com/rosetta-cdc/rosetta/web"
 )
 
-// App is a server wired exactly as `rosetta serve` wires it, on its own database.
+// App is a server wired exactly as `rosetta serve` wires it (through internal/app), on
+// its own database.
 type App struct {
 	T       testing.TB
 	DB      *testdb.DB
@@ -65,6 +68,21 @@ type App struct {
 
 	usersMu sync.Mutex
 	byRole  map[auth.Role]User
+	opts    app.Options
+}
+
+// NewInstance builds a second server on the same database, as a scaled-out deployment
+// runs one per instance: what lives in PostgreSQL (sessions, lockouts) is shared, what
+// lives in memory is not.
+func (a *App) NewInstance() *web.Server {
+	a.T.Helper()
+	o := a.opts
+	o.Version = "other"
+	core, err := app.New(context.Background(), a.Config, o)
+	if err != nil {
+		a.T.Fatal(err)
+	}
+	return core.Server
 }
 
 // SyncBuffer is a goroutine-safe bytes.Buffer.
@@ -133,18 +151,6 @@ func New(t testing.TB, opts ...Option) *App {
 		t.Fatal(err)
 	}
 	a.Config = cfg
-	a.Box, err = secrets.NewBox(cfg.SecretKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.Catalog = catalog.New(a.Pool, a.Box, catalog.WithAudit(audit.ForCatalog()))
-	// Cheap hashes: tests create users by the hundred; the cost is read from each hash.
-	authOpts := []auth.Option{auth.WithAudit(audit.ForAuth()), auth.WithPasswordParams(auth.PasswordParams{Memory: 64, Time: 1, Threads: 1})}
-	if o.limits != nil {
-		authOpts = append(authOpts, auth.WithLoginLimits(*o.limits))
-	}
-	a.Auth = auth.New(a.Pool, authOpts...)
-	a.Audit = audit.New(a.Pool)
 	log := slog.New(slog.NewTextHandler(a.Logs, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: auth.RedactAttr}))
 	access := o.access
 	if access.TokenRate == 0 {
@@ -152,8 +158,17 @@ func New(t testing.TB, opts ...Option) *App {
 		// sets its own limit.
 		access.TokenRate, access.TokenBurst = 1e6, 1e6
 	}
-	a.Server = web.New(web.Deps{Config: cfg, Logger: log, Pool: a.Pool, Catalog: a.Catalog, Version: "test",
-		Auth: a.Auth, Audit: a.Audit, Access: access})
+	// Cheap hashes: tests create users by the hundred; the cost is read from each hash.
+	authOpts := []auth.Option{auth.WithPasswordParams(auth.PasswordParams{Memory: 64, Time: 1, Threads: 1})}
+	if o.limits != nil {
+		authOpts = append(authOpts, auth.WithLoginLimits(*o.limits))
+	}
+	a.opts = app.Options{What: app.Everything, Logger: log, Version: "test", Pool: a.Pool, Auth: authOpts, Access: access}
+	core, err := app.New(t.Context(), cfg, a.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Box, a.Catalog, a.Auth, a.Audit, a.Server = core.Box, core.Catalog, core.Auth, core.Audit, core.Server
 	a.byRole = map[auth.Role]User{}
 	a.Admin = a.userFor(auth.Admin)
 	return a

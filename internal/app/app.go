@@ -1,0 +1,199 @@
+// Package app is Rosetta's composition root. New builds every service once, from the
+// configuration: the secrets box, the pool, audit, catalog, auth and the web server.
+// Run starts the long-lived parts under one errgroup and stops them in a stated order.
+// `rosetta serve`, the CLI commands and the test harness (web/webtest) all build
+// through it, so they are wired the same way and none of them can leave a service out.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/rosetta-cdc/rosetta/internal/audit"
+	"github.com/rosetta-cdc/rosetta/internal/auth"
+	"github.com/rosetta-cdc/rosetta/internal/catalog"
+	"github.com/rosetta-cdc/rosetta/internal/config"
+	"github.com/rosetta-cdc/rosetta/internal/db"
+	"github.com/rosetta-cdc/rosetta/internal/secrets"
+	"github.com/rosetta-cdc/rosetta/web"
+)
+
+// What says how much of Rosetta a command builds: the CLI's commands need the database
+// and some services, never HTTP.
+type What int
+
+const (
+	// Database is the pool alone (migrate).
+	Database What = iota
+	// Services adds audit and auth (user, token); they need no secret key.
+	Services
+	// Secrets adds the secrets box and the catalog (rotate-key).
+	Secrets
+	// Everything adds the web server and the parts serve runs (serve, the test harness).
+	Everything
+)
+
+// Options are what differs between serve, the CLI and the tests.
+type Options struct {
+	What    What
+	Logger  *slog.Logger // required
+	Version string       // shown in the API document and the footer; "dev" when empty
+	// Pool, when set, is used instead of opening DATABASE_URL (or the embedded cluster);
+	// the App does not close it. Tests pass their own database's pool.
+	Pool *db.Pool
+	// Cluster says whether a command may start the embedded cluster or use a running
+	// Rosetta's (only when DATABASE_URL is unset and Pool is nil).
+	Cluster ClusterUse
+	// Migrate applies pending migrations after connecting.
+	Migrate bool
+	// Auth and Catalog tune the services (tests: cheap password hashes, a fake preflight).
+	Auth    []auth.Option
+	Catalog []catalog.Option
+	// Access tunes sessions and API rate limits.
+	Access web.AccessOptions
+}
+
+// App is Rosetta, built. Fields are nil for what Options.What did not ask for.
+type App struct {
+	Config  *config.Config
+	Log     *slog.Logger
+	Pool    *db.Pool
+	Box     *secrets.Box
+	Audit   *audit.Service
+	Auth    *auth.Service
+	Catalog *catalog.Service
+	Server  *web.Server
+	// HTTP is the server Run serves Server on. Set HTTP.TLSConfig before Listen to serve
+	// HTTPS (Listen then wraps the listener).
+	HTTP *http.Server
+
+	parts     []staged
+	closeOnce sync.Once
+	closers   []func() // run in reverse by Close: the pool, then the embedded cluster
+}
+
+// New builds Rosetta from cfg. On error nothing is left open.
+func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
+	if cfg == nil || o.Logger == nil {
+		return nil, errors.New("app.New: a configuration and a logger are required")
+	}
+	if o.Version == "" {
+		o.Version = "dev"
+	}
+	a := &App{Config: cfg, Log: o.Logger}
+	if o.What >= Secrets {
+		if err := a.buildBox(); err != nil {
+			return nil, err
+		}
+	}
+	if err := a.openPool(ctx, o); err != nil {
+		return nil, err
+	}
+	if o.What >= Services {
+		a.Audit = audit.New(a.Pool)
+		a.Auth = auth.New(a.Pool, audit.ForAuth(), o.Auth...)
+	}
+	if o.What >= Secrets {
+		a.Catalog = catalog.New(a.Pool, a.Box, audit.ForCatalog(), o.Catalog...)
+	}
+	if o.What >= Everything {
+		srv, err := web.New(web.Deps{Config: cfg, Logger: a.Log, Pool: a.Pool, Catalog: a.Catalog, Version: o.Version,
+			Auth: a.Auth, Audit: a.Audit, Access: o.Access})
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		a.Server = srv
+		a.HTTP = &http.Server{
+			Handler:           srv.Handler(),
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			// No WriteTimeout: server-sent event streams stay open; handlers bound their
+			// own work with contexts instead.
+			ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+		}
+		a.Add(Scheduler, Every("purge expired sessions", 10*time.Minute, a.purgeAccess))
+	}
+	return a, nil
+}
+
+// buildBox seals credentials under SECRET_KEY and still opens those sealed under
+// SECRET_KEY_OLD during a rotation. Development without a key gets a generated one.
+func (a *App) buildBox() error {
+	if err := a.Config.EnsureDevSecret(); err != nil {
+		return err
+	}
+	if a.Config.SecretKeyGenerated {
+		a.Log.Warn("SECRET_KEY not set: generated one for development and stored it in DATA_DIR", "data_dir", a.Config.DataDir)
+	}
+	box, err := secrets.NewBox(a.Config.SecretKey, a.Config.SecretKeyOld)
+	if err != nil {
+		return fmt.Errorf("SECRET_KEY: %w", err)
+	}
+	a.Box = box
+	return nil
+}
+
+func (a *App) openPool(ctx context.Context, o Options) error {
+	if o.Pool != nil {
+		a.Pool = o.Pool
+	} else {
+		d, err := openDatabase(ctx, a.Config, a.Log, o.Cluster)
+		if err != nil {
+			return err
+		}
+		a.Pool = d.Pool
+		a.closers = append(a.closers, d.Close)
+	}
+	if o.Migrate {
+		if err := db.MigrateUp(ctx, a.Pool.Pool); err != nil {
+			a.Close()
+			return err
+		}
+	}
+	return nil
+}
+
+// purgeAccess deletes expired sessions and old failed sign-ins. Every instance runs it;
+// the deletes are idempotent, so no leader is needed.
+func (a *App) purgeAccess(ctx context.Context) error {
+	if s, f, err := a.Auth.Purge(ctx); err != nil {
+		// A database outage must not stop the server: the next round tries again.
+		a.Log.Warn("purge expired sessions", "err", err)
+	} else if s+f > 0 {
+		a.Log.Debug("purged expired sessions and sign-in failures", "sessions", s, "failures", f)
+	}
+	return nil
+}
+
+// Listen opens HTTP_ADDR and registers the HTTP part that serves on it; with
+// HTTP.TLSConfig set it serves HTTPS. It returns the bound address (HTTP_ADDR may ask
+// for port 0).
+func (a *App) Listen() (net.Addr, error) {
+	if a.HTTP == nil {
+		return nil, errors.New("app: Listen needs an App built with Everything")
+	}
+	ln, err := net.Listen("tcp", a.Config.HTTPAddr)
+	if err != nil {
+		return nil, fmt.Errorf("HTTP_ADDR %s: %w", a.Config.HTTPAddr, err)
+	}
+	a.Add(HTTP, &httpPart{srv: a.HTTP, ln: ln, timeout: a.Config.ShutdownTimeout.D(), log: a.Log})
+	return ln.Addr(), nil
+}
+
+// Close releases what New opened, in reverse: the pool, then the embedded cluster and
+// its lock. Run calls it after every part has stopped; commands that never Run call it
+// themselves. A pool passed in Options is left open for its owner.
+func (a *App) Close() {
+	a.closeOnce.Do(func() {
+		for i := len(a.closers) - 1; i >= 0; i-- {
+			a.closers[i]()
+		}
+	})
+}
