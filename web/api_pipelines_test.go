@@ -6,7 +6,10 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/rosetta-cdc/rosetta/internal/testdb"
 	"github.com/rosetta-cdc/rosetta/web/webtest"
@@ -111,23 +114,42 @@ func TestPipelineValidation(t *testing.T) {
 	expectProblem(t, a.Do("POST", "/api/v1/pipelines/77/start", nil), http.StatusNotFound)
 }
 
+// TestConcurrentStartPauseLeavesStatusAndMetadataAgreeing fires starts and pauses at one
+// pipeline at once. Status and metadata are written in one transaction, so they agree
+// whatever the locking; what the row lock (FOR UPDATE) and the re-check under it add is
+// that every transition is decided on the state it really changes: the audited
+// transitions form one chain, each starting where the previous one ended, and none is
+// a no-op recorded as a change. Without the lock, two calls read the same state and
+// both record leaving it; without the re-check, a start that lost the race records
+// START → START.
 func TestConcurrentStartPauseLeavesStatusAndMetadataAgreeing(t *testing.T) {
 	t.Parallel()
 	a := webtest.New(t)
 	src := testdb.NewSource(t, testdb.SourceOptions{})
 	id, _ := setupPipeline(t, a, src)
+	// Workers alternate start and pause, half of them out of step, so the calls keep
+	// overtaking each other: a start spends its preflight outside the transaction.
+	const workers, rounds = 8, 8
 	var wg sync.WaitGroup
-	errs := make(chan string, 50)
-	for i := range 50 {
+	errs := make(chan string, workers*rounds)
+	var changed atomic.Int64
+	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			action := "start"
-			if i%2 == 1 {
-				action = "pause"
-			}
-			if r := a.Do("POST", fmt.Sprintf("/api/v1/pipelines/%v/%s", id, action), nil); r.Code != 200 {
-				errs <- fmt.Sprintf("%s: %d %s", action, r.Code, r.Body)
+			for k := range rounds {
+				action := "start"
+				if (w+k)%2 == 1 {
+					action = "pause"
+				}
+				r := a.Do("POST", fmt.Sprintf("/api/v1/pipelines/%v/%s", id, action), nil)
+				if r.Code != 200 {
+					errs <- fmt.Sprintf("%s: %d %s", action, r.Code, r.Body)
+					continue
+				}
+				if r.Map(t)["changed"] == true {
+					changed.Add(1)
+				}
 			}
 		}()
 	}
@@ -136,14 +158,39 @@ func TestConcurrentStartPauseLeavesStatusAndMetadataAgreeing(t *testing.T) {
 	for e := range errs {
 		t.Error(e)
 	}
+	ctx := context.Background()
 	var desired, runtime string
-	err := a.DB.Pool.QueryRow(context.Background(),
+	err := a.DB.Pool.QueryRow(ctx,
 		`SELECT p.status, m.status FROM pipelines p JOIN pipeline_metadata m ON m.pipeline_id = p.id WHERE p.id = $1`, int64(id)).Scan(&desired, &runtime)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !(desired == "START" && runtime == "RUNNING") && !(desired == "PAUSE" && runtime == "PAUSED") {
 		t.Fatalf("status %s with runtime %s disagree", desired, runtime)
+	}
+
+	rows, err := a.DB.Pool.Query(ctx, `SELECT changes->'status'->>'from', changes->'status'->>'to' FROM audit_events
+		WHERE entity_kind = 'pipeline' AND entity_id = $1 AND action IN ('start', 'pause') ORDER BY id`, int64(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type step struct{ From, To string }
+	steps, err := pgx.CollectRows(rows, pgx.RowToStructByPos[step])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(len(steps)) != changed.Load() || len(steps) < 2 {
+		t.Errorf("%d audited transitions for %d answers saying changed", len(steps), changed.Load())
+	}
+	at := "PAUSE" // a new pipeline
+	for i, s := range steps {
+		if s.From != at || s.From == s.To {
+			t.Errorf("transition %d: %s → %s, but the pipeline was %s: decided on a stale state", i, s.From, s.To, at)
+		}
+		at = s.To
+	}
+	if at != desired {
+		t.Errorf("the audited transitions end at %s, the pipeline is %s", at, desired)
 	}
 }
 
