@@ -2,6 +2,8 @@ package web_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -271,33 +273,69 @@ func TestLogoutEndsTheSession(t *testing.T) {
 	}
 }
 
+// sessionExpiry is the expiry stored for the session behind b's cookie (scs stores the
+// token's SHA-256, base64url, never the token).
+func sessionExpiry(t *testing.T, a *webtest.App, b *webtest.Browser) time.Time {
+	t.Helper()
+	sum := sha256.Sum256([]byte(b.Cookie(sessionCookie)))
+	var expiry time.Time
+	if err := a.Pool.QueryRow(context.Background(), `SELECT expiry FROM sessions WHERE token = $1`,
+		base64.RawURLEncoding.EncodeToString(sum[:])).Scan(&expiry); err != nil {
+		t.Fatalf("the browser's session: %v", err)
+	}
+	return expiry
+}
+
+// waitPast waits until PostgreSQL's clock, which judges expiry, has passed at: an
+// explicit wait for the condition, not a sleep that hopes to be long enough.
+func waitPast(t *testing.T, a *webtest.App, at time.Time) {
+	t.Helper()
+	for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
+		var past bool
+		if err := a.Pool.QueryRow(context.Background(), `SELECT current_timestamp > $1`, at).Scan(&past); err != nil {
+			t.Fatal(err)
+		}
+		if past {
+			return
+		}
+		if time.Since(start) > time.Minute {
+			t.Fatalf("the database clock never passed %s", at)
+		}
+	}
+}
+
 func TestSessionTimeouts(t *testing.T) {
 	t.Parallel()
 	t.Run("idle", func(t *testing.T) {
 		t.Parallel()
-		a := webtest.New(t, webtest.WithAccess(web.AccessOptions{SessionIdleTimeout: time.Second}))
+		a := webtest.New(t, webtest.WithAccess(web.AccessOptions{SessionIdleTimeout: 2 * time.Second}))
 		b := a.Browser(auth.Viewer)
 		b.Get("/").Expect(t, http.StatusOK)
-		time.Sleep(1500 * time.Millisecond)
+		expiry := sessionExpiry(t, a, b)
+		if expiry.After(time.Now().Add(time.Minute)) {
+			t.Fatalf("session expires at %s: the idle timeout was not applied", expiry)
+		}
+		waitPast(t, a, expiry)
 		if r := b.Get("/"); r.Code != http.StatusSeeOther {
 			t.Errorf("after the idle timeout: %d", r.Code)
 		}
 	})
 	t.Run("absolute", func(t *testing.T) {
 		t.Parallel()
-		a := webtest.New(t, webtest.WithAccess(web.AccessOptions{SessionLifetime: 2 * time.Second}))
+		a := webtest.New(t, webtest.WithAccess(web.AccessOptions{SessionLifetime: 5 * time.Second}))
 		b := a.Browser(auth.Viewer)
-		deadline := time.Now().Add(4 * time.Second)
-		for time.Now().Before(deadline) {
-			if r := b.Get("/"); r.Code != http.StatusOK {
-				if time.Until(deadline) > 2500*time.Millisecond {
-					t.Fatalf("signed out too early: %d", r.Code)
-				}
-				return
+		deadline := sessionExpiry(t, a, b)
+		// Activity renews the idle timeout (an hour) but never moves the deadline.
+		for range 3 {
+			b.Get("/").Expect(t, http.StatusOK)
+			if e := sessionExpiry(t, a, b); !e.Equal(deadline) {
+				t.Fatalf("a request moved the session's expiry from %s to %s", deadline, e)
 			}
-			time.Sleep(300 * time.Millisecond)
 		}
-		t.Error("an active session outlived its absolute lifetime")
+		waitPast(t, a, deadline)
+		if r := b.Get("/"); r.Code != http.StatusSeeOther {
+			t.Errorf("an active session outlived its absolute lifetime: %d", r.Code)
+		}
 	})
 }
 
