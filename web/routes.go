@@ -37,38 +37,26 @@ func (s *Server) routes() {
 	register(a, health, h.Health, http.StatusServiceUnavailable)
 
 	register(a, get("list-sources", "/sources", "List sources", "sources"), h.ListSources)
-	register(a, post("create-source", "/sources", "Register a PostgreSQL source", "sources", http.StatusCreated), h.CreateSource,
-		http.StatusBadRequest, http.StatusConflict, http.StatusUnprocessableEntity)
+	register(a, post("create-source", "/sources", "Register a PostgreSQL source", "sources", http.StatusCreated), h.CreateSource, createErrs...)
 	register(a, get("get-source", "/sources/{id}", "Get a source", "sources"), h.GetSource, http.StatusNotFound)
-	register(a, put("update-source", "/sources/{id}", "Update a source (fields given are changed, the rest kept)", "sources"), h.UpdateSource,
-		http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity)
-	register(a, patch("patch-source", "/sources/{id}", "Update a source (same as PUT)", "sources"), h.UpdateSource,
-		http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity)
+	registerUpdate(a, "source", "sources", h.UpdateSource)
 	register(a, del("delete-source", "/sources/{id}", "Delete a source and its WAL samples; refused while pipelines use it", "sources"), h.DeleteSource,
 		http.StatusNotFound, http.StatusConflict)
 	register(a, post("test-source", "/sources/{id}/test", "Run the connection checks against the source (changes nothing)", "sources", http.StatusOK), h.TestSource,
 		http.StatusNotFound)
 
 	register(a, get("list-destinations", "/destinations", "List destinations", "destinations"), h.ListDestinations)
-	register(a, post("create-destination", "/destinations", "Register a Snowflake destination", "destinations", http.StatusCreated), h.CreateDestination,
-		http.StatusBadRequest, http.StatusConflict, http.StatusUnprocessableEntity)
+	register(a, post("create-destination", "/destinations", "Register a Snowflake destination", "destinations", http.StatusCreated), h.CreateDestination, createErrs...)
 	register(a, get("get-destination", "/destinations/{id}", "Get a destination", "destinations"), h.GetDestination, http.StatusNotFound)
-	register(a, put("update-destination", "/destinations/{id}", "Update a destination (fields given are changed, the rest kept)", "destinations"), h.UpdateDestination,
-		http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity)
-	register(a, patch("patch-destination", "/destinations/{id}", "Update a destination (same as PUT)", "destinations"), h.UpdateDestination,
-		http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity)
+	registerUpdate(a, "destination", "destinations", h.UpdateDestination)
 	register(a, del("delete-destination", "/destinations/{id}", "Delete a destination; refused while pipelines use it", "destinations"), h.DeleteDestination,
 		http.StatusNotFound, http.StatusConflict)
 
 	register(a, get("list-pipelines", "/pipelines", "List pipelines", "pipelines"), h.ListPipelines)
-	register(a, post("create-pipeline", "/pipelines", "Create a pipeline (starts PAUSE / PAUSED)", "pipelines", http.StatusCreated), h.CreatePipeline,
-		http.StatusBadRequest, http.StatusConflict, http.StatusUnprocessableEntity)
+	register(a, post("create-pipeline", "/pipelines", "Create a pipeline (starts PAUSE / PAUSED)", "pipelines", http.StatusCreated), h.CreatePipeline, createErrs...)
 	register(a, get("get-pipeline", "/pipelines/{id}", "Get a pipeline with its source, destination and runtime metadata", "pipelines"), h.GetPipeline,
 		http.StatusNotFound)
-	register(a, put("update-pipeline", "/pipelines/{id}", "Update a pipeline (fields given are changed, the rest kept)", "pipelines"), h.UpdatePipeline,
-		http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity)
-	register(a, patch("patch-pipeline", "/pipelines/{id}", "Update a pipeline (same as PUT)", "pipelines"), h.UpdatePipeline,
-		http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity)
+	registerUpdate(a, "pipeline", "pipelines", h.UpdatePipeline)
 	register(a, del("delete-pipeline", "/pipelines/{id}", "Delete a pipeline; refused while it is running", "pipelines"), h.DeletePipeline,
 		http.StatusNotFound, http.StatusConflict)
 	register(a, action("start-pipeline", "/pipelines/{id}/start",
@@ -181,6 +169,20 @@ func del(id, path, summary, tag string) huma.Operation {
 func action(id, path, summary string) huma.Operation {
 	o := op(id, http.MethodPost, path, summary, "pipelines", http.StatusOK)
 	return o
+}
+
+// The error statuses of creating and updating, besides every operation's (register).
+var (
+	createErrs = []int{http.StatusBadRequest, http.StatusConflict, http.StatusUnprocessableEntity}
+	updateErrs = []int{http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusUnprocessableEntity}
+)
+
+// registerUpdate registers PUT and PATCH on one resource: both change the fields given
+// and keep the rest, so they share the handler.
+func registerUpdate[I, O any](a huma.API, kind, tag string, h func(ctx context.Context, in *I) (*O, error)) {
+	path := "/" + tag + "/{id}"
+	register(a, put("update-"+kind, path, "Update a "+kind+" (fields given are changed, the rest kept)", tag), h, updateErrs...)
+	register(a, patch("patch-"+kind, path, "Update a "+kind+" (same as PUT)", tag), h, updateErrs...)
 }
 
 // register adds an operation, documenting the error statuses it can answer besides the

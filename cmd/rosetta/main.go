@@ -1,6 +1,6 @@
 // Command rosetta is the control plane's single binary: `rosetta serve` (the default)
-// runs the console and API; `rosetta migrate` manages the schema. Wiring only: every
-// rule lives in internal/.
+// runs the console and API; `rosetta migrate` manages the schema. Commands and flags
+// only: internal/app builds and runs everything, and every rule lives in internal/.
 package main
 
 import (

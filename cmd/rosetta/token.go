@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,13 +22,10 @@ const tokenUsage = `Usage:
 `
 
 func tokenCmd(ctx context.Context, cfg *config.Config, log *slog.Logger, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, tokenUsage)
-		return errors.New("missing token subcommand")
+	sub, fs, args, err := subcommand("token", tokenUsage, args, stderr)
+	if err != nil {
+		return err
 	}
-	sub, args := args[0], args[1:]
-	fs := flag.NewFlagSet("token "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	email := fs.String("email", "", "the owner's email")
 	name := fs.String("name", "", "what the token is for")
 	expires := fs.String("expires", "never", "lifetime: 30d, 12h, never")
@@ -60,13 +56,11 @@ func tokenCmd(ctx context.Context, cfg *config.Config, log *slog.Logger, args []
 		return fmt.Errorf("unknown token subcommand %q", sub)
 	}
 
-	a, err := openServices(ctx, cfg, log)
+	ctx, svc, done, err := openAuth(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer a.Close()
-	svc := a.Auth
-	ctx = cliContext(ctx)
+	defer done()
 	var owner int64
 	if *email != "" {
 		u, err := svc.UserByEmail(ctx, *email)

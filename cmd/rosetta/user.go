@@ -32,17 +32,30 @@ const userUsage = `Usage:
   rosetta user set-password --email E     (password as for create)
 `
 
-// openServices builds what the user and token commands need, as serve builds it, on a
+// openAuth builds what the user and token commands need, as serve builds it, on a
 // database migrated with MIGRATE_ON_START (the default) so `rosetta user create` works
-// on a fresh one. They may use a running Rosetta's embedded cluster.
-func openServices(ctx context.Context, cfg *config.Config, log *slog.Logger) (*app.App, error) {
-	return app.New(ctx, cfg, app.Options{What: app.Services, Logger: log, Version: version,
+// on a fresh one; they may use a running Rosetta's embedded cluster. It returns the
+// auth service, a context acting as the command line (audited as cli:<os user>), and
+// what to call when done.
+func openAuth(ctx context.Context, cfg *config.Config, log *slog.Logger) (context.Context, *auth.Service, func(), error) {
+	a, err := app.New(ctx, cfg, app.Options{What: app.Services, Logger: log, Version: version,
 		Cluster: app.ShareCluster, Migrate: cfg.MigrateOnStart})
+	if err != nil {
+		return ctx, nil, nil, err
+	}
+	return auth.WithPrincipal(ctx, auth.CommandLine()), a.Auth, a.Close, nil
 }
 
-// cliContext acts as the command line (audited as cli:<os user>).
-func cliContext(ctx context.Context) context.Context {
-	return auth.WithPrincipal(ctx, auth.CommandLine())
+// subcommand splits `rosetta user create --email …` into the subcommand, a flag set
+// named after it that reports to stderr, and the arguments left for it to parse.
+func subcommand(group, usage string, args []string, stderr io.Writer) (string, *flag.FlagSet, []string, error) {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return "", nil, nil, fmt.Errorf("missing %s subcommand", group)
+	}
+	fs := flag.NewFlagSet(group+" "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return args[0], fs, args[1:], nil
 }
 
 // describe turns a service error into a message for a terminal, naming each bad field.
@@ -62,13 +75,10 @@ func describe(err error) error {
 }
 
 func userCmd(ctx context.Context, cfg *config.Config, log *slog.Logger, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, userUsage)
-		return errors.New("missing user subcommand")
+	sub, fs, args, err := subcommand("user", userUsage, args, stderr)
+	if err != nil {
+		return err
 	}
-	sub, args := args[0], args[1:]
-	fs := flag.NewFlagSet("user "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	email := fs.String("email", "", "the user's email")
 	role := fs.String("role", "", "admin, operator or viewer")
 	if err := fs.Parse(args); err != nil {
@@ -117,13 +127,11 @@ func userCmd(ctx context.Context, cfg *config.Config, log *slog.Logger, args []s
 		}
 	}
 
-	a, err := openServices(ctx, cfg, log)
+	ctx, svc, done, err := openAuth(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer a.Close()
-	svc := a.Auth
-	ctx = cliContext(ctx)
+	defer done()
 
 	byEmail := func() (auth.User, error) {
 		u, err := svc.UserByEmail(ctx, *email)

@@ -253,25 +253,19 @@ func (s *Service) DeleteDestination(ctx context.Context, id int64) error {
 		})
 }
 
+// destinationChanges lists the fields that differ, for the audit log; the passphrase only as "changed".
 func destinationChanges(before *db.Destination, after db.Destination, passphraseChanged bool) map[string]any {
-	c := map[string]any{}
-	var b db.Destination
-	if before != nil {
-		b = *before
-	}
-	diff(c, "name", b.Name, after.Name)
-	diff(c, "snowflake_account", b.SnowflakeAccount, after.SnowflakeAccount)
-	diff(c, "snowflake_user", b.SnowflakeUser, after.SnowflakeUser)
-	diff(c, "snowflake_database", b.SnowflakeDatabase, after.SnowflakeDatabase)
-	diff(c, "snowflake_schema", b.SnowflakeSchema, after.SnowflakeSchema)
-	diff(c, "snowflake_role", b.SnowflakeRole, after.SnowflakeRole)
-	diff(c, "snowflake_private_key_path", b.SnowflakePrivateKeyPath, after.SnowflakePrivateKeyPath)
-	diff(c, "snowflake_host", deref(b.SnowflakeHost), deref(after.SnowflakeHost))
-	diff(c, "snowflake_warehouse", deref(b.SnowflakeWarehouse), deref(after.SnowflakeWarehouse))
-	if passphraseChanged {
-		c["snowflake_private_key_passphrase"] = "(changed)"
-	}
-	return c
+	return changesOf(before, after, "snowflake_private_key_passphrase", passphraseChanged, func(c map[string]any, b, a db.Destination) {
+		diff(c, "name", b.Name, a.Name)
+		diff(c, "snowflake_account", b.SnowflakeAccount, a.SnowflakeAccount)
+		diff(c, "snowflake_user", b.SnowflakeUser, a.SnowflakeUser)
+		diff(c, "snowflake_database", b.SnowflakeDatabase, a.SnowflakeDatabase)
+		diff(c, "snowflake_schema", b.SnowflakeSchema, a.SnowflakeSchema)
+		diff(c, "snowflake_role", b.SnowflakeRole, a.SnowflakeRole)
+		diff(c, "snowflake_private_key_path", b.SnowflakePrivateKeyPath, a.SnowflakePrivateKeyPath)
+		diff(c, "snowflake_host", deref(b.SnowflakeHost), deref(a.SnowflakeHost))
+		diff(c, "snowflake_warehouse", deref(b.SnowflakeWarehouse), deref(a.SnowflakeWarehouse))
+	})
 }
 
 func deref(p *string) string {

@@ -359,20 +359,29 @@ func setStr(dst *string, v *string) {
 
 // sourceChanges lists the fields that differ, for the audit log; the password only as "changed".
 func sourceChanges(before *db.Source, after db.Source, passwordChanged bool) map[string]any {
+	return changesOf(before, after, "pg_password", passwordChanged, func(c map[string]any, b, a db.Source) {
+		diff(c, "name", b.Name, a.Name)
+		diff(c, "pg_host", b.PgHost, a.PgHost)
+		diff(c, "pg_port", b.PgPort, a.PgPort)
+		diff(c, "pg_database", b.PgDatabase, a.PgDatabase)
+		diff(c, "pg_username", b.PgUsername, a.PgUsername)
+		diff(c, "publication_name", b.PublicationName, a.PublicationName)
+		diff(c, "replication_id", b.ReplicationID, a.ReplicationID)
+	})
+}
+
+// changesOf is what an audit row records of a change: the fields that differ between
+// before (nil on create) and after, {from, to}, and the secret named secret only as
+// "(changed)", never its value.
+func changesOf[T any](before *T, after T, secret string, secretChanged bool, fields func(c map[string]any, b, a T)) map[string]any {
 	c := map[string]any{}
-	var b db.Source
+	var b T
 	if before != nil {
 		b = *before
 	}
-	diff(c, "name", b.Name, after.Name)
-	diff(c, "pg_host", b.PgHost, after.PgHost)
-	diff(c, "pg_port", b.PgPort, after.PgPort)
-	diff(c, "pg_database", b.PgDatabase, after.PgDatabase)
-	diff(c, "pg_username", b.PgUsername, after.PgUsername)
-	diff(c, "publication_name", b.PublicationName, after.PublicationName)
-	diff(c, "replication_id", b.ReplicationID, after.ReplicationID)
-	if passwordChanged {
-		c["pg_password"] = "(changed)"
+	fields(c, b, after)
+	if secretChanged {
+		c[secret] = "(changed)"
 	}
 	return c
 }
