@@ -21,12 +21,18 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	// HTTPS: set a.HTTP.TLSConfig here (e.g. GetCertificate from a reloader, which is
+	// then one more part: a.Add(app.Scheduler, reloader)); Listen and Run do the rest.
 	addr, err := a.Listen()
 	if err != nil {
 		a.Close()
 		return err
 	}
-	url := "http://" + displayAddr(addr)
+	scheme := "http"
+	if a.HTTP.TLSConfig != nil {
+		scheme = "https"
+	}
+	url := scheme + "://" + displayAddr(addr)
 	log.Info("Rosetta is serving", "url", url, "env", cfg.AppEnv, "version", version)
 	firstRun(ctx, cfg, a.Auth, url, os.Stderr, log)
 	// Run stops every part in order when ctx ends (SIGINT, SIGTERM) and closes the pool.
