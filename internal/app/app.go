@@ -21,6 +21,7 @@ import (
 	"github.com/rosetta-cdc/rosetta/internal/config"
 	"github.com/rosetta-cdc/rosetta/internal/db"
 	"github.com/rosetta-cdc/rosetta/internal/secrets"
+	"github.com/rosetta-cdc/rosetta/internal/tlsfiles"
 	"github.com/rosetta-cdc/rosetta/web"
 )
 
@@ -69,8 +70,7 @@ type App struct {
 	Auth    *auth.Service
 	Catalog *catalog.Service
 	Server  *web.Server
-	// HTTP is the server Run serves Server on. Set HTTP.TLSConfig before Listen to serve
-	// HTTPS (Listen then wraps the listener).
+	// HTTP is the server Run serves Server on, once Listen has opened its socket.
 	HTTP *http.Server
 
 	parts     []staged
@@ -172,19 +172,32 @@ func (a *App) purgeAccess(ctx context.Context) error {
 	return nil
 }
 
-// Listen opens HTTP_ADDR and registers the HTTP part that serves on it; with
-// HTTP.TLSConfig set it serves HTTPS. It returns the bound address (HTTP_ADDR may ask
-// for port 0).
-func (a *App) Listen() (net.Addr, error) {
+// Listen opens HTTP_ADDR, HTTPS when TLS_CERT_FILE and TLS_KEY_FILE are set (renewed
+// files are picked up, internal/tlsfiles), and registers the HTTP part that serves on
+// it. It returns the URL a person can open (HTTP_ADDR may ask for port 0).
+func (a *App) Listen() (string, error) {
 	if a.HTTP == nil {
-		return nil, errors.New("app: Listen needs an App built with Everything")
+		return "", errors.New("app: Listen needs an App built with Everything")
 	}
 	ln, err := net.Listen("tcp", a.Config.HTTPAddr)
 	if err != nil {
-		return nil, fmt.Errorf("HTTP_ADDR %s: %w", a.Config.HTTPAddr, err)
+		return "", fmt.Errorf("HTTP_ADDR %s: %w", a.Config.HTTPAddr, err)
 	}
-	a.Add(HTTP, &httpPart{srv: a.HTTP, ln: ln, timeout: a.Config.ShutdownTimeout.D(), log: a.Log})
-	return ln.Addr(), nil
+	tln, scheme, err := tlsfiles.Wrap(ln, a.Config.TLSCertFile, a.Config.TLSKeyFile, a.Log)
+	if err != nil {
+		ln.Close()
+		return "", err
+	}
+	a.Add(HTTP, &httpPart{srv: a.HTTP, ln: tln, timeout: a.Config.ShutdownTimeout.D(), log: a.Log})
+	return scheme + "://" + displayAddr(ln.Addr()), nil
+}
+
+// displayAddr shows a wildcard listener as localhost, the address a person can click.
+func displayAddr(a net.Addr) string {
+	if tcp, ok := a.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		return fmt.Sprintf("localhost:%d", tcp.Port)
+	}
+	return a.String()
 }
 
 // Close releases what New opened, in reverse: the pool, then the embedded cluster and

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -157,14 +156,14 @@ func TestServeAndStop(t *testing.T) {
 	if a.Box == nil || a.Audit == nil || a.Auth == nil || a.Catalog == nil || a.Server == nil {
 		t.Fatalf("a service is missing: %+v", a)
 	}
-	addr, err := a.Listen()
+	url, err := a.Listen()
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
-	res, err := http.Get(fmt.Sprintf("http://%s/health", addr))
+	res, err := http.Get(url + "/health")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +175,7 @@ func TestServeAndStop(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Errorf("Run: %v", err)
 	}
-	if _, err := http.Get(fmt.Sprintf("http://%s/health", addr)); err == nil {
+	if _, err := http.Get(url + "/health"); err == nil {
 		t.Error("still serving after Run returned")
 	}
 	// A pool passed in belongs to the caller: still open.

@@ -138,8 +138,8 @@ func Every(name string, interval time.Duration, job func(ctx context.Context) er
 	})
 }
 
-// httpPart serves HTTP (HTTPS when the server has a TLSConfig) until stopped, then
-// shuts down gracefully within timeout.
+// httpPart serves on ln (a TLS listener for HTTPS) until stopped, then shuts down
+// gracefully within timeout.
 type httpPart struct {
 	srv     *http.Server
 	ln      net.Listener
@@ -151,13 +151,7 @@ func (p *httpPart) Name() string { return "HTTP server" }
 
 func (p *httpPart) Run(ctx context.Context) error {
 	served := make(chan error, 1)
-	go func() {
-		if p.srv.TLSConfig != nil {
-			served <- p.srv.ServeTLS(p.ln, "", "") // certificates come from TLSConfig
-			return
-		}
-		served <- p.srv.Serve(p.ln)
-	}()
+	go func() { served <- p.srv.Serve(p.ln) }()
 	select {
 	case err := <-served:
 		return err // the listener failed: never ErrServerClosed, nothing called Shutdown
