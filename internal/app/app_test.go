@@ -50,20 +50,25 @@ func waiter(j *journal, name string, started *sync.WaitGroup) Part {
 	})
 }
 
+// partsOnly is an App with no services, whose "pool" notes when it closes, a journal,
+// and a wait group its waiters report starting on.
+func partsOnly() (*App, *journal, *sync.WaitGroup) {
+	j := &journal{}
+	a := &App{Log: quiet(), closers: []func(){func() { j.add("pool") }}}
+	return a, j, &sync.WaitGroup{}
+}
+
 // TestRunStopsPartsInStageOrder registers parts out of order and checks they stop by
 // stage (streams first), each stage only after the previous one returned, and that the
 // pool closes after all of them.
 func TestRunStopsPartsInStageOrder(t *testing.T) {
 	t.Parallel()
-	a := &App{Log: quiet()}
-	var j journal
-	var started sync.WaitGroup
-	a.Add(Listen, waiter(&j, "listen", &started))
-	a.Add(Scheduler, waiter(&j, "scheduler", &started))
-	a.Add(HTTP, waiter(&j, "http", &started))
-	a.Add(Elector, waiter(&j, "elector", &started))
-	a.Add(Streams, waiter(&j, "streams", &started))
-	a.closers = append(a.closers, func() { j.add("pool") })
+	a, j, started := partsOnly()
+	a.Add(Listen, waiter(j, "listen", started))
+	a.Add(Scheduler, waiter(j, "scheduler", started))
+	a.Add(HTTP, waiter(j, "http", started))
+	a.Add(Elector, waiter(j, "elector", started))
+	a.Add(Streams, waiter(j, "streams", started))
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -86,17 +91,14 @@ func TestRunStopsPartsInStageOrder(t *testing.T) {
 // what Run returns.
 func TestRunStopsEverythingWhenAPartFails(t *testing.T) {
 	t.Parallel()
-	a := &App{Log: quiet()}
-	var j journal
-	var started sync.WaitGroup
-	a.Add(HTTP, waiter(&j, "http", &started))
-	a.Add(Streams, waiter(&j, "streams", &started))
+	a, j, started := partsOnly()
+	a.Add(HTTP, waiter(j, "http", started))
+	a.Add(Streams, waiter(j, "streams", started))
 	boom := errors.New("boom")
 	a.Add(Elector, PartFunc("elector", func(context.Context) error {
 		started.Wait() // fail once the others run
 		return boom
 	}))
-	a.closers = append(a.closers, func() { j.add("pool") })
 	err := a.Run(context.Background())
 	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "elector") {
 		t.Errorf("Run = %v, want the elector's error, named", err)
