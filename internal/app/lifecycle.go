@@ -25,7 +25,9 @@ type Part interface {
 //
 //  1. Streams: server-sent event hubs end their streams, so that
 //  2. HTTP's graceful shutdown is not held up by connections that never finish; it
-//     stops accepting and lets in-flight requests complete (SHUTDOWN_TIMEOUT).
+//     stops accepting and lets in-flight requests complete (SHUTDOWN_TIMEOUT). A hub
+//     must answer a stream opened in between with an immediate end, since HTTP still
+//     accepts until its own stage.
 //  3. Scheduler: periodic jobs (the WAL monitor's cycle, the access purge) stop once no
 //     request can start new work, finishing the round they are in.
 //  4. Elector: leadership is released only after the jobs that needed it stopped, so a
