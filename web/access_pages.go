@@ -1,6 +1,8 @@
 package web
 
 import (
+	"errors"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -57,6 +59,11 @@ func (s *Server) loginSubmit(c echo.Context) error {
 	p, err := s.deps.Auth.Login(ctx, email, password)
 	switch {
 	case err == nil:
+	case apperr.CodeOf(err) == apperr.Invalid:
+		ae := apperr.As(err)
+		form.Email = ""
+		form.Error = sentence("the " + ae.Fields[0].Field + " " + ae.Fields[0].Message)
+		return s.renderLogin(c, http.StatusUnprocessableEntity, form)
 	case apperr.CodeOf(err) == apperr.Unauthorized:
 		form.Error = sentence(apperr.As(err).Message)
 		return s.renderLogin(c, http.StatusUnauthorized, form)
@@ -235,13 +242,19 @@ func (s *Server) auditPage(c echo.Context) error {
 		filter.EntityID = n
 	}
 	filter.Limit, _ = strconv.Atoi(q.Get(components.ParamLimit))
-	filter.Offset, _ = strconv.Atoi(q.Get(components.ParamOffset))
+	var err error
+	if filter.Offset, err = strconv.Atoi(q.Get(components.ParamOffset)); errors.Is(err, strconv.ErrRange) {
+		filter.Offset = math.MaxInt // refused below, never cut to another page
+	}
 	p := access.AuditPage{Filter: f, Errors: errs, BaseURL: c.Request().URL.RequestURI()}
 	status := http.StatusOK
 	if len(errs) == 0 {
 		page, err := s.deps.Audit.List(c.Request().Context(), filter)
 		if ae := apperr.As(err); ae != nil && ae.Code == apperr.Invalid {
 			p.Errors = apperr.Fields(ae.Fields).Map()
+			if p.Errors[components.ParamLimit] != "" || p.Errors[components.ParamOffset] != "" {
+				return err // no input shows these: the error page names them
+			}
 			status = http.StatusUnprocessableEntity
 		} else if err != nil {
 			return err

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -29,7 +30,16 @@ func (s *Server) apiDocs(c echo.Context) error {
 // or for htmx only the error body, retargeted to the page's main region so a failed
 // button never leaves a half-updated row.
 func (s *Server) renderErrorPage(c echo.Context, p *Problem) error {
-	info := components.ErrorInfo{Status: p.Status, Title: p.Title, Message: p.Detail, RequestID: p.RequestID}
+	msg := p.Detail
+	if len(p.Errors) > 0 && p.Detail == "some fields are not valid" {
+		// a page has no form to put the messages beside: say which fields in the text
+		parts := make([]string, len(p.Errors))
+		for i, e := range p.Errors {
+			parts[i] = e.Field + " " + e.Message
+		}
+		msg = sentence("not valid: " + strings.Join(parts, "; "))
+	}
+	info := components.ErrorInfo{Status: p.Status, Title: p.Title, Message: msg, RequestID: p.RequestID}
 	body := components.ErrorBody(info)
 	if IsFragmentRequest(c.Request()) {
 		c.Response().Header().Set("HX-Retarget", "#main")

@@ -6,10 +6,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"mime"
+	"net/http"
+	"net/url"
 	"regexp"
+	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/labstack/echo/v4"
+
+	"github.com/rosetta-cdc/rosetta/internal/apperr"
 )
 
 // decodeError is a request body that is not the JSON the operation documents.
@@ -98,4 +107,167 @@ func jsonType(goType string) string {
 var jsonFormat = huma.Format{
 	Marshal:   huma.DefaultJSONFormat.Marshal,
 	Unmarshal: strictUnmarshal,
+}
+
+// ---- text: the one web-side check that every input is text
+//
+// Go's decoders repair what is not text: encoding/json turns invalid UTF-8 and lone
+// surrogate escapes into U+FFFD, and form and query decoding pass NUL and invalid bytes
+// through to PostgreSQL, which refuses them with an error that would surface as a 500.
+// checkInput refuses both, naming the field, before any handler runs, for query
+// parameters, forms and JSON bodies alike, so nothing is silently altered (a password
+// with its bytes replaced is another password). The services apply the same rule
+// (apperr.TextProblem) for callers that do not come through here.
+
+// checkInput is the middleware; it runs after the access guard, so a caller who may not
+// use a route learns nothing about its inputs.
+func checkInput() echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if err := checkRequestText(c); err != nil {
+				return err
+			}
+			return next(c)
+		}
+	}
+}
+
+func checkRequestText(c echo.Context) error {
+	var f apperr.Fields
+	req := c.Request()
+	checkValues(&f, c.QueryParams())
+	mt, _, _ := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
+	switch {
+	case req.Body == nil || req.Body == http.NoBody:
+	case mt == echo.MIMEApplicationForm || mt == echo.MIMEMultipartForm:
+		form, err := c.FormParams()
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, "the form could not be read")
+		}
+		checkValues(&f, form)
+	case mt == echo.MIMEApplicationJSON || strings.HasSuffix(mt, "+json"):
+		body, err := io.ReadAll(req.Body)
+		if err != nil {
+			return err // over the body limit: echo's 413
+		}
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		checkJSONText(&f, body)
+	}
+	if len(f) == 0 {
+		return nil
+	}
+	// The message names the first field too: the console's error page shows only it.
+	return &apperr.Error{Code: apperr.Invalid, Message: fmt.Sprintf("the field %q %s", f[0].Field, f[0].Message), Fields: f}
+}
+
+// checkValues checks names and values of a query or form, in name order so the answer
+// is the same every time.
+func checkValues(f *apperr.Fields, v url.Values) {
+	for _, k := range slices.Sorted(maps.Keys(v)) {
+		field := printableField(k)
+		if !f.Text(field, k) {
+			continue
+		}
+		for _, s := range v[k] {
+			if !f.Text(field, s) {
+				break
+			}
+		}
+	}
+}
+
+// printableField is a field name fit to be shown back, even when the name itself is
+// the bad input.
+func printableField(k string) string {
+	return strings.ToValidUTF8(strings.ReplaceAll(k, "\x00", "\\0"), "\uFFFD")
+}
+
+// checkJSONText walks a JSON body's tokens and checks every string (names and values)
+// against its raw bytes, naming bad ones by path ("name", "columns[2]", "a.b"). A body
+// that is not valid JSON is left to the strict decoder, which describes that better.
+func checkJSONText(f *apperr.Fields, body []byte) {
+	type frame struct {
+		obj     bool
+		wantKey bool
+		key     string
+		idx     int
+	}
+	var stack []*frame
+	path := func() string {
+		var b strings.Builder
+		for _, fr := range stack {
+			if fr.obj {
+				if b.Len() > 0 {
+					b.WriteByte('.')
+				}
+				b.WriteString(printableField(fr.key))
+			} else {
+				fmt.Fprintf(&b, "[%d]", fr.idx)
+			}
+		}
+		if b.Len() == 0 {
+			return "body"
+		}
+		return b.String()
+	}
+	valueDone := func() {
+		if n := len(stack); n > 0 {
+			if top := stack[n-1]; top.obj {
+				top.wantKey = true
+			} else {
+				top.idx++
+			}
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	for {
+		start := dec.InputOffset()
+		tok, err := dec.Token()
+		if err != nil {
+			return
+		}
+		raw := body[start:dec.InputOffset()]
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{', '[':
+				stack = append(stack, &frame{obj: t == '{', wantKey: t == '{'})
+			default:
+				stack = stack[:len(stack)-1]
+				valueDone()
+			}
+		case string:
+			isKey := len(stack) > 0 && stack[len(stack)-1].obj && stack[len(stack)-1].wantKey
+			if isKey {
+				top := stack[len(stack)-1]
+				top.key, top.wantKey = t, false
+			}
+			if p := jsonStringProblem(t, raw); p != "" && !f.Has(path()) {
+				f.Add(path(), "%s", p)
+			}
+			if !isKey {
+				valueDone()
+			}
+		default:
+			valueDone()
+		}
+	}
+}
+
+// jsonStringProblem compares a decoded string with its raw bytes: invalid UTF-8 in the
+// raw text, a NUL (\u0000), or a U+FFFD the sender did not write (the decoder's stand-in
+// for a lone surrogate escape such as \ud800).
+func jsonStringProblem(decoded string, raw []byte) string {
+	if !utf8.Valid(raw) {
+		return apperr.TextProblem(string(raw))
+	}
+	if p := apperr.TextProblem(decoded); p != "" {
+		return p
+	}
+	if strings.ContainsRune(decoded, utf8.RuneError) && !bytes.ContainsRune(raw, utf8.RuneError) &&
+		!bytes.Contains(bytes.ToLower(raw), []byte(`\ufffd`)) {
+		return "must be valid UTF-8 text"
+	}
+	return ""
 }

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"errors"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -126,8 +128,12 @@ func listParams(c echo.Context, sorts []string) (catalog.ListParams, partials.Li
 	if n, err := strconv.Atoi(c.QueryParam("limit")); err == nil && n >= 1 {
 		p.Limit = min(n, catalog.MaxLimit)
 	}
+	// An offset past the end of what lists accept is refused by the catalog (naming the
+	// field), never cut or reset: either would silently show another page.
 	if n, err := strconv.Atoi(c.QueryParam("offset")); err == nil && n > 0 {
 		p.Offset = n
+	} else if errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(c.QueryParam("offset"), "-") {
+		p.Offset = math.MaxInt
 	}
 	st := partials.ListState{Q: p.Q, Sort: p.Sort, DefaultSort: sorts[0], BaseURL: c.Request().URL.RequestURI()}
 	if p.Limit != 0 {

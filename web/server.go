@@ -98,6 +98,8 @@ func New(d Deps) (*Server, error) {
 	e.Use(middleware.BodyLimit("1M"))
 	// Who may call what: one permission table for both faces (access_table.go).
 	e.Use(s.guard())
+	// Every input is text (valid UTF-8, no NUL) or the request is refused naming the field.
+	e.Use(checkInput())
 
 	s.routes()
 	s.sealRoutes()

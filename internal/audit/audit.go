@@ -115,22 +115,20 @@ func (s *Service) List(ctx context.Context, f Filter) (catalog.Page[Event], erro
 	if f.Limit < 1 || f.Limit > catalog.MaxLimit {
 		fe.Add("limit", "must be between 1 and %d", catalog.MaxLimit)
 	}
-	if f.Offset < 0 {
-		fe.Add("offset", "must not be negative")
-	}
+	catalog.ValidOffset(&fe, f.Offset)
 	f.EntityKind = strings.TrimSpace(f.EntityKind)
-	if f.EntityKind != "" && !slices.Contains(EntityKinds, f.EntityKind) {
+	if fe.Text("entity_kind", f.EntityKind) && f.EntityKind != "" && !slices.Contains(EntityKinds, f.EntityKind) {
 		fe.Add("entity_kind", "must be one of %s", strings.Join(EntityKinds, ", "))
 	}
 	if f.EntityID < 0 {
 		fe.Add("entity_id", "must be positive")
 	}
 	f.Actor = strings.TrimSpace(f.Actor)
-	if len(f.Actor) > 254 {
+	if fe.Text("actor", f.Actor) && len(f.Actor) > 254 {
 		fe.Add("actor", "must be at most 254 characters")
 	}
 	f.Action = strings.TrimSpace(f.Action)
-	if len(f.Action) > 40 {
+	if fe.Text("action", f.Action) && len(f.Action) > 40 {
 		fe.Add("action", "must be at most 40 characters")
 	}
 	if err := fe.Err(); err != nil {

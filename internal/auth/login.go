@@ -65,6 +65,14 @@ func attemptedEmail(email string) string {
 // holds across instances; past the limits it answers rate_limited with a RetryAfterError.
 // Every outcome except a lockout is audited.
 func (s *Service) Login(ctx context.Context, email, password string) (Principal, error) {
+	// Text that no account can have (invalid UTF-8, NUL) is refused before it reaches
+	// the database, which would reject it as an error of its own.
+	var f apperr.Fields
+	f.Text("email", email)
+	f.Text("password", password)
+	if err := f.Err(); err != nil {
+		return Principal{}, err
+	}
 	key, addr := failureKey(email), RemoteAddr(ctx)
 	// The attempt is counted before the password is checked: parallel guesses then all
 	// see each other, and no burst gets more tries than the limit.

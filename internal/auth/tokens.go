@@ -140,12 +140,13 @@ func (s *Service) CreateToken(ctx context.Context, in TokenInput) (NewToken, err
 	name := strings.TrimSpace(in.Name)
 	var f apperr.Fields
 	switch {
+	case !f.Text("name", name):
 	case name == "":
 		f.Add("name", "is required")
 	case len([]rune(name)) > 100:
 		f.Add("name", "must be at most 100 characters")
 	}
-	if in.Expires != "" {
+	if f.Text("expires", in.Expires) && in.Expires != "" {
 		d, err := ParseLifetime(in.Expires)
 		if err != nil {
 			f.Add("expires", "%s", err.Error())

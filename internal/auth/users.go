@@ -48,6 +48,7 @@ func normalizeEmail(s string) string { return strings.TrimSpace(s) }
 
 func validEmail(f *apperr.Fields, field, email string) {
 	switch {
+	case !f.Text(field, email):
 	case email == "":
 		f.Add(field, "is required")
 	case len(email) > 254:
@@ -63,6 +64,7 @@ func validEmail(f *apperr.Fields, field, email string) {
 // ValidatePassword checks a new password's length (the only rule NIST SP 800-63B keeps).
 func ValidatePassword(f *apperr.Fields, field, password string) {
 	switch n := len([]rune(password)); {
+	case !f.Text(field, password):
 	case n < MinPasswordLen:
 		f.Add(field, "must be at least %d characters", MinPasswordLen)
 	case len(password) > MaxPasswordLen:

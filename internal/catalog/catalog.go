@@ -6,8 +6,10 @@ package catalog
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -72,6 +74,10 @@ type ListParams struct {
 const (
 	DefaultLimit = 50
 	MaxLimit     = 500
+	// MaxOffset is the largest offset a list accepts: the queries take 32-bit limits and
+	// offsets, and a larger value must be refused, never cut to 32 bits (which would
+	// silently answer another page).
+	MaxOffset = math.MaxInt32
 )
 
 // Page is one page of a list, with the total matching count for pagination.
@@ -91,12 +97,13 @@ func (p *ListParams) normalize(sorts []string) error {
 	if p.Limit < 1 || p.Limit > MaxLimit {
 		f.Add("limit", "must be between 1 and %d", MaxLimit)
 	}
-	if p.Offset < 0 {
-		f.Add("offset", "must not be negative")
-	}
+	ValidOffset(&f, p.Offset)
 	p.Q = strings.TrimSpace(p.Q)
-	if len(p.Q) > 100 {
+	if f.Text("q", p.Q) && utf8.RuneCountInString(p.Q) > 100 {
 		f.Add("q", "must be at most 100 characters")
+	}
+	if !f.Text("sort", p.Sort) {
+		return f.Err()
 	}
 	if p.Sort == "" {
 		p.Sort = sorts[0]
@@ -111,6 +118,16 @@ func (p *ListParams) normalize(sorts []string) error {
 		f.Add("sort", "must be one of %s", strings.Join(sorts, ", "))
 	}
 	return f.Err()
+}
+
+// ValidOffset checks a list offset's range (audit and the token and user lists share it).
+func ValidOffset(f *apperr.Fields, offset int) {
+	switch {
+	case offset < 0:
+		f.Add("offset", "must not be negative")
+	case offset > MaxOffset:
+		f.Add("offset", "must be at most %d", MaxOffset)
+	}
 }
 
 // qArg turns an empty search into "no filter", escaping LIKE wildcards so a search for

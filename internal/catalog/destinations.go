@@ -107,6 +107,7 @@ func (v *destinationValues) validate() error {
 	if v.passphrase != nil && len(*v.passphrase) > 1024 {
 		f.Add("snowflake_private_key_passphrase", "must be at most 1024 bytes")
 	}
+	validSecret(&f, "snowflake_private_key_passphrase", v.passphrase)
 	return f.Err()
 }
 

@@ -100,12 +100,15 @@ func (v *sourceValues) validate(creating bool) error {
 	validPort(&f, "pg_port", v.port)
 	required(&f, "pg_database", v.database, 63)
 	required(&f, "pg_username", v.username, 63)
-	if creating && (v.password == nil || *v.password == "") {
+	switch {
+	case creating && (v.password == nil || *v.password == ""):
 		f.Add("pg_password", "is required")
-	} else if v.password != nil && *v.password == "" {
+	case v.password != nil && *v.password == "":
 		f.Add("pg_password", "must not be empty; omit it to keep the stored password")
-	} else if v.password != nil && len(*v.password) > 1024 {
+	case v.password != nil && len(*v.password) > 1024:
 		f.Add("pg_password", "must be at most 1024 bytes")
+	default:
+		validSecret(&f, "pg_password", v.password)
 	}
 	validPattern(&f, "publication_name", v.publication, pgIdentRe, 63,
 		"must be a PostgreSQL identifier: a letter or _, then letters, digits, _ or $ (at most 63)")

@@ -30,6 +30,7 @@ var (
 // validName checks a display name: required, at most 100 characters, no control characters.
 func validName(f *apperr.Fields, field, v string) {
 	switch {
+	case !f.Text(field, v):
 	case v == "":
 		f.Add(field, "is required")
 	case utf8.RuneCountInString(v) > 100:
@@ -41,17 +42,24 @@ func validName(f *apperr.Fields, field, v string) {
 
 func required(f *apperr.Fields, field, v string, max int) bool {
 	switch {
+	case !f.Text(field, v):
+		return false
 	case strings.TrimSpace(v) == "":
 		f.Add(field, "is required")
 		return false
 	case len(v) > max:
 		f.Add(field, "must be at most %d bytes", max)
 		return false
-	case strings.ContainsRune(v, 0):
-		f.Add(field, "must not contain NUL characters")
-		return false
 	}
 	return true
+}
+
+// validSecret refuses a password or passphrase that is not text (invalid UTF-8, NUL)
+// rather than storing something other than what was typed. nil means "not given".
+func validSecret(f *apperr.Fields, field string, v *string) {
+	if v != nil {
+		f.Text(field, *v)
+	}
 }
 
 // validHost accepts an IP address or an RFC 1123 host name.

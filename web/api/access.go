@@ -42,7 +42,7 @@ func page[T any](all []T, limit, offset int) catalog.Page[T] {
 
 type PageQuery struct {
 	Limit  int `query:"limit" default:"50" minimum:"1" maximum:"500" doc:"Page size"`
-	Offset int `query:"offset" default:"0" minimum:"0" doc:"Items to skip"`
+	Offset int `query:"offset" default:"0" minimum:"0" maximum:"2147483647" doc:"Items to skip"`
 }
 
 // ---- tokens

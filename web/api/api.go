@@ -30,7 +30,7 @@ type IDPath struct {
 // ListQuery are the list controls shared by every collection.
 type ListQuery struct {
 	Limit  int    `query:"limit" default:"50" minimum:"1" maximum:"500" doc:"Page size"`
-	Offset int    `query:"offset" default:"0" minimum:"0" doc:"Items to skip"`
+	Offset int    `query:"offset" default:"0" minimum:"0" maximum:"2147483647" doc:"Items to skip"`
 	Q      string `query:"q" maxLength:"100" doc:"Case-insensitive substring of the name"`
 }
 

@@ -18,7 +18,7 @@ type AuditListInput struct {
 	Actor      string `query:"actor" maxLength:"254" doc:"Only events by this user: an email (case-insensitive) or a user id"`
 	Action     string `query:"action" maxLength:"40" doc:"Only this action, e.g. update, start, login_failed"`
 	Limit      int    `query:"limit" default:"50" minimum:"1" maximum:"500" doc:"Page size"`
-	Offset     int    `query:"offset" default:"0" minimum:"0" doc:"Items to skip"`
+	Offset     int    `query:"offset" default:"0" minimum:"0" maximum:"2147483647" doc:"Items to skip"`
 }
 
 func (h *AuditHandlers) ListAudit(ctx context.Context, in *AuditListInput) (*Body[catalog.Page[audit.Event]], error) {

@@ -1,0 +1,181 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/rosetta-cdc/rosetta/internal/auth"
+	"github.com/rosetta-cdc/rosetta/web/webtest"
+)
+
+// Bad input is a 4xx naming the field, never a 500 and never silently altered: NUL and
+// invalid UTF-8 in every query parameter of every list, offsets past 2^31-1 (once cut to
+// 32 bits, answering another page), and the same in every JSON body and console form.
+func TestBadInputIs4xxNamingTheField(t *testing.T) {
+	t.Parallel()
+	a := webtest.New(t)
+	src := a.Do("POST", "/api/v1/sources", sourceBody("orders")).Expect(t, http.StatusCreated).Map(t)
+	dst := a.Do("POST", "/api/v1/destinations", destBody("warehouse")).Expect(t, http.StatusCreated).Map(t)
+	pipe := a.Do("POST", "/api/v1/pipelines", map[string]any{"name": "p", "source_id": src["id"], "destination_id": dst["id"]}).
+		Expect(t, http.StatusCreated).Map(t)
+	viewer := a.NewUser(auth.Viewer)
+	sid, did, pid := int64(src["id"].(float64)), int64(dst["id"].(float64)), int64(pipe["id"].(float64))
+
+	t.Run("API lists", func(t *testing.T) {
+		lists := []string{"/api/v1/sources", "/api/v1/destinations", "/api/v1/pipelines", "/api/v1/audit",
+			"/api/v1/tokens", "/api/v1/users", "/api/v1/metrics/wal"}
+		bad := []struct{ query, field string }{
+			{"q=a%00b", "q"}, {"q=%FF", "q"}, {"sort=%00", "sort"}, {"sort=na%C3me", "sort"},
+			{"actor=%00", "actor"}, {"action=x%00", "action"}, {"action=%E9", "action"}, {"entity_kind=%00", "entity_kind"},
+			{"offset=4294967297", "offset"}, {"offset=2147483648", "offset"}, {"offset=-1", "offset"},
+			{"offset=99999999999999999999", "offset"}, {"limit=0", "limit"}, {"limit=501", "limit"},
+			{"nonsense%00=1", `nonsense\0`},
+		}
+		for _, list := range lists {
+			for _, b := range bad {
+				if list == "/api/v1/metrics/wal" && (b.field == "offset" || b.field == "limit") {
+					continue // a time-range endpoint without offsets; its limit has its own range (TestWALMetrics)
+				}
+				path := list + "?" + b.query
+				r := a.Do("GET", path, nil)
+				if r.Code < 400 || r.Code >= 500 {
+					t.Errorf("GET %s: status %d, want 4xx; body %s", path, r.Code, r.Body)
+					continue
+				}
+				p := expectProblem(t, r, r.Code)
+				if _, ok := fieldsOf(p)[b.field]; !ok {
+					t.Errorf("GET %s: %d problem does not name %q: %+v", path, r.Code, b.field, p.Errors)
+				}
+			}
+		}
+		// the largest offset a list accepts still answers (an empty page)
+		a.Do("GET", "/api/v1/sources?offset=2147483647", nil).Expect(t, http.StatusOK)
+	})
+
+	t.Run("API bodies", func(t *testing.T) {
+		with := func(body map[string]any, k string, v any) map[string]any {
+			out := map[string]any{}
+			for kk, vv := range body {
+				out[kk] = vv
+			}
+			out[k] = v
+			return out
+		}
+		cases := []struct {
+			method, path string
+			body         any
+			field        string
+		}{
+			{"POST", "/api/v1/sources", with(sourceBody("s1"), "pg_password", "hunter2\x00secret"), "pg_password"},
+			{"POST", "/api/v1/sources", `{"name":"s2","pg_host":"db","pg_database":"d","pg_username":"u","pg_password":"hunter2-` + "\xff" + `","publication_name":"p","replication_id":"r"}`, "pg_password"},
+			{"POST", "/api/v1/sources", `{"name":"s3\ud800","pg_host":"db","pg_database":"d","pg_username":"u","pg_password":"x","publication_name":"p","replication_id":"r"}`, "name"},
+			{"POST", "/api/v1/sources", with(sourceBody("s4"), "pg_database", "or\x00ders"), "pg_database"},
+			{"PATCH", fmt.Sprintf("/api/v1/sources/%d", sid), map[string]any{"pg_password": "new\x00password"}, "pg_password"},
+			{"POST", "/api/v1/destinations", with(destBody("d1"), "snowflake_private_key_passphrase", "pass\x00phrase"), "snowflake_private_key_passphrase"},
+			{"PATCH", fmt.Sprintf("/api/v1/destinations/%d", did), `{"snowflake_private_key_passphrase":"pass` + "\xc3" + `"}`, "snowflake_private_key_passphrase"},
+			{"POST", "/api/v1/pipelines", map[string]any{"name": "p\x00", "source_id": sid, "destination_id": did}, "name"},
+			{"PATCH", fmt.Sprintf("/api/v1/pipelines/%d", pid), `{"name":"` + "\xfe" + `"}`, "name"},
+			{"POST", "/api/v1/tokens", map[string]any{"name": "ci\x00"}, "name"},
+			{"POST", "/api/v1/users", map[string]any{"email": "a\x00@example.com", "role": "viewer", "password": "correct horse battery"}, "email"},
+			{"POST", "/api/v1/users", `{"email":"b@example.com","role":"viewer","password":"correct horse ` + "\xff" + `battery"}`, "password"},
+			{"PATCH", fmt.Sprintf("/api/v1/users/%d", viewer.ID), map[string]any{"password": "correct horse\x00battery"}, "password"},
+			{"POST", "/api/v1/sources", `{"name":"s5","nested":{"a":["ok","bad` + "\xff" + `"]}}`, "nested.a[1]"},
+		}
+		for _, c := range cases {
+			r := a.Do(c.method, c.path, c.body)
+			p := expectProblem(t, r, http.StatusUnprocessableEntity)
+			if _, ok := fieldsOf(p)[c.field]; !ok {
+				t.Errorf("%s %s: problem does not name %q: %+v", c.method, c.path, c.field, p.Errors)
+			}
+		}
+		// U+FFFD written by the sender, raw or escaped, is text like any other
+		a.Do("PATCH", fmt.Sprintf("/api/v1/pipelines/%d", pid), `{"name":"p \ufffd �"}`).Expect(t, http.StatusOK)
+		// nothing was stored or changed by any of them
+		if n := a.Do("GET", "/api/v1/sources", nil).Map(t)["total"].(float64); n != 1 {
+			t.Errorf("%v sources after refused creates, want 1", n)
+		}
+		// the viewer's password was not replaced by an altered one
+		b := a.NewBrowser()
+		b.Login(viewer.Email, viewer.Password).Expect(t, http.StatusSeeOther)
+	})
+
+	t.Run("console lists", func(t *testing.T) {
+		b := a.Browser(auth.Admin)
+		cases := []struct{ path, field string }{
+			{"/sources?q=%00", "q"}, {"/destinations?q=%FF", "q"}, {"/pipelines?sort=%00", "sort"}, {"/?q=%00", "q"},
+			{"/wal?q=%ff", "q"},
+			{"/sources?offset=4294967297", "offset"}, {"/destinations?offset=2147483648", "offset"},
+			{"/pipelines?offset=99999999999999999999", "offset"},
+			{"/audit?actor=%00", "actor"}, {"/audit?action=%FF", "action"}, {"/audit?entity_kind=%00", "entity_kind"},
+			{"/audit?offset=4294967297", "offset"}, {"/users?x=%00", "x"}, {"/settings/tokens?x=%ff", "x"},
+			{fmt.Sprintf("/sources/%d?x=%%00", sid), "x"},
+		}
+		for _, c := range cases {
+			r := b.Get(c.path)
+			if r.Code < 400 || r.Code >= 500 {
+				t.Errorf("GET %s: status %d, want 4xx", c.path, r.Code)
+				continue
+			}
+			if text := r.Doc(t).Find("main").Text(); !strings.Contains(text, c.field) {
+				t.Errorf("GET %s: %d page does not name %q: %s", c.path, r.Code, c.field, text)
+			}
+		}
+	})
+
+	t.Run("console forms", func(t *testing.T) {
+		b := a.Browser(auth.Admin)
+		source := url.Values{"name": {"c1"}, "pg_host": {"db"}, "pg_port": {"5432"}, "pg_database": {"d"}, "pg_username": {"u"},
+			"pg_password": {"pw"}, "publication_name": {"p"}, "replication_id": {"r"}}
+		with := func(v url.Values, k, val string) url.Values {
+			out := url.Values{}
+			for kk, vv := range v {
+				out[kk] = vv
+			}
+			out.Set(k, val)
+			return out
+		}
+		cases := []struct {
+			path  string
+			form  url.Values
+			field string
+		}{
+			{"/sources", with(source, "name", "c\xff"), "name"},
+			{"/sources", with(source, "pg_password", "pw\x00"), "pg_password"},
+			{fmt.Sprintf("/sources/%d", sid), with(source, "pg_host", "db\xc3"), "pg_host"},
+			{"/destinations", url.Values{"name": {"d\x00"}}, "name"},
+			{fmt.Sprintf("/destinations/%d", did), url.Values{"snowflake_private_key_passphrase": {"\xff"}}, "snowflake_private_key_passphrase"},
+			{"/pipelines", url.Values{"name": {"p\xfe"}}, "name"},
+			{fmt.Sprintf("/pipelines/%d", pid), url.Values{"name": {"\x00"}}, "name"},
+			{fmt.Sprintf("/pipelines/%d/start", pid), url.Values{"x": {"\xff"}}, "x"},
+			{fmt.Sprintf("/sources/%d/test", sid), url.Values{"x": {"\x00"}}, "x"},
+			{"/settings/tokens", url.Values{"name": {"t\x00"}, "expires": {"30d"}}, "name"},
+			{"/users", url.Values{"email": {"\xff@example.com"}, "role": {"viewer"}, "password": {"correct horse battery"}}, "email"},
+			{fmt.Sprintf("/users/%d/role", viewer.ID), url.Values{"role": {"view\x00er"}}, "role"},
+		}
+		for _, c := range cases {
+			r := b.PostForm(c.path, c.form)
+			if r.Code < 400 || r.Code >= 500 {
+				t.Errorf("POST %s: status %d, want 4xx", c.path, r.Code)
+				continue
+			}
+			if text := r.Doc(t).Find("main").Text(); !strings.Contains(text, c.field) {
+				t.Errorf("POST %s: %d page does not name %q: %s", c.path, r.Code, c.field, text)
+			}
+		}
+		// sign-in, signed out
+		anon := a.NewBrowser()
+		anon.Get("/login").Expect(t, http.StatusOK)
+		for _, form := range []url.Values{
+			{"email": {"ada\x00@example.com"}, "password": {"whatever-password"}},
+			{"email": {viewer.Email}, "password": {viewer.Password + "\xff"}},
+		} {
+			r := anon.PostForm("/login", form)
+			if r.Code < 400 || r.Code >= 500 || r.Code == http.StatusUnauthorized {
+				t.Errorf("sign-in with %q: status %d, want 422", form.Get("email"), r.Code)
+			}
+		}
+	})
+}
