@@ -71,7 +71,7 @@ type Event struct {
 	ID           int64          `json:"id"`
 	At           time.Time      `json:"at"`
 	ActorUserID  *int64         `json:"actor_user_id,omitempty" doc:"The user who acted; absent for the command line and failed sign-ins"`
-	ActorEmail   string         `json:"actor_email" doc:"Who acted (for a failed sign-in: the email that was tried)"`
+	ActorEmail   string         `json:"actor_email" doc:"Who acted (for a failed sign-in: the account tried, or (unknown account), never the text typed)"`
 	ActorTokenID *int64         `json:"actor_token_id,omitempty" doc:"Set when the actor used an API token"`
 	Action       string         `json:"action" example:"update"`
 	EntityKind   string         `json:"entity_kind" example:"source"`

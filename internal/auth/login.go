@@ -34,31 +34,17 @@ func RetryAfter(err error) (time.Duration, bool) {
 	return 0, false
 }
 
-// failureKey is how an attempted email is counted: case-folded and bounded, since it is
-// whatever the client typed. Something that is not an email address may be a password
-// typed into the wrong field, so only its hash is kept.
+// failureKey is how an attempted email is counted: case-folded and hashed. What was
+// typed may be a password in the wrong field (with an "@" or not), so the text itself is
+// never stored; the hash still counts every attempt at one account together.
 func failureKey(email string) string {
-	k := strings.ToLower(normalizeEmail(email))
-	if !looksLikeEmail(k) {
-		h := sha256.Sum256([]byte(k))
-		return "sha256:" + hex.EncodeToString(h[:])
-	}
-	return k
+	h := sha256.Sum256([]byte(strings.ToLower(normalizeEmail(email))))
+	return "sha256:" + hex.EncodeToString(h[:])
 }
 
-func looksLikeEmail(s string) bool {
-	at := strings.IndexByte(s, '@')
-	return at > 0 && at < len(s)-1 && len(s) <= 254 && !strings.ContainsAny(s, " \t")
-}
-
-// attemptedEmail is what the audit log records of a failed sign-in's email.
-func attemptedEmail(email string) string {
-	e := normalizeEmail(email)
-	if !looksLikeEmail(strings.ToLower(e)) {
-		return "(not an email address)"
-	}
-	return e
-}
+// UnknownAccount is what the audit log shows as the actor and entity of a failed
+// sign-in whose email matches no account: never the text typed, which may be a password.
+const UnknownAccount = "(unknown account)"
 
 // Login checks an email and password and returns the user's principal. Failures are
 // counted per account and per address (RemoteAddr(ctx)) in the database, so a lockout
@@ -112,14 +98,14 @@ func (s *Service) Login(ctx context.Context, email, password string) (Principal,
 		reason := "wrong password"
 		switch {
 		case !found:
-			reason = "unknown email"
+			reason = "unknown account"
 		case ok:
 			reason = "account disabled"
 		}
-		ev := AuditEvent{Action: "login_failed", EntityKind: "user", EntityName: attemptedEmail(email),
-			ActorEmail: attemptedEmail(email), Changes: map[string]any{"reason": reason}}
+		ev := AuditEvent{Action: "login_failed", EntityKind: "user", EntityName: UnknownAccount,
+			ActorEmail: UnknownAccount, Changes: map[string]any{"reason": reason}}
 		if found {
-			ev.EntityID = row.ID
+			ev.EntityID, ev.EntityName, ev.ActorEmail = row.ID, row.Email, row.Email
 		}
 		if err := s.record(ctx, s.pool, ev); err != nil {
 			return Principal{}, db.Translate(err, "user")

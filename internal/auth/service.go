@@ -11,7 +11,7 @@ import (
 
 // AuditEvent is one access change for the audit log (same shape as catalog's).
 // ActorEmail overrides the principal's for events that have none: a failed sign-in
-// records the email that was tried.
+// records the account tried (UnknownAccount when no account matched).
 type AuditEvent struct {
 	Action     string // login, login_failed, logout, create, update, disable, enable, revoke
 	EntityKind string // user, api_token

@@ -179,3 +179,71 @@ func TestBadInputIs4xxNamingTheField(t *testing.T) {
 		}
 	})
 }
+
+// A password typed into the email field (with an "@" or not) of a failed sign-in is
+// recorded nowhere: the audit log says the account is unknown, and the lockout counts
+// the attempt under a hash.
+func TestFailedSignInWithUnknownAccountRecordsNoTypedText(t *testing.T) {
+	t.Parallel()
+	a := webtest.New(t)
+	op := a.NewUser(auth.Operator)
+	b := a.NewBrowser()
+	b.Get("/login")
+	typed := []string{"Tr0ub4dor&3@home", "correct-horse-battery"}
+	for _, email := range typed {
+		b.PostForm("/login", url.Values{"email": {email}, "password": {"x-password-x"}}).Expect(t, http.StatusUnauthorized)
+	}
+	b.PostForm("/login", url.Values{"email": {op.Email}, "password": {"wrong-password"}}).Expect(t, http.StatusUnauthorized)
+
+	var events []struct {
+		Action     string `json:"action"`
+		ActorEmail string `json:"actor_email"`
+		EntityName string `json:"entity_name"`
+	}
+	var page struct {
+		Items *[]struct {
+			Action     string `json:"action"`
+			ActorEmail string `json:"actor_email"`
+			EntityName string `json:"entity_name"`
+		} `json:"items"`
+	}
+	page.Items = &events
+	a.As(auth.Viewer).Do("GET", "/api/v1/audit?action=login_failed", nil).Expect(t, http.StatusOK).Decode(t, &page)
+	if len(events) != 3 {
+		t.Fatalf("%d login_failed events, want 3: %+v", len(events), events)
+	}
+	unknown := 0
+	for _, e := range events {
+		switch {
+		case e.ActorEmail == auth.UnknownAccount && e.EntityName == auth.UnknownAccount:
+			unknown++
+		case e.ActorEmail == op.Email && e.EntityName == op.Email:
+		default:
+			t.Errorf("failed sign-in recorded as %+v", e)
+		}
+	}
+	if unknown != 2 {
+		t.Errorf("%d events say the account is unknown, want 2", unknown)
+	}
+	page2 := a.Browser(auth.Viewer).Get("/audit").Expect(t, http.StatusOK)
+	var stored string
+	if err := a.Pool.QueryRow(t.Context(),
+		`SELECT coalesce(string_agg(actor_email || entity_name || changes::text, ' '), '') FROM audit_events`).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	var keys string
+	if err := a.Pool.QueryRow(t.Context(), `SELECT string_agg(email, ' ') FROM login_failures`).Scan(&keys); err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range typed {
+		for where, text := range map[string]string{"audit page": string(page2.Body), "audit table": stored,
+			"login_failures": keys, "log": a.Logs.String()} {
+			if strings.Contains(strings.ToLower(text), strings.ToLower(secret)) {
+				t.Errorf("the text typed as email (%q) is in the %s", secret, where)
+			}
+		}
+	}
+	if strings.Contains(keys, op.Email) {
+		t.Error("login_failures keeps an email in clear")
+	}
+}
