@@ -18,5 +18,5 @@ WHERE (sqlc.narg(entity_kind)::text IS NULL OR entity_kind = sqlc.narg(entity_ki
   AND (sqlc.narg(actor_user_id)::bigint IS NULL OR actor_user_id = sqlc.narg(actor_user_id))
   AND (sqlc.narg(actor_email)::text IS NULL OR lower(actor_email) = lower(sqlc.narg(actor_email)))
   AND (sqlc.narg(action)::text IS NULL OR action = sqlc.narg(action))
-ORDER BY at DESC, id DESC
+ORDER BY id DESC
 LIMIT @lim OFFSET @off;

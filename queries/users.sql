@@ -35,11 +35,16 @@ SELECT id FROM users WHERE role = 'admin' AND disabled_at IS NULL ORDER BY id FO
 UPDATE users SET role = @role, updated_at = now() WHERE id = @id RETURNING *;
 
 -- name: SetUserDisabled :one
-UPDATE users SET disabled_at = CASE WHEN @disabled::boolean THEN coalesce(disabled_at, now()) END, updated_at = now()
+-- Disabling ends the user's sessions for good: re-enabling must not revive them.
+UPDATE users SET disabled_at = CASE WHEN @disabled::boolean THEN coalesce(disabled_at, now()) END,
+    session_epoch = session_epoch + CASE WHEN @disabled::boolean AND disabled_at IS NULL THEN 1 ELSE 0 END,
+    updated_at = now()
 WHERE id = @id RETURNING *;
 
 -- name: SetUserPassword :one
-UPDATE users SET password_hash = @password_hash, updated_at = now() WHERE id = @id RETURNING *;
+-- A new password ends every console session of the user (session_epoch).
+UPDATE users SET password_hash = @password_hash, session_epoch = session_epoch + 1, updated_at = now()
+WHERE id = @id RETURNING *;
 
 -- name: RecordLogin :exec
 UPDATE users SET last_login_at = now() WHERE id = @id;

@@ -82,6 +82,7 @@ type accessState struct {
 
 const (
 	sessionUserKey   = "uid"
+	sessionEpochKey  = "epoch"
 	csrfFieldName    = "_csrf"
 	csrfHeaderName   = "X-CSRF-Token"
 	csrfSecretLen    = 32
@@ -258,12 +259,12 @@ func (s *Server) sessionPrincipal(c echo.Context, ctx context.Context, rule Acce
 	if uid == 0 {
 		return sctx, nil, nil
 	}
-	p, err := s.deps.Auth.SessionPrincipal(sctx, uid)
+	p, err := s.deps.Auth.SessionPrincipal(sctx, uid, sm.GetInt64(sctx, sessionEpochKey))
 	switch {
 	case err == nil:
 		return sctx, &p, nil
 	case apperr.CodeOf(err) == apperr.Unauthorized:
-		// the user was disabled (or removed) since signing in
+		// the user was disabled (or removed), or their password changed, since signing in
 		_ = sm.Destroy(sctx)
 		return sctx, nil, nil
 	case rule == Public:

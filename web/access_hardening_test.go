@@ -247,3 +247,108 @@ func TestFailedSignInWithUnknownAccountRecordsNoTypedText(t *testing.T) {
 		t.Error("login_failures keeps an email in clear")
 	}
 }
+
+// signedIn reports whether a browser is still signed in: a console page answers 200
+// rather than sending it to the login page.
+func signedIn(t *testing.T, b *webtest.Browser) bool {
+	t.Helper()
+	r := b.Get("/settings/tokens")
+	switch r.Code {
+	case http.StatusOK:
+		return true
+	case http.StatusSeeOther:
+		if !strings.HasPrefix(r.Header.Get("Location"), "/login") {
+			t.Fatalf("signed-out browser sent to %q", r.Header.Get("Location"))
+		}
+		return false
+	}
+	t.Fatalf("status %d", r.Code)
+	return false
+}
+
+// An admin's password reset (console or API) and disabling end every console session of
+// the user, for good; a user's own change ends their other sessions and keeps this one.
+// API tokens survive a reset (see the README).
+func TestResetsEndSessions(t *testing.T) {
+	t.Parallel()
+	a := webtest.New(t)
+	admin := a.Browser(auth.Admin)
+
+	t.Run("admin reset in the console", func(t *testing.T) {
+		u := a.NewUser(auth.Operator)
+		b1, b2 := a.BrowserFor(u), a.BrowserFor(u)
+		if !signedIn(t, b1) || !signedIn(t, b2) {
+			t.Fatal("not signed in to begin with")
+		}
+		doc := admin.Get("/users").Expect(t, http.StatusOK).Doc(t)
+		form := doc.Find(fmt.Sprintf(`tr[data-user-id="%d"] form[data-testid="reset-password"]`, u.ID))
+		action, _ := form.Attr("action")
+		if action == "" {
+			t.Fatal("no reset-password form on the users page")
+		}
+		admin.PostForm(action, url.Values{"password": {"a brand new password"}}).Expect(t, http.StatusSeeOther)
+		if signedIn(t, b1) || signedIn(t, b2) {
+			t.Error("a browser of the user is still signed in after the reset")
+		}
+		if !signedIn(t, admin) {
+			t.Error("the admin was signed out")
+		}
+		a.AsUser(u).Do("GET", "/api/v1/me", nil).Expect(t, http.StatusOK) // tokens survive
+		fresh := a.NewBrowser()
+		fresh.Login(u.Email, u.Password).Expect(t, http.StatusUnauthorized)
+		fresh.Login(u.Email, "a brand new password").Expect(t, http.StatusSeeOther)
+		if !signedIn(t, fresh) {
+			t.Error("cannot sign in with the new password")
+		}
+		// an admin cannot reset their own password here (it would sign them out)
+		doc = admin.Get("/users").Doc(t)
+		if doc.Find(fmt.Sprintf(`tr[data-user-id="%d"] form[data-testid="reset-password"]`, a.Admin.ID)).Length() != 0 {
+			t.Error("the admin's own row offers a reset that would sign them out")
+		}
+	})
+
+	t.Run("admin reset through the API", func(t *testing.T) {
+		u := a.NewUser(auth.Viewer)
+		b := a.BrowserFor(u)
+		a.Do("PATCH", fmt.Sprintf("/api/v1/users/%d", u.ID), map[string]any{"password": "another new password"}).Expect(t, http.StatusOK)
+		if signedIn(t, b) {
+			t.Error("still signed in after PATCH /users/{id} password")
+		}
+	})
+
+	t.Run("own change keeps this session only", func(t *testing.T) {
+		u := a.NewUser(auth.Viewer)
+		here, other := a.BrowserFor(u), a.BrowserFor(u)
+		here.Get("/settings/password").Expect(t, http.StatusOK)
+		r := here.PostForm("/settings/password", url.Values{"current_password": {"not it at all"}, "password": {"my new password!"}}).
+			Expect(t, http.StatusUnprocessableEntity)
+		if r.Doc(t).Find(`[data-testid="field-current_password"]`).Text() == "" {
+			t.Error("a wrong current password is not reported beside its field")
+		}
+		if !signedIn(t, other) {
+			t.Fatal("a refused change signed the other browser out")
+		}
+		before := here.Cookie(sessionCookie)
+		here.PostForm("/settings/password", url.Values{"current_password": {u.Password}, "password": {"my new password!"}}).
+			Expect(t, http.StatusSeeOther)
+		if here.Cookie(sessionCookie) == before {
+			t.Error("the session token was not renewed")
+		}
+		if !signedIn(t, here) {
+			t.Error("the browser that changed the password was signed out")
+		}
+		if signedIn(t, other) {
+			t.Error("the user's other browser is still signed in")
+		}
+	})
+
+	t.Run("disable ends sessions for good", func(t *testing.T) {
+		u := a.NewUser(auth.Viewer)
+		b := a.BrowserFor(u)
+		admin.PostForm(fmt.Sprintf("/users/%d/disable", u.ID), nil).Expect(t, http.StatusSeeOther)
+		admin.PostForm(fmt.Sprintf("/users/%d/enable", u.ID), nil).Expect(t, http.StatusSeeOther)
+		if signedIn(t, b) {
+			t.Error("re-enabling revived a session from before the disable")
+		}
+	})
+}

@@ -85,6 +85,7 @@ func (s *Server) loginSubmit(c echo.Context) error {
 		return sessionError(err)
 	}
 	sm.Put(sctx, sessionUserKey, p.UserID)
+	sm.Put(sctx, sessionEpochKey, p.SessionEpoch)
 	if err := s.commitSession(c, sctx); err != nil {
 		return err
 	}
@@ -200,6 +201,52 @@ func (s *Server) userEnable(c echo.Context) error {
 	return s.userChange(c, func(id int64) (auth.User, error) {
 		return s.deps.Auth.SetDisabled(c.Request().Context(), id, false)
 	}, func(u auth.User) string { return u.Email + " is enabled again." })
+}
+
+// userResetPassword sets another user's password (admins); every console session of
+// that user ends. An admin changes their own under /settings/password, which keeps the
+// session they change it from.
+func (s *Server) userResetPassword(c echo.Context) error {
+	password := c.FormValue("password")
+	return s.userChange(c, func(id int64) (auth.User, error) {
+		if me, _ := principalOf(c); me.UserID == id {
+			return auth.User{}, apperr.E(apperr.Conflict, "change your own password under Your password, which keeps you signed in")
+		}
+		return s.deps.Auth.UpdateUser(c.Request().Context(), id, auth.UserPatch{Password: &password})
+	}, func(u auth.User) string {
+		return "The password of " + u.Email + " is reset: they are signed out of every browser (their API tokens keep working)."
+	})
+}
+
+// ---- your own password
+
+func (s *Server) passwordPage(c echo.Context) error {
+	return Render(c, http.StatusOK, access.Password(s.pageMeta(c, "Your password", ""), access.PasswordForm{}), nil)
+}
+
+// passwordChange changes the signed-in user's password. Their other sessions end; this
+// one is renewed (a new token) and carries the new session epoch, so it stays signed in.
+func (s *Server) passwordChange(c echo.Context) error {
+	epoch, err := s.deps.Auth.ChangeOwnPassword(c.Request().Context(), c.FormValue("current_password"), c.FormValue("password"))
+	if err != nil {
+		fields, msg, status, ok := formErrors(err)
+		if !ok {
+			return err
+		}
+		return Render(c, status, access.Password(s.pageMeta(c, "Your password", ""), access.PasswordForm{Errors: fields, Message: msg}), nil)
+	}
+	if sctx := sessionCtx(c); sctx != nil { // nil: an API token acted, there is no session to keep
+		sm := s.access.sessions
+		if err := sm.RenewToken(sctx); err != nil {
+			return sessionError(err)
+		}
+		sm.Put(sctx, sessionEpochKey, epoch)
+		if err := s.commitSession(c, sctx); err != nil {
+			return err
+		}
+	}
+	s.setFlash(c, components.FlashSuccess, "Your password is changed: every other browser signed in as you is signed out.")
+	return redirect(c, "/settings/tokens")
 }
 
 // userChange applies one change to a user and goes back to the list; a refusal the

@@ -107,6 +107,9 @@ var permissions = map[string]Access{
 	"POST /users/:id/role":             AdminAccess,
 	"POST /users/:id/disable":          AdminAccess,
 	"POST /users/:id/enable":           AdminAccess,
+	"POST /users/:id/password":         AdminAccess,
+	"GET /settings/password":           ViewerAccess,
+	"POST /settings/password":          ViewerAccess,
 
 	// ---- JSON API
 	"GET /api/v1/sources":           ViewerAccess,

@@ -103,6 +103,9 @@ func (s *Server) routes() {
 	e.POST("/users/:id/role", s.userSetRole)
 	e.POST("/users/:id/disable", s.userDisable)
 	e.POST("/users/:id/enable", s.userEnable)
+	e.POST("/users/:id/password", s.userResetPassword)
+	e.GET("/settings/password", s.passwordPage)
+	e.POST("/settings/password", s.passwordChange)
 	e.GET("/audit", s.auditPage)
 
 	// ---- console (console_*.go)

@@ -113,7 +113,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (Principal,
 		return Principal{}, ErrBadCredentials
 	}
 
-	p := Principal{UserID: row.ID, Email: row.Email, Role: Role(row.Role)}
+	p := Principal{UserID: row.ID, Email: row.Email, Role: Role(row.Role), SessionEpoch: row.SessionEpoch}
 	err = s.pool.InTx(WithPrincipal(ctx, p), func(q *db.Queries, tx pgx.Tx) error {
 		if err := q.ClearLoginFailures(ctx, key); err != nil {
 			return err
@@ -169,16 +169,18 @@ func (s *Service) dummyHash(ctx context.Context) string {
 }
 
 // SessionPrincipal returns the principal of a signed-in user, re-read on every request
-// so a disabled user or a changed role takes effect at once.
-func (s *Service) SessionPrincipal(ctx context.Context, userID int64) (Principal, error) {
+// so a disabled user or a changed role takes effect at once. epoch is the session epoch
+// stored in the session at sign-in: a password reset or change, or disabling, moves the
+// user's epoch on, and every session signed in before it is over.
+func (s *Service) SessionPrincipal(ctx context.Context, userID, epoch int64) (Principal, error) {
 	row, err := s.q.GetUser(ctx, userID)
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && row.DisabledAt != nil) {
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && (row.DisabledAt != nil || row.SessionEpoch != epoch)) {
 		return Principal{}, apperr.E(apperr.Unauthorized, "your session has ended; sign in again")
 	}
 	if err != nil {
 		return Principal{}, db.Translate(err, "user")
 	}
-	return Principal{UserID: row.ID, Email: row.Email, Role: Role(row.Role)}, nil
+	return Principal{UserID: row.ID, Email: row.Email, Role: Role(row.Role), SessionEpoch: row.SessionEpoch}, nil
 }
 
 // Logout records the end of a console session.

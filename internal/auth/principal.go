@@ -13,6 +13,9 @@ type Principal struct {
 	// TokenID is set when the request authenticated with an API token, so the audit
 	// log can tell a person's clicks from their automation.
 	TokenID *int64
+	// SessionEpoch is the user's session epoch when the principal was loaded (sign-in
+	// stores it in the session; see SessionPrincipal).
+	SessionEpoch int64
 }
 
 type ctxKey int

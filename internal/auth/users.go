@@ -151,7 +151,7 @@ func (s *Service) UserByEmail(ctx context.Context, email string) (User, error) {
 type UserPatch struct {
 	Role     *string `json:"role,omitempty" doc:"admin, operator or viewer"`
 	Disabled *bool   `json:"disabled,omitempty" doc:"true signs the user out everywhere and stops their tokens"`
-	Password *string `json:"password,omitempty" doc:"A new password (at least 12 characters); write-only"`
+	Password *string `json:"password,omitempty" doc:"A new password (at least 12 characters); write-only. Ends the user's console sessions; their API tokens keep working"`
 }
 
 // SetRole changes a user's role (admins only).
@@ -249,7 +249,8 @@ func (s *Service) UpdateUser(ctx context.Context, id int64, in UserPatch) (User,
 	return out, db.Translate(err, "user")
 }
 
-// SetPassword replaces a user's password (admins, or the user themselves).
+// SetPassword replaces a user's password (admins, or the user themselves). Every console
+// session of the user ends (see SessionPrincipal); their API tokens keep working.
 func (s *Service) SetPassword(ctx context.Context, id int64, password string) error {
 	p, ok := FromContext(ctx)
 	if !ok || (p.UserID != id && !p.Role.AtLeast(Admin)) {
@@ -260,19 +261,58 @@ func (s *Service) SetPassword(ctx context.Context, id int64, password string) er
 	if err := f.Err(); err != nil {
 		return err
 	}
+	_, err := s.setPassword(ctx, id, password)
+	return err
+}
+
+// ChangeOwnPassword replaces the signed-in user's password after checking the current
+// one, and returns the user's new session epoch: the caller keeps its own session by
+// storing it, while every other session of the user ends.
+func (s *Service) ChangeOwnPassword(ctx context.Context, current, password string) (epoch int64, err error) {
+	p, ok := FromContext(ctx)
+	if !ok || p.UserID == 0 {
+		return 0, apperr.E(apperr.Unauthorized, "sign in first")
+	}
+	var f apperr.Fields
+	if f.Text("current_password", current) {
+		row, err := s.q.GetUser(ctx, p.UserID)
+		if err != nil {
+			return 0, db.Translate(err, "user")
+		}
+		ok := false
+		if len(current) <= MaxPasswordLen {
+			if ok, err = VerifyPassword(ctx, current, row.PasswordHash); err != nil {
+				return 0, apperr.Wrap(err, "cannot verify the password of user %d", row.ID)
+			}
+		}
+		if !ok {
+			f.Add("current_password", "is not your current password")
+		}
+	}
+	ValidatePassword(&f, "password", password)
+	if err := f.Err(); err != nil {
+		return 0, err
+	}
+	row, err := s.setPassword(ctx, p.UserID, password)
+	return row.SessionEpoch, err
+}
+
+func (s *Service) setPassword(ctx context.Context, id int64, password string) (db.User, error) {
 	hash, err := HashPassword(ctx, password, s.params)
 	if err != nil {
-		return apperr.Wrap(err, "cannot hash the password")
+		return db.User{}, apperr.Wrap(err, "cannot hash the password")
 	}
+	var out db.User
 	err = s.pool.InTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
 		row, err := q.SetUserPassword(ctx, db.SetUserPasswordParams{ID: id, PasswordHash: hash})
 		if err != nil {
 			return err
 		}
+		out = row
 		return s.record(ctx, tx, AuditEvent{Action: "update", EntityKind: "user", EntityID: id, EntityName: row.Email,
 			Changes: map[string]any{"password": "(changed)"}})
 	})
-	return db.Translate(err, "user")
+	return out, db.Translate(err, "user")
 }
 
 // FirstAdminEmail is the account development creates on an empty database.

@@ -79,7 +79,7 @@ WHERE ($1::text IS NULL OR entity_kind = $1)
   AND ($3::bigint IS NULL OR actor_user_id = $3)
   AND ($4::text IS NULL OR lower(actor_email) = lower($4))
   AND ($5::text IS NULL OR action = $5)
-ORDER BY at DESC, id DESC
+ORDER BY id DESC
 LIMIT $7 OFFSET $6
 `
 

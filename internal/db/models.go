@@ -108,6 +108,7 @@ type User struct {
 	LastLoginAt  *time.Time
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
+	SessionEpoch int64
 }
 
 type WalMetric struct {

@@ -25,7 +25,7 @@ INSERT INTO users (email, password_hash, role)
 SELECT $1, $2, $3
 WHERE NOT EXISTS (SELECT 1 FROM users)
 ON CONFLICT DO NOTHING
-RETURNING id, email, password_hash, role, disabled_at, last_login_at, created_at, updated_at
+RETURNING id, email, password_hash, role, disabled_at, last_login_at, created_at, updated_at, session_epoch
 `
 
 type CreateFirstUserParams struct {
@@ -48,13 +48,14 @@ func (q *Queries) CreateFirstUser(ctx context.Context, arg CreateFirstUserParams
 		&i.LastLoginAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SessionEpoch,
 	)
 	return i, err
 }
 
 const createUser = `-- name: CreateUser :one
 INSERT INTO users (email, password_hash, role) VALUES ($1, $2, $3)
-RETURNING id, email, password_hash, role, disabled_at, last_login_at, created_at, updated_at
+RETURNING id, email, password_hash, role, disabled_at, last_login_at, created_at, updated_at, session_epoch
 `
 
 type CreateUserParams struct {
@@ -75,12 +76,13 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, e
 		&i.LastLoginAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SessionEpoch,
 	)
 	return i, err
 }
 
 const getUser = `-- name: GetUser :one
-SELECT id, email, password_hash, role, disabled_at, last_login_at, created_at, updated_at FROM users WHERE id = $1
+SELECT id, email, password_hash, role, disabled_at, last_login_at, created_at, updated_at, session_epoch FROM users WHERE id = $1
 `
 
 func (q *Queries) GetUser(ctx context.Context, id int64) (User, error) {
@@ -95,12 +97,13 @@ func (q *Queries) GetUser(ctx context.Context, id int64) (User, error) {
 		&i.LastLoginAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SessionEpoch,
 	)
 	return i, err
 }
 
 const getUserByEmail = `-- name: GetUserByEmail :one
-SELECT id, email, password_hash, role, disabled_at, last_login_at, created_at, updated_at FROM users WHERE lower(email) = lower($1)
+SELECT id, email, password_hash, role, disabled_at, last_login_at, created_at, updated_at, session_epoch FROM users WHERE lower(email) = lower($1)
 `
 
 func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error) {
@@ -115,12 +118,13 @@ func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error
 		&i.LastLoginAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SessionEpoch,
 	)
 	return i, err
 }
 
 const getUserForUpdate = `-- name: GetUserForUpdate :one
-SELECT id, email, password_hash, role, disabled_at, last_login_at, created_at, updated_at FROM users WHERE id = $1 FOR UPDATE
+SELECT id, email, password_hash, role, disabled_at, last_login_at, created_at, updated_at, session_epoch FROM users WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) GetUserForUpdate(ctx context.Context, id int64) (User, error) {
@@ -135,12 +139,13 @@ func (q *Queries) GetUserForUpdate(ctx context.Context, id int64) (User, error) 
 		&i.LastLoginAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SessionEpoch,
 	)
 	return i, err
 }
 
 const listUsers = `-- name: ListUsers :many
-SELECT id, email, password_hash, role, disabled_at, last_login_at, created_at, updated_at FROM users ORDER BY lower(email), id
+SELECT id, email, password_hash, role, disabled_at, last_login_at, created_at, updated_at, session_epoch FROM users ORDER BY lower(email), id
 `
 
 func (q *Queries) ListUsers(ctx context.Context) ([]User, error) {
@@ -161,6 +166,7 @@ func (q *Queries) ListUsers(ctx context.Context) ([]User, error) {
 			&i.LastLoginAt,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.SessionEpoch,
 		); err != nil {
 			return nil, err
 		}
@@ -208,8 +214,10 @@ func (q *Queries) RecordLogin(ctx context.Context, id int64) error {
 }
 
 const setUserDisabled = `-- name: SetUserDisabled :one
-UPDATE users SET disabled_at = CASE WHEN $1::boolean THEN coalesce(disabled_at, now()) END, updated_at = now()
-WHERE id = $2 RETURNING id, email, password_hash, role, disabled_at, last_login_at, created_at, updated_at
+UPDATE users SET disabled_at = CASE WHEN $1::boolean THEN coalesce(disabled_at, now()) END,
+    session_epoch = session_epoch + CASE WHEN $1::boolean AND disabled_at IS NULL THEN 1 ELSE 0 END,
+    updated_at = now()
+WHERE id = $2 RETURNING id, email, password_hash, role, disabled_at, last_login_at, created_at, updated_at, session_epoch
 `
 
 type SetUserDisabledParams struct {
@@ -217,6 +225,7 @@ type SetUserDisabledParams struct {
 	ID       int64
 }
 
+// Disabling ends the user's sessions for good: re-enabling must not revive them.
 func (q *Queries) SetUserDisabled(ctx context.Context, arg SetUserDisabledParams) (User, error) {
 	row := q.db.QueryRow(ctx, setUserDisabled, arg.Disabled, arg.ID)
 	var i User
@@ -229,12 +238,14 @@ func (q *Queries) SetUserDisabled(ctx context.Context, arg SetUserDisabledParams
 		&i.LastLoginAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SessionEpoch,
 	)
 	return i, err
 }
 
 const setUserPassword = `-- name: SetUserPassword :one
-UPDATE users SET password_hash = $1, updated_at = now() WHERE id = $2 RETURNING id, email, password_hash, role, disabled_at, last_login_at, created_at, updated_at
+UPDATE users SET password_hash = $1, session_epoch = session_epoch + 1, updated_at = now()
+WHERE id = $2 RETURNING id, email, password_hash, role, disabled_at, last_login_at, created_at, updated_at, session_epoch
 `
 
 type SetUserPasswordParams struct {
@@ -242,6 +253,7 @@ type SetUserPasswordParams struct {
 	ID           int64
 }
 
+// A new password ends every console session of the user (session_epoch).
 func (q *Queries) SetUserPassword(ctx context.Context, arg SetUserPasswordParams) (User, error) {
 	row := q.db.QueryRow(ctx, setUserPassword, arg.PasswordHash, arg.ID)
 	var i User
@@ -254,12 +266,13 @@ func (q *Queries) SetUserPassword(ctx context.Context, arg SetUserPasswordParams
 		&i.LastLoginAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SessionEpoch,
 	)
 	return i, err
 }
 
 const setUserRole = `-- name: SetUserRole :one
-UPDATE users SET role = $1, updated_at = now() WHERE id = $2 RETURNING id, email, password_hash, role, disabled_at, last_login_at, created_at, updated_at
+UPDATE users SET role = $1, updated_at = now() WHERE id = $2 RETURNING id, email, password_hash, role, disabled_at, last_login_at, created_at, updated_at, session_epoch
 `
 
 type SetUserRoleParams struct {
@@ -279,6 +292,7 @@ func (q *Queries) SetUserRole(ctx context.Context, arg SetUserRoleParams) (User,
 		&i.LastLoginAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SessionEpoch,
 	)
 	return i, err
 }
