@@ -28,7 +28,9 @@ import (
 //     registered pattern. Open routes go straight through.
 //  2. "Authorization: Bearer <token>" authenticates with an API token on every route
 //     that needs a principal; the request is then exempt from CSRF (browsers never add
-//     that header on their own) and rate-limited per token. Public routes (sign-in,
+//     that header on their own) and rate-limited per token; failed attempts are
+//     rate-limited per client address. API calls with a console session are
+//     rate-limited per user. Public routes (sign-in,
 //     readiness) ignore tokens and are served as to a browser, CSRF included. Otherwise the console session (scs, stored in PostgreSQL)
 //     is loaded and its user re-read, so disabling a user or changing a role takes
 //     effect on their next request.
@@ -52,6 +54,15 @@ type AccessOptions struct {
 	// lockout, which must hold everywhere, is kept in PostgreSQL instead).
 	TokenRate  float64
 	TokenBurst int
+	// SessionRate and SessionBurst limit each signed-in user calling the API with a
+	// console session (the browser's own htmx and fetch calls included): the same
+	// 20 requests/s, bursts of 100, so a session is no side door around the token limit.
+	SessionRate  float64
+	SessionBurst int
+	// BadTokenRate and BadTokenBurst limit failed bearer attempts per client address
+	// (1 per second, bursts of 20): past them the address gets 429 without a lookup.
+	BadTokenRate  float64
+	BadTokenBurst int
 }
 
 func (o AccessOptions) withDefaults() AccessOptions {
@@ -67,6 +78,18 @@ func (o AccessOptions) withDefaults() AccessOptions {
 	if o.TokenBurst <= 0 {
 		o.TokenBurst = 100
 	}
+	if o.SessionRate <= 0 {
+		o.SessionRate = 20
+	}
+	if o.SessionBurst <= 0 {
+		o.SessionBurst = 100
+	}
+	if o.BadTokenRate <= 0 {
+		o.BadTokenRate = 1
+	}
+	if o.BadTokenBurst <= 0 {
+		o.BadTokenBurst = 20
+	}
 	return o
 }
 
@@ -74,6 +97,10 @@ func (o AccessOptions) withDefaults() AccessOptions {
 type accessState struct {
 	sessions   *scs.SessionManager
 	tokenLimit *middleware.RateLimiterMemoryStore
+	// sessionLimit limits API calls made with a console session, per user.
+	sessionLimit *middleware.RateLimiterMemoryStore
+	// badTokens limits failed bearer attempts per client address.
+	badTokens *failureLimiter
 	crossOrig  *http.CrossOriginProtection
 	// registered holds "METHOD pattern" of every route, to tell a route missing from
 	// the permission table (refused) from a URL no route matches (echo's 404/405).
@@ -111,6 +138,10 @@ func (s *Server) setupAccess() {
 		tokenLimit: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
 			Rate: rate.Limit(o.TokenRate), Burst: o.TokenBurst, ExpiresIn: 3 * time.Minute,
 		}),
+		sessionLimit: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+			Rate: rate.Limit(o.SessionRate), Burst: o.SessionBurst, ExpiresIn: 3 * time.Minute,
+		}),
+		badTokens: newFailureLimiter(o.BadTokenRate, o.BadTokenBurst),
 		crossOrig: http.NewCrossOriginProtection(),
 	}
 }
@@ -174,14 +205,25 @@ func (s *Server) guard() echo.MiddlewareFunc {
 			switch {
 			case bearer && unrouted:
 				// Only for the error page's navigation: a bad token changes nothing.
-				if pr, err := s.deps.Auth.AuthenticateToken(ctx, token); err == nil {
-					p, tokenAuth = &pr, true
-					c.Set(ctxTokenAuth, true)
+				if s.access.badTokens.wait(c.RealIP()) == 0 {
+					if pr, err := s.deps.Auth.AuthenticateToken(ctx, token); err == nil {
+						p, tokenAuth = &pr, true
+						c.Set(ctxTokenAuth, true)
+					} else if apperr.CodeOf(err) == apperr.Unauthorized {
+						s.access.badTokens.fail(c.RealIP())
+					}
 				}
 			case bearer && rule != Public:
+				// An address that keeps sending bad tokens is refused before the lookup:
+				// guessing tokens must not cost the database a query each.
+				if d := s.access.badTokens.wait(c.RealIP()); d > 0 {
+					c.Response().Header().Set("Retry-After", retryAfter(d))
+					return apperr.E(apperr.RateLimited, "too many requests with invalid API tokens from your address; try again in %s", retryAfter(d)+" s")
+				}
 				pr, err := s.deps.Auth.AuthenticateToken(ctx, token)
 				if err != nil {
 					if apperr.CodeOf(err) == apperr.Unauthorized {
+						s.access.badTokens.fail(c.RealIP())
 						c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="rosetta", error="invalid_token"`)
 					}
 					return err
@@ -200,6 +242,13 @@ func (s *Server) guard() echo.MiddlewareFunc {
 				ctx, p, err = s.sessionPrincipal(c, ctx, rule)
 				if err != nil {
 					return err
+				}
+				// The API through a console session is limited like a token, per user.
+				if p != nil && isAPI(c) && rule != Public {
+					if ok, _ := s.access.sessionLimit.Allow(strconv.FormatInt(p.UserID, 10)); !ok {
+						c.Response().Header().Set("Retry-After", "1")
+						return apperr.E(apperr.RateLimited, "too many API requests from your session; slow down")
+					}
 				}
 			}
 			if p != nil {

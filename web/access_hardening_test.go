@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/rosetta-cdc/rosetta/internal/auth"
+	"github.com/rosetta-cdc/rosetta/web"
 	"github.com/rosetta-cdc/rosetta/web/webtest"
 )
 
@@ -350,5 +351,51 @@ func TestResetsEndSessions(t *testing.T) {
 		if signedIn(t, b) {
 			t.Error("re-enabling revived a session from before the disable")
 		}
+	})
+}
+
+// The API limit has no side door: a console session calling the API is limited per
+// user like a token, and an address sending bad tokens is refused (429, Retry-After)
+// before its next token is looked up.
+func TestAPIRateLimitsCoverSessionsAndBadTokens(t *testing.T) {
+	t.Parallel()
+	a := webtest.New(t,
+		webtest.WithEnv(map[string]string{"TRUSTED_PROXIES": "192.0.2.1/32"}),
+		webtest.WithAccess(web.AccessOptions{SessionRate: 0.01, SessionBurst: 3, BadTokenRate: 0.01, BadTokenBurst: 3}))
+
+	t.Run("sessions", func(t *testing.T) {
+		viewer := a.NewUser(auth.Viewer)
+		b := a.BrowserFor(viewer)
+		for range 3 {
+			b.Get("/api/v1/sources").Expect(t, http.StatusOK)
+		}
+		r := b.Get("/api/v1/sources")
+		p := expectProblem(t, r, http.StatusTooManyRequests)
+		if p.Code != "rate_limited" || r.Header.Get("Retry-After") == "" {
+			t.Errorf("session over the limit: %+v, Retry-After %q", p, r.Header.Get("Retry-After"))
+		}
+		b.Get("/sources").Expect(t, http.StatusOK)                        // console pages are not API calls
+		a.AsUser(viewer).Do("GET", "/api/v1/sources", nil).Expect(t, 200) // the user's token has its own limit
+		a.Browser(auth.Operator).Get("/api/v1/sources").Expect(t, http.StatusOK)
+	})
+
+	t.Run("bad tokens", func(t *testing.T) {
+		from := func(addr string) string { return "X-Forwarded-For: " + addr }
+		bad := "Authorization: Bearer rst_" + strings.Repeat("x", 43)
+		for range 3 {
+			expectProblem(t, a.Do("GET", "/api/v1/sources", nil, bad, from("203.0.113.7")), http.StatusUnauthorized)
+		}
+		r := a.Do("GET", "/api/v1/sources", nil, bad, from("203.0.113.7"))
+		p := expectProblem(t, r, http.StatusTooManyRequests)
+		if p.Code != "rate_limited" || r.Header.Get("Retry-After") == "" {
+			t.Errorf("bad tokens over the limit: %+v, Retry-After %q", p, r.Header.Get("Retry-After"))
+		}
+		// refused before the lookup: even a good token from that address waits
+		expectProblem(t, a.Do("GET", "/api/v1/sources", nil, from("203.0.113.7")), http.StatusTooManyRequests)
+		// other addresses are unaffected, and good tokens never spend the allowance
+		for range 5 {
+			a.Do("GET", "/api/v1/sources", nil, from("203.0.113.8")).Expect(t, http.StatusOK)
+		}
+		expectProblem(t, a.Do("GET", "/api/v1/sources", nil, bad, from("203.0.113.8")), http.StatusUnauthorized)
 	})
 }
