@@ -2,9 +2,12 @@ package web
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/binary"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -18,6 +21,7 @@ import (
 
 	"github.com/rosetta-cdc/rosetta/internal/apperr"
 	"github.com/rosetta-cdc/rosetta/internal/auth"
+	"github.com/rosetta-cdc/rosetta/internal/config"
 	"github.com/rosetta-cdc/rosetta/internal/db"
 	"github.com/rosetta-cdc/rosetta/views/layout"
 )
@@ -101,13 +105,17 @@ type accessState struct {
 	sessionLimit *middleware.RateLimiterMemoryStore
 	// badTokens limits failed bearer attempts per client address.
 	badTokens *failureLimiter
-	crossOrig  *http.CrossOriginProtection
+	crossOrig *http.CrossOriginProtection
+	// signKey signs the cookies Rosetta reads back (flash) and binds CSRF tokens to the
+	// session; derived from SECRET_KEY so every instance agrees (see signingKey).
+	signKey []byte
 	// registered holds "METHOD pattern" of every route, to tell a route missing from
 	// the permission table (refused) from a URL no route matches (echo's 404/405).
 	registered map[string]bool
 }
 
 const (
+	apiDocsPath      = "/api/docs"
 	sessionUserKey   = "uid"
 	sessionEpochKey  = "epoch"
 	csrfFieldName    = "_csrf"
@@ -143,6 +151,7 @@ func (s *Server) setupAccess() {
 		}),
 		badTokens: newFailureLimiter(o.BadTokenRate, o.BadTokenBurst),
 		crossOrig: http.NewCrossOriginProtection(),
+		signKey:   signingKey(s.deps.Config),
 	}
 }
 
@@ -160,6 +169,34 @@ func (s *Server) sealRoutes() {
 			s.deps.Logger.Error("route has no entry in the permission table: it refuses every request", "route", key)
 		}
 	}
+}
+
+// signingKey derives the web layer's HMAC key from SECRET_KEY (a separate key from the
+// one that seals credentials, by domain separation). Without SECRET_KEY (tests, a bare
+// development server) a random key serves this process: its flashes and forms simply do
+// not carry over to another process.
+func signingKey(cfg *config.Config) []byte {
+	if cfg == nil || cfg.SecretKey == "" {
+		b := make([]byte, 32)
+		_, _ = rand.Read(b)
+		return b
+	}
+	m := hmac.New(sha256.New, []byte(cfg.SecretKey))
+	m.Write([]byte("rosetta web signing key v1"))
+	return m.Sum(nil)
+}
+
+// sign is the HMAC of the parts under the signing key; the parts are length-prefixed so
+// no two different lists sign alike.
+func (s *Server) sign(parts ...string) []byte {
+	m := hmac.New(sha256.New, s.access.signKey)
+	for _, p := range parts {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(p)))
+		m.Write(n[:])
+		m.Write([]byte(p))
+	}
+	return m.Sum(nil)
 }
 
 // cookieName uses the __Host- prefix whenever cookies are Secure: browsers then refuse
@@ -371,10 +408,11 @@ func sessionCtx(c echo.Context) context.Context {
 	return ctx
 }
 
-// unauthenticated answers a request without a principal: 401 problem JSON for the API
-// (and for bearer clients anywhere), a trip to the login page for the console.
+// unauthenticated answers a request without a principal: 401 problem JSON for the API,
+// a trip to the login page for the console and the API docs page.
 func (s *Server) unauthenticated(c echo.Context) error {
-	if isAPI(c) {
+	// /api/docs is a page people open in a browser, under /api/ only by its name.
+	if isAPI(c) && c.Request().URL.Path != apiDocsPath {
 		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="rosetta"`)
 		return apperr.E(apperr.Unauthorized, "sign in first: send Authorization: Bearer <token> (create a token under API tokens)")
 	}
@@ -437,7 +475,7 @@ func (s *Server) csrfToken(c echo.Context) string {
 	if tokenAuth, _ := c.Get(ctxTokenAuth).(bool); tokenAuth {
 		return ""
 	}
-	secret := s.csrfSecret(c)
+	secret := s.csrfExpected(c, s.csrfSecret(c))
 	pad := make([]byte, csrfSecretLen)
 	_, _ = rand.Read(pad)
 	out := make([]byte, 2*csrfSecretLen)
@@ -446,6 +484,19 @@ func (s *Server) csrfToken(c echo.Context) string {
 		out[csrfSecretLen+i] = secret[i] ^ pad[i]
 	}
 	return base64.RawURLEncoding.EncodeToString(out)
+}
+
+// csrfExpected ties the token to the session: it is an HMAC of the cookie's secret and
+// the session's token (empty before sign-in). Someone who can plant a CSRF cookie in a
+// victim's browser (a sibling subdomain, without the __Host- prefix) still cannot make a
+// valid token for the victim's session, which they do not know; and a token seen in one
+// session is worthless in the next.
+func (s *Server) csrfExpected(c echo.Context, secret []byte) []byte {
+	var session string
+	if sctx := sessionCtx(c); sctx != nil {
+		session = s.access.sessions.Token(sctx)
+	}
+	return s.sign("csrf", string(secret), session)[:csrfSecretLen]
 }
 
 var errCSRF = apperr.E(apperr.Forbidden,
@@ -479,7 +530,7 @@ func (s *Server) checkCSRF(c echo.Context) error {
 	for i := range got {
 		got[i] = raw[i] ^ raw[csrfSecretLen+i]
 	}
-	if subtle.ConstantTimeCompare(got, secret) != 1 {
+	if subtle.ConstantTimeCompare(got, s.csrfExpected(c, secret)) != 1 {
 		return errCSRF
 	}
 	return nil

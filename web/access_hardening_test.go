@@ -399,3 +399,102 @@ func TestAPIRateLimitsCoverSessionsAndBadTokens(t *testing.T) {
 		expectProblem(t, a.Do("GET", "/api/v1/sources", nil, bad, from("203.0.113.8")), http.StatusUnauthorized)
 	})
 }
+
+// The flash cookie is signed: a well-formed message with no (or another) signature is
+// not shown, so nobody who can set a cookie can make Rosetta speak. A genuine one is.
+func TestFlashCookieIsSigned(t *testing.T) {
+	t.Parallel()
+	a := webtest.New(t)
+	b := a.Browser(auth.Operator)
+	b.PostForm("/destinations", url.Values{"name": {"analytics"}, "snowflake_account": {"acme-analytics"},
+		"snowflake_user": {"ROSETTA"}, "snowflake_database": {"RAW"}, "snowflake_schema": {"ORDERS"},
+		"snowflake_role": {"LOADER"}, "snowflake_private_key_path": {"/etc/rosetta/key.p8"}}).Expect(t, http.StatusSeeOther)
+	genuine := b.Cookie("rosetta_flash")
+	payload, sig, ok := strings.Cut(genuine, ".")
+	if !ok || sig == "" {
+		t.Fatalf("flash cookie %q carries no signature", genuine)
+	}
+	// the same JSON shape a genuine flash has, written by someone else
+	forged := "W3siayI6InN1Y2Nlc3MiLCJtIjoiWW91ciBhY2NvdW50IGlzIGxvY2tlZDogY2FsbCArMSA1NTUgMDEwMCJ9XQ" // [{"k":"success","m":"Your account is locked: call +1 555 0100"}]
+	for _, v := range []string{forged, forged + "." + sig, payload, payload + ".AAAA"} {
+		b.SetCookie("rosetta_flash", v)
+		if txt := b.Get("/").Doc(t).Find(`[data-testid="flash"]`).Text(); txt != "" {
+			t.Errorf("cookie %q shows flash %q", v, txt)
+		}
+	}
+	b.SetCookie("rosetta_flash", genuine)
+	if txt := b.Get("/").Doc(t).Find(`[data-testid="flash"]`).Text(); !strings.Contains(txt, "analytics") {
+		t.Errorf("the genuine flash is not shown: %q", txt)
+	}
+}
+
+// A CSRF token is good only with the session it was issued to: a token and CSRF cookie
+// taken from one signed-in browser are refused in another session, even one of the
+// same user, and a token from before sign-in is refused after it.
+func TestCSRFTokenIsTiedToTheSession(t *testing.T) {
+	t.Parallel()
+	a := webtest.New(t)
+	u := a.NewUser(auth.Operator)
+	attacker, victim := a.BrowserFor(u), a.BrowserFor(u)
+	attacker.Get("/sources")
+	victim.Get("/sources")
+	// the attacker plants their CSRF cookie in the victim's browser and uses their token
+	victim.SetCookie("rosetta_csrf", attacker.Cookie("rosetta_csrf"))
+	form := url.Values{"_csrf": {attacker.CSRFToken()}, "name": {"x"}}
+	victim.PostForm("/pipelines", form).Expect(t, http.StatusForbidden)
+	// a token issued before sign-in is worth nothing after it
+	b := a.NewBrowser()
+	b.Get("/login")
+	pre, preCookie := b.CSRFToken(), b.Cookie("rosetta_csrf")
+	b.Login(u.Email, u.Password).Expect(t, http.StatusSeeOther)
+	b.SetCookie("rosetta_csrf", preCookie)
+	b.PostForm("/pipelines", url.Values{"_csrf": {pre}}).Expect(t, http.StatusForbidden)
+	// the browser's own token works
+	victim2 := a.BrowserFor(u)
+	victim2.Get("/sources")
+	if r := victim2.PostForm("/pipelines", url.Values{"name": {"x"}}); r.Code == http.StatusForbidden {
+		t.Errorf("the session's own token refused: %s", r.Body)
+	}
+}
+
+// /api/docs is a page: signed out, it leads to the login page and back.
+func TestAPIDocsSignedOutGoesToLogin(t *testing.T) {
+	t.Parallel()
+	a := webtest.New(t)
+	r := a.NewBrowser().Get("/api/docs").Expect(t, http.StatusSeeOther)
+	if loc := r.Header.Get("Location"); loc != "/login?next=%2Fapi%2Fdocs" {
+		t.Errorf("signed out /api/docs goes to %q", loc)
+	}
+	// the JSON beside it still answers 401 problem JSON
+	expectProblem(t, a.Anonymous().Do("GET", "/api/v1/openapi.json", nil), http.StatusUnauthorized)
+	a.Browser(auth.Viewer).Get("/api/docs").Expect(t, http.StatusOK)
+}
+
+// A client's X-Request-ID is kept only as printable ASCII of at most 200 characters.
+func TestRequestIDIsCapped(t *testing.T) {
+	t.Parallel()
+	a := webtest.New(t)
+	long := strings.Repeat("a", 5000)
+	cases := []struct{ sent, want string }{
+		{"trace-42", "trace-42"},
+		{long, long[:200]},
+	}
+	for _, c := range cases {
+		for _, path := range []string{"/health", "/api/v1/nowhere"} {
+			r := a.Do("GET", path, nil, "X-Request-ID: "+c.sent)
+			if got := r.Header.Get("X-Request-ID"); got != c.want {
+				t.Errorf("%s: X-Request-ID %d characters (%.20q…), want %d", path, len(got), got, len(c.want))
+			}
+			if strings.Contains(string(r.Body), long[:201]) {
+				t.Errorf("%s: the long id is in the body", path)
+			}
+		}
+	}
+	r := a.Do("GET", "/health", nil, "X-Request-ID: bad\x7fid")
+	if got := r.Header.Get("X-Request-ID"); got == "" || strings.Contains(got, "bad") {
+		t.Errorf("a non-printable id was kept or none made: %q", got)
+	}
+	if strings.Contains(a.Logs.String(), long[:201]) {
+		t.Error("the long id is in the log")
+	}
+}

@@ -31,7 +31,9 @@ func concretePath(pattern string) string {
 	return strings.Join(parts, "/")
 }
 
-func isAPIPath(p string) bool { return strings.HasPrefix(p, "/api/") }
+// isAPIPath: JSON under /api/; /api/docs is a page for people (signed out, it sends
+// them to the login page).
+func isAPIPath(p string) bool { return strings.HasPrefix(p, "/api/") && p != "/api/docs" }
 
 // refusedAnonymously reports whether r is the refusal of a request without a principal:
 // 401 with WWW-Authenticate: Bearer for the API, a trip to the login page for the console.

@@ -289,11 +289,11 @@ func TestConsoleFlashCookie(t *testing.T) {
 	res.Body.Close()
 	secure := false
 	for _, c := range res.Cookies() {
-		if c.Name == "rosetta_flash" {
-			secure = c.Secure
+		if c.Name == "__Host-rosetta_flash" {
+			secure = c.Secure && c.Path == "/" && c.Domain == ""
 		}
 	}
 	if res.StatusCode != http.StatusSeeOther || !secure {
-		t.Errorf("over TLS: status %d, flash cookie Secure = %v", res.StatusCode, secure)
+		t.Errorf("over TLS: status %d, __Host- flash cookie Secure = %v", res.StatusCode, secure)
 	}
 }

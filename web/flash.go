@@ -1,9 +1,11 @@
 package web
 
 import (
+	"crypto/hmac"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -14,8 +16,11 @@ import (
 
 // Flash messages survive one redirect (POST → 303 → GET) in a short-lived cookie that
 // the next full page reads and clears. The cookie holds only the kind and the text the
-// handler wrote; it is HttpOnly, SameSite=Lax, and Secure whenever the site is served
-// over TLS or runs in production.
+// handler wrote, signed (HMAC under the server's signing key) so that nobody else (a
+// sibling subdomain, a man in the middle of plain HTTP) can make Rosetta show a message
+// in its own voice; an unsigned or altered cookie is dropped. It is HttpOnly,
+// SameSite=Lax, and Secure and __Host- prefixed whenever the site is served over TLS or
+// runs in production.
 const (
 	flashCookie    = "rosetta_flash"
 	flashMaxAge    = 60  // seconds: long enough for a redirect, short enough to never linger
@@ -42,17 +47,35 @@ func (s *Server) setFlash(c echo.Context, kind, msg string) {
 	if err != nil {
 		return
 	}
-	s.writeFlashCookie(c, base64.RawURLEncoding.EncodeToString(raw), flashMaxAge)
+	payload := base64.RawURLEncoding.EncodeToString(raw)
+	s.writeFlashCookie(c, payload+"."+base64.RawURLEncoding.EncodeToString(s.sign("flash", payload)), flashMaxAge)
+}
+
+// verifiedFlash returns the payload of a flash cookie whose signature holds.
+func (s *Server) verifiedFlash(value string) (string, bool) {
+	payload, sig, ok := strings.Cut(value, ".")
+	if !ok {
+		return "", false
+	}
+	got, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil || !hmac.Equal(got, s.sign("flash", payload)) {
+		return "", false
+	}
+	return payload, true
 }
 
 // popFlashes returns the messages queued for this request and clears them.
 func (s *Server) popFlashes(c echo.Context) []layout.Flash {
-	ck, err := c.Cookie(flashCookie)
+	ck, err := c.Cookie(s.cookieName(c, flashCookie))
 	if err != nil || ck.Value == "" {
 		return nil
 	}
 	s.writeFlashCookie(c, "", -1)
-	raw, err := base64.RawURLEncoding.DecodeString(ck.Value)
+	payload, ok := s.verifiedFlash(ck.Value)
+	if !ok {
+		return nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(payload)
 	if err != nil {
 		return nil
 	}
@@ -80,7 +103,7 @@ func (s *Server) popFlashes(c echo.Context) []layout.Flash {
 
 func (s *Server) writeFlashCookie(c echo.Context, value string, maxAge int) {
 	c.SetCookie(&http.Cookie{
-		Name:     flashCookie,
+		Name:     s.cookieName(c, flashCookie),
 		Value:    value,
 		Path:     "/",
 		MaxAge:   maxAge,

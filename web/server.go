@@ -86,7 +86,7 @@ func New(d Deps) (*Server, error) {
 	// Trailing slashes are rewritten, not redirected: /api/v1/sources/ and
 	// /api/v1/sources are the same resource, and a redirect would drop a POST body.
 	e.Pre(middleware.RemoveTrailingSlash())
-	e.Use(middleware.RequestID())
+	e.Use(capRequestID, middleware.RequestID())
 	e.Use(s.securityHeaders(), s.cors())
 	e.Use(s.requestLogger())
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
@@ -136,6 +136,32 @@ func (s *Server) requestLogger() echo.MiddlewareFunc {
 			)
 			return nil
 		}
+	}
+}
+
+// maxRequestIDLen bounds a client's X-Request-ID: the id is echoed in every response,
+// log line and error page, and a client must not make those arbitrarily large.
+const maxRequestIDLen = 200
+
+// capRequestID keeps a client's X-Request-ID (so a proxy's id follows the request
+// through) only as printable ASCII, cut to maxRequestIDLen; anything else is dropped,
+// and RequestID makes a fresh id instead.
+func capRequestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Request().Header
+		id := h.Get(echo.HeaderXRequestID)
+		if len(id) > maxRequestIDLen {
+			id = id[:maxRequestIDLen]
+		}
+		if strings.IndexFunc(id, func(r rune) bool { return r < 0x21 || r > 0x7e }) >= 0 {
+			id = ""
+		}
+		if id == "" {
+			h.Del(echo.HeaderXRequestID)
+		} else {
+			h.Set(echo.HeaderXRequestID, id)
+		}
+		return next(c)
 	}
 }
 

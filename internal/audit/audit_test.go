@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/rosetta-cdc/rosetta/internal/apperr"
 	"github.com/rosetta-cdc/rosetta/internal/audit"
 	"github.com/rosetta-cdc/rosetta/internal/auth"
@@ -48,5 +50,47 @@ func TestRecordNeverStoresASecretValue(t *testing.T) {
 	}
 	if _, err := svc.List(ctx, audit.Filter{Limit: 501}); apperr.CodeOf(err) != apperr.Invalid {
 		t.Errorf("limit 501: %v", err)
+	}
+}
+
+// The log reads newest first by id, not by time: an event's time is its transaction's
+// start (now()), so a long transaction that records after a short one committed would
+// otherwise be listed below it although it committed later.
+func TestListIsOrderedByIDNotTransactionStart(t *testing.T) {
+	t.Parallel()
+	pool := db.Wrap(testdb.New(t).Pool, 5*time.Second)
+	ctx := auth.WithPrincipal(context.Background(), auth.Principal{Email: "cli:ops", Role: auth.Admin})
+	long, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer long.Rollback(ctx)                                  //nolint:errcheck // after Commit, a no-op
+	if _, err := long.Exec(ctx, `SELECT now()`); err != nil { // the long transaction's clock starts here
+		t.Fatal(err)
+	}
+	if err := pool.InTx(ctx, func(_ *db.Queries, tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_sleep(0.01)`); err != nil { // a later now() than the long one's
+			return err
+		}
+		return audit.Record(ctx, tx, auth.AuditEvent{Action: "update", EntityKind: "source", EntityID: 1, EntityName: "first-committed"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := audit.Record(ctx, long, auth.AuditEvent{Action: "update", EntityKind: "source", EntityID: 1, EntityName: "last-committed"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := long.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	page, err := audit.New(pool).List(ctx, audit.Filter{})
+	if err != nil || len(page.Items) != 2 {
+		t.Fatalf("%+v %v", page, err)
+	}
+	first, second := page.Items[0], page.Items[1]
+	if !first.At.Before(second.At) {
+		t.Fatalf("the setup did not give the later commit the earlier time: %v, %v", first.At, second.At)
+	}
+	if first.EntityName != "last-committed" || first.ID <= second.ID {
+		t.Errorf("newest first: %s (id %d) then %s (id %d)", first.EntityName, first.ID, second.EntityName, second.ID)
 	}
 }
