@@ -43,7 +43,7 @@ LIMIT @lim OFFSET @off;
 -- The newest sample of each listed source, one index probe per source (a DISTINCT ON over
 -- the whole table would read every sample those sources ever had).
 -- name: LatestWALForSources :many
-SELECT w.id, w.source_id, w.size_bytes, w.retained_bytes, w.slot_active, w.wal_status, w.recorded_at
+SELECT w.id, w.source_id, w.size_bytes, w.retained_bytes, w.slot_active, w.wal_status, w.safe_wal_size, w.recorded_at
 FROM unnest(@source_ids::bigint[]) AS i(source_id)
 CROSS JOIN LATERAL (
     SELECT m.* FROM wal_metrics m WHERE m.source_id = i.source_id ORDER BY m.recorded_at DESC LIMIT 1

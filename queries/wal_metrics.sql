@@ -1,6 +1,7 @@
 -- name: InsertWALMetric :one
-INSERT INTO wal_metrics (source_id, size_bytes, retained_bytes, slot_active, wal_status, recorded_at)
-VALUES (@source_id, @size_bytes, sqlc.narg(retained_bytes), sqlc.narg(slot_active), sqlc.narg(wal_status), @recorded_at)
+INSERT INTO wal_metrics (source_id, size_bytes, retained_bytes, slot_active, wal_status, safe_wal_size, recorded_at)
+VALUES (@source_id, @size_bytes, sqlc.narg(retained_bytes), sqlc.narg(slot_active), sqlc.narg(wal_status),
+        sqlc.narg(safe_wal_size), @recorded_at)
 RETURNING *;
 
 -- name: WALMetricsExtent :one
@@ -23,10 +24,10 @@ LIMIT @lim;
 -- Downsampling: one point per (source, time bucket) — the bucket's peak sample, returned
 -- whole and unaltered, because the peak is what an operator watching disk usage must not miss.
 -- name: ListWALMetricsBinned :many
-SELECT b.id, b.source_id, b.size_bytes, b.retained_bytes, b.slot_active, b.wal_status, b.recorded_at
+SELECT b.id, b.source_id, b.size_bytes, b.retained_bytes, b.slot_active, b.wal_status, b.safe_wal_size, b.recorded_at
 FROM (
     SELECT DISTINCT ON (m.source_id, date_bin(@bucket::interval, m.recorded_at, @origin::timestamptz))
-           m.id, m.source_id, m.size_bytes, m.retained_bytes, m.slot_active, m.wal_status, m.recorded_at
+           m.id, m.source_id, m.size_bytes, m.retained_bytes, m.slot_active, m.wal_status, m.safe_wal_size, m.recorded_at
     FROM wal_metrics m
     WHERE (sqlc.narg(source_id)::bigint IS NULL OR m.source_id = sqlc.narg(source_id))
       AND (sqlc.narg(start_at)::timestamptz IS NULL OR m.recorded_at >= sqlc.narg(start_at))

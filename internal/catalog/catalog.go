@@ -42,6 +42,7 @@ type Service struct {
 	box       *secrets.Box
 	preflight PreflightFunc
 	audit     AuditFunc
+	monitor   MonitorSettings
 }
 
 type Option func(*Service)
@@ -56,7 +57,8 @@ func New(pool *db.Pool, box *secrets.Box, audit AuditFunc, opts ...Option) *Serv
 	if pool == nil || box == nil || audit == nil {
 		panic("catalog.New: pool, secrets box and audit recorder are all required")
 	}
-	s := &Service{pool: pool, q: db.New(pool), box: box, preflight: pgsource.RunChecks, audit: audit}
+	s := &Service{pool: pool, q: db.New(pool), box: box, preflight: pgsource.RunChecks, audit: audit,
+		monitor: DefaultMonitorSettings}
 	for _, o := range opts {
 		o(s)
 	}

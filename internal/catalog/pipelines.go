@@ -424,3 +424,70 @@ func (s *Service) Counts(ctx context.Context) (Counts, error) {
 	}
 	return c, nil
 }
+
+// applySourceHealth is the runtime-status rule the WAL monitor applies to a source's
+// pipelines: when the source is broken (failing its probes, or its slot lost), every
+// RUNNING pipeline becomes ERROR with the reason; when it is healthy again, a pipeline the
+// monitor itself put in ERROR returns to RUNNING if its desired status is still START or
+// REFRESH. An ERROR from a failed preflight is left alone: only a new start clears it.
+// Each move is one transaction with the pipeline row locked, audited as the monitor.
+func (s *Service) applySourceHealth(ctx context.Context, sourceID int64, healthy bool, reason string) ([]Transition, error) {
+	ctx = monitorContext(ctx)
+	ps, err := s.q.ListPipelinesOfSource(ctx, sourceID)
+	if err != nil {
+		return nil, translate(err, "pipeline", "")
+	}
+	var out []Transition
+	var errs []error
+	for _, p := range ps {
+		if !monitorMoves(healthy, p.DesiredStatus, p.RuntimeStatus, p.MonitorError) {
+			continue
+		}
+		var t *Transition
+		err := s.pool.InTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
+			t = nil
+			cur, err := q.GetPipelineRuntimeForUpdate(ctx, p.ID)
+			if err != nil {
+				return err
+			}
+			// Re-decided on the locked row: an operator may have acted meanwhile.
+			if cur.SourceID != sourceID || !monitorMoves(healthy, cur.DesiredStatus, cur.RuntimeStatus, cur.MonitorError) {
+				return nil
+			}
+			tr := Transition{PipelineID: cur.ID, PipelineName: cur.Name, SourceID: sourceID, From: cur.RuntimeStatus}
+			changes := map[string]any{"runtime_status": map[string]any{"from": cur.RuntimeStatus}}
+			if healthy {
+				tr.To, tr.Reason = RuntimeRunning, "the source is healthy again"
+				err = q.ClearPipelineMonitorError(ctx, cur.ID)
+			} else {
+				tr.To, tr.Reason = RuntimeError, reason
+				msg := reason
+				err = q.SetPipelineMonitorError(ctx, db.SetPipelineMonitorErrorParams{PipelineID: cur.ID, LastError: &msg})
+				changes["error"] = reason
+			}
+			if err != nil {
+				return err
+			}
+			changes["runtime_status"].(map[string]any)["to"] = tr.To
+			t = &tr
+			action := map[bool]string{true: "monitor_recover", false: "monitor_error"}[healthy]
+			return s.record(ctx, tx, AuditEvent{Action: action, EntityKind: "pipeline", EntityID: cur.ID, EntityName: cur.Name, Changes: changes})
+		})
+		if err != nil {
+			errs = append(errs, translate(err, "pipeline", ""))
+			continue
+		}
+		if t != nil {
+			out = append(out, *t)
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// monitorMoves says whether the monitor changes a pipeline in this state.
+func monitorMoves(healthy bool, desired, runtime string, monitorError bool) bool {
+	if healthy {
+		return runtime == RuntimeError && monitorError && (desired == DesiredStart || desired == DesiredRefresh)
+	}
+	return runtime == RuntimeRunning
+}

@@ -46,6 +46,7 @@ type WALSample struct {
 	RetainedBytes *int64    `json:"retained_bytes,omitempty" doc:"WAL held back by the source's replication slot"`
 	SlotActive    *bool     `json:"slot_active,omitempty"`
 	WALStatus     *string   `json:"wal_status,omitempty" doc:"pg_replication_slots.wal_status"`
+	SafeWALSize   *int64    `json:"safe_wal_size,omitempty" doc:"WAL that can still be written before the slot is lost (max_slot_wal_keep_size); absent when unlimited"`
 	RecordedAt    time.Time `json:"recorded_at"`
 }
 
@@ -66,6 +67,15 @@ type Source struct {
 	LastProbeError   *string    `json:"last_probe_error,omitempty" doc:"Why the last WAL probe failed, until one succeeds"`
 	LastProbeErrorAt *time.Time `json:"last_probe_error_at,omitempty"`
 	LastProbeAt      *time.Time `json:"last_probe_at,omitempty"`
+	// The monitor's view of the source, from its last probe (stored, so every page and
+	// every instance shows the same).
+	ProbeState        string     `json:"probe_state" enum:"never,ok,failing" doc:"never: not probed yet; ok: the last probe succeeded; failing: it failed"`
+	LastProbeReason   *string    `json:"last_probe_reason,omitempty" doc:"Class of the last failure: auth, refused, timeout, dns, ..."`
+	ProbeFailures     int        `json:"probe_failures" doc:"Failed probes in a row"`
+	ProbeFailingSince *time.Time `json:"probe_failing_since,omitempty" doc:"First failure of the current run of failures"`
+	// WALAlertThresholdBytes is the source's own threshold, nil when it uses the default.
+	WALAlertThresholdBytes *int64   `json:"wal_alert_threshold_bytes,omitempty" doc:"Alert when the slot retains more WAL than this; absent = the configured default"`
+	ActiveAlerts           []string `json:"active_alerts" doc:"Alerts currently raised: failing, slot_inactive, slot_lost, retention"`
 }
 
 // SourceSorts are the accepted sort keys; the first is the default.
@@ -77,12 +87,15 @@ func sourceFromRow(r db.Source) Source {
 		PgUsername: r.PgUsername, PgPasswordSet: len(r.PgPassword) > 0, PublicationName: r.PublicationName,
 		ReplicationID: r.ReplicationID, CreatedAt: utc(r.CreatedAt), UpdatedAt: utc(r.UpdatedAt),
 		LastProbeError: r.LastProbeError, LastProbeErrorAt: utcPtr(r.LastProbeErrorAt), LastProbeAt: utcPtr(r.LastProbeAt),
+		ProbeState: probeState(r), LastProbeReason: r.LastProbeReason, ProbeFailures: int(r.ProbeFailures),
+		ProbeFailingSince: utcPtr(r.ProbeFailingSince), WALAlertThresholdBytes: r.WalAlertThresholdBytes,
+		ActiveAlerts: append([]string{}, r.ActiveAlerts...),
 	}
 }
 
 func walFromRow(m db.WalMetric) WALSample {
 	return WALSample{ID: m.ID, SourceID: m.SourceID, SizeBytes: m.SizeBytes, RetainedBytes: m.RetainedBytes,
-		SlotActive: m.SlotActive, WALStatus: m.WalStatus, RecordedAt: utc(m.RecordedAt)}
+		SlotActive: m.SlotActive, WALStatus: m.WalStatus, SafeWALSize: m.SafeWalSize, RecordedAt: utc(m.RecordedAt)}
 }
 
 // sourceValues is the full set of a source's fields, validated as a whole on create and
@@ -318,14 +331,21 @@ func (s *Service) sourceConn(ctx context.Context, id int64) (sourceConn, db.Sour
 	if err != nil {
 		return sourceConn{}, row, translate(err, "source", "")
 	}
+	c, err := s.connOf(row)
+	if err != nil {
+		return sourceConn{}, row, err
+	}
+	return sourceConn{Conn: c, publication: row.PublicationName, slot: row.ReplicationID}, row, nil
+}
+
+// connOf is the one mapping from a stored source to how to reach it (the test, the
+// preflight and the WAL monitor all connect through it), opening the sealed password.
+func (s *Service) connOf(row db.Source) (pgsource.Conn, error) {
 	pw, err := s.box.Open(row.PgPassword)
 	if err != nil {
-		return sourceConn{}, row, apperr.Wrap(err, "cannot open the stored password of source %d", id)
+		return pgsource.Conn{}, apperr.Wrap(err, "cannot open the stored password of source %d", row.ID)
 	}
-	return sourceConn{
-		Conn:        pgsource.Conn{Host: row.PgHost, Port: int(row.PgPort), Database: row.PgDatabase, User: row.PgUsername, Password: pw},
-		publication: row.PublicationName, slot: row.ReplicationID,
-	}, row, nil
+	return pgsource.Conn{Host: row.PgHost, Port: int(row.PgPort), Database: row.PgDatabase, User: row.PgUsername, Password: pw}, nil
 }
 
 // inUse is the refusal to delete a source or destination that pipelines still use,

@@ -2,13 +2,22 @@ package catalog
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"math"
+	"slices"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/rosetta-cdc/rosetta/internal/apperr"
+	"github.com/rosetta-cdc/rosetta/internal/auth"
 	"github.com/rosetta-cdc/rosetta/internal/db"
+	"github.com/rosetta-cdc/rosetta/internal/pgsource"
 )
 
 const (
@@ -103,6 +112,7 @@ type NewWALSample struct {
 	RetainedBytes *int64
 	SlotActive    *bool
 	WALStatus     *string
+	SafeWALSize   *int64
 	RecordedAt    time.Time
 }
 
@@ -112,10 +122,456 @@ func (s *Service) RecordWALSample(ctx context.Context, in NewWALSample) (WALSamp
 	if in.RecordedAt.IsZero() {
 		in.RecordedAt = time.Now()
 	}
+	// Samples can be back-dated (fixtures, imports): make sure their day has a partition.
+	if _, err := s.q.EnsureWALPartitions(ctx, db.EnsureWALPartitionsParams{FromAt: in.RecordedAt, ToAt: in.RecordedAt}); err != nil {
+		return WALSample{}, translate(err, "WAL sample", "")
+	}
 	row, err := s.q.InsertWALMetric(ctx, db.InsertWALMetricParams{SourceID: in.SourceID, SizeBytes: in.SizeBytes,
-		RetainedBytes: in.RetainedBytes, SlotActive: in.SlotActive, WalStatus: in.WALStatus, RecordedAt: in.RecordedAt})
+		RetainedBytes: in.RetainedBytes, SlotActive: in.SlotActive, WalStatus: in.WALStatus, SafeWalSize: in.SafeWALSize,
+		RecordedAt: in.RecordedAt})
 	if err != nil {
 		return WALSample{}, translate(err, "WAL sample", "")
 	}
 	return walFromRow(row), nil
+}
+
+// ---- the WAL monitor's side of the catalog: what it probes, and what its results mean
+
+// Probe states of a source, as Source.ProbeState reports them.
+const (
+	ProbeNever   = "never"
+	ProbeOK      = "ok"
+	ProbeFailing = "failing"
+)
+
+// ProbeStates are the values of Source.ProbeState.
+var ProbeStates = []string{ProbeNever, ProbeOK, ProbeFailing}
+
+func probeState(r db.Source) string {
+	switch {
+	case r.LastProbeAt == nil:
+		return ProbeNever
+	case r.LastProbeError != nil:
+		return ProbeFailing
+	}
+	return ProbeOK
+}
+
+// Alerts a source can raise. Each is logged and audited once when it is raised and once
+// when it clears, not every cycle it stays.
+const (
+	AlertFailing      = "failing"       // the probe failed FailuresToError cycles in a row
+	AlertSlotInactive = "slot_inactive" // the slot exists but nothing consumes it
+	AlertSlotLost     = "slot_lost"     // wal_status = lost: the slot can no longer stream
+	AlertRetention    = "retention"     // the slot retains more WAL than the threshold
+)
+
+// MonitorActor is the audit actor of everything the WAL monitor changes.
+const MonitorActor = "system:wal-monitor"
+
+// MonitorSettings are the monitor's rules that the catalog applies.
+type MonitorSettings struct {
+	// FailuresToError is how many failed cycles in a row turn a RUNNING pipeline to ERROR.
+	FailuresToError int
+	// AlertBytes is the retention threshold of sources without their own.
+	AlertBytes int64
+}
+
+// DefaultMonitorSettings match the configuration defaults.
+var DefaultMonitorSettings = MonitorSettings{FailuresToError: 2, AlertBytes: 10 << 30}
+
+// WithMonitorSettings sets the monitor's rules (from config).
+func WithMonitorSettings(m MonitorSettings) Option {
+	return func(s *Service) {
+		if m.FailuresToError < 1 {
+			m.FailuresToError = DefaultMonitorSettings.FailuresToError
+		}
+		if m.AlertBytes < 1 {
+			m.AlertBytes = DefaultMonitorSettings.AlertBytes
+		}
+		s.monitor = m
+	}
+}
+
+// monitorContext makes the monitor the actor of what follows (audit), whoever asked.
+func monitorContext(ctx context.Context) context.Context {
+	return auth.WithPrincipal(ctx, auth.Principal{Email: MonitorActor, Role: auth.Operator})
+}
+
+// ProbeTarget is one source as the monitor probes it.
+type ProbeTarget struct {
+	ID   int64
+	Name string
+	Conn pgsource.Conn
+	Slot string
+	// Fingerprint changes whenever anything about how to connect changes (password
+	// included), so a cached session to the old endpoint is never reused.
+	Fingerprint string
+}
+
+// ProbeTargets lists every source with its opened credentials, for one cycle. A source
+// whose password cannot be opened is returned in broken with the reason, so the cycle
+// records it as failed instead of skipping it silently.
+func (s *Service) ProbeTargets(ctx context.Context) (targets []ProbeTarget, broken []ProbeResult, err error) {
+	rows, err := s.q.ListSourcesForProbe(ctx)
+	if err != nil {
+		return nil, nil, translate(err, "source", "")
+	}
+	for _, r := range rows {
+		t, err := s.probeTarget(r)
+		if err != nil {
+			broken = append(broken, ProbeResult{SourceID: r.ID, SourceName: r.Name, At: time.Now(), Err: err})
+			continue
+		}
+		targets = append(targets, t)
+	}
+	return targets, broken, nil
+}
+
+func (s *Service) probeTarget(r db.Source) (ProbeTarget, error) {
+	c, err := s.connOf(r)
+	if err != nil {
+		return ProbeTarget{}, err
+	}
+	// %#v covers every field of Conn, including ones added later (TLS settings).
+	sum := sha256.Sum256(fmt.Appendf(nil, "%#v", c))
+	return ProbeTarget{ID: r.ID, Name: r.Name, Conn: c, Slot: r.ReplicationID, Fingerprint: hex.EncodeToString(sum[:])}, nil
+}
+
+// ProbeResult is one source's outcome in a cycle, after the monitor's retries.
+type ProbeResult struct {
+	SourceID   int64
+	SourceName string
+	At         time.Time
+	Sample     *pgsource.WALSample // nil when the probe failed
+	Err        error
+	Attempts   int
+}
+
+// Alert is a raised or cleared alert, for the monitor's log.
+type Alert struct {
+	SourceID   int64
+	SourceName string
+	Alert      string
+	Raised     bool // false: cleared
+	Message    string
+}
+
+// Transition is a pipeline the monitor moved.
+type Transition struct {
+	PipelineID   int64
+	PipelineName string
+	SourceID     int64
+	From, To     string
+	Reason       string
+}
+
+// ProbeReport is what recording one cycle's results stored and changed.
+type ProbeReport struct {
+	Samples     []WALSample
+	Alerts      []Alert
+	Transitions []Transition
+}
+
+// RecordProbes stores one cycle's results: every sample in one batch, each announced on
+// the wal_samples channel in the same transaction; every source's probe outcome; alerts
+// that appeared or cleared (audited). Then it applies the runtime-status rule to the
+// pipelines of each source, one locked, audited transaction per pipeline.
+func (s *Service) RecordProbes(ctx context.Context, results []ProbeResult) (ProbeReport, error) {
+	ctx = monitorContext(ctx)
+	var rep ProbeReport
+	type verdict struct {
+		id           int64
+		name, reason string
+		broken       bool // ERROR-worthy
+		healthy      bool
+	}
+	var verdicts []verdict
+	err := s.pool.InTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
+		rep = ProbeReport{}
+		verdicts = verdicts[:0]
+		samples, err := s.insertSamples(ctx, q, results)
+		if err != nil {
+			return err
+		}
+		rep.Samples = samples
+		for _, r := range results {
+			var before, after []string
+			v := verdict{id: r.SourceID, name: r.SourceName}
+			if r.Sample != nil {
+				st, err := q.RecordProbeSuccess(ctx, db.RecordProbeSuccessParams{ID: r.SourceID, At: &r.At})
+				if errors.Is(err, pgx.ErrNoRows) {
+					continue // deleted meanwhile
+				} else if err != nil {
+					return err
+				}
+				before = st.AlertsBefore
+				row, err := q.GetSourceForProbe(ctx, r.SourceID)
+				if err != nil {
+					return err
+				}
+				after = sampleAlerts(*r.Sample, s.threshold(row))
+				if r.Sample.WALStatus != nil && *r.Sample.WALStatus == "lost" {
+					v.broken, v.reason = true, fmt.Sprintf("the replication slot %q of source %q is lost (wal_status = lost): it can no longer stream and must be recreated", row.ReplicationID, r.SourceName)
+				} else {
+					v.healthy = true
+				}
+			} else {
+				msg := failureMessage(r.Err)
+				st, err := q.RecordProbeFailure(ctx, db.RecordProbeFailureParams{ID: r.SourceID, At: &r.At, Error: &msg, Reason: failureReason(r.Err)})
+				if errors.Is(err, pgx.ErrNoRows) {
+					continue
+				} else if err != nil {
+					return err
+				}
+				before = st.AlertsBefore
+				// The slot's state is unknown while the source cannot be reached: its
+				// alerts stay as they were.
+				for _, a := range before {
+					if a != AlertFailing {
+						after = append(after, a)
+					}
+				}
+				if int(st.Failures) >= s.monitor.FailuresToError {
+					after = append(after, AlertFailing)
+					v.broken = true
+					v.reason = fmt.Sprintf("the WAL monitor could not probe source %q %d times in a row: %s", r.SourceName, st.Failures, msg)
+				}
+			}
+			verdicts = append(verdicts, v)
+			raised, cleared := diffAlerts(before, after)
+			if len(raised)+len(cleared) == 0 {
+				continue
+			}
+			if err := q.SetSourceAlerts(ctx, db.SetSourceAlertsParams{ID: r.SourceID, Alerts: after}); err != nil {
+				return err
+			}
+			for _, a := range raised {
+				al := Alert{SourceID: r.SourceID, SourceName: r.SourceName, Alert: a, Raised: true, Message: alertMessage(a, r, s.monitor)}
+				rep.Alerts = append(rep.Alerts, al)
+				if err := s.record(ctx, tx, AuditEvent{Action: "alert", EntityKind: "source", EntityID: r.SourceID, EntityName: r.SourceName,
+					Changes: map[string]any{"alert": a, "message": al.Message}}); err != nil {
+					return err
+				}
+			}
+			for _, a := range cleared {
+				rep.Alerts = append(rep.Alerts, Alert{SourceID: r.SourceID, SourceName: r.SourceName, Alert: a, Message: "cleared"})
+				if err := s.record(ctx, tx, AuditEvent{Action: "alert_cleared", EntityKind: "source", EntityID: r.SourceID, EntityName: r.SourceName,
+					Changes: map[string]any{"alert": a}}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return ProbeReport{}, translate(err, "WAL sample", "")
+	}
+	var errs []error
+	for _, v := range verdicts {
+		if !v.broken && !v.healthy {
+			continue
+		}
+		ts, err := s.applySourceHealth(ctx, v.id, v.healthy, v.reason)
+		rep.Transitions = append(rep.Transitions, ts...)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return rep, errors.Join(errs...)
+}
+
+// insertSamples writes the successful results' samples in one statement and announces
+// each with pg_notify in the same transaction.
+func (s *Service) insertSamples(ctx context.Context, q *db.Queries, results []ProbeResult) ([]WALSample, error) {
+	type row struct {
+		SourceID      int64     `json:"source_id"`
+		SizeBytes     int64     `json:"size_bytes"`
+		RetainedBytes *int64    `json:"retained_bytes"`
+		SlotActive    *bool     `json:"slot_active"`
+		WALStatus     *string   `json:"wal_status"`
+		SafeWALSize   *int64    `json:"safe_wal_size"`
+		RecordedAt    time.Time `json:"recorded_at"`
+	}
+	var rows []row
+	var first, last time.Time
+	for _, r := range results {
+		if r.Sample == nil {
+			continue
+		}
+		w := r.Sample
+		rows = append(rows, row{r.SourceID, w.SizeBytes, w.RetainedBytes, w.SlotActive, w.WALStatus, w.SafeWALSize, r.At.UTC()})
+		if first.IsZero() || r.At.Before(first) {
+			first = r.At
+		}
+		if r.At.After(last) {
+			last = r.At
+		}
+	}
+	if len(rows) == 0 {
+		return []WALSample{}, nil
+	}
+	if _, err := q.EnsureWALPartitions(ctx, db.EnsureWALPartitionsParams{FromAt: first, ToAt: last}); err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(rows)
+	if err != nil {
+		return nil, apperr.Wrap(err, "cannot encode WAL samples")
+	}
+	stored, err := q.InsertWALSamples(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]WALSample, len(stored))
+	payloads := make([]string, len(stored))
+	for i, m := range stored {
+		out[i] = walFromRow(m)
+		p, err := json.Marshal(out[i])
+		if err != nil {
+			return nil, apperr.Wrap(err, "cannot encode a WAL sample notification")
+		}
+		payloads[i] = string(p)
+	}
+	if err := q.NotifyWALSamples(ctx, payloads); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (s *Service) threshold(r db.Source) int64 {
+	if r.WalAlertThresholdBytes != nil {
+		return *r.WalAlertThresholdBytes
+	}
+	return s.monitor.AlertBytes
+}
+
+// sampleAlerts are the slot alerts a successful sample raises.
+func sampleAlerts(w pgsource.WALSample, threshold int64) []string {
+	var out []string
+	if w.WALStatus != nil && *w.WALStatus == "lost" {
+		out = append(out, AlertSlotLost)
+	} else if w.SlotActive != nil && !*w.SlotActive {
+		out = append(out, AlertSlotInactive)
+	}
+	if w.RetainedBytes != nil && *w.RetainedBytes > threshold {
+		out = append(out, AlertRetention)
+	}
+	return out
+}
+
+func diffAlerts(before, after []string) (raised, cleared []string) {
+	for _, a := range after {
+		if !slices.Contains(before, a) {
+			raised = append(raised, a)
+		}
+	}
+	for _, b := range before {
+		if !slices.Contains(after, b) {
+			cleared = append(cleared, b)
+		}
+	}
+	return raised, cleared
+}
+
+func alertMessage(a string, r ProbeResult, m MonitorSettings) string {
+	switch a {
+	case AlertFailing:
+		return fmt.Sprintf("source %q failed its WAL probe %d or more cycles in a row: %s", r.SourceName, m.FailuresToError, failureMessage(r.Err))
+	case AlertSlotInactive:
+		return fmt.Sprintf("the replication slot of source %q is inactive: nothing consumes it, so it retains WAL", r.SourceName)
+	case AlertSlotLost:
+		return fmt.Sprintf("the replication slot of source %q is lost (wal_status = lost)", r.SourceName)
+	case AlertRetention:
+		var retained int64
+		if r.Sample != nil && r.Sample.RetainedBytes != nil {
+			retained = *r.Sample.RetainedBytes
+		}
+		return fmt.Sprintf("the replication slot of source %q retains %d bytes of WAL, over its alert threshold", r.SourceName, retained)
+	}
+	return a
+}
+
+func failureMessage(err error) string {
+	if err == nil {
+		return "unknown error"
+	}
+	return err.Error()
+}
+
+func failureReason(err error) *string {
+	var ce *pgsource.ConnectError
+	r := "query"
+	if errors.As(err, &ce) {
+		r = string(ce.Reason)
+	} else if apperr.CodeOf(err) != "" && apperr.CodeOf(err) != apperr.Internal {
+		r = "settings"
+	}
+	return &r
+}
+
+// ProbeSource is "probe now": one probe of one source, recorded like a cycle's (sample,
+// probe state, alerts, runtime status) and returned. A failed probe is recorded, then
+// returned as an Unavailable error carrying the reason.
+func (s *Service) ProbeSource(ctx context.Context, id int64) (WALSample, error) {
+	row, err := s.q.GetSourceForProbe(ctx, id)
+	if err != nil {
+		return WALSample{}, translate(err, "source", "")
+	}
+	res := ProbeResult{SourceID: row.ID, SourceName: row.Name, Attempts: 1}
+	t, err := s.probeTarget(row)
+	if err == nil {
+		var w pgsource.WALSample
+		w, err = pgsource.ProbeWAL(ctx, t.Conn, t.Slot)
+		if err == nil {
+			res.Sample = &w
+		}
+	}
+	res.At, res.Err = time.Now(), err
+	rep, recErr := s.RecordProbes(ctx, []ProbeResult{res})
+	if res.Err != nil {
+		return WALSample{}, apperr.E(apperr.Unavailable, "probing source %q failed: %s", row.Name, failureMessage(res.Err))
+	}
+	if recErr != nil && len(rep.Samples) == 0 {
+		return WALSample{}, recErr
+	}
+	if len(rep.Samples) == 0 {
+		return WALSample{}, apperr.E(apperr.NotFound, "source %d was deleted while it was being probed", id)
+	}
+	return rep.Samples[0], nil
+}
+
+// MaintainWALPartitions creates the daily partitions from today through aheadDays ahead
+// and drops every partition whose whole day is older than retention. A partition is
+// detached CONCURRENTLY first, so readers of wal_metrics are never blocked, then dropped:
+// retention never deletes rows one by one.
+func (s *Service) MaintainWALPartitions(ctx context.Context, now time.Time, aheadDays int, retention time.Duration) (created int, dropped []string, err error) {
+	c, err := s.q.EnsureWALPartitions(ctx, db.EnsureWALPartitionsParams{FromAt: now, ToAt: now.AddDate(0, 0, aheadDays)})
+	if err != nil {
+		return 0, nil, translate(err, "WAL partition", "")
+	}
+	names, err := s.q.ListExpiredWALPartitions(ctx, now.Add(-retention))
+	if err != nil {
+		return int(c), nil, translate(err, "WAL partition", "")
+	}
+	for _, n := range names {
+		id := pgx.Identifier{n}.Sanitize()
+		// Not in a transaction: DETACH ... CONCURRENTLY refuses to run inside one.
+		if _, err := s.pool.Exec(ctx, "ALTER TABLE wal_metrics DETACH PARTITION "+id+" CONCURRENTLY"); err != nil {
+			// An earlier detach interrupted half-way leaves the partition pending; finish it.
+			if _, err2 := s.pool.Exec(ctx, "ALTER TABLE wal_metrics DETACH PARTITION "+id+" FINALIZE"); err2 != nil {
+				return int(c), dropped, translate(err, "WAL partition", "")
+			}
+		}
+		if _, err := s.pool.Exec(ctx, "DROP TABLE "+id); err != nil {
+			return int(c), dropped, translate(err, "WAL partition", "")
+		}
+		dropped = append(dropped, n)
+	}
+	return int(c), dropped, nil
+}
+
+// WALPartitions lists wal_metrics' partitions by name (oldest day first).
+func (s *Service) WALPartitions(ctx context.Context) ([]string, error) {
+	names, err := s.q.ListWALPartitions(ctx)
+	return names, translate(err, "WAL partition", "")
 }

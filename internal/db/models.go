@@ -68,12 +68,13 @@ type Pipeline struct {
 }
 
 type PipelineMetadatum struct {
-	PipelineID  int64
-	Status      string
-	LastError   *string
-	LastErrorAt *time.Time
-	LastStartAt *time.Time
-	UpdatedAt   time.Time
+	PipelineID     int64
+	Status         string
+	LastError      *string
+	LastErrorAt    *time.Time
+	LastStartAt    *time.Time
+	UpdatedAt      time.Time
+	MonitorErrorAt *time.Time
 }
 
 type Session struct {
@@ -83,20 +84,25 @@ type Session struct {
 }
 
 type Source struct {
-	ID               int64
-	Name             string
-	PgHost           string
-	PgPort           int32
-	PgDatabase       string
-	PgUsername       string
-	PgPassword       []byte
-	PublicationName  string
-	ReplicationID    string
-	LastProbeError   *string
-	LastProbeErrorAt *time.Time
-	LastProbeAt      *time.Time
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	ID                     int64
+	Name                   string
+	PgHost                 string
+	PgPort                 int32
+	PgDatabase             string
+	PgUsername             string
+	PgPassword             []byte
+	PublicationName        string
+	ReplicationID          string
+	LastProbeError         *string
+	LastProbeErrorAt       *time.Time
+	LastProbeAt            *time.Time
+	CreatedAt              time.Time
+	UpdatedAt              time.Time
+	LastProbeReason        *string
+	ProbeFailures          int32
+	ProbeFailingSince      *time.Time
+	WalAlertThresholdBytes *int64
+	ActiveAlerts           []string
 }
 
 type User struct {
@@ -118,5 +124,6 @@ type WalMetric struct {
 	RetainedBytes *int64
 	SlotActive    *bool
 	WalStatus     *string
+	SafeWalSize   *int64
 	RecordedAt    time.Time
 }

@@ -35,7 +35,7 @@ func (q *Queries) CountSourcesWithProbeErrors(ctx context.Context) (int64, error
 const createSource = `-- name: CreateSource :one
 INSERT INTO sources (name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-RETURNING id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at
+RETURNING id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts
 `
 
 type CreateSourceParams struct {
@@ -76,6 +76,11 @@ func (q *Queries) CreateSource(ctx context.Context, arg CreateSourceParams) (Sou
 		&i.LastProbeAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.LastProbeReason,
+		&i.ProbeFailures,
+		&i.ProbeFailingSince,
+		&i.WalAlertThresholdBytes,
+		&i.ActiveAlerts,
 	)
 	return i, err
 }
@@ -93,7 +98,7 @@ func (q *Queries) DeleteSource(ctx context.Context, id int64) (int64, error) {
 }
 
 const getSource = `-- name: GetSource :one
-SELECT id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at FROM sources WHERE id = $1
+SELECT id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts FROM sources WHERE id = $1
 `
 
 func (q *Queries) GetSource(ctx context.Context, id int64) (Source, error) {
@@ -114,12 +119,17 @@ func (q *Queries) GetSource(ctx context.Context, id int64) (Source, error) {
 		&i.LastProbeAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.LastProbeReason,
+		&i.ProbeFailures,
+		&i.ProbeFailingSince,
+		&i.WalAlertThresholdBytes,
+		&i.ActiveAlerts,
 	)
 	return i, err
 }
 
 const getSourceForUpdate = `-- name: GetSourceForUpdate :one
-SELECT id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at FROM sources WHERE id = $1 FOR UPDATE
+SELECT id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts FROM sources WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) GetSourceForUpdate(ctx context.Context, id int64) (Source, error) {
@@ -140,15 +150,20 @@ func (q *Queries) GetSourceForUpdate(ctx context.Context, id int64) (Source, err
 		&i.LastProbeAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.LastProbeReason,
+		&i.ProbeFailures,
+		&i.ProbeFailingSince,
+		&i.WalAlertThresholdBytes,
+		&i.ActiveAlerts,
 	)
 	return i, err
 }
 
 const latestWALForSources = `-- name: LatestWALForSources :many
-SELECT w.id, w.source_id, w.size_bytes, w.retained_bytes, w.slot_active, w.wal_status, w.recorded_at
+SELECT w.id, w.source_id, w.size_bytes, w.retained_bytes, w.slot_active, w.wal_status, w.safe_wal_size, w.recorded_at
 FROM unnest($1::bigint[]) AS i(source_id)
 CROSS JOIN LATERAL (
-    SELECT m.id, m.source_id, m.size_bytes, m.retained_bytes, m.slot_active, m.wal_status, m.recorded_at FROM wal_metrics m WHERE m.source_id = i.source_id ORDER BY m.recorded_at DESC LIMIT 1
+    SELECT m.id, m.source_id, m.size_bytes, m.retained_bytes, m.slot_active, m.wal_status, m.safe_wal_size, m.recorded_at FROM wal_metrics m WHERE m.source_id = i.source_id ORDER BY m.recorded_at DESC LIMIT 1
 ) w
 `
 
@@ -170,6 +185,7 @@ func (q *Queries) LatestWALForSources(ctx context.Context, sourceIds []int64) ([
 			&i.RetainedBytes,
 			&i.SlotActive,
 			&i.WalStatus,
+			&i.SafeWalSize,
 			&i.RecordedAt,
 		); err != nil {
 			return nil, err
@@ -212,7 +228,7 @@ func (q *Queries) ListAllSealedSourcePasswords(ctx context.Context) ([]ListAllSe
 }
 
 const listSources = `-- name: ListSources :many
-SELECT id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at FROM sources s
+SELECT id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts FROM sources s
 WHERE ($1::text IS NULL OR s.name ILIKE '%' || $1 || '%')
 ORDER BY
     CASE WHEN $2::text = 'name' THEN lower(s.name) END ASC,
@@ -263,6 +279,11 @@ func (q *Queries) ListSources(ctx context.Context, arg ListSourcesParams) ([]Sou
 			&i.LastProbeAt,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.LastProbeReason,
+			&i.ProbeFailures,
+			&i.ProbeFailingSince,
+			&i.WalAlertThresholdBytes,
+			&i.ActiveAlerts,
 		); err != nil {
 			return nil, err
 		}
@@ -320,7 +341,7 @@ UPDATE sources SET
     publication_name = $7, replication_id = $8,
     updated_at = now()
 WHERE id = $9
-RETURNING id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at
+RETURNING id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts
 `
 
 type UpdateSourceParams struct {
@@ -363,6 +384,11 @@ func (q *Queries) UpdateSource(ctx context.Context, arg UpdateSourceParams) (Sou
 		&i.LastProbeAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.LastProbeReason,
+		&i.ProbeFailures,
+		&i.ProbeFailingSince,
+		&i.WalAlertThresholdBytes,
+		&i.ActiveAlerts,
 	)
 	return i, err
 }

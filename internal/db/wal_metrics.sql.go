@@ -13,9 +13,10 @@ import (
 )
 
 const insertWALMetric = `-- name: InsertWALMetric :one
-INSERT INTO wal_metrics (source_id, size_bytes, retained_bytes, slot_active, wal_status, recorded_at)
-VALUES ($1, $2, $3, $4, $5, $6)
-RETURNING id, source_id, size_bytes, retained_bytes, slot_active, wal_status, recorded_at
+INSERT INTO wal_metrics (source_id, size_bytes, retained_bytes, slot_active, wal_status, safe_wal_size, recorded_at)
+VALUES ($1, $2, $3, $4, $5,
+        $6, $7)
+RETURNING id, source_id, size_bytes, retained_bytes, slot_active, wal_status, safe_wal_size, recorded_at
 `
 
 type InsertWALMetricParams struct {
@@ -24,6 +25,7 @@ type InsertWALMetricParams struct {
 	RetainedBytes *int64
 	SlotActive    *bool
 	WalStatus     *string
+	SafeWalSize   *int64
 	RecordedAt    time.Time
 }
 
@@ -34,6 +36,7 @@ func (q *Queries) InsertWALMetric(ctx context.Context, arg InsertWALMetricParams
 		arg.RetainedBytes,
 		arg.SlotActive,
 		arg.WalStatus,
+		arg.SafeWalSize,
 		arg.RecordedAt,
 	)
 	var i WalMetric
@@ -44,13 +47,14 @@ func (q *Queries) InsertWALMetric(ctx context.Context, arg InsertWALMetricParams
 		&i.RetainedBytes,
 		&i.SlotActive,
 		&i.WalStatus,
+		&i.SafeWalSize,
 		&i.RecordedAt,
 	)
 	return i, err
 }
 
 const listWALMetrics = `-- name: ListWALMetrics :many
-SELECT id, source_id, size_bytes, retained_bytes, slot_active, wal_status, recorded_at FROM wal_metrics
+SELECT id, source_id, size_bytes, retained_bytes, slot_active, wal_status, safe_wal_size, recorded_at FROM wal_metrics
 WHERE ($1::bigint IS NULL OR source_id = $1)
   AND ($2::timestamptz IS NULL OR recorded_at >= $2)
   AND ($3::timestamptz IS NULL OR recorded_at <= $3)
@@ -86,6 +90,7 @@ func (q *Queries) ListWALMetrics(ctx context.Context, arg ListWALMetricsParams) 
 			&i.RetainedBytes,
 			&i.SlotActive,
 			&i.WalStatus,
+			&i.SafeWalSize,
 			&i.RecordedAt,
 		); err != nil {
 			return nil, err
@@ -99,10 +104,10 @@ func (q *Queries) ListWALMetrics(ctx context.Context, arg ListWALMetricsParams) 
 }
 
 const listWALMetricsBinned = `-- name: ListWALMetricsBinned :many
-SELECT b.id, b.source_id, b.size_bytes, b.retained_bytes, b.slot_active, b.wal_status, b.recorded_at
+SELECT b.id, b.source_id, b.size_bytes, b.retained_bytes, b.slot_active, b.wal_status, b.safe_wal_size, b.recorded_at
 FROM (
     SELECT DISTINCT ON (m.source_id, date_bin($1::interval, m.recorded_at, $2::timestamptz))
-           m.id, m.source_id, m.size_bytes, m.retained_bytes, m.slot_active, m.wal_status, m.recorded_at
+           m.id, m.source_id, m.size_bytes, m.retained_bytes, m.slot_active, m.wal_status, m.safe_wal_size, m.recorded_at
     FROM wal_metrics m
     WHERE ($3::bigint IS NULL OR m.source_id = $3)
       AND ($4::timestamptz IS NULL OR m.recorded_at >= $4)
@@ -148,6 +153,7 @@ func (q *Queries) ListWALMetricsBinned(ctx context.Context, arg ListWALMetricsBi
 			&i.RetainedBytes,
 			&i.SlotActive,
 			&i.WalStatus,
+			&i.SafeWalSize,
 			&i.RecordedAt,
 		); err != nil {
 			return nil, err

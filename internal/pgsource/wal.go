@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // WALSample is one WAL monitor reading of a source.
@@ -20,13 +22,18 @@ type WALSample struct {
 	// WALStatus is the slot's wal_status (reserved, extended, unreserved, lost); nil when
 	// there is no slot or the server predates PostgreSQL 13.
 	WALStatus *string
+	// SafeWALSize is how many more bytes of WAL can be written before the slot is lost
+	// (pg_replication_slots.safe_wal_size). Nil when max_slot_wal_keep_size is unlimited,
+	// there is no slot, or the server predates PostgreSQL 13.
+	SafeWALSize *int64
 	// InRecovery: the source is a standby, and SizeBytes is its received/replayed position.
 	InRecovery bool
 }
 
 // probeSQL takes the sample in one round trip. pg_current_wal_lsn() fails on a standby,
-// hence the CASE. wal_status is read through to_jsonb so the query also runs on servers
-// older than 13, where the column does not exist.
+// hence the CASE: there the position is the last WAL received (or, without streaming,
+// replayed). wal_status and safe_wal_size are read through to_jsonb so the query also runs
+// on servers older than 13, where the columns do not exist.
 const probeSQL = `
 WITH cur AS (
     SELECT pg_is_in_recovery() AS in_recovery,
@@ -39,7 +46,8 @@ SELECT cur.in_recovery,
        pg_wal_lsn_diff(cur.lsn, '0/0')::bigint,
        pg_wal_lsn_diff(cur.lsn, s.restart_lsn)::bigint,
        s.active,
-       to_jsonb(s) ->> 'wal_status'
+       to_jsonb(s) ->> 'wal_status',
+       (to_jsonb(s) ->> 'safe_wal_size')::bigint
 FROM cur
 LEFT JOIN pg_replication_slots s ON s.slot_name = $1`
 
@@ -51,12 +59,19 @@ func ProbeWAL(ctx context.Context, c Conn, slot string) (WALSample, error) {
 		return WALSample{}, err
 	}
 	defer closeQuietly(conn)
+	return SampleWAL(ctx, conn, c, slot)
+}
+
+// SampleWAL takes the sample on an open session to the source described by c (the WAL
+// monitor keeps sessions between cycles). The statement has its own deadline, whatever
+// ctx allows. Errors never contain c's password.
+func SampleWAL(ctx context.Context, conn *pgx.Conn, c Conn, slot string) (WALSample, error) {
 	qctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
 	var s WALSample
 	var size *int64
 	if err := conn.QueryRow(qctx, probeSQL, slot).Scan(
-		&s.InRecovery, &size, &s.RetainedBytes, &s.SlotActive, &s.WALStatus); err != nil {
+		&s.InRecovery, &size, &s.RetainedBytes, &s.SlotActive, &s.WALStatus, &s.SafeWALSize); err != nil {
 		return WALSample{}, errors.New(scrub(fmt.Sprintf("probe WAL on %s: %v", c.Addr(), err), c.Password))
 	}
 	if size == nil {

@@ -1,0 +1,96 @@
+-- Queries of the WAL monitor (internal/walmon through internal/catalog/wal.go).
+
+-- Every source, for one cycle. SELECT * so the catalog's one source→connection mapping
+-- sees every connection setting the table has.
+-- name: ListSourcesForProbe :many
+SELECT * FROM sources ORDER BY id;
+
+-- name: GetSourceForProbe :one
+SELECT * FROM sources WHERE id = @id;
+
+-- One cycle's samples in one statement. The batch travels as JSON so absent slot values
+-- stay NULL; the join skips a source deleted while it was being probed instead of
+-- failing the whole batch on the foreign key.
+-- name: InsertWALSamples :many
+INSERT INTO wal_metrics (source_id, size_bytes, retained_bytes, slot_active, wal_status, safe_wal_size, recorded_at)
+SELECT r.source_id, r.size_bytes, r.retained_bytes, r.slot_active, r.wal_status, r.safe_wal_size, r.recorded_at
+FROM jsonb_to_recordset(@samples::jsonb) AS r(source_id bigint, size_bytes bigint, retained_bytes bigint,
+    slot_active boolean, wal_status text, safe_wal_size bigint, recorded_at timestamptz)
+JOIN sources s ON s.id = r.source_id
+RETURNING *;
+
+-- Announces stored samples to every instance's LISTEN (the live chart); called in the
+-- writing transaction, so a notification is only delivered for a committed sample.
+-- name: NotifyWALSamples :exec
+SELECT pg_notify('wal_samples', p) FROM unnest(@payloads::text[]) AS p;
+
+-- name: EnsureWALPartitions :one
+SELECT wal_metrics_ensure_partitions(@from_at::timestamptz, @to_at::timestamptz)::integer AS created;
+
+-- Daily partitions whose whole range ends at or before the cutoff: the retention job
+-- detaches and drops them.
+-- name: ListExpiredWALPartitions :many
+SELECT c.relname::text AS name
+FROM pg_catalog.pg_inherits i
+JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
+WHERE i.inhparent = 'wal_metrics'::regclass
+  AND c.relname ~ '^wal_metrics_p[0-9]{8}$'
+  AND ((to_date(substr(c.relname, 14), 'YYYYMMDD') + 1)::timestamp AT TIME ZONE 'UTC') <= @cutoff::timestamptz
+ORDER BY c.relname;
+
+-- name: ListWALPartitions :many
+SELECT c.relname::text AS name
+FROM pg_catalog.pg_inherits i
+JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
+WHERE i.inhparent = 'wal_metrics'::regclass
+ORDER BY c.relname;
+
+-- A successful probe: clears the failure state. Returns the state before, so the caller
+-- sees what changed (a recovery, an alert that clears).
+-- name: RecordProbeSuccess :one
+UPDATE sources s SET last_probe_at = @at, last_probe_error = NULL, last_probe_error_at = NULL,
+    last_probe_reason = NULL, probe_failures = 0, probe_failing_since = NULL
+FROM sources old
+WHERE s.id = @id AND old.id = s.id
+RETURNING old.probe_failures AS failures_before, old.active_alerts AS alerts_before;
+
+-- name: RecordProbeFailure :one
+UPDATE sources s SET last_probe_at = @at, last_probe_error = @error, last_probe_error_at = @at,
+    last_probe_reason = @reason, probe_failures = s.probe_failures + 1,
+    probe_failing_since = coalesce(s.probe_failing_since, @at)
+WHERE s.id = @id
+RETURNING s.probe_failures AS failures, s.active_alerts AS alerts_before;
+
+-- name: SetSourceAlerts :exec
+UPDATE sources SET active_alerts = @alerts::text[] WHERE id = @id;
+
+-- name: SetSourceAlertThreshold :exec
+UPDATE sources SET wal_alert_threshold_bytes = sqlc.narg(threshold) WHERE id = @id;
+
+-- The pipelines of a source the monitor may have to move, for its per-pipeline
+-- transactions.
+-- name: ListPipelinesOfSource :many
+SELECT p.id, p.name, p.status AS desired_status, m.status AS runtime_status, m.last_error,
+       (m.monitor_error_at IS NOT NULL AND m.monitor_error_at = m.last_error_at)::boolean AS monitor_error
+FROM pipelines p JOIN pipeline_metadata m ON m.pipeline_id = p.id
+WHERE p.source_id = @source_id
+ORDER BY p.id;
+
+-- name: GetPipelineRuntimeForUpdate :one
+SELECT p.id, p.name, p.source_id, p.status AS desired_status, m.status AS runtime_status, m.last_error,
+       (m.monitor_error_at IS NOT NULL AND m.monitor_error_at = m.last_error_at)::boolean AS monitor_error
+FROM pipelines p JOIN pipeline_metadata m ON m.pipeline_id = p.id
+WHERE p.id = @id
+FOR UPDATE OF p, m;
+
+-- name: SetPipelineMonitorError :exec
+UPDATE pipeline_metadata SET status = 'ERROR', last_error = @last_error, last_error_at = now(),
+    monitor_error_at = now(), updated_at = now()
+WHERE pipeline_id = @pipeline_id;
+
+-- Back to RUNNING after the monitor's own error: last_start_at stays, the pipeline was
+-- not started again.
+-- name: ClearPipelineMonitorError :exec
+UPDATE pipeline_metadata SET status = 'RUNNING', last_error = NULL, last_error_at = NULL,
+    monitor_error_at = NULL, updated_at = now()
+WHERE pipeline_id = @pipeline_id;
