@@ -62,7 +62,7 @@ WHERE s.id = @id
 RETURNING s.probe_failures AS failures, s.active_alerts AS alerts_before;
 
 -- name: SetSourceAlerts :exec
-UPDATE sources SET active_alerts = @alerts::text[] WHERE id = @id;
+UPDATE sources SET active_alerts = coalesce(@alerts::text[], '{}') WHERE id = @id;
 
 -- name: SetSourceAlertThreshold :exec
 UPDATE sources SET wal_alert_threshold_bytes = sqlc.narg(threshold) WHERE id = @id;

@@ -246,6 +246,7 @@ type ProbeResult struct {
 	Sample     *pgsource.WALSample // nil when the probe failed
 	Err        error
 	Attempts   int
+	Duration   time.Duration // the probe with its retries
 }
 
 // Alert is a raised or cleared alert, for the monitor's log.

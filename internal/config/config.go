@@ -72,10 +72,22 @@ type Config struct {
 	LogFormat string `env:"LOG_FORMAT" envDefault:"text"`
 	LogFile   string `env:"LOG_FILE"`
 
+	// WALMonitorEnabled false: this instance never probes (it still serves the samples
+	// another instance writes).
+	WALMonitorEnabled     bool    `env:"WAL_MONITOR_ENABLED" envDefault:"true"`
 	WALMonitorInterval    Seconds `env:"WAL_MONITOR_INTERVAL_SECONDS" envDefault:"300"`
 	WALMonitorConcurrency int     `env:"WAL_MONITOR_CONCURRENCY" envDefault:"8"`
 	WALMonitorMaxRetries  int     `env:"WAL_MONITOR_MAX_RETRIES" envDefault:"3"`
-	WALRetention          Seconds `env:"WAL_RETENTION" envDefault:"2592000"`
+	// WALMonitorFailuresToError: failed cycles in a row before a RUNNING pipeline of the
+	// source turns ERROR.
+	WALMonitorFailuresToError int `env:"WAL_MONITOR_FAILURES_TO_ERROR" envDefault:"2"`
+	// WALMonitorMaxConnections caps the sessions the monitor holds open to sources at once
+	// (probing and cached between cycles together).
+	WALMonitorMaxConnections int     `env:"WAL_MONITOR_MAX_CONNECTIONS" envDefault:"16"`
+	WALRetention             Seconds `env:"WAL_RETENTION" envDefault:"2592000"`
+	// WALRetentionAlertBytes is the default per-source threshold of slot-retained WAL
+	// above which an alert is raised (10 GiB).
+	WALRetentionAlertBytes int64 `env:"WAL_RETENTION_ALERT_BYTES" envDefault:"10737418240"`
 
 	CORSAllowedOrigins []string `env:"CORS_ALLOWED_ORIGINS" envSeparator:","`
 	// TrustedProxies are the addresses (or CIDRs) of reverse proxies whose
@@ -181,6 +193,20 @@ func (c *Config) validate() error {
 	}
 	if c.WALMonitorMaxRetries < 0 || c.WALMonitorMaxRetries > 10 {
 		bad("WAL_MONITOR_MAX_RETRIES", "must be between 0 and 10, got %d", c.WALMonitorMaxRetries)
+	}
+	if c.WALMonitorFailuresToError < 1 || c.WALMonitorFailuresToError > 100 {
+		bad("WAL_MONITOR_FAILURES_TO_ERROR", "must be between 1 and 100, got %d", c.WALMonitorFailuresToError)
+	}
+	if c.WALMonitorMaxConnections < 1 || c.WALMonitorMaxConnections > 10000 {
+		bad("WAL_MONITOR_MAX_CONNECTIONS", "must be between 1 and 10000, got %d", c.WALMonitorMaxConnections)
+	} else if c.WALMonitorMaxConnections < c.WALMonitorConcurrency {
+		bad("WAL_MONITOR_MAX_CONNECTIONS", "must be at least WAL_MONITOR_CONCURRENCY (%d), got %d", c.WALMonitorConcurrency, c.WALMonitorMaxConnections)
+	}
+	if c.WALRetention.D() < 24*time.Hour {
+		bad("WAL_RETENTION", "must be at least one day (samples are kept in daily partitions), got %s", c.WALRetention.D())
+	}
+	if c.WALRetentionAlertBytes < 1 {
+		bad("WAL_RETENTION_ALERT_BYTES", "must be a positive number of bytes, got %d", c.WALRetentionAlertBytes)
 	}
 	for _, o := range c.CORSAllowedOrigins {
 		u, err := url.Parse(strings.TrimSpace(o))

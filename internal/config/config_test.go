@@ -25,16 +25,21 @@ func TestDefaults(t *testing.T) {
 
 func TestBadValuesNameTheVariable(t *testing.T) {
 	cases := map[string]map[string]string{
-		"DB_POOL_SIZE":                 {"DB_POOL_SIZE": "lots"},
-		"DB_MAX_OVERFLOW":              {"DB_MAX_OVERFLOW": "-1"},
-		"DB_POOL_TIMEOUT":              {"DB_POOL_TIMEOUT": "soon"},
-		"APP_ENV":                      {"APP_ENV": "staging"},
-		"LOG_LEVEL":                    {"LOG_LEVEL": "loud"},
-		"HTTP_ADDR":                    {"HTTP_ADDR": "8080"},
-		"WAL_MONITOR_INTERVAL_SECONDS": {"WAL_MONITOR_INTERVAL_SECONDS": "0"},
-		"DATABASE_URL":                 {"DATABASE_URL": "mysql://u:hunter2@h/db"},
-		"CORS_ALLOWED_ORIGINS":         {"CORS_ALLOWED_ORIGINS": "not an origin"},
-		"TRUSTED_PROXIES":              {"TRUSTED_PROXIES": "10.0.0.0/8,the-proxy"},
+		"DB_POOL_SIZE":                  {"DB_POOL_SIZE": "lots"},
+		"DB_MAX_OVERFLOW":               {"DB_MAX_OVERFLOW": "-1"},
+		"DB_POOL_TIMEOUT":               {"DB_POOL_TIMEOUT": "soon"},
+		"APP_ENV":                       {"APP_ENV": "staging"},
+		"LOG_LEVEL":                     {"LOG_LEVEL": "loud"},
+		"HTTP_ADDR":                     {"HTTP_ADDR": "8080"},
+		"WAL_MONITOR_INTERVAL_SECONDS":  {"WAL_MONITOR_INTERVAL_SECONDS": "0"},
+		"DATABASE_URL":                  {"DATABASE_URL": "mysql://u:hunter2@h/db"},
+		"WAL_MONITOR_FAILURES_TO_ERROR": {"WAL_MONITOR_FAILURES_TO_ERROR": "0"},
+		"WAL_MONITOR_MAX_CONNECTIONS":   {"WAL_MONITOR_CONCURRENCY": "20", "WAL_MONITOR_MAX_CONNECTIONS": "10"},
+		"WAL_RETENTION":                 {"WAL_RETENTION": "3600"},
+		"WAL_RETENTION_ALERT_BYTES":     {"WAL_RETENTION_ALERT_BYTES": "-5"},
+		"WAL_MONITOR_ENABLED":           {"WAL_MONITOR_ENABLED": "perhaps"},
+		"CORS_ALLOWED_ORIGINS":          {"CORS_ALLOWED_ORIGINS": "not an origin"},
+		"TRUSTED_PROXIES":               {"TRUSTED_PROXIES": "10.0.0.0/8,the-proxy"},
 	}
 	for name, environ := range cases {
 		_, err := LoadFrom(environ)

@@ -399,7 +399,7 @@ func (q *Queries) SetSourceAlertThreshold(ctx context.Context, arg SetSourceAler
 }
 
 const setSourceAlerts = `-- name: SetSourceAlerts :exec
-UPDATE sources SET active_alerts = $1::text[] WHERE id = $2
+UPDATE sources SET active_alerts = coalesce($1::text[], '{}') WHERE id = $2
 `
 
 type SetSourceAlertsParams struct {
