@@ -16,8 +16,8 @@ const (
 	lockKey2 int32 = 0x57414C4D
 )
 
-// electionAppName marks the lock's session in pg_stat_activity.
-const electionAppName = "rosetta wal-monitor election"
+// ElectionAppName marks the lock's session in pg_stat_activity.
+const ElectionAppName = "rosetta wal-monitor election"
 
 // ErrNotLeader is IsLeader's answer on a follower.
 var ErrNotLeader = errors.New("walmon: another instance holds the WAL monitor lock")
@@ -44,7 +44,7 @@ func NewElector(cfg *pgx.ConnConfig, onChange func(leader bool)) *Elector {
 	if c.RuntimeParams == nil {
 		c.RuntimeParams = map[string]string{}
 	}
-	c.RuntimeParams["application_name"] = electionAppName
+	c.RuntimeParams["application_name"] = ElectionAppName
 	return &Elector{cfg: c, onChange: onChange}
 }
 
