@@ -112,13 +112,14 @@ var permissions = map[string]Access{
 	"POST /settings/password":          ViewerAccess,
 
 	// ---- JSON API
-	"GET /api/v1/sources":           ViewerAccess,
-	"POST /api/v1/sources":          OperatorAccess,
-	"GET /api/v1/sources/:id":       ViewerAccess,
-	"PUT /api/v1/sources/:id":       OperatorAccess,
-	"PATCH /api/v1/sources/:id":     OperatorAccess,
-	"DELETE /api/v1/sources/:id":    OperatorAccess,
-	"POST /api/v1/sources/:id/test": OperatorAccess,
+	"GET /api/v1/sources":            ViewerAccess,
+	"POST /api/v1/sources":           OperatorAccess,
+	"GET /api/v1/sources/:id":        ViewerAccess,
+	"PUT /api/v1/sources/:id":        OperatorAccess,
+	"PATCH /api/v1/sources/:id":      OperatorAccess,
+	"DELETE /api/v1/sources/:id":     OperatorAccess,
+	"POST /api/v1/sources/:id/test":  OperatorAccess,
+	"POST /api/v1/sources/:id/probe": OperatorAccess,
 
 	"GET /api/v1/destinations":        ViewerAccess,
 	"POST /api/v1/destinations":       OperatorAccess,

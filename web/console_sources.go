@@ -2,12 +2,14 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/rosetta-cdc/rosetta/internal/apperr"
 	"github.com/rosetta-cdc/rosetta/internal/catalog"
 	"github.com/rosetta-cdc/rosetta/internal/pgsource"
 	"github.com/rosetta-cdc/rosetta/views/components"
@@ -210,4 +212,38 @@ func testFlash(name string, checks []pgsource.Check) layout.Flash {
 		}
 	}
 	return layout.Flash{Kind: kind, Message: "Connection test of " + quoted(name) + ": " + partials.CheckSummary(checks)}
+}
+
+// sourceProbe is "Probe now": one WAL probe, recorded like the monitor's. For htmx the
+// answer is the refreshed WAL panel with a flash; without JavaScript, a redirect to the
+// source page carrying the flash. A failed probe is not a failed request: it is recorded
+// and shown (the panel's last-probe state says why).
+func (s *Server) sourceProbe(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	src, err := s.deps.Catalog.GetSource(ctxOf(c), id)
+	if err != nil {
+		return err
+	}
+	var fl layout.Flash
+	w, err := s.deps.Catalog.ProbeSource(ctxOf(c), id)
+	switch {
+	case err == nil:
+		fl = flash(components.FlashSuccess, "Probed %s: WAL at %s.", quoted(src.Name), partials.Bytes(w.SizeBytes))
+	case errors.Is(err, catalog.ErrProbeFailed):
+		fl = flash(components.FlashError, "%s", apperr.As(err).Message)
+	default:
+		return err
+	}
+	if !IsFragmentRequest(c.Request()) {
+		s.setFlash(c, fl.Kind, fl.Message)
+		return redirect(c, partials.SourceURL(id))
+	}
+	if src, err = s.deps.Catalog.GetSource(ctxOf(c), id); err != nil {
+		return err
+	}
+	frag := fragmentWithFlash(pages.SourceWALPanel(s.pageMeta(c, src.Name, layout.NavSources), src), fl)
+	return Render(c, http.StatusOK, frag, frag)
 }

@@ -44,6 +44,9 @@ func (s *Server) routes() {
 		http.StatusNotFound, http.StatusConflict)
 	register(a, post("test-source", "/sources/{id}/test", "Run the connection checks against the source (changes nothing)", "sources", http.StatusOK), h.TestSource,
 		http.StatusNotFound)
+	register(a, post("probe-source", "/sources/{id}/probe",
+		"Probe the source's WAL now: one sample is recorded like the monitor's and returned; a failed probe is recorded on the source and answered 503 with the reason",
+		"sources", http.StatusOK), h.ProbeSource, http.StatusNotFound, http.StatusServiceUnavailable)
 
 	register(a, get("list-destinations", "/destinations", "List destinations", "destinations"), h.ListDestinations)
 	register(a, post("create-destination", "/destinations", "Register a Snowflake destination", "destinations", http.StatusCreated), h.CreateDestination, createErrs...)
@@ -124,6 +127,7 @@ func (s *Server) routes() {
 	e.POST("/sources/:id", s.sourceUpdate)
 	e.POST("/sources/:id/delete", s.sourceDelete)
 	e.POST("/sources/:id/test", s.sourceTest)
+	e.POST("/sources/:id/probe", s.sourceProbe)
 
 	e.GET("/destinations", s.destinationsIndex)
 	e.GET("/destinations/new", s.destinationNew)

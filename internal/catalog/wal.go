@@ -510,6 +510,10 @@ func failureReason(err error) *string {
 	return &r
 }
 
+// ErrProbeFailed marks ProbeSource's error when the source itself could not be probed
+// (the failure is recorded on the source), as opposed to Rosetta's own storage failing.
+var ErrProbeFailed = errors.New("the source could not be probed")
+
 // ProbeSource is "probe now": one probe of one source, recorded like a cycle's (sample,
 // probe state, alerts, runtime status) and returned. A failed probe is recorded, then
 // returned as an Unavailable error carrying the reason.
@@ -530,7 +534,8 @@ func (s *Service) ProbeSource(ctx context.Context, id int64) (WALSample, error) 
 	res.At, res.Err = time.Now(), err
 	rep, recErr := s.RecordProbes(ctx, []ProbeResult{res})
 	if res.Err != nil {
-		return WALSample{}, apperr.E(apperr.Unavailable, "probing source %q failed: %s", row.Name, failureMessage(res.Err))
+		return WALSample{}, &apperr.Error{Code: apperr.Unavailable, Err: ErrProbeFailed,
+			Message: fmt.Sprintf("probing source %q failed: %s", row.Name, failureMessage(res.Err))}
 	}
 	if recErr != nil && len(rep.Samples) == 0 {
 		return WALSample{}, recErr

@@ -106,6 +106,15 @@ func (h *Handlers) TestSource(ctx context.Context, in *IDPath) (*Body[TestResult
 	return &Body[TestResult]{TestResult{OK: !failed, Checks: checks}}, nil
 }
 
+// ProbeSource records one WAL sample of the source now and returns it.
+func (h *Handlers) ProbeSource(ctx context.Context, in *IDPath) (*Body[catalog.WALSample], error) {
+	w, err := h.Catalog.ProbeSource(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &Body[catalog.WALSample]{w}, nil
+}
+
 // ---- destinations
 
 type DestinationListInput struct {
