@@ -108,3 +108,32 @@ func TestConsoleProbeNow(t *testing.T) {
 		t.Error("a viewer sees Probe now")
 	}
 }
+
+// TestAPISourceAlertThreshold: the per-source retention threshold is an API field:
+// validated with a message naming it, stored, and 0 returns the source to the default.
+func TestAPISourceAlertThreshold(t *testing.T) {
+	t.Parallel()
+	a := webtest.New(t)
+	body := sourceBody("orders")
+	body["wal_alert_threshold_bytes"] = -5
+	p := expectProblem(t, a.Do("POST", "/api/v1/sources", body), http.StatusUnprocessableEntity)
+	if _, ok := fieldsOf(p)["body.wal_alert_threshold_bytes"]; !ok {
+		if _, ok := fieldsOf(p)["wal_alert_threshold_bytes"]; !ok {
+			t.Errorf("errors %v do not name wal_alert_threshold_bytes", p.Errors)
+		}
+	}
+	body["wal_alert_threshold_bytes"] = 1 << 20
+	s := a.Do("POST", "/api/v1/sources", body).Expect(t, http.StatusCreated).Map(t)
+	if s["wal_alert_threshold_bytes"] != float64(1<<20) {
+		t.Fatalf("created: %v", s["wal_alert_threshold_bytes"])
+	}
+	path := fmt.Sprintf("/api/v1/sources/%d", int64(s["id"].(float64)))
+	s = a.Do("PATCH", path, map[string]any{"wal_alert_threshold_bytes": 0}).Expect(t, http.StatusOK).Map(t)
+	if _, set := s["wal_alert_threshold_bytes"]; set {
+		t.Errorf("after 0 the source still has its own threshold: %v", s["wal_alert_threshold_bytes"])
+	}
+	s = a.Do("PATCH", path, map[string]any{"name": "orders-2"}).Expect(t, http.StatusOK).Map(t)
+	if _, set := s["wal_alert_threshold_bytes"]; set || s["active_alerts"] == nil || s["probe_state"] != "never" {
+		t.Errorf("source: %v", s)
+	}
+}

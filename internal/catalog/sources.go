@@ -24,6 +24,8 @@ type SourceInput struct {
 	PgPassword      string `json:"pg_password" writeOnly:"true" doc:"Password; stored sealed, never returned"`
 	PublicationName string `json:"publication_name" pattern:"^[A-Za-z_][A-Za-z0-9_$]{0,62}$" doc:"Existing publication to replicate" example:"rosetta_pub"`
 	ReplicationID   string `json:"replication_id" pattern:"^[a-z0-9_]{1,63}$" doc:"Logical replication slot name (lower-case letters, digits, _)" example:"rosetta_orders"`
+	// WALAlertThresholdBytes nil or 0: the configured default (WAL_RETENTION_ALERT_BYTES).
+	WALAlertThresholdBytes *int64 `json:"wal_alert_threshold_bytes,omitempty" minimum:"0" doc:"Alert when the slot retains more WAL than this many bytes; absent or 0 = the configured default"`
 }
 
 // SourcePatch changes the fields given and keeps the rest.
@@ -36,6 +38,8 @@ type SourcePatch struct {
 	PgPassword      *string `json:"pg_password,omitempty" writeOnly:"true" doc:"New password; omit to keep the stored one"`
 	PublicationName *string `json:"publication_name,omitempty"`
 	ReplicationID   *string `json:"replication_id,omitempty"`
+	// WALAlertThresholdBytes 0 returns the source to the configured default.
+	WALAlertThresholdBytes *int64 `json:"wal_alert_threshold_bytes,omitempty" minimum:"0" doc:"New retention alert threshold in bytes; 0 = the configured default"`
 }
 
 // WALSample is one WAL measurement of a source.
@@ -104,6 +108,7 @@ type sourceValues struct {
 	name, host, database, username, publication, slot string
 	port                                              int
 	password                                          *string // nil = keep stored
+	threshold                                         *int64  // nil = the configured default
 }
 
 func (v *sourceValues) validate(creating bool) error {
@@ -127,6 +132,9 @@ func (v *sourceValues) validate(creating bool) error {
 		"must be a PostgreSQL identifier: a letter or _, then letters, digits, _ or $ (at most 63)")
 	validPattern(&f, "replication_id", v.slot, slotNameRe, 63,
 		"must be a replication slot name: lower-case letters, digits and _ (at most 63)")
+	if v.threshold != nil && *v.threshold < 1 {
+		f.Add("wal_alert_threshold_bytes", "must be a positive number of bytes (0 means the configured default)")
+	}
 	return f.Err()
 }
 
@@ -134,10 +142,13 @@ func (s *Service) CreateSource(ctx context.Context, in SourceInput) (Source, err
 	v := sourceValues{
 		name: trimmed(in.Name), host: trimmed(in.PgHost), database: in.PgDatabase, username: in.PgUsername,
 		publication: trimmed(in.PublicationName), slot: trimmed(in.ReplicationID), port: DefaultPgPort,
-		password: &in.PgPassword,
+		password: &in.PgPassword, threshold: thresholdArg(in.WALAlertThresholdBytes),
 	}
 	if in.PgPort != nil {
 		v.port = *in.PgPort
+	}
+	if in.WALAlertThresholdBytes != nil && *in.WALAlertThresholdBytes < 0 {
+		v.threshold = in.WALAlertThresholdBytes // reported by validate
 	}
 	if err := v.validate(true); err != nil {
 		return Source{}, err
@@ -154,6 +165,12 @@ func (s *Service) CreateSource(ctx context.Context, in SourceInput) (Source, err
 		})
 		if err != nil {
 			return err
+		}
+		if v.threshold != nil {
+			if err := q.SetSourceAlertThreshold(ctx, db.SetSourceAlertThresholdParams{ID: row.ID, Threshold: v.threshold}); err != nil {
+				return err
+			}
+			row.WalAlertThresholdBytes = v.threshold
 		}
 		out = sourceFromRow(row)
 		return s.record(ctx, tx, AuditEvent{Action: "create", EntityKind: "source", EntityID: row.ID, EntityName: row.Name,
@@ -244,6 +261,13 @@ func (s *Service) UpdateSource(ctx context.Context, id int64, in SourcePatch) (S
 			v.port = *in.PgPort
 		}
 		v.password = in.PgPassword
+		v.threshold = cur.WalAlertThresholdBytes
+		if in.WALAlertThresholdBytes != nil {
+			v.threshold = thresholdArg(in.WALAlertThresholdBytes)
+			if *in.WALAlertThresholdBytes < 0 {
+				v.threshold = in.WALAlertThresholdBytes // reported by validate
+			}
+		}
 		name = v.name
 		if err := v.validate(false); err != nil {
 			return err
@@ -258,6 +282,12 @@ func (s *Service) UpdateSource(ctx context.Context, id int64, in SourcePatch) (S
 			PgDatabase: v.database, PgUsername: v.username, PgPassword: sealed, PublicationName: v.publication, ReplicationID: v.slot})
 		if err != nil {
 			return err
+		}
+		if !equalPtr(cur.WalAlertThresholdBytes, v.threshold) {
+			if err := q.SetSourceAlertThreshold(ctx, db.SetSourceAlertThresholdParams{ID: id, Threshold: v.threshold}); err != nil {
+				return err
+			}
+			row.WalAlertThresholdBytes = v.threshold
 		}
 		changes := sourceChanges(&cur, row, v.password != nil)
 		if len(changes) == 0 {
@@ -390,6 +420,9 @@ func sourceChanges(before *db.Source, after db.Source, passwordChanged bool) map
 		diff(c, "pg_username", b.PgUsername, a.PgUsername)
 		diff(c, "publication_name", b.PublicationName, a.PublicationName)
 		diff(c, "replication_id", b.ReplicationID, a.ReplicationID)
+		if !equalPtr(b.WalAlertThresholdBytes, a.WalAlertThresholdBytes) {
+			c["wal_alert_threshold_bytes"] = map[string]any{"from": b.WalAlertThresholdBytes, "to": a.WalAlertThresholdBytes}
+		}
 	})
 }
 
@@ -413,4 +446,19 @@ func diff[T comparable](c map[string]any, field string, before, after T) {
 	if before != after {
 		c[field] = map[string]any{"from": before, "to": after}
 	}
+}
+
+// thresholdArg maps the API's "0 = the default" onto NULL.
+func thresholdArg(v *int64) *int64 {
+	if v == nil || *v == 0 {
+		return nil
+	}
+	return v
+}
+
+func equalPtr[T comparable](a, b *T) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
 }
