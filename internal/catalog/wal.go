@@ -501,11 +501,11 @@ func failureMessage(err error) string {
 
 func failureReason(err error) *string {
 	var ce *pgsource.ConnectError
-	r := "query"
+	r := "query" // connected, but the sample query failed
 	if errors.As(err, &ce) {
 		r = string(ce.Reason)
-	} else if apperr.CodeOf(err) != "" && apperr.CodeOf(err) != apperr.Internal {
-		r = "settings"
+	} else if apperr.As(err) != nil {
+		r = "credentials" // Rosetta could not open the stored password (SECRET_KEY changed?)
 	}
 	return &r
 }

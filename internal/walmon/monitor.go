@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -230,7 +231,13 @@ func (m *Monitor) Cycle(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
-	results = append(results, broken...)
+	if ctx.Err() != nil {
+		// Shutting down (or leadership handed over) mid-cycle: keep the samples taken, but
+		// record no failure the cancellation caused, or a restart would count as an outage.
+		results = slices.DeleteFunc(results, func(r catalog.ProbeResult) bool { return r.Sample == nil })
+	} else {
+		results = append(results, broken...)
+	}
 
 	failed := 0
 	for _, r := range results {

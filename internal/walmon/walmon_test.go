@@ -543,3 +543,30 @@ func TestPreflightErrorIsNotClearedByTheMonitor(t *testing.T) {
 		t.Fatalf("the monitor cleared a preflight error: %+v %v", got.Metadata, err)
 	}
 }
+
+// TestShutdownMidCycleRecordsNoFailure: a cycle cancelled while a source is in backoff
+// (shutdown) keeps the samples it took but records no failure the cancellation caused.
+func TestShutdownMidCycleRecordsNoFailure(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, catalog.DefaultMonitorSettings)
+	good := e.register("good", testdb.NewSource(t, testdb.SourceOptions{}), "")
+	closed := testdb.Source{Host: "127.0.0.1", Port: closedPort(t), Database: "d", User: "u", Password: "p", Publication: "pub", Slot: "slot"}
+	down := e.register("down", closed, "")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	m := e.monitor(walmon.Options{MaxRetries: 3, BackoffBase: time.Minute,
+		OnRetry: func(int64, int, time.Duration, error) { cancel() }})
+	if err := m.Cycle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.source(down.ID); st.ProbeState != catalog.ProbeNever || st.ProbeFailures != 0 {
+		t.Errorf("cancelled probe recorded: %s %v", st.ProbeState, st.LastProbeError)
+	}
+	// The healthy source may or may not have been sampled before the cancellation; either
+	// way, it must not be recorded as failing, and a sample taken must be stored.
+	switch st, n := e.source(good.ID).ProbeState, len(e.samples(good.ID)); {
+	case st == catalog.ProbeOK && n == 1, st == catalog.ProbeNever && n == 0:
+	default:
+		t.Errorf("healthy source after the cancelled cycle: state %s with %d samples", st, n)
+	}
+}
