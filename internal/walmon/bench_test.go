@@ -42,7 +42,9 @@ func BenchmarkCycle(b *testing.B) {
 		if _, err := admin.Exec(ctx, fmt.Sprintf("CREATE ROLE %s LOGIN PASSWORD '%s'", pgx.Identifier{role}.Sanitize(), pw)); err != nil {
 			b.Fatal(err)
 		}
-		b.Cleanup(func() { _, _ = admin.Exec(context.Background(), "DROP ROLE IF EXISTS "+pgx.Identifier{role}.Sanitize()) })
+		b.Cleanup(func() {
+			_, _ = admin.Exec(context.Background(), "DROP ROLE IF EXISTS "+pgx.Identifier{role}.Sanitize())
+		})
 		port := src.Port
 		if _, err := cat.CreateSource(ctx, catalog.SourceInput{Name: role, PgHost: src.Host, PgPort: &port, PgDatabase: src.Database,
 			PgUsername: role, PgPassword: pw, PublicationName: src.Publication, ReplicationID: src.Slot}); err != nil {
