@@ -52,7 +52,8 @@ UPDATE sources s SET last_probe_at = @at, last_probe_error = NULL, last_probe_er
     last_probe_reason = NULL, probe_failures = 0, probe_failing_since = NULL
 FROM sources old
 WHERE s.id = @id AND old.id = s.id
-RETURNING old.probe_failures AS failures_before, old.active_alerts AS alerts_before;
+RETURNING old.probe_failures AS failures_before, old.active_alerts AS alerts_before,
+    s.wal_alert_threshold_bytes AS threshold, s.replication_id;
 
 -- name: RecordProbeFailure :one
 UPDATE sources s SET last_probe_at = @at, last_probe_error = @error, last_probe_error_at = @at,

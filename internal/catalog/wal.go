@@ -307,13 +307,9 @@ func (s *Service) RecordProbes(ctx context.Context, results []ProbeResult) (Prob
 					return err
 				}
 				before = st.AlertsBefore
-				row, err := q.GetSourceForProbe(ctx, r.SourceID)
-				if err != nil {
-					return err
-				}
-				after = sampleAlerts(*r.Sample, s.threshold(row))
+				after = sampleAlerts(*r.Sample, s.threshold(st.Threshold))
 				if r.Sample.WALStatus != nil && *r.Sample.WALStatus == "lost" {
-					v.broken, v.reason = true, fmt.Sprintf("the replication slot %q of source %q is lost (wal_status = lost): it can no longer stream and must be recreated", row.ReplicationID, r.SourceName)
+					v.broken, v.reason = true, fmt.Sprintf("the replication slot %q of source %q is lost (wal_status = lost): it can no longer stream and must be recreated", st.ReplicationID, r.SourceName)
 				} else {
 					v.healthy = true
 				}
@@ -439,9 +435,10 @@ func (s *Service) insertSamples(ctx context.Context, q *db.Queries, results []Pr
 	return out, nil
 }
 
-func (s *Service) threshold(r db.Source) int64 {
-	if r.WalAlertThresholdBytes != nil {
-		return *r.WalAlertThresholdBytes
+// threshold is a source's retention alert threshold: its own, else the default.
+func (s *Service) threshold(own *int64) int64 {
+	if own != nil {
+		return *own
 	}
 	return s.monitor.AlertBytes
 }

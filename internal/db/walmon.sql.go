@@ -346,7 +346,8 @@ UPDATE sources s SET last_probe_at = $1, last_probe_error = NULL, last_probe_err
     last_probe_reason = NULL, probe_failures = 0, probe_failing_since = NULL
 FROM sources old
 WHERE s.id = $2 AND old.id = s.id
-RETURNING old.probe_failures AS failures_before, old.active_alerts AS alerts_before
+RETURNING old.probe_failures AS failures_before, old.active_alerts AS alerts_before,
+    s.wal_alert_threshold_bytes AS threshold, s.replication_id
 `
 
 type RecordProbeSuccessParams struct {
@@ -357,6 +358,8 @@ type RecordProbeSuccessParams struct {
 type RecordProbeSuccessRow struct {
 	FailuresBefore int32
 	AlertsBefore   []string
+	Threshold      *int64
+	ReplicationID  string
 }
 
 // A successful probe: clears the failure state. Returns the state before, so the caller
@@ -364,7 +367,12 @@ type RecordProbeSuccessRow struct {
 func (q *Queries) RecordProbeSuccess(ctx context.Context, arg RecordProbeSuccessParams) (RecordProbeSuccessRow, error) {
 	row := q.db.QueryRow(ctx, recordProbeSuccess, arg.At, arg.ID)
 	var i RecordProbeSuccessRow
-	err := row.Scan(&i.FailuresBefore, &i.AlertsBefore)
+	err := row.Scan(
+		&i.FailuresBefore,
+		&i.AlertsBefore,
+		&i.Threshold,
+		&i.ReplicationID,
+	)
 	return i, err
 }
 
