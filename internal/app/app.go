@@ -22,6 +22,7 @@ import (
 	"github.com/rosetta-cdc/rosetta/internal/db"
 	"github.com/rosetta-cdc/rosetta/internal/secrets"
 	"github.com/rosetta-cdc/rosetta/internal/tlsfiles"
+	"github.com/rosetta-cdc/rosetta/internal/walmon"
 	"github.com/rosetta-cdc/rosetta/web"
 )
 
@@ -70,6 +71,9 @@ type App struct {
 	Auth    *auth.Service
 	Catalog *catalog.Service
 	Server  *web.Server
+	// Monitor is the WAL monitor (nil when WAL_MONITOR_ENABLED=false); its Status feeds
+	// the health check and metrics.
+	Monitor *walmon.Monitor
 	// HTTP is the server Run serves Server on, once Listen has opened its socket.
 	HTTP *http.Server
 
@@ -100,7 +104,9 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		a.Auth = auth.New(a.Pool, audit.ForAuth(), o.Auth...)
 	}
 	if o.What >= Secrets {
-		a.Catalog = catalog.New(a.Pool, a.Box, audit.ForCatalog(), o.Catalog...)
+		monitorRules := catalog.WithMonitorSettings(catalog.MonitorSettings{
+			FailuresToError: cfg.WALMonitorFailuresToError, AlertBytes: cfg.WALRetentionAlertBytes})
+		a.Catalog = catalog.New(a.Pool, a.Box, audit.ForCatalog(), append([]catalog.Option{monitorRules}, o.Catalog...)...)
 	}
 	if o.What >= Everything {
 		srv, err := web.New(web.Deps{Config: cfg, Logger: a.Log, Pool: a.Pool, Catalog: a.Catalog, Version: o.Version,
@@ -119,6 +125,16 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 			ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 		}
 		a.Add(Scheduler, Every("purge expired sessions", 10*time.Minute, a.purgeAccess))
+		if cfg.WALMonitorEnabled {
+			mo := walmon.FromConfig(cfg)
+			mo.Logger = a.Log
+			a.Monitor = walmon.New(a.Pool, a.Catalog, mo)
+			// One part in the scheduler stage: its Run stops the scheduler and then
+			// releases the leader lock, the order the Elector stage stands for.
+			a.Add(Scheduler, PartFunc("WAL monitor", a.Monitor.Run))
+		} else {
+			a.Log.Info("WAL monitor disabled (WAL_MONITOR_ENABLED=false)")
+		}
 	}
 	return a, nil
 }

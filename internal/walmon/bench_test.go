@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/rosetta-cdc/rosetta/internal/audit"
 	"github.com/rosetta-cdc/rosetta/internal/catalog"
 	"github.com/rosetta-cdc/rosetta/internal/db"
 	"github.com/rosetta-cdc/rosetta/internal/secrets"
@@ -34,7 +35,7 @@ func BenchmarkCycle(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cat := catalog.New(db.Wrap(d.Pool, 5*time.Second), box)
+	cat := catalog.New(db.Wrap(d.Pool, 5*time.Second), box, audit.ForCatalog())
 	admin := testdb.Admin(b)
 	for i := range n {
 		role := fmt.Sprintf("bench_%s_%d", d.Name, i)

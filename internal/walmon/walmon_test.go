@@ -45,7 +45,7 @@ func newCatalog(t *testing.T, d *testdb.DB, settings catalog.MonitorSettings) *c
 	if err != nil {
 		t.Fatal(err)
 	}
-	return catalog.New(db.Wrap(d.Pool, 5*time.Second), box, catalog.WithAudit(audit.ForCatalog()),
+	return catalog.New(db.Wrap(d.Pool, 5*time.Second), box, audit.ForCatalog(),
 		catalog.WithMonitorSettings(settings))
 }
 
