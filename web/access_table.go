@@ -77,6 +77,7 @@ var permissions = map[string]Access{
 	"POST /sources/:id":        OperatorAccess,
 	"POST /sources/:id/delete": OperatorAccess,
 	"POST /sources/:id/test":   OperatorAccess,
+	"POST /sources/:id/probe":  OperatorAccess,
 
 	"GET /destinations":             ViewerAccess,
 	"GET /destinations/new":         OperatorAccess,
