@@ -532,8 +532,8 @@ func TestBrowserOperatorFlow(t *testing.T) {
 	if f := b.flashText(); !strings.Contains(f, "could not start") || !strings.Contains(f, "publication") {
 		t.Errorf("flash after a failed start = %q", f)
 	}
-	if !evalJS[bool](b, `!!document.querySelector('`+frow+` [data-action="start"]') && !!document.querySelector('`+frow+` [data-action="pause"]')`) {
-		t.Error("an ERROR pipeline should offer Retry start and Pause")
+	if !evalJS[bool](b, `!!document.querySelector('`+frow+` [data-action="start"]') && !!document.querySelector('`+frow+` [data-action="pause"]') && !!document.querySelector('`+frow+` [data-action="refresh"]')`) {
+		t.Error("an ERROR pipeline should offer Retry start, Pause and Refresh")
 	}
 	b.screenshot("pipelines")
 

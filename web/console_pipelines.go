@@ -20,14 +20,6 @@ import (
 	"github.com/rosetta-cdc/rosetta/views/partials"
 )
 
-type pipelineActionKind string
-
-const (
-	actionStart   pipelineActionKind = partials.ActionStart
-	actionPause   pipelineActionKind = partials.ActionPause
-	actionRefresh pipelineActionKind = partials.ActionRefresh
-)
-
 // pipelineFilter reads the list filters. Values come from links and bookmarks: unknown
 // ones are ignored rather than failing the page.
 func pipelineFilter(c echo.Context) (catalog.PipelineFilter, partials.PipelineFilters) {
@@ -91,7 +83,7 @@ func (s *Server) pipelineForm(c echo.Context, meta layout.PageMeta, v url.Values
 	if editing != nil {
 		f.Action = partials.PipelineURL(editing.ID)
 		f.Submit, f.Cancel, f.Editing = "Save changes", partials.PipelineURL(editing.ID), true
-		f.Running = editing.Metadata.Status == catalog.RuntimeRunning
+		f.Running = !editing.CanRepoint()
 	}
 	var err error
 	if f.Sources, err = s.sourceOptions(ctxOf(c)); err != nil {
@@ -208,7 +200,7 @@ func (s *Server) pipelineDelete(c echo.Context) error {
 // came from, re-rendered in the new state: the list row (hx-target="closest tr"), or on
 // the pipeline's page the status panel (HX-Target names it) with the delete region out
 // of band; the flash comes along out of band too.
-func (s *Server) pipelineAction(action pipelineActionKind) echo.HandlerFunc {
+func (s *Server) pipelineAction(action catalog.Action) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
@@ -218,15 +210,7 @@ func (s *Server) pipelineAction(action pipelineActionKind) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		var res catalog.ActionResult
-		switch action {
-		case actionStart:
-			res, err = s.deps.Catalog.Start(ctxOf(c), id)
-		case actionPause:
-			res, err = s.deps.Catalog.Pause(ctxOf(c), id)
-		default:
-			res, err = s.deps.Catalog.Refresh(ctxOf(c), id)
-		}
+		res, err := s.deps.Catalog.Act(ctxOf(c), id, action)
 		status := http.StatusOK
 		var fl layout.Flash
 		if err != nil {
@@ -264,24 +248,21 @@ func (s *Server) pipelineAction(action pipelineActionKind) echo.HandlerFunc {
 }
 
 // actionFlash says what an action did, in words; a refused start names the failed check.
-func actionFlash(action pipelineActionKind, res catalog.ActionResult) layout.Flash {
+func actionFlash(action catalog.Action, res catalog.ActionResult) layout.Flash {
 	p := res.Pipeline
 	name := quoted(p.Name)
 	if !res.Changed {
 		switch action {
-		case actionStart:
+		case catalog.ActionStart:
 			return flash(components.FlashInfo, "Pipeline %s is already running.", name)
-		case actionPause:
+		case catalog.ActionPause:
 			return flash(components.FlashInfo, "Pipeline %s is already paused.", name)
 		}
 	}
-	if action == actionPause {
+	if action == catalog.ActionPause {
 		return flash(components.FlashSuccess, "Pipeline %s paused. Its replication slot keeps retaining WAL on the source until it is resumed.", name)
 	}
-	verb := "start"
-	if action == actionRefresh {
-		verb = "refresh"
-	}
+	verb := string(action)
 	if failed, ok := pgsource.FirstFailure(res.Preflight); ok || p.Metadata.Status == catalog.RuntimeError {
 		why := ""
 		if ok {
@@ -291,7 +272,7 @@ func actionFlash(action pipelineActionKind, res catalog.ActionResult) layout.Fla
 		}
 		return flash(components.FlashError, "Pipeline %s could not %s%s", name, verb, why)
 	}
-	if action == actionRefresh {
+	if action == catalog.ActionRefresh {
 		return flash(components.FlashSuccess, "Pipeline %s is refreshing from a fresh snapshot.", name)
 	}
 	return flash(components.FlashSuccess, "Pipeline %s started.", name)

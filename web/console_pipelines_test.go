@@ -53,7 +53,7 @@ func TestConsolePipelinesList(t *testing.T) {
 		actions string
 	}{
 		"orders-live":     {"RUNNING", "pause,refresh"},
-		"billing-live":    {"ERROR", "start,pause"},
+		"billing-live":    {"ERROR", "start,pause,refresh"}, // refresh from ERROR, as the catalog allows
 		"orders-backfill": {"PAUSED", "start,refresh"},
 	} {
 		row := byName(name)
@@ -296,11 +296,11 @@ func TestConsolePipelineActions(t *testing.T) {
 		t.Errorf("second refresh: %d\n%s", r.Code, r.Body)
 	}
 
-	// a failing preflight: ERROR, the failed check in words, Retry start and Pause
+	// a failing preflight: ERROR, the failed check in words, Retry start, Pause and Refresh
 	r = post(a, fmt.Sprintf("/pipelines/%d/start", f.ID), nil, htmx, fmt.Sprintf("HX-Target: pipeline-%d", f.ID))
 	frag = parseRows(t, r)
 	row = frag.Find("tr")
-	if row.AttrOr("data-status", "") != "ERROR" || strings.Join(actionsOf(row), ",") != "start,pause" {
+	if row.AttrOr("data-status", "") != "ERROR" || strings.Join(actionsOf(row), ",") != "start,pause,refresh" {
 		t.Errorf("failed start row: %s %v", row.AttrOr("data-status", ""), actionsOf(row))
 	}
 	if le := text(row.Find(`[data-testid="last-error"]`)); !strings.Contains(le, "publication") || !strings.Contains(le, "does not exist") {

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/rosetta-cdc/rosetta/internal/catalog"
 	"github.com/rosetta-cdc/rosetta/web/api"
 )
 
@@ -144,9 +145,9 @@ func (s *Server) routes() {
 	e.GET("/pipelines/:id/edit", s.pipelineEdit)
 	e.POST("/pipelines/:id", s.pipelineUpdate)
 	e.POST("/pipelines/:id/delete", s.pipelineDelete)
-	e.POST("/pipelines/:id/start", s.pipelineAction(actionStart))
-	e.POST("/pipelines/:id/pause", s.pipelineAction(actionPause))
-	e.POST("/pipelines/:id/refresh", s.pipelineAction(actionRefresh))
+	e.POST("/pipelines/:id/start", s.pipelineAction(catalog.ActionStart))
+	e.POST("/pipelines/:id/pause", s.pipelineAction(catalog.ActionPause))
+	e.POST("/pipelines/:id/refresh", s.pipelineAction(catalog.ActionRefresh))
 }
 
 func op(id, method, path, summary, tag string, status int) huma.Operation {

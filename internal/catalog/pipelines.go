@@ -15,22 +15,8 @@ import (
 	"github.com/rosetta-cdc/rosetta/internal/pgsource"
 )
 
-// Desired status (what the operator asked) and runtime status (what Rosetta observed).
-const (
-	DesiredStart   = "START"
-	DesiredPause   = "PAUSE"
-	DesiredRefresh = "REFRESH"
-
-	RuntimeRunning = "RUNNING"
-	RuntimePaused  = "PAUSED"
-	RuntimeError   = "ERROR"
-)
-
-var (
-	DesiredStatuses = []string{DesiredStart, DesiredPause, DesiredRefresh}
-	RuntimeStatuses = []string{RuntimeRunning, RuntimePaused, RuntimeError}
-	PipelineSorts   = []string{"name", "-name", "created_at", "-created_at", "status"}
-)
+// PipelineSorts are the pipeline list's sort keys, the default first.
+var PipelineSorts = []string{"name", "-name", "created_at", "-created_at", "status"}
 
 type PipelineInput struct {
 	Name          string `json:"name" minLength:"1" maxLength:"100" doc:"Unique name (case-insensitive), 1-100 characters" example:"orders-to-snowflake"`
@@ -251,7 +237,7 @@ func (s *Service) UpdatePipeline(ctx context.Context, id int64, in PipelinePatch
 		if err := f.Err(); err != nil {
 			return err
 		}
-		if (src != cur.SourceID || dst != cur.DestinationID) && md.RuntimeStatus == RuntimeRunning {
+		if (src != cur.SourceID || dst != cur.DestinationID) && !CanRepoint(md.RuntimeStatus) {
 			return apperr.E(apperr.Conflict, "pipeline %q is running: pause it before changing its source or destination", cur.Name)
 		}
 		if _, err := q.UpdatePipeline(ctx, db.UpdatePipelineParams{ID: id, Name: name, SourceID: src, DestinationID: dst}); err != nil {
@@ -280,7 +266,7 @@ func (s *Service) DeletePipeline(ctx context.Context, id int64) error {
 		if err != nil {
 			return err
 		}
-		if v.RuntimeStatus == RuntimeRunning {
+		if !CanDelete(v.RuntimeStatus) {
 			return apperr.E(apperr.Conflict, "pipeline %q is running: pause it before deleting it", cur.Name)
 		}
 		if _, err := q.DeletePipeline(ctx, id); err != nil {
@@ -295,46 +281,39 @@ func (s *Service) DeletePipeline(ctx context.Context, id int64) error {
 // to the source and may take seconds); the transition itself happens under the row lock,
 // re-reading the state so concurrent calls serialise and status and metadata agree.
 func (s *Service) Start(ctx context.Context, id int64) (ActionResult, error) {
-	return s.transition(ctx, id, "start")
+	return s.Act(ctx, id, ActionStart)
 }
 
 func (s *Service) Refresh(ctx context.Context, id int64) (ActionResult, error) {
-	return s.transition(ctx, id, "refresh")
+	return s.Act(ctx, id, ActionRefresh)
 }
 
 func (s *Service) Pause(ctx context.Context, id int64) (ActionResult, error) {
-	return s.transition(ctx, id, "pause")
+	return s.Act(ctx, id, ActionPause)
 }
 
-// noop reports whether action changes nothing in the given state, and whether it is
-// impossible there (an error).
-func noop(action, desired, runtime string) (bool, error) {
-	switch action {
-	case "start":
-		return runtime == RuntimeRunning, nil
-	case "pause":
-		return desired == DesiredPause && runtime == RuntimePaused, nil
-	case "refresh":
-		if desired == DesiredRefresh && runtime == RuntimeRunning {
-			return false, apperr.E(apperr.Conflict, "a refresh is already running; wait for it to finish or pause the pipeline")
-		}
+// Act takes action on the pipeline, as Decide rules for its state; an unknown action
+// is an Invalid error.
+func (s *Service) Act(ctx context.Context, id int64, action Action) (ActionResult, error) {
+	if _, err := ParseAction(string(action)); err != nil {
+		return ActionResult{}, err
 	}
-	return false, nil
+	return s.transition(ctx, id, action)
 }
 
-func (s *Service) transition(ctx context.Context, id int64, action string) (ActionResult, error) {
+func (s *Service) transition(ctx context.Context, id int64, action Action) (ActionResult, error) {
 	before, err := s.GetPipeline(ctx, id)
 	if err != nil {
 		return ActionResult{}, err
 	}
-	if skip, err := noop(action, before.Status, before.Metadata.Status); err != nil {
+	if o, err := Decide(action, before.Status, before.Metadata.Status); o == Refused {
 		return ActionResult{}, err
-	} else if skip {
+	} else if o == NoOp {
 		return ActionResult{Pipeline: before}, nil
 	}
 
 	var checks []pgsource.Check
-	if action != "pause" {
+	if action.runsPreflight() {
 		conn, _, err := s.sourceConn(ctx, before.SourceID)
 		if err != nil {
 			return ActionResult{}, err
@@ -353,19 +332,19 @@ func (s *Service) transition(ctx context.Context, id int64, action string) (Acti
 			return apperr.E(apperr.Conflict, "the pipeline's source changed while it was being checked; try again")
 		}
 		// Another call may have got here first: re-decide on the locked state.
-		if skip, err := noop(action, cur.Status, v.RuntimeStatus); err != nil {
+		if o, err := Decide(action, cur.Status, v.RuntimeStatus); o == Refused {
 			return err
-		} else if skip {
+		} else if o == NoOp {
 			res.Pipeline = pipelineFromView(v)
 			return nil
 		}
-		desired := map[string]string{"start": DesiredStart, "pause": DesiredPause, "refresh": DesiredRefresh}[action]
+		desired := action.Desired()
 		if err := q.SetPipelineStatus(ctx, db.SetPipelineStatusParams{ID: id, Status: desired}); err != nil {
 			return err
 		}
 		changes := map[string]any{"status": map[string]any{"from": cur.Status, "to": desired}}
 		switch {
-		case action == "pause":
+		case action == ActionPause:
 			err = q.SetPipelinePaused(ctx, id)
 			changes["runtime_status"] = RuntimePaused
 		case hasFailure:
@@ -384,7 +363,7 @@ func (s *Service) transition(ctx context.Context, id int64, action string) (Acti
 		if res.Pipeline, err = s.getPipeline(ctx, q, id); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, AuditEvent{Action: action, EntityKind: "pipeline", EntityID: id, EntityName: cur.Name, Changes: changes})
+		return s.record(ctx, tx, AuditEvent{Action: string(action), EntityKind: "pipeline", EntityID: id, EntityName: cur.Name, Changes: changes})
 	})
 	if err != nil {
 		return ActionResult{}, translate(err, "pipeline", "")

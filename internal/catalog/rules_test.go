@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -36,31 +37,80 @@ func TestIdentifierRules(t *testing.T) {
 	}
 }
 
-// TestTransitionTable pins the state machine's no-op and conflict rules.
+// TestTransitionTable pins the state machine's no-op and conflict rules, and that the
+// actions it offers are exactly the ones that change something.
 func TestTransitionTable(t *testing.T) {
 	cases := []struct {
-		action, desired, runtime string
-		noop, conflict           bool
+		action           Action
+		desired, runtime string
+		noop, conflict   bool
 	}{
-		{"start", DesiredPause, RuntimePaused, false, false},
-		{"start", DesiredStart, RuntimeRunning, true, false},
-		{"start", DesiredStart, RuntimeError, false, false}, // retry after a failed preflight
-		{"start", DesiredRefresh, RuntimeRunning, true, false},
-		{"pause", DesiredPause, RuntimePaused, true, false},
-		{"pause", DesiredStart, RuntimeError, false, false},
-		{"pause", DesiredStart, RuntimeRunning, false, false},
-		{"refresh", DesiredStart, RuntimeRunning, false, false},
-		{"refresh", DesiredRefresh, RuntimeRunning, false, true},
-		{"refresh", DesiredRefresh, RuntimeError, false, false},
-		{"refresh", DesiredPause, RuntimePaused, false, false},
+		{ActionStart, DesiredPause, RuntimePaused, false, false},
+		{ActionStart, DesiredStart, RuntimeRunning, true, false},
+		{ActionStart, DesiredStart, RuntimeError, false, false}, // retry after a failed preflight
+		{ActionStart, DesiredRefresh, RuntimeRunning, true, false},
+		{ActionPause, DesiredPause, RuntimePaused, true, false},
+		{ActionPause, DesiredStart, RuntimeError, false, false},
+		{ActionPause, DesiredStart, RuntimeRunning, false, false},
+		{ActionRefresh, DesiredStart, RuntimeRunning, false, false},
+		{ActionRefresh, DesiredRefresh, RuntimeRunning, false, true},
+		{ActionRefresh, DesiredRefresh, RuntimeError, false, false},
+		{ActionRefresh, DesiredStart, RuntimeError, false, false},
+		{ActionRefresh, DesiredPause, RuntimePaused, false, false},
 	}
 	for _, c := range cases {
-		skip, err := noop(c.action, c.desired, c.runtime)
-		if skip != c.noop || (err != nil) != c.conflict {
-			t.Errorf("%s on %s/%s: noop=%v err=%v", c.action, c.desired, c.runtime, skip, err)
+		o, err := Decide(c.action, c.desired, c.runtime)
+		if (o == NoOp) != c.noop || (o == Refused) != c.conflict || (err != nil) != c.conflict {
+			t.Errorf("%s on %s/%s: outcome=%v err=%v", c.action, c.desired, c.runtime, o, err)
 		}
 		if err != nil && apperr.CodeOf(err) != apperr.Conflict {
 			t.Errorf("%s on %s/%s: code %s, want conflict", c.action, c.desired, c.runtime, apperr.CodeOf(err))
+		}
+		offered := slices.Contains(AllowedActions(c.desired, c.runtime), c.action)
+		if offered != (!c.noop && !c.conflict) {
+			t.Errorf("%s on %s/%s: offered=%v", c.action, c.desired, c.runtime, offered)
+		}
+	}
+}
+
+func TestAllowedActionsByState(t *testing.T) {
+	for _, c := range []struct {
+		desired, runtime string
+		want             []Action
+	}{
+		{DesiredPause, RuntimePaused, []Action{ActionStart, ActionRefresh}},
+		{DesiredStart, RuntimeRunning, []Action{ActionPause, ActionRefresh}},
+		{DesiredRefresh, RuntimeRunning, []Action{ActionPause}},
+		// the catalog allows a refresh from ERROR: the console offers it too
+		{DesiredStart, RuntimeError, []Action{ActionStart, ActionPause, ActionRefresh}},
+		{DesiredRefresh, RuntimeError, []Action{ActionStart, ActionPause, ActionRefresh}},
+	} {
+		if got := AllowedActions(c.desired, c.runtime); !slices.Equal(got, c.want) {
+			t.Errorf("%s/%s: %v, want %v", c.desired, c.runtime, got, c.want)
+		}
+	}
+	if CanDelete(RuntimeRunning) || !CanDelete(RuntimePaused) || !CanDelete(RuntimeError) {
+		t.Error("only a running pipeline may not be deleted")
+	}
+	if CanRepoint(RuntimeRunning) || !CanRepoint(RuntimePaused) || !CanRepoint(RuntimeError) {
+		t.Error("only a running pipeline may not be re-pointed")
+	}
+}
+
+func TestParseAction(t *testing.T) {
+	for _, a := range Actions {
+		if got, err := ParseAction(string(a)); err != nil || got != a {
+			t.Errorf("ParseAction(%q) = %q, %v", a, got, err)
+		}
+	}
+	for _, bad := range []string{"", "START", "stop", "delete"} {
+		got, err := ParseAction(bad)
+		e := apperr.As(err)
+		if got != "" || e == nil || e.Code != apperr.Invalid || len(e.Fields) != 1 || e.Fields[0].Field != "action" {
+			t.Errorf("ParseAction(%q) = %q, %v; want an Invalid error on the field action", bad, got, err)
+		}
+		if o, err := Decide(Action(bad), DesiredPause, RuntimePaused); o != Refused || err == nil {
+			t.Errorf("Decide(%q) = %v, %v; want refused", bad, o, err)
 		}
 	}
 }

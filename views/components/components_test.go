@@ -1,7 +1,6 @@
 package components_test
 
 import (
-	"context"
 	"net/url"
 	"strings"
 	"testing"
@@ -10,20 +9,8 @@ import (
 	"github.com/a-h/templ"
 
 	"github.com/rosetta-cdc/rosetta/views/components"
+	"github.com/rosetta-cdc/rosetta/views/viewtest"
 )
-
-func render(t *testing.T, c templ.Component) (*goquery.Document, string) {
-	t.Helper()
-	var b strings.Builder
-	if err := c.Render(context.Background(), &b); err != nil {
-		t.Fatal(err)
-	}
-	doc, err := goquery.NewDocumentFromReader(strings.NewReader(b.String()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return doc, b.String()
-}
 
 // labelled returns the control a <label for> points at, failing unless exactly one
 // element has that id.
@@ -62,7 +49,7 @@ func describedText(t *testing.T, doc *goquery.Document, control *goquery.Selecti
 }
 
 func TestTextFieldLabelValueAndError(t *testing.T) {
-	doc, _ := render(t, components.TextField(components.Field{
+	doc, _ := viewtest.Render(t, components.TextField(components.Field{
 		Name: "pg_host", Label: "Host", Value: "db.internal", Required: true,
 		Error: "Host is required.", Help: "Name or address of the PostgreSQL server.",
 	}))
@@ -85,7 +72,7 @@ func TestTextFieldLabelValueAndError(t *testing.T) {
 }
 
 func TestTextFieldWithoutError(t *testing.T) {
-	doc, _ := render(t, components.TextField(components.Field{Name: "name", Label: "Name", Type: "email"}))
+	doc, _ := viewtest.Render(t, components.TextField(components.Field{Name: "name", Label: "Name", Type: "email"}))
 	in := labelled(t, doc, "Name")
 	if _, ok := in.Attr("aria-invalid"); ok {
 		t.Error("aria-invalid without an error (Pico would paint it green or red)")
@@ -102,7 +89,7 @@ func TestTextFieldWithoutError(t *testing.T) {
 }
 
 func TestNumberField(t *testing.T) {
-	doc, _ := render(t, components.NumberField(components.Field{
+	doc, _ := viewtest.Render(t, components.NumberField(components.Field{
 		Name: "pg_port", Label: "Port", Value: "54x2", Error: "Port must be a number.",
 		Attrs: templ.Attributes{"min": "1", "max": "65535"},
 	}))
@@ -121,7 +108,7 @@ func TestNumberField(t *testing.T) {
 func TestPasswordFieldNeverRendersValue(t *testing.T) {
 	const secret = "hunter2-s3cret"
 	for _, stored := range []bool{false, true} {
-		doc, raw := render(t, components.PasswordField(components.Field{
+		doc, raw := viewtest.Render(t, components.PasswordField(components.Field{
 			Name: "pg_password", Label: "Password", Value: secret, Required: true,
 			Error: "Password is required.", Attrs: templ.Attributes{"value": secret, "data-x": "1"},
 		}, stored))
@@ -164,7 +151,7 @@ func TestPasswordFieldNeverRendersValue(t *testing.T) {
 }
 
 func TestSelectField(t *testing.T) {
-	doc, _ := render(t, components.SelectField(components.Field{
+	doc, _ := viewtest.Render(t, components.SelectField(components.Field{
 		Name: "source_id", Label: "Source", Value: "2", Placeholder: "Choose a source…", Error: "Pick one.",
 	}, []components.Option{{Value: "1", Label: "orders-db"}, {Value: "2", Label: "billing-db"}, {Value: "3", Label: "old", Disabled: true}}))
 	sel := labelled(t, doc, "Source")
@@ -192,7 +179,7 @@ func TestStatusBadge(t *testing.T) {
 		"RUNNING": "badge-running", "PAUSED": "badge-paused", "ERROR": "badge-error",
 		"START": "badge-start", "PAUSE": "badge-pause", "REFRESH": "badge-refresh", "running": "badge-running",
 	} {
-		doc, _ := render(t, components.StatusBadge(status))
+		doc, _ := viewtest.Render(t, components.StatusBadge(status))
 		b := doc.Find(`[data-testid="status-badge"]`)
 		if !b.HasClass("badge") || !b.HasClass(class) {
 			t.Errorf("%s: class %q, want badge %s", status, b.AttrOr("class", ""), class)
@@ -201,14 +188,14 @@ func TestStatusBadge(t *testing.T) {
 			t.Errorf("%s: text %q: the status must be spelled out, not only coloured", status, got)
 		}
 	}
-	doc, _ := render(t, components.StatusBadge("WEIRD"))
+	doc, _ := viewtest.Render(t, components.StatusBadge("WEIRD"))
 	if b := doc.Find(".badge"); b.AttrOr("class", "") != "badge" || strings.TrimSpace(b.Text()) != "WEIRD" {
 		t.Errorf("unknown status: class %q text %q", b.AttrOr("class", ""), b.Text())
 	}
 }
 
 func TestCheckResults(t *testing.T) {
-	doc, _ := render(t, components.CheckResults([]components.Check{
+	doc, _ := viewtest.Render(t, components.CheckResults([]components.Check{
 		{Name: "Reachable", Status: "ok", Message: "Connected as rosetta."},
 		{Name: "Replication slot", Status: "warn", Message: "Slot rosetta_1 does not exist yet."},
 		{Name: "wal_level", Status: "fail", Message: "wal_level is replica, not logical."},
@@ -230,13 +217,13 @@ func TestCheckResults(t *testing.T) {
 	if got := items.Eq(2).Find(".check-message").Text(); got != "wal_level is replica, not logical." {
 		t.Errorf("message %q", got)
 	}
-	if _, raw := render(t, components.CheckResults(nil)); raw != "" {
+	if _, raw := viewtest.Render(t, components.CheckResults(nil)); raw != "" {
 		t.Errorf("no checks rendered %q", raw)
 	}
 }
 
 func TestFlashListEscapes(t *testing.T) {
-	doc, raw := render(t, components.FlashList([]components.Flash{{Kind: "bogus", Message: `<script>alert(1)</script>`}}))
+	doc, raw := viewtest.Render(t, components.FlashList([]components.Flash{{Kind: "bogus", Message: `<script>alert(1)</script>`}}))
 	if strings.Contains(raw, "<script>") {
 		t.Error("flash message not escaped")
 	}
@@ -270,7 +257,7 @@ func query(t *testing.T, href string) url.Values {
 }
 
 func TestPagination(t *testing.T) {
-	doc, _ := render(t, components.Pagination(components.Pager{
+	doc, _ := viewtest.Render(t, components.Pagination(components.Pager{
 		Total: 250, Limit: 20, Offset: 100, BaseURL: "/sources?q=prod&sort=name&offset=100", Target: "#sources-list",
 	}))
 	nav := doc.Find(`nav[data-testid="pagination"]`)
@@ -313,7 +300,7 @@ func TestPagination(t *testing.T) {
 
 func TestPaginationEdges(t *testing.T) {
 	// First page, no htmx target: plain links, Previous disabled.
-	doc, _ := render(t, components.Pagination(components.Pager{Total: 45, Limit: 20, BaseURL: "/audit"}))
+	doc, _ := viewtest.Render(t, components.Pagination(components.Pager{Total: 45, Limit: 20, BaseURL: "/audit"}))
 	if doc.Find("[hx-get]").Length() != 0 {
 		t.Error("hx-get without a target")
 	}
@@ -321,16 +308,16 @@ func TestPaginationEdges(t *testing.T) {
 		t.Error("Previous not disabled on page 1")
 	}
 	// One page: the summary only.
-	doc, _ = render(t, components.Pagination(components.Pager{Total: 3, Limit: 20, BaseURL: "/audit"}))
+	doc, _ = viewtest.Render(t, components.Pagination(components.Pager{Total: 3, Limit: 20, BaseURL: "/audit"}))
 	if doc.Find("a").Length() != 0 || doc.Find(".summary").Text() != "Showing 1–3 of 3" {
 		t.Errorf("single page: %d links, summary %q", doc.Find("a").Length(), doc.Find(".summary").Text())
 	}
 	// No limit: nothing.
-	if _, raw := render(t, components.Pagination(components.Pager{Total: 3})); raw != "" {
+	if _, raw := viewtest.Render(t, components.Pagination(components.Pager{Total: 3})); raw != "" {
 		t.Errorf("limit 0 rendered %q", raw)
 	}
 	// Nothing matches: nothing (the list's empty state speaks instead).
-	if _, raw := render(t, components.Pagination(components.Pager{Total: 0, Limit: 20, BaseURL: "/audit"})); raw != "" {
+	if _, raw := viewtest.Render(t, components.Pagination(components.Pager{Total: 0, Limit: 20, BaseURL: "/audit"})); raw != "" {
 		t.Errorf("an empty list rendered %q", raw)
 	}
 }
@@ -342,7 +329,7 @@ func TestSortHeader(t *testing.T) {
 		{"-name", "descending", "name"},
 		{"created_at", "none", "name"},
 	} {
-		_, raw := render(t, components.SortHeader(components.SortColumn{
+		_, raw := viewtest.Render(t, components.SortHeader(components.SortColumn{
 			Key: "name", Label: "Name", Current: tc.current, BaseURL: base, Target: "#sources-list",
 		}))
 		// A <th> only parses inside a table.
@@ -366,7 +353,7 @@ func TestSortHeader(t *testing.T) {
 }
 
 func TestConfirmDelete(t *testing.T) {
-	doc, _ := render(t, components.ConfirmDelete(components.DeleteConfirm{
+	doc, _ := viewtest.Render(t, components.ConfirmDelete(components.DeleteConfirm{
 		Action: "/sources/12/delete", CSRFToken: "tok", What: `source "orders-db"`,
 		Consequence: "Its WAL samples are deleted with it.",
 	}))
@@ -387,7 +374,7 @@ func TestConfirmDelete(t *testing.T) {
 }
 
 func TestActionForm(t *testing.T) {
-	doc, _ := render(t, components.ActionForm(components.Action{
+	doc, _ := viewtest.Render(t, components.ActionForm(components.Action{
 		URL: "/pipelines/7/start", Label: "Start", CSRFToken: "tok",
 		Attrs: templ.Attributes{"hx-post": "/pipelines/7/start", "hx-target": "#pipeline"},
 	}))
@@ -401,7 +388,7 @@ func TestActionForm(t *testing.T) {
 }
 
 func TestErrorBody(t *testing.T) {
-	doc, raw := render(t, components.ErrorBody(components.ErrorInfo{
+	doc, raw := viewtest.Render(t, components.ErrorBody(components.ErrorInfo{
 		Status: 500, Title: "Something went wrong", Message: "internal error", RequestID: "req-42",
 	}))
 	if doc.Find("h1").Text() != "Something went wrong" || doc.Find(".error-status").Text() != "Error 500" {
@@ -414,21 +401,13 @@ func TestErrorBody(t *testing.T) {
 
 func TestEmptyStateAndPageHeader(t *testing.T) {
 	action := templ.Raw(`<a href="/sources/new" role="button">Add source</a>`)
-	var b strings.Builder
-	if err := components.EmptyState("No sources yet", "Register one.").Render(templ.WithChildren(context.Background(), action), &b); err != nil {
-		t.Fatal(err)
-	}
-	doc, _ := goquery.NewDocumentFromReader(strings.NewReader(b.String()))
+	doc, raw := viewtest.Render(t, viewtest.WithChildren(components.EmptyState("No sources yet", "Register one."), action))
 	es := doc.Find(`[data-testid="empty-state"]`)
 	if es.Find("h2").Text() != "No sources yet" || es.Find(`a[href="/sources/new"]`).Length() != 1 {
-		t.Errorf("empty state %q", b.String())
+		t.Errorf("empty state %q", raw)
 	}
-	b.Reset()
-	if err := components.PageHeader("Sources", "PostgreSQL databases Rosetta reads from.").Render(templ.WithChildren(context.Background(), action), &b); err != nil {
-		t.Fatal(err)
-	}
-	doc, _ = goquery.NewDocumentFromReader(strings.NewReader(b.String()))
+	doc, raw = viewtest.Render(t, viewtest.WithChildren(components.PageHeader("Sources", "PostgreSQL databases Rosetta reads from."), action))
 	if doc.Find(".page-header h1").Text() != "Sources" || doc.Find(".page-header .actions a").Length() != 1 {
-		t.Errorf("page header %q", b.String())
+		t.Errorf("page header %q", raw)
 	}
 }

@@ -1,9 +1,7 @@
 package layout_test
 
 import (
-	"context"
 	"encoding/json"
-	"io"
 	"strings"
 	"testing"
 
@@ -13,27 +11,13 @@ import (
 	"github.com/rosetta-cdc/rosetta/static"
 	"github.com/rosetta-cdc/rosetta/views/components"
 	"github.com/rosetta-cdc/rosetta/views/layout"
+	"github.com/rosetta-cdc/rosetta/views/viewtest"
 )
-
-func render(t *testing.T, c templ.Component) (*goquery.Document, string) {
-	t.Helper()
-	var b strings.Builder
-	if err := c.Render(context.Background(), &b); err != nil {
-		t.Fatal(err)
-	}
-	doc, err := goquery.NewDocumentFromReader(strings.NewReader(b.String()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return doc, b.String()
-}
 
 func page(t *testing.T, meta layout.PageMeta) (*goquery.Document, string) {
 	t.Helper()
 	content := templ.Raw(`<p data-testid="content">the page</p>`)
-	return render(t, templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
-		return layout.Base(meta).Render(templ.WithChildren(ctx, content), w)
-	}))
+	return viewtest.Render(t, viewtest.WithChildren(layout.Base(meta), content))
 }
 
 func signedIn(nav string) layout.PageMeta {
@@ -233,7 +217,7 @@ func TestFlashRegionAndOOB(t *testing.T) {
 		t.Error("error flash has no text label (colour alone)")
 	}
 
-	oob, _ := render(t, layout.FlashOOB([]layout.Flash{{Kind: components.FlashInfo, Message: "Pipeline paused."}}))
+	oob, _ := viewtest.Render(t, layout.FlashOOB([]layout.Flash{{Kind: components.FlashInfo, Message: "Pipeline paused."}}))
 	el := oob.Find("#" + layout.FlashRegionID)
 	if el.AttrOr("hx-swap-oob", "") != "innerHTML" {
 		t.Errorf("FlashOOB hx-swap-oob=%q", el.AttrOr("hx-swap-oob", ""))

@@ -1,7 +1,6 @@
 package pages_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -10,21 +9,15 @@ import (
 	"github.com/rosetta-cdc/rosetta/static"
 	"github.com/rosetta-cdc/rosetta/views/layout"
 	"github.com/rosetta-cdc/rosetta/views/pages"
+	"github.com/rosetta-cdc/rosetta/views/viewtest"
 )
 
 func TestAPIDocsPage(t *testing.T) {
 	if err := static.Verify(); err != nil {
 		t.Fatal(err) // run `npm ci && npm run assets`
 	}
-	var b strings.Builder
 	meta := layout.PageMeta{CSRFToken: "tok", User: &layout.UserInfo{Email: "ada@example.com", Role: "viewer"}}
-	if err := pages.APIDocs(meta).Render(context.Background(), &b); err != nil {
-		t.Fatal(err)
-	}
-	doc, err := goquery.NewDocumentFromReader(strings.NewReader(b.String()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	doc := viewtest.Doc(t, pages.APIDocs(meta))
 	if got := doc.Find("title").Text(); got != "API docs · Rosetta" {
 		t.Errorf("title %q", got)
 	}

@@ -1,8 +1,6 @@
 package pages_test
 
 import (
-	"context"
-	"strings"
 	"testing"
 	"time"
 
@@ -13,20 +11,8 @@ import (
 	"github.com/rosetta-cdc/rosetta/views/layout"
 	"github.com/rosetta-cdc/rosetta/views/pages"
 	"github.com/rosetta-cdc/rosetta/views/partials"
+	"github.com/rosetta-cdc/rosetta/views/viewtest"
 )
-
-func renderDoc(t *testing.T, c templ.Component) *goquery.Document {
-	t.Helper()
-	var b strings.Builder
-	if err := c.Render(context.Background(), &b); err != nil {
-		t.Fatal(err)
-	}
-	doc, err := goquery.NewDocumentFromReader(strings.NewReader(b.String()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return doc
-}
 
 // Viewers read everything and change nothing: no create, edit, delete, test or action
 // controls on any page; operators get all of them, each form with the CSRF token.
@@ -47,7 +33,7 @@ func TestOperatorControlsFollowTheRole(t *testing.T) {
 			"pipelines":    pages.PipelinesPage(meta, partials.PipelineList{Page: catalog.Page[catalog.Pipeline]{Items: []catalog.Pipeline{pl}, Total: 1, Limit: 50}, Row: rc}),
 			"pipeline":     pages.PipelinePage(meta, partials.PipelineStatus{Pipeline: pl, Row: rc}),
 		} {
-			doc := renderDoc(t, c)
+			doc := viewtest.Doc(t, c)
 			main := doc.Find("main")
 			controls := main.Find(`form[method=post], a[href*="/new"], a[href$="/edit"], [data-testid="confirm-delete"]`).Length()
 			if role == "viewer" && controls != 0 {

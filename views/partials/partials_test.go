@@ -1,7 +1,6 @@
 package partials
 
 import (
-	"context"
 	"maps"
 	"net/url"
 	"slices"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/rosetta-cdc/rosetta/internal/catalog"
 	"github.com/rosetta-cdc/rosetta/views/layout"
+	"github.com/rosetta-cdc/rosetta/views/viewtest"
 )
 
 func TestBytes(t *testing.T) {
@@ -48,18 +48,53 @@ func TestRelative(t *testing.T) {
 	}
 }
 
-func TestPipelineActions(t *testing.T) {
-	for _, tc := range []struct{ desired, runtime, want string }{
-		{catalog.DesiredStart, catalog.RuntimeRunning, "pause,refresh"},
-		{catalog.DesiredRefresh, catalog.RuntimeRunning, "pause"},
-		{catalog.DesiredPause, catalog.RuntimePaused, "start,refresh"},
-		{catalog.DesiredStart, catalog.RuntimeError, "start,pause"},
-		{catalog.DesiredRefresh, catalog.RuntimeError, "start,pause"},
-	} {
-		p := catalog.Pipeline{Status: tc.desired, Metadata: catalog.PipelineMetadata{Status: tc.runtime}}
-		if got := strings.Join(PipelineActions(p), ","); got != tc.want {
-			t.Errorf("%s/%s: %s, want %s", tc.desired, tc.runtime, got, tc.want)
+// Every button the console shows for a pipeline, in any state, is an action the
+// catalog accepts and would carry out (not a no-op, not refused), and every such action
+// is shown: the row of the list and the status panel of the pipeline's page alike. The
+// delete region offers deleting exactly when the catalog allows it.
+func TestPipelineButtonsAreCatalogActions(t *testing.T) {
+	for _, desired := range catalog.DesiredStatuses {
+		for _, runtime := range catalog.RuntimeStatuses {
+			p := catalog.Pipeline{ID: 7, Name: "orders", Status: desired, Metadata: catalog.PipelineMetadata{Status: runtime}}
+			rc := RowContext{CSRFToken: "tok", CanOperate: true, Next: "/pipelines"}
+			for name, c := range map[string]templ.Component{
+				"row":   PipelineRow(p, rc),
+				"panel": PipelineStatusPanel(PipelineStatus{Pipeline: p, Row: rc}),
+			} {
+				doc := viewtest.Doc(t, c)
+				var shown []catalog.Action
+				doc.Find(`[data-testid="pipeline-actions"] form`).Each(func(_ int, f *goquery.Selection) {
+					btn := f.Find(`button[type=submit]`)
+					a, err := catalog.ParseAction(btn.AttrOr("data-action", ""))
+					if err != nil {
+						t.Errorf("%s/%s %s: button %q: %v", desired, runtime, name, btn.Text(), err)
+						return
+					}
+					if o, err := catalog.Decide(a, desired, runtime); o != catalog.Changes {
+						t.Errorf("%s/%s %s: offers %s, which the catalog answers with %v (%v)", desired, runtime, name, a, o, err)
+					}
+					if got, want := f.AttrOr("action", ""), "/pipelines/7/"+string(a); got != want || f.AttrOr("hx-post", "") != want {
+						t.Errorf("%s/%s %s: %s posts to %q, want %q", desired, runtime, name, a, got, want)
+					}
+					shown = append(shown, a)
+				})
+				if want := catalog.AllowedActions(desired, runtime); !slices.Equal(shown, want) {
+					t.Errorf("%s/%s %s: buttons %v, catalog allows %v", desired, runtime, name, shown, want)
+				}
+			}
+			doc := viewtest.Doc(t, PipelineDelete(p, "tok", false))
+			offered := doc.Find(`form[action="/pipelines/7/delete"]`).Length() == 1
+			blocked := doc.Find(`[data-testid="delete-blocked"]`).Length() == 1
+			if offered != p.CanDelete() || blocked == offered {
+				t.Errorf("%s/%s: delete offered=%v blocked=%v, catalog allows=%v", desired, runtime, offered, blocked, p.CanDelete())
+			}
 		}
+	}
+	// the case the console used to get wrong: a failed start may be refreshed
+	doc := viewtest.Doc(t, PipelineRow(catalog.Pipeline{ID: 7, Status: catalog.DesiredStart,
+		Metadata: catalog.PipelineMetadata{Status: catalog.RuntimeError}}, RowContext{CanOperate: true}))
+	if doc.Find(`button[data-action="refresh"]`).Length() != 1 {
+		t.Error("a pipeline in ERROR offers no refresh")
 	}
 }
 
@@ -90,13 +125,9 @@ func TestCanOperate(t *testing.T) {
 func TestPipelineRowForViewer(t *testing.T) {
 	p := catalog.Pipeline{ID: 3, Name: "x", Status: catalog.DesiredPause, Metadata: catalog.PipelineMetadata{Status: catalog.RuntimePaused}}
 	for _, op := range []bool{true, false} {
-		var b strings.Builder
 		l := PipelineList{Page: catalog.Page[catalog.Pipeline]{Items: []catalog.Pipeline{p}, Total: 1, Limit: 50},
 			Row: RowContext{CanOperate: op}}
-		if err := PipelineTable(l).Render(context.Background(), &b); err != nil {
-			t.Fatal(err)
-		}
-		doc, _ := goquery.NewDocumentFromReader(strings.NewReader(b.String()))
+		doc := viewtest.Doc(t, PipelineTable(l))
 		if got := doc.Find(`form[method=post]`).Length() > 0; got != op {
 			t.Errorf("operate=%v: action forms present = %v", op, got)
 		}
@@ -122,11 +153,7 @@ func TestListSortSelectMatchesHeaders(t *testing.T) {
 		{"wal", WALTable(WALList{Page: catalog.Page[catalog.Source]{Items: []catalog.Source{{ID: 1, Name: "s"}}, Total: 1, Limit: 50}, State: st}),
 			catalog.SourceSorts},
 	} {
-		var b strings.Builder
-		if err := tc.table.Render(context.Background(), &b); err != nil {
-			t.Fatal(err)
-		}
-		doc, _ := goquery.NewDocumentFromReader(strings.NewReader(b.String()))
+		doc := viewtest.Doc(t, tc.table)
 		// a header toggles between key and -key, except status (errors first only)
 		fromHeaders := map[string]bool{}
 		doc.Find(`thead a.sort`).Each(func(_ int, a *goquery.Selection) {
@@ -161,11 +188,7 @@ func TestListSortSelectMatchesHeaders(t *testing.T) {
 
 	// an order the list accepts but offers no header for is still shown (and kept)
 	st.Sort = "-created_at"
-	var b strings.Builder
-	if err := WALTable(WALList{Page: catalog.Page[catalog.Source]{Items: []catalog.Source{{ID: 1, Name: "s"}}, Total: 1, Limit: 50}, State: st}).Render(context.Background(), &b); err != nil {
-		t.Fatal(err)
-	}
-	doc, _ := goquery.NewDocumentFromReader(strings.NewReader(b.String()))
+	doc := viewtest.Doc(t, WALTable(WALList{Page: catalog.Page[catalog.Source]{Items: []catalog.Source{{ID: 1, Name: "s"}}, Total: 1, Limit: 50}, State: st}))
 	if sel := doc.Find(`select[name="sort"] option[selected]`); sel.AttrOr("value", "") != "-created_at" || sel.Text() != "Newest first" {
 		t.Errorf("/wal?sort=-created_at selects %q (%q)", sel.AttrOr("value", ""), sel.Text())
 	}

@@ -208,7 +208,7 @@ func PipelineDelete(p catalog.Pipeline, csrf string, oob bool) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if p.Metadata.Status == catalog.RuntimeRunning {
+		if !p.CanDelete() {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "<p class=\"muted\" data-testid=\"delete-blocked\">Pause the pipeline to delete it.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

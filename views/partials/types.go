@@ -165,50 +165,27 @@ type RowContext struct {
 	Focus bool
 }
 
-// Pipeline actions.
-const (
-	ActionStart   = "start"
-	ActionPause   = "pause"
-	ActionRefresh = "refresh"
-)
-
-// PipelineActions lists the actions that make sense in the pipeline's state: RUNNING →
-// pause (and refresh, unless a refresh is what is running); PAUSED → start, refresh;
-// ERROR → start again, or pause.
-func PipelineActions(p catalog.Pipeline) []string {
-	switch p.Metadata.Status {
-	case catalog.RuntimeRunning:
-		if p.Status == catalog.DesiredRefresh {
-			return []string{ActionPause}
-		}
-		return []string{ActionPause, ActionRefresh}
-	case catalog.RuntimePaused:
-		return []string{ActionStart, ActionRefresh}
-	case catalog.RuntimeError:
-		return []string{ActionStart, ActionPause}
-	}
-	return nil
-}
-
-func actionLabel(p catalog.Pipeline, action string) string {
+// actionLabel and actionClass present the actions the catalog allows (see
+// catalog.AllowedActions); which ones a pipeline offers is the catalog's to say.
+func actionLabel(p catalog.Pipeline, action catalog.Action) string {
 	switch action {
-	case ActionStart:
+	case catalog.ActionStart:
 		if p.Metadata.Status == catalog.RuntimeError {
 			return "Retry start"
 		}
 		return "Start"
-	case ActionPause:
+	case catalog.ActionPause:
 		return "Pause"
 	default:
 		return "Refresh"
 	}
 }
 
-func actionClass(action string) string {
+func actionClass(action catalog.Action) string {
 	switch action {
-	case ActionStart:
+	case catalog.ActionStart:
 		return ""
-	case ActionPause:
+	case catalog.ActionPause:
 		return "secondary"
 	default:
 		return "secondary outline"
