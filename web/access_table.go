@@ -159,6 +159,19 @@ func AccessFor(method, path string) (Access, bool) {
 	return a, ok
 }
 
+// allows reports whether a principal with role may call route ("GET /users"), by the
+// rule the access middleware enforces; pages ask it (layout.PageMeta.Access) so they
+// offer exactly the links and forms the server accepts. A route not in the table is
+// refused, as the middleware refuses it.
+func allows(role auth.Role, route string) bool {
+	a, ok := permissions[route]
+	if !ok {
+		return false
+	}
+	min := a.role()
+	return min == "" || role.AtLeast(min)
+}
+
 // Permissions returns a copy of the table, for tests and documentation.
 func Permissions() map[string]Access {
 	out := make(map[string]Access, len(permissions))

@@ -15,6 +15,10 @@ import (
 func (s *Server) pageMeta(c echo.Context, title, nav string) layout.PageMeta {
 	// Who is signed in and the CSRF token (access.go).
 	m := s.withAccess(c, layout.PageMeta{Title: title, Nav: nav})
+	// What the page may offer is what the permission table allows this principal.
+	if p, ok := principalOf(c); ok {
+		m.Access = func(route string) bool { return allows(p.Role, route) }
+	}
 	// A fragment has no flash region: leave the messages for the next full page.
 	if !IsFragmentRequest(c.Request()) {
 		m.Flash = s.popFlashes(c)

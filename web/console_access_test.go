@@ -1,15 +1,23 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/a-h/templ"
 
 	"github.com/rosetta-cdc/rosetta/internal/auth"
+	"github.com/rosetta-cdc/rosetta/internal/catalog"
+	"github.com/rosetta-cdc/rosetta/views/layout"
+	"github.com/rosetta-cdc/rosetta/views/pages"
+	"github.com/rosetta-cdc/rosetta/views/partials"
+	"github.com/rosetta-cdc/rosetta/web"
 	"github.com/rosetta-cdc/rosetta/web/webtest"
 )
 
@@ -94,5 +102,44 @@ func TestConsoleViewerSeesNoOperatorControls(t *testing.T) {
 	if r := viewer.Do(http.MethodPost, fmt.Sprintf("/pipelines/%d/start", p.ID), url.Values{}.Encode(),
 		"Content-Type: application/x-www-form-urlencoded"); r.Code != http.StatusForbidden {
 		t.Errorf("viewer start: %d, want 403 (Location %q)", r.Code, r.Header.Get("Location"))
+	}
+}
+
+// Pages ask the permission table which links and forms to offer (layout.Access), by
+// route name. Every route any page asks about must be in the table: a renamed route
+// would otherwise hide its link from everyone without a word.
+func TestPagesAskOnlyRoutesInThePermissionTable(t *testing.T) {
+	asked := map[string]bool{}
+	meta := layout.PageMeta{CSRFToken: "tok", User: &layout.UserInfo{Email: "a@example.com", Role: "admin"},
+		Access: func(route string) bool { asked[route] = true; return true }}
+	rc := partials.RowContext{CSRFToken: "tok", Access: meta.Access}
+	src := catalog.Source{ID: 1, Name: "orders"}
+	dst := catalog.Destination{ID: 2, Name: "analytics"}
+	pl := catalog.Pipeline{ID: 3, Name: "p", Status: catalog.DesiredPause, Metadata: catalog.PipelineMetadata{Status: catalog.RuntimePaused}}
+	for _, c := range []templ.Component{
+		pages.Dashboard(meta, catalog.Dashboard{}),
+		pages.SourcesPage(meta, partials.SourceList{}),
+		pages.SourcePage(meta, pages.SourceDetail{Source: src}),
+		pages.DestinationsPage(meta, partials.DestinationList{}),
+		pages.DestinationPage(meta, pages.DestinationDetail{Destination: dst}),
+		pages.PipelinesPage(meta, partials.PipelineList{Row: rc}),
+		pages.PipelinesPage(meta, partials.PipelineList{Page: catalog.Page[catalog.Pipeline]{Items: []catalog.Pipeline{pl}, Total: 1, Limit: 50}, Row: rc}),
+		pages.PipelinePage(meta, partials.PipelineStatus{Pipeline: pl, Row: rc}),
+	} {
+		if err := c.Render(context.Background(), io.Discard); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, a := range catalog.Actions {
+		asked[partials.ActionRoute(a)] = true
+	}
+	if len(asked) < 10 {
+		t.Fatalf("pages asked about only %v", asked)
+	}
+	table := web.Permissions()
+	for route := range asked {
+		if _, ok := table[route]; !ok {
+			t.Errorf("a page asks about %q, which is not in the permission table", route)
+		}
 	}
 }

@@ -24,7 +24,7 @@ func (s *Server) destinationsIndex(c echo.Context) error {
 	}
 	meta := s.pageMeta(c, "Destinations", layout.NavDestinations)
 	l := partials.DestinationList{Page: page, State: st}
-	return Render(c, http.StatusOK, pages.DestinationsPage(meta, l), partials.DestinationTable(l, partials.CanOperate(meta)))
+	return Render(c, http.StatusOK, pages.DestinationsPage(meta, l), partials.DestinationTable(l, meta.May("GET /destinations/new")))
 }
 
 func (s *Server) destinationShow(c echo.Context) error {

@@ -49,7 +49,7 @@ func (s *Server) pipelinesIndex(c echo.Context) error {
 	}
 	meta := s.pageMeta(c, "Pipelines", layout.NavPipelines)
 	l := partials.PipelineList{Page: page, State: st, Filters: pf, Row: partials.RowContext{
-		CSRFToken: meta.CSRFToken, CanOperate: partials.CanOperate(meta), Next: c.Request().URL.RequestURI()}}
+		CSRFToken: meta.CSRFToken, Access: meta.Access, Next: c.Request().URL.RequestURI()}}
 	if IsFragmentRequest(c.Request()) { // the selects are outside the fragment
 		return Render(c, http.StatusOK, partials.PipelineTable(l), partials.PipelineTable(l))
 	}
@@ -73,7 +73,7 @@ func (s *Server) pipelineShow(c echo.Context) error {
 	}
 	meta := s.pageMeta(c, p.Name, layout.NavPipelines)
 	st := partials.PipelineStatus{Pipeline: p, Row: partials.RowContext{CSRFToken: meta.CSRFToken,
-		CanOperate: partials.CanOperate(meta), Next: partials.PipelineURL(id)}}
+		Access: meta.Access, Next: partials.PipelineURL(id)}}
 	return Render(c, http.StatusOK, pages.PipelinePage(meta, st), nil)
 }
 
@@ -232,7 +232,7 @@ func (s *Server) pipelineAction(action catalog.Action) echo.HandlerFunc {
 			return redirect(c, next)
 		}
 		meta := s.pageMeta(c, res.Pipeline.Name, layout.NavPipelines)
-		rc := partials.RowContext{CSRFToken: meta.CSRFToken, CanOperate: partials.CanOperate(meta), Next: next, Focus: true}
+		rc := partials.RowContext{CSRFToken: meta.CSRFToken, Access: meta.Access, Next: next, Focus: true}
 		var frag templ.Component
 		if c.Request().Header.Get("HX-Target") == partials.PipelineStatusID(id) {
 			frag = templ.Join(

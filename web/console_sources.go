@@ -26,7 +26,7 @@ func (s *Server) sourcesIndex(c echo.Context) error {
 	}
 	meta := s.pageMeta(c, "Sources", layout.NavSources)
 	l := partials.SourceList{Page: page, State: st}
-	return Render(c, http.StatusOK, pages.SourcesPage(meta, l), partials.SourceTable(l, partials.CanOperate(meta)))
+	return Render(c, http.StatusOK, pages.SourcesPage(meta, l), partials.SourceTable(l, meta.May("GET /sources/new")))
 }
 
 func (s *Server) sourceShow(c echo.Context) error {

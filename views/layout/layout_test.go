@@ -94,13 +94,15 @@ func TestLayoutStructure(t *testing.T) {
 		t.Errorf("logout CSRF field = %q", v)
 	}
 	if menu.Find(`a[href="/users"]`).Length() != 0 {
-		t.Error("an operator sees the Users link")
+		t.Error("the Users link is shown though Access does not allow it")
 	}
 }
 
+// The Users link is shown to whom the permission table (Access) lets read /users.
 func TestAdminSeesUsers(t *testing.T) {
 	meta := signedIn(layout.NavUsers)
 	meta.User.Role = "admin"
+	meta.Access = func(route string) bool { return route == "GET /users" }
 	doc, _ := page(t, meta)
 	users := doc.Find(`[data-testid="user-menu"] a[href="/users"]`)
 	if v, _ := users.Attr("aria-current"); v != "page" {

@@ -26,8 +26,14 @@ type Flash = components.Flash
 // UserInfo is the signed-in principal as the header shows it.
 type UserInfo struct {
 	Email string
-	Role  string // "admin", "operator" or "viewer"
+	Role  string // "admin", "operator" or "viewer", as shown; what it allows is Access's to say
 }
+
+// Access reports whether the signed-in user may call a route, named as web's permission
+// table names it: the method, a space and the pattern as registered ("GET /users",
+// "POST /pipelines/:id/start"). web answers from that table, so a page offers exactly
+// the links and forms the server would accept from this user.
+type Access func(route string) bool
 
 // PageMeta is everything the layout needs besides the page's own content.
 type PageMeta struct {
@@ -36,11 +42,15 @@ type PageMeta struct {
 	Flash     []Flash   // messages shown above the content
 	CSRFToken string    // for the logout form and, via <meta name="csrf-token">, htmx
 	User      *UserInfo // nil: not signed in; the header shows no navigation
+	Access    Access    // nil: nothing that needs a role is offered
 	// Styles and Scripts add page-specific assets, named relative to static/ (e.g.
 	// "vendor/uPlot.min.css", "js/wal.js"). Scripts load deferred, after htmx and app.js.
 	Styles  []string
 	Scripts []string
 }
+
+// May reports whether the page may offer a link or form to route (see Access).
+func (p PageMeta) May(route string) bool { return p.Access != nil && p.Access(route) }
 
 func (p PageMeta) documentTitle() string {
 	if p.Title == "" {

@@ -54,7 +54,7 @@ func Dashboard(meta layout.PageMeta, d catalog.Dashboard) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if d.Counts.Sources == 0 && d.Counts.Destinations == 0 && d.Counts.Pipelines == 0 {
-				if partials.CanOperate(meta) {
+				if meta.May("GET /sources/new") {
 					templ_7745c5c3_Var3 := templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 						templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 						templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
@@ -121,7 +121,7 @@ func Dashboard(meta layout.PageMeta, d catalog.Dashboard) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					if partials.CanOperate(meta) {
+					if meta.May("GET /pipelines/new") {
 						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<a href=\"/pipelines/new\">Create one</a>.")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
@@ -382,7 +382,7 @@ func Dashboard(meta layout.PageMeta, d catalog.Dashboard) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					if partials.CanOperate(meta) {
+					if meta.May("GET /sources/new") {
 						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "<a href=\"/sources/new\">Register one</a>.")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err

@@ -59,7 +59,7 @@ func DestinationsPage(meta layout.PageMeta, l partials.DestinationList) templ.Co
 					}()
 				}
 				ctx = templ.InitializeContext(ctx)
-				if partials.CanOperate(meta) {
+				if meta.May("GET /destinations/new") {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<a href=\"/destinations/new\" role=\"button\" data-testid=\"new-destination\">New destination</a>")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
@@ -75,7 +75,7 @@ func DestinationsPage(meta layout.PageMeta, l partials.DestinationList) templ.Co
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = partials.DestinationTable(l, partials.CanOperate(meta)).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = partials.DestinationTable(l, meta.May("GET /destinations/new")).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -137,7 +137,7 @@ func DestinationPage(meta layout.PageMeta, d DestinationDetail) templ.Component 
 					}()
 				}
 				ctx = templ.InitializeContext(ctx)
-				if partials.CanOperate(meta) {
+				if meta.May("GET /destinations/:id/edit") {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<a href=\"")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
@@ -330,7 +330,7 @@ func DestinationPage(meta layout.PageMeta, d DestinationDetail) templ.Component 
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if partials.CanOperate(meta) {
+			if meta.May("POST /destinations/:id/delete") {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "<section class=\"danger-zone\" aria-label=\"Delete\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err

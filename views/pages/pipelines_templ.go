@@ -60,7 +60,7 @@ func PipelinesPage(meta layout.PageMeta, l partials.PipelineList) templ.Componen
 					}()
 				}
 				ctx = templ.InitializeContext(ctx)
-				if partials.CanOperate(meta) {
+				if meta.May("GET /pipelines/new") {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<a href=\"/pipelines/new\" role=\"button\" data-testid=\"new-pipeline\">New pipeline</a>")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
@@ -156,7 +156,7 @@ func PipelinePage(meta layout.PageMeta, s partials.PipelineStatus) templ.Compone
 					}()
 				}
 				ctx = templ.InitializeContext(ctx)
-				if partials.CanOperate(meta) {
+				if meta.May("GET /pipelines/:id/edit") {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<a href=\"")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
@@ -274,7 +274,7 @@ func PipelinePage(meta layout.PageMeta, s partials.PipelineStatus) templ.Compone
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if partials.CanOperate(meta) {
+			if meta.May("POST /pipelines/:id/delete") {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<section aria-label=\"Delete\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err

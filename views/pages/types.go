@@ -29,7 +29,7 @@ type Crumb struct {
 
 // newPipelineURL is the "new pipeline from this source" link, for those who may create one.
 func newPipelineURL(meta layout.PageMeta, param string, id int64) string {
-	if !partials.CanOperate(meta) {
+	if !meta.May("GET /pipelines/new") {
 		return ""
 	}
 	return "/pipelines/new?" + param + "=" + strconv.FormatInt(id, 10)

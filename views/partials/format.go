@@ -10,15 +10,7 @@ import (
 	"time"
 
 	"github.com/rosetta-cdc/rosetta/internal/pgsource"
-	"github.com/rosetta-cdc/rosetta/views/layout"
 )
-
-// CanOperate reports whether the signed-in user may change things: viewers see no
-// create, edit, delete or action buttons (the server refuses them anyway). With no user
-// (access control not configured) every action is offered.
-func CanOperate(meta layout.PageMeta) bool {
-	return meta.User == nil || meta.User.Role != "viewer"
-}
 
 // Bytes formats a byte count in IEC units: "512 B", "1.4 GiB".
 func Bytes(n int64) string {

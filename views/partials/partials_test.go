@@ -12,7 +12,6 @@ import (
 	"github.com/a-h/templ"
 
 	"github.com/rosetta-cdc/rosetta/internal/catalog"
-	"github.com/rosetta-cdc/rosetta/views/layout"
 	"github.com/rosetta-cdc/rosetta/views/viewtest"
 )
 
@@ -56,7 +55,7 @@ func TestPipelineButtonsAreCatalogActions(t *testing.T) {
 	for _, desired := range catalog.DesiredStatuses {
 		for _, runtime := range catalog.RuntimeStatuses {
 			p := catalog.Pipeline{ID: 7, Name: "orders", Status: desired, Metadata: catalog.PipelineMetadata{Status: runtime}}
-			rc := RowContext{CSRFToken: "tok", CanOperate: true, Next: "/pipelines"}
+			rc := RowContext{CSRFToken: "tok", Access: allowAll, Next: "/pipelines"}
 			for name, c := range map[string]templ.Component{
 				"row":   PipelineRow(p, rc),
 				"panel": PipelineStatusPanel(PipelineStatus{Pipeline: p, Row: rc}),
@@ -92,7 +91,7 @@ func TestPipelineButtonsAreCatalogActions(t *testing.T) {
 	}
 	// the case the console used to get wrong: a failed start may be refreshed
 	doc := viewtest.Doc(t, PipelineRow(catalog.Pipeline{ID: 7, Status: catalog.DesiredStart,
-		Metadata: catalog.PipelineMetadata{Status: catalog.RuntimeError}}, RowContext{CanOperate: true}))
+		Metadata: catalog.PipelineMetadata{Status: catalog.RuntimeError}}, RowContext{Access: allowAll}))
 	if doc.Find(`button[data-action="refresh"]`).Length() != 1 {
 		t.Error("a pipeline in ERROR offers no refresh")
 	}
@@ -112,12 +111,23 @@ func TestFieldMessage(t *testing.T) {
 	}
 }
 
-func TestCanOperate(t *testing.T) {
-	if !CanOperate(layout.PageMeta{}) || !CanOperate(layout.PageMeta{User: &layout.UserInfo{Role: "operator"}}) {
-		t.Error("operators (and consoles without access control) may operate")
+func allowAll(string) bool { return true }
+
+// A user may take only some actions: the row offers only those, and the actions column
+// only when there is one.
+func TestPipelineButtonsFollowAccess(t *testing.T) {
+	p := catalog.Pipeline{ID: 3, Name: "x", Status: catalog.DesiredPause, Metadata: catalog.PipelineMetadata{Status: catalog.RuntimePaused}}
+	var asked []string
+	rc := RowContext{Access: func(route string) bool {
+		asked = append(asked, route)
+		return route == ActionRoute(catalog.ActionRefresh)
+	}}
+	doc := viewtest.Doc(t, PipelineRow(p, rc))
+	if got := doc.Find(`button[data-action]`).Map(func(_ int, b *goquery.Selection) string { return b.AttrOr("data-action", "") }); !slices.Equal(got, []string{"refresh"}) {
+		t.Errorf("buttons %v, want only refresh", got)
 	}
-	if CanOperate(layout.PageMeta{User: &layout.UserInfo{Role: "viewer"}}) {
-		t.Error("a viewer may operate")
+	if !slices.Contains(asked, "POST /pipelines/:id/start") {
+		t.Errorf("asked %v: not the start route as the permission table names it", asked)
 	}
 }
 
@@ -126,7 +136,7 @@ func TestPipelineRowForViewer(t *testing.T) {
 	p := catalog.Pipeline{ID: 3, Name: "x", Status: catalog.DesiredPause, Metadata: catalog.PipelineMetadata{Status: catalog.RuntimePaused}}
 	for _, op := range []bool{true, false} {
 		l := PipelineList{Page: catalog.Page[catalog.Pipeline]{Items: []catalog.Pipeline{p}, Total: 1, Limit: 50},
-			Row: RowContext{CanOperate: op}}
+			Row: RowContext{Access: func(string) bool { return op }}}
 		doc := viewtest.Doc(t, PipelineTable(l))
 		if got := doc.Find(`form[method=post]`).Length() > 0; got != op {
 			t.Errorf("operate=%v: action forms present = %v", op, got)

@@ -137,7 +137,7 @@ func PipelineStatusPanel(s PipelineStatus) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		if s.Row.CanOperate {
+		if s.Row.MayAct() {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<footer>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

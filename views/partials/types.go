@@ -14,6 +14,7 @@ import (
 	"github.com/rosetta-cdc/rosetta/internal/catalog"
 	"github.com/rosetta-cdc/rosetta/internal/pgsource"
 	"github.com/rosetta-cdc/rosetta/views/components"
+	"github.com/rosetta-cdc/rosetta/views/layout"
 )
 
 // Ids of the list sections: each is the element its list handler returns as the htmx
@@ -156,13 +157,43 @@ type WALList struct {
 
 // RowContext is what a pipeline row needs besides the pipeline.
 type RowContext struct {
-	CSRFToken  string
-	CanOperate bool
+	CSRFToken string
+	// Access is the signed-in user's (layout.PageMeta.Access): a button is shown only
+	// for an action the permission table lets them take.
+	Access layout.Access
 	// Next is where a plain (no-JavaScript) action form returns to.
 	Next string
 	// Focus puts the keyboard on the row's first button after an in-place update, so a
 	// keyboard user who pressed Start lands on Pause.
 	Focus bool
+}
+
+// May reports whether the user may call route; see layout.PageMeta.May.
+func (rc RowContext) May(route string) bool { return rc.Access != nil && rc.Access(route) }
+
+// ActionRoute is the console route of a pipeline action, as the permission table names it.
+func ActionRoute(a catalog.Action) string { return "POST /pipelines/:id/" + string(a) }
+
+// MayAct reports whether the user may take any pipeline action (the actions column).
+func (rc RowContext) MayAct() bool {
+	for _, a := range catalog.Actions {
+		if rc.May(ActionRoute(a)) {
+			return true
+		}
+	}
+	return false
+}
+
+// offered are the buttons of p: the actions the catalog allows in its state that the
+// user may take.
+func (rc RowContext) offered(p catalog.Pipeline) []catalog.Action {
+	var out []catalog.Action
+	for _, a := range p.AllowedActions() {
+		if rc.May(ActionRoute(a)) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // actionLabel and actionClass present the actions the catalog allows (see
