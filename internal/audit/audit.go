@@ -81,8 +81,9 @@ type Event struct {
 	Changes      map[string]any `json:"changes" doc:"Changed fields as {from, to}; secrets only as \"(changed)\""`
 }
 
-// EntityKinds are the kinds of thing the log records.
-var EntityKinds = []string{"source", "destination", "pipeline", "user", "api_token"}
+// EntityKinds are the kinds of thing the log records, as the packages that record
+// them name them; the API's entity_kind filter is documented and validated from this list.
+var EntityKinds = []string{catalog.KindSource, catalog.KindDestination, catalog.KindPipeline, auth.KindUser, auth.KindAPIToken}
 
 // Filter narrows a listing. Zero values mean "any".
 type Filter struct {

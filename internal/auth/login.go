@@ -102,7 +102,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (Principal,
 		case ok:
 			reason = "account disabled"
 		}
-		ev := AuditEvent{Action: "login_failed", EntityKind: "user", EntityName: UnknownAccount,
+		ev := AuditEvent{Action: "login_failed", EntityKind: KindUser, EntityName: UnknownAccount,
 			ActorEmail: UnknownAccount, Changes: map[string]any{"reason": reason}}
 		if found {
 			ev.EntityID, ev.EntityName, ev.ActorEmail = row.ID, row.Email, row.Email
@@ -121,7 +121,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (Principal,
 		if err := q.RecordLogin(ctx, row.ID); err != nil {
 			return err
 		}
-		return s.record(WithPrincipal(ctx, p), tx, AuditEvent{Action: "login", EntityKind: "user", EntityID: row.ID, EntityName: row.Email})
+		return s.record(WithPrincipal(ctx, p), tx, AuditEvent{Action: "login", EntityKind: KindUser, EntityID: row.ID, EntityName: row.Email})
 	})
 	if err != nil {
 		return Principal{}, db.Translate(err, "user")
@@ -189,5 +189,5 @@ func (s *Service) Logout(ctx context.Context) error {
 	if !ok {
 		return nil
 	}
-	return db.Translate(s.record(ctx, s.pool, AuditEvent{Action: "logout", EntityKind: "user", EntityID: p.UserID, EntityName: p.Email}), "user")
+	return db.Translate(s.record(ctx, s.pool, AuditEvent{Action: "logout", EntityKind: KindUser, EntityID: p.UserID, EntityName: p.Email}), "user")
 }

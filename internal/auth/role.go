@@ -45,3 +45,10 @@ func ParseRole(s string) (Role, bool) {
 	r := Role(strings.ToLower(strings.TrimSpace(s)))
 	return r, r.Valid()
 }
+
+// The kinds of entity auth records in the audit log (audit.EntityKinds lists them with
+// the catalog's).
+const (
+	KindUser     = "user"
+	KindAPIToken = "api_token"
+)

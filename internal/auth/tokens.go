@@ -184,7 +184,7 @@ func (s *Service) CreateToken(ctx context.Context, in TokenInput) (NewToken, err
 		if expires != nil {
 			changes["expires_at"] = expires.Format(time.RFC3339)
 		}
-		return s.record(ctx, tx, AuditEvent{Action: "create", EntityKind: "api_token", EntityID: row.ID, EntityName: row.Name, Changes: changes})
+		return s.record(ctx, tx, AuditEvent{Action: "create", EntityKind: KindAPIToken, EntityID: row.ID, EntityName: row.Name, Changes: changes})
 	})
 	return out, db.Translate(err, "user")
 }
@@ -241,7 +241,7 @@ func (s *Service) RevokeToken(ctx context.Context, id int64) (Token, error) {
 			return err
 		}
 		out = tokenFromRow(row, cur.OwnerEmail)
-		return s.record(ctx, tx, AuditEvent{Action: "revoke", EntityKind: "api_token", EntityID: id, EntityName: row.Name,
+		return s.record(ctx, tx, AuditEvent{Action: "revoke", EntityKind: KindAPIToken, EntityID: id, EntityName: row.Name,
 			Changes: map[string]any{"owner": cur.OwnerEmail, "prefix": row.Prefix}})
 	})
 	return out, db.Translate(err, "token")

@@ -99,7 +99,7 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (User, error) {
 			return err
 		}
 		out = userFromRow(row)
-		return s.record(ctx, tx, AuditEvent{Action: "create", EntityKind: "user", EntityID: row.ID, EntityName: row.Email,
+		return s.record(ctx, tx, AuditEvent{Action: "create", EntityKind: KindUser, EntityID: row.ID, EntityName: row.Email,
 			Changes: map[string]any{"email": row.Email, "role": row.Role, "password": "(set)"}})
 	})
 	if db.IsUniqueViolation(err) {
@@ -244,7 +244,7 @@ func (s *Service) UpdateUser(ctx context.Context, id int64, in UserPatch) (User,
 		if _, only := changes["disabled"]; only && len(changes) == 1 {
 			action = map[bool]string{true: "disable", false: "enable"}[*in.Disabled]
 		}
-		return s.record(ctx, tx, AuditEvent{Action: action, EntityKind: "user", EntityID: id, EntityName: row.Email, Changes: changes})
+		return s.record(ctx, tx, AuditEvent{Action: action, EntityKind: KindUser, EntityID: id, EntityName: row.Email, Changes: changes})
 	})
 	return out, db.Translate(err, "user")
 }
@@ -309,7 +309,7 @@ func (s *Service) setPassword(ctx context.Context, id int64, password string) (d
 			return err
 		}
 		out = row
-		return s.record(ctx, tx, AuditEvent{Action: "update", EntityKind: "user", EntityID: id, EntityName: row.Email,
+		return s.record(ctx, tx, AuditEvent{Action: "update", EntityKind: KindUser, EntityID: id, EntityName: row.Email,
 			Changes: map[string]any{"password": "(changed)"}})
 	})
 	return out, db.Translate(err, "user")
@@ -339,7 +339,7 @@ func (s *Service) EnsureFirstAdmin(ctx context.Context) (email, password string,
 			return err
 		}
 		created = true
-		return s.record(ctx, tx, AuditEvent{Action: "create", EntityKind: "user", EntityID: row.ID, EntityName: row.Email,
+		return s.record(ctx, tx, AuditEvent{Action: "create", EntityKind: KindUser, EntityID: row.ID, EntityName: row.Email,
 			Changes: map[string]any{"email": row.Email, "role": row.Role, "password": "(generated)"}})
 	})
 	if errors.Is(err, pgx.ErrNoRows) {

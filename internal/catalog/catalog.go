@@ -22,11 +22,19 @@ import (
 // PreflightFunc runs the source checks; the real one is pgsource.RunChecks.
 type PreflightFunc func(ctx context.Context, c pgsource.Conn, publication, slot string) []pgsource.Check
 
+// The kinds of entity the catalog records in the audit log (audit.EntityKinds lists
+// them with auth's).
+const (
+	KindSource      = "source"
+	KindDestination = "destination"
+	KindPipeline    = "pipeline"
+)
+
 // AuditEvent describes one change for the audit log. Changes never holds secret values:
 // a changed secret is recorded as the field name with the value "(changed)".
 type AuditEvent struct {
 	Action     string // create, update, delete, start, pause, refresh
-	EntityKind string // source, destination, pipeline
+	EntityKind string // KindSource, KindDestination or KindPipeline
 	EntityID   int64
 	EntityName string
 	Changes    map[string]any

@@ -156,7 +156,7 @@ func (s *Service) CreateDestination(ctx context.Context, in DestinationInput) (D
 			return err
 		}
 		out = destinationFromRow(row)
-		return s.record(ctx, tx, AuditEvent{Action: "create", EntityKind: "destination", EntityID: row.ID, EntityName: row.Name,
+		return s.record(ctx, tx, AuditEvent{Action: "create", EntityKind: KindDestination, EntityID: row.ID, EntityName: row.Name,
 			Changes: destinationChanges(nil, row, sealed != nil)})
 	})
 	return out, translate(err, "destination", v.name)
@@ -236,14 +236,14 @@ func (s *Service) UpdateDestination(ctx context.Context, id int64, in Destinatio
 		if len(changes) == 0 {
 			return nil
 		}
-		return s.record(ctx, tx, AuditEvent{Action: "update", EntityKind: "destination", EntityID: id, EntityName: row.Name, Changes: changes})
+		return s.record(ctx, tx, AuditEvent{Action: "update", EntityKind: KindDestination, EntityID: id, EntityName: row.Name, Changes: changes})
 	})
 	return out, translate(err, "destination", name)
 }
 
 // DeleteDestination refuses while pipelines use the destination, naming them.
 func (s *Service) DeleteDestination(ctx context.Context, id int64) error {
-	return s.deleteUnused(ctx, "destination", id, db.PipelinesUsingParams{DestinationID: &id},
+	return s.deleteUnused(ctx, KindDestination, id, db.PipelinesUsingParams{DestinationID: &id},
 		func(q *db.Queries) (string, error) {
 			cur, err := q.GetDestinationForUpdate(ctx, id)
 			return cur.Name, err

@@ -178,7 +178,7 @@ func (s *Service) CreatePipeline(ctx context.Context, in PipelineInput) (Pipelin
 		if out, err = s.getPipeline(ctx, q, row.ID); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, AuditEvent{Action: "create", EntityKind: "pipeline", EntityID: row.ID, EntityName: name,
+		return s.record(ctx, tx, AuditEvent{Action: "create", EntityKind: KindPipeline, EntityID: row.ID, EntityName: name,
 			Changes: map[string]any{"name": name, "source_id": in.SourceID, "destination_id": in.DestinationID}})
 	})
 	return out, translate(err, "pipeline", name)
@@ -253,7 +253,7 @@ func (s *Service) UpdatePipeline(ctx context.Context, id int64, in PipelinePatch
 		if len(changes) == 0 {
 			return nil
 		}
-		return s.record(ctx, tx, AuditEvent{Action: "update", EntityKind: "pipeline", EntityID: id, EntityName: name, Changes: changes})
+		return s.record(ctx, tx, AuditEvent{Action: "update", EntityKind: KindPipeline, EntityID: id, EntityName: name, Changes: changes})
 	})
 	return out, translate(err, "pipeline", name)
 }
@@ -272,7 +272,7 @@ func (s *Service) DeletePipeline(ctx context.Context, id int64) error {
 		if _, err := q.DeletePipeline(ctx, id); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, AuditEvent{Action: "delete", EntityKind: "pipeline", EntityID: id, EntityName: cur.Name})
+		return s.record(ctx, tx, AuditEvent{Action: "delete", EntityKind: KindPipeline, EntityID: id, EntityName: cur.Name})
 	})
 	return translate(err, "pipeline", "")
 }
@@ -363,7 +363,7 @@ func (s *Service) transition(ctx context.Context, id int64, action Action) (Acti
 		if res.Pipeline, err = s.getPipeline(ctx, q, id); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, AuditEvent{Action: string(action), EntityKind: "pipeline", EntityID: id, EntityName: cur.Name, Changes: changes})
+		return s.record(ctx, tx, AuditEvent{Action: string(action), EntityKind: KindPipeline, EntityID: id, EntityName: cur.Name, Changes: changes})
 	})
 	if err != nil {
 		return ActionResult{}, translate(err, "pipeline", "")

@@ -173,7 +173,7 @@ func (s *Service) CreateSource(ctx context.Context, in SourceInput) (Source, err
 			row.WalAlertThresholdBytes = v.threshold
 		}
 		out = sourceFromRow(row)
-		return s.record(ctx, tx, AuditEvent{Action: "create", EntityKind: "source", EntityID: row.ID, EntityName: row.Name,
+		return s.record(ctx, tx, AuditEvent{Action: "create", EntityKind: KindSource, EntityID: row.ID, EntityName: row.Name,
 			Changes: sourceChanges(nil, row, true)})
 	})
 	return out, translate(err, "source", v.name)
@@ -293,7 +293,7 @@ func (s *Service) UpdateSource(ctx context.Context, id int64, in SourcePatch) (S
 		if len(changes) == 0 {
 			return nil
 		}
-		return s.record(ctx, tx, AuditEvent{Action: "update", EntityKind: "source", EntityID: id, EntityName: row.Name, Changes: changes})
+		return s.record(ctx, tx, AuditEvent{Action: "update", EntityKind: KindSource, EntityID: id, EntityName: row.Name, Changes: changes})
 	})
 	if err != nil {
 		return Source{}, translate(err, "source", name)
@@ -304,7 +304,7 @@ func (s *Service) UpdateSource(ctx context.Context, id int64, in SourcePatch) (S
 // DeleteSource refuses while pipelines use the source, naming them. Its WAL samples go
 // with it (ON DELETE CASCADE).
 func (s *Service) DeleteSource(ctx context.Context, id int64) error {
-	return s.deleteUnused(ctx, "source", id, db.PipelinesUsingParams{SourceID: &id},
+	return s.deleteUnused(ctx, KindSource, id, db.PipelinesUsingParams{SourceID: &id},
 		func(q *db.Queries) (string, error) {
 			cur, err := q.GetSourceForUpdate(ctx, id)
 			return cur.Name, err

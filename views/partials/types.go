@@ -383,11 +383,11 @@ type RelatedLink struct {
 // RelatedURL is the console page of a related entity.
 func RelatedURL(kind string, id int64) string {
 	switch kind {
-	case "pipeline":
+	case catalog.KindPipeline:
 		return PipelineURL(id)
-	case "source":
+	case catalog.KindSource:
 		return SourceURL(id)
-	case "destination":
+	case catalog.KindDestination:
 		return DestinationURL(id)
 	}
 	return fmt.Sprintf("/%ss/%d", kind, id)

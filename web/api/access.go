@@ -33,16 +33,16 @@ func (h *AccessHandlers) Me(ctx context.Context, _ *struct{}) (*Body[Me], error)
 }
 
 // page cuts a short, fully loaded list (users, tokens) to the list convention shared
-// with the catalog, so clients page every collection the same way.
-func page[T any](all []T, limit, offset int) catalog.Page[T] {
+// with the catalog, so clients page every collection the same way (an absent limit is
+// the catalog's default).
+func page[T any](all []T, q PageQuery) catalog.Page[T] {
+	limit, offset := int(q.Limit), q.Offset
+	if limit == 0 {
+		limit = catalog.DefaultLimit
+	}
 	items := all[min(offset, len(all)):]
 	items = items[:min(limit, len(items))]
 	return catalog.Page[T]{Items: items, Total: int64(len(all)), Limit: limit, Offset: offset}
-}
-
-type PageQuery struct {
-	Limit  int `query:"limit" default:"50" minimum:"1" maximum:"500" doc:"Page size"`
-	Offset int `query:"offset" default:"0" minimum:"0" maximum:"2147483647" doc:"Items to skip"`
 }
 
 // ---- tokens
@@ -57,7 +57,7 @@ func (h *AccessHandlers) ListTokens(ctx context.Context, in *TokenListInput) (*B
 	if err != nil {
 		return nil, err
 	}
-	return &Body[catalog.Page[auth.Token]]{page(toks, in.Limit, in.Offset)}, nil
+	return &Body[catalog.Page[auth.Token]]{page(toks, in.PageQuery)}, nil
 }
 
 // TokenCreate is the body of POST /tokens.
@@ -93,7 +93,7 @@ func (h *AccessHandlers) ListUsers(ctx context.Context, in *PageQuery) (*Body[ca
 	if err != nil {
 		return nil, err
 	}
-	return &Body[catalog.Page[auth.User]]{page(users, in.Limit, in.Offset)}, nil
+	return &Body[catalog.Page[auth.User]]{page(users, *in)}, nil
 }
 
 func (h *AccessHandlers) GetUser(ctx context.Context, in *IDPath) (*Body[auth.User], error) {

@@ -29,13 +29,18 @@ type IDPath struct {
 
 // ListQuery are the list controls shared by every collection.
 type ListQuery struct {
-	Limit  int    `query:"limit" default:"50" minimum:"1" maximum:"500" doc:"Page size"`
-	Offset int    `query:"offset" default:"0" minimum:"0" maximum:"2147483647" doc:"Items to skip"`
-	Q      string `query:"q" maxLength:"100" doc:"Case-insensitive substring of the name"`
+	PageQuery
+	Q string `query:"q" maxLength:"100" doc:"Case-insensitive substring of the name"`
+}
+
+// PageQuery are the paging controls of every list.
+type PageQuery struct {
+	Limit  PageLimit `query:"limit" doc:"Page size"`
+	Offset int       `query:"offset" default:"0" minimum:"0" maximum:"2147483647" doc:"Items to skip"`
 }
 
 func (l ListQuery) params(sort string) catalog.ListParams {
-	return catalog.ListParams{Limit: l.Limit, Offset: l.Offset, Q: l.Q, Sort: sort}
+	return catalog.ListParams{Limit: int(l.Limit), Offset: l.Offset, Q: l.Q, Sort: sort}
 }
 
 // Created is a 201 answer with the new entity's URL.
@@ -56,11 +61,11 @@ func created[T any](path string, id int64, v T) *Created[T] {
 
 type SourceListInput struct {
 	ListQuery
-	Sort string `query:"sort" default:"name" enum:"name,-name,created_at,-created_at,host,-host" doc:"Sort key; - for descending"`
+	Sort SourceSort `query:"sort" doc:"Sort key; - for descending"`
 }
 
 func (h *Handlers) ListSources(ctx context.Context, in *SourceListInput) (*Body[catalog.Page[catalog.Source]], error) {
-	p, err := h.Catalog.ListSources(ctx, in.params(in.Sort))
+	p, err := h.Catalog.ListSources(ctx, in.params(string(in.Sort)))
 	return &Body[catalog.Page[catalog.Source]]{p}, err
 }
 
@@ -119,11 +124,11 @@ func (h *Handlers) ProbeSource(ctx context.Context, in *IDPath) (*Body[catalog.W
 
 type DestinationListInput struct {
 	ListQuery
-	Sort string `query:"sort" default:"name" enum:"name,-name,created_at,-created_at,account,-account" doc:"Sort key; - for descending"`
+	Sort DestinationSort `query:"sort" doc:"Sort key; - for descending"`
 }
 
 func (h *Handlers) ListDestinations(ctx context.Context, in *DestinationListInput) (*Body[catalog.Page[catalog.Destination]], error) {
-	p, err := h.Catalog.ListDestinations(ctx, in.params(in.Sort))
+	p, err := h.Catalog.ListDestinations(ctx, in.params(string(in.Sort)))
 	return &Body[catalog.Page[catalog.Destination]]{p}, err
 }
 
@@ -158,11 +163,11 @@ func (h *Handlers) DeleteDestination(ctx context.Context, in *IDPath) (*struct{}
 
 type PipelineListInput struct {
 	ListQuery
-	Sort          string `query:"sort" default:"name" enum:"name,-name,created_at,-created_at,status" doc:"Sort key; status puts ERROR first"`
-	Status        string `query:"status" enum:"START,PAUSE,REFRESH" doc:"Desired status"`
-	RuntimeStatus string `query:"runtime_status" enum:"RUNNING,PAUSED,ERROR" doc:"Runtime status"`
-	SourceID      int64  `query:"source_id" minimum:"1" doc:"Only pipelines reading this source"`
-	DestinationID int64  `query:"destination_id" minimum:"1" doc:"Only pipelines writing this destination"`
+	Sort          PipelineSort  `query:"sort" doc:"Sort key; status puts ERROR first"`
+	Status        DesiredStatus `query:"status" doc:"Desired status"`
+	RuntimeStatus RuntimeStatus `query:"runtime_status" doc:"Runtime status"`
+	SourceID      int64         `query:"source_id" minimum:"1" doc:"Only pipelines reading this source"`
+	DestinationID int64         `query:"destination_id" minimum:"1" doc:"Only pipelines writing this destination"`
 }
 
 func optID(v int64) *int64 {
@@ -173,8 +178,8 @@ func optID(v int64) *int64 {
 }
 
 func (h *Handlers) ListPipelines(ctx context.Context, in *PipelineListInput) (*Body[catalog.Page[catalog.Pipeline]], error) {
-	p, err := h.Catalog.ListPipelines(ctx, in.params(in.Sort), catalog.PipelineFilter{
-		Status: in.Status, RuntimeStatus: in.RuntimeStatus, SourceID: optID(in.SourceID), DestinationID: optID(in.DestinationID)})
+	p, err := h.Catalog.ListPipelines(ctx, in.params(string(in.Sort)), catalog.PipelineFilter{
+		Status: string(in.Status), RuntimeStatus: string(in.RuntimeStatus), SourceID: optID(in.SourceID), DestinationID: optID(in.DestinationID)})
 	return &Body[catalog.Page[catalog.Pipeline]]{p}, err
 }
 
@@ -226,7 +231,7 @@ type WALInput struct {
 	SourceID int64     `query:"source_id" minimum:"1" doc:"Only this source's samples"`
 	Start    time.Time `query:"start" doc:"Earliest recorded_at (RFC 3339), inclusive"`
 	End      time.Time `query:"end" doc:"Latest recorded_at (RFC 3339), inclusive"`
-	Limit    int       `query:"limit" default:"1000" minimum:"1" maximum:"10000" doc:"Most points returned; longer ranges are downsampled"`
+	Limit    WALLimit  `query:"limit" doc:"Most points returned; longer ranges are downsampled"`
 }
 
 func optTime(t time.Time) *time.Time {
@@ -237,7 +242,7 @@ func optTime(t time.Time) *time.Time {
 }
 
 func (h *Handlers) WALMetrics(ctx context.Context, in *WALInput) (*Body[catalog.WALSeries], error) {
-	s, err := h.Catalog.WALMetrics(ctx, catalog.WALQuery{SourceID: optID(in.SourceID), Start: optTime(in.Start), End: optTime(in.End), Limit: in.Limit})
+	s, err := h.Catalog.WALMetrics(ctx, catalog.WALQuery{SourceID: optID(in.SourceID), Start: optTime(in.Start), End: optTime(in.End), Limit: int(in.Limit)})
 	return &Body[catalog.WALSeries]{s}, err
 }
 
