@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"strconv"
 
 	"github.com/a-h/templ"
@@ -29,30 +28,6 @@ func ctxOf(c echo.Context) context.Context { return c.Request().Context() }
 func (s *Server) formPage(c echo.Context, status int, meta layout.PageMeta, crumbs []pages.Crumb, description string,
 	form templ.Component) error {
 	return Render(c, status, pages.FormPage(meta, crumbs, description, form), form)
-}
-
-// refusedForm fills f from a failed save, or reports that the error is not for a form.
-func refusedForm(f *partials.Form, err error) (status int, ok bool) {
-	fields, msg, status, ok := formErrors(err)
-	if !ok {
-		return 0, false
-	}
-	f.Errors, f.Message = fields, msg
-	return status, true
-}
-
-// withoutSecrets drops secret inputs from submitted values before they are rendered
-// back: a refused form never echoes a password.
-func withoutSecrets(v url.Values, names ...string) url.Values {
-	out := url.Values{}
-	for k, vs := range v {
-		out[k] = vs
-	}
-	for _, n := range names {
-		out.Del(n)
-	}
-	out.Del("_csrf")
-	return out
 }
 
 // renderRefused answers a delete that other entities block, naming them as links.

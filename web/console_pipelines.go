@@ -77,114 +77,70 @@ func (s *Server) pipelineShow(c echo.Context) error {
 	return Render(c, http.StatusOK, pages.PipelinePage(meta, st), nil)
 }
 
-func (s *Server) pipelineForm(c echo.Context, meta layout.PageMeta, v url.Values, editing *catalog.Pipeline) (partials.PipelineForm, error) {
-	f := partials.PipelineForm{Form: partials.Form{ID: "pipeline-form", Action: "/pipelines", Values: v,
-		CSRFToken: meta.CSRFToken, Submit: "Create pipeline", Cancel: "/pipelines"}}
-	if editing != nil {
-		f.Action = partials.PipelineURL(editing.ID)
-		f.Submit, f.Cancel, f.Editing = "Save changes", partials.PipelineURL(editing.ID), true
-		f.Running = !editing.CanRepoint()
-	}
-	var err error
-	if f.Sources, err = s.sourceOptions(ctxOf(c)); err != nil {
-		return f, err
-	}
-	f.Destinations, err = s.destinationOptions(ctxOf(c))
-	return f, err
-}
+// pipelineForm is the console's pipeline form: its selects offer the sources and
+// destinations by name.
+var pipelineForm = entityForm{kind: "Pipeline", plural: "Pipelines", id: "pipeline-form", nav: layout.NavPipelines,
+	list: "/pipelines", url: partials.PipelineURL, description: "Connect a source to a destination.",
+	created: "It is paused until you start it.",
+	view: func(c echo.Context, s *Server, f partials.Form, e *editing) (templ.Component, error) {
+		pf := partials.PipelineForm{Form: f, Running: e != nil && e.fixedRefs}
+		var err error
+		if pf.Sources, err = s.sourceOptions(ctxOf(c)); err != nil {
+			return nil, err
+		}
+		if pf.Destinations, err = s.destinationOptions(ctxOf(c)); err != nil {
+			return nil, err
+		}
+		return partials.PipelineFormView(pf), nil
+	}}
 
-func pipelineCrumbs(editing *catalog.Pipeline) []pages.Crumb {
-	if editing == nil {
-		return []pages.Crumb{{Label: "Pipelines", URL: "/pipelines"}, {Label: "New pipeline", URL: "/pipelines/new"}}
-	}
-	u := partials.PipelineURL(editing.ID)
-	return []pages.Crumb{{Label: "Pipelines", URL: "/pipelines"}, {Label: editing.Name, URL: u}, {Label: "Edit", URL: u + "/edit"}}
+func pipelineEditing(p catalog.Pipeline) *editing {
+	return &editing{id: p.ID, name: p.Name, fixedRefs: !p.CanRepoint()}
 }
-
-const pipelineDescription = "Connect a source to a destination."
 
 func (s *Server) pipelineNew(c echo.Context) error {
-	meta := s.pageMeta(c, "New pipeline", layout.NavPipelines)
 	// ?source_id= / ?destination_id= preselect, for "new pipeline from this source" links
 	v := url.Values{"source_id": {c.QueryParam("source_id")}, "destination_id": {c.QueryParam("destination_id")}}
-	f, err := s.pipelineForm(c, meta, v, nil)
-	if err != nil {
-		return err
-	}
-	return s.formPage(c, http.StatusOK, meta, pipelineCrumbs(nil), pipelineDescription, partials.PipelineFormView(f))
+	return s.showForm(c, pipelineForm, http.StatusOK, v, nil, nil)
 }
 
 func (s *Server) pipelineCreate(c echo.Context) error {
-	v, err := formValues(c)
-	if err != nil {
-		return err
-	}
-	p, err := s.deps.Catalog.CreatePipeline(ctxOf(c), catalog.PipelineInput{
-		Name: v.Get("name"), SourceID: formID(v, "source_id"), DestinationID: formID(v, "destination_id")})
-	if err != nil {
-		meta := s.pageMeta(c, "New pipeline", layout.NavPipelines)
-		f, ferr := s.pipelineForm(c, meta, withoutSecrets(v), nil)
-		if ferr != nil {
-			return ferr
-		}
-		status, ok := refusedForm(&f.Form, err)
-		if !ok {
-			return err
-		}
-		return s.formPage(c, status, meta, pipelineCrumbs(nil), pipelineDescription, partials.PipelineFormView(f))
-	}
-	s.setFlash(c, components.FlashSuccess, "Pipeline "+quoted(p.Name)+" created. It is paused until you start it.")
-	return redirect(c, partials.PipelineURL(p.ID))
+	return s.submitForm(c, pipelineForm, nil, func(v url.Values) (int64, string, error) {
+		var in catalog.PipelineInput
+		formInto(v, &in)
+		p, err := s.deps.Catalog.CreatePipeline(ctxOf(c), in)
+		return p.ID, p.Name, err
+	})
 }
 
 func (s *Server) pipelineEdit(c echo.Context) error {
-	id, err := pathID(c)
+	p, err := s.loadPipeline(c)
 	if err != nil {
 		return err
 	}
-	p, err := s.deps.Catalog.GetPipeline(ctxOf(c), id)
-	if err != nil {
-		return err
-	}
-	meta := s.pageMeta(c, "Edit "+p.Name, layout.NavPipelines)
-	v := url.Values{"name": {p.Name}, "source_id": {idString(p.SourceID)}, "destination_id": {idString(p.DestinationID)}}
-	f, err := s.pipelineForm(c, meta, v, &p)
-	if err != nil {
-		return err
-	}
-	return s.formPage(c, http.StatusOK, meta, pipelineCrumbs(&p), "", partials.PipelineFormView(f))
+	return s.showForm(c, pipelineForm, http.StatusOK, formOf(p, catalog.PipelineInput{}), pipelineEditing(p), nil)
 }
 
 func (s *Server) pipelineUpdate(c echo.Context) error {
+	cur, err := s.loadPipeline(c)
+	if err != nil {
+		return err
+	}
+	return s.submitForm(c, pipelineForm, pipelineEditing(cur), func(v url.Values) (int64, string, error) {
+		var patch catalog.PipelinePatch
+		formInto(v, &patch)
+		p, err := s.deps.Catalog.UpdatePipeline(ctxOf(c), cur.ID, patch)
+		return p.ID, p.Name, err
+	})
+}
+
+// loadPipeline is the pipeline the path names.
+func (s *Server) loadPipeline(c echo.Context) (catalog.Pipeline, error) {
 	id, err := pathID(c)
 	if err != nil {
-		return err
+		return catalog.Pipeline{}, err
 	}
-	cur, err := s.deps.Catalog.GetPipeline(ctxOf(c), id)
-	if err != nil {
-		return err
-	}
-	v, err := formValues(c)
-	if err != nil {
-		return err
-	}
-	src, dst := formID(v, "source_id"), formID(v, "destination_id")
-	p, err := s.deps.Catalog.UpdatePipeline(ctxOf(c), id, catalog.PipelinePatch{Name: strPtr(v, "name"),
-		SourceID: &src, DestinationID: &dst})
-	if err != nil {
-		meta := s.pageMeta(c, "Edit "+cur.Name, layout.NavPipelines)
-		f, ferr := s.pipelineForm(c, meta, withoutSecrets(v), &cur)
-		if ferr != nil {
-			return ferr
-		}
-		status, ok := refusedForm(&f.Form, err)
-		if !ok {
-			return err
-		}
-		return s.formPage(c, status, meta, pipelineCrumbs(&cur), "", partials.PipelineFormView(f))
-	}
-	s.setFlash(c, components.FlashSuccess, "Pipeline "+quoted(p.Name)+" saved.")
-	return redirect(c, partials.PipelineURL(p.ID))
+	return s.deps.Catalog.GetPipeline(ctxOf(c), id)
 }
 
 func (s *Server) pipelineDelete(c echo.Context) error {

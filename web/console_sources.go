@@ -54,111 +54,63 @@ func (s *Server) sourceDetail(c echo.Context, id int64) (pages.SourceDetail, err
 	return pages.SourceDetail{Source: src, Pipelines: using, Checks: partials.SourceChecks{SourceID: id}}, nil
 }
 
-// sourceForm is the source form around values, posting to action.
-func sourceForm(meta layout.PageMeta, v url.Values, editing *catalog.Source) partials.Form {
-	f := partials.Form{ID: "source-form", Action: "/sources", Values: v, CSRFToken: meta.CSRFToken,
-		Submit: "Create source", Cancel: "/sources"}
-	if editing != nil {
-		f.Action = partials.SourceURL(editing.ID)
-		f.Submit, f.Cancel, f.Editing = "Save changes", partials.SourceURL(editing.ID), true
-		f.SecretSet = editing.PgPasswordSet
-	}
-	return f
-}
+// sourceForm is the console's source form.
+var sourceForm = entityForm{kind: "Source", plural: "Sources", id: "source-form", nav: layout.NavSources,
+	list: "/sources", url: partials.SourceURL, description: "Register a PostgreSQL database to replicate from.",
+	created: "Run “Test connection” to check it.", view: staticView(partials.SourceForm)}
 
-func sourceCrumbs(editing *catalog.Source) []pages.Crumb {
-	if editing == nil {
-		return []pages.Crumb{{Label: "Sources", URL: "/sources"}, {Label: "New source", URL: "/sources/new"}}
-	}
-	u := partials.SourceURL(editing.ID)
-	return []pages.Crumb{{Label: "Sources", URL: "/sources"}, {Label: editing.Name, URL: u}, {Label: "Edit", URL: u + "/edit"}}
+func sourceEditing(src catalog.Source) *editing {
+	return &editing{id: src.ID, name: src.Name, secretSet: src.PgPasswordSet}
 }
 
 func (s *Server) sourceNew(c echo.Context) error {
-	meta := s.pageMeta(c, "New source", layout.NavSources)
-	f := sourceForm(meta, url.Values{"pg_port": {strconv.Itoa(catalog.DefaultPgPort)}}, nil)
-	return s.formPage(c, http.StatusOK, meta, sourceCrumbs(nil), "Register a PostgreSQL database to replicate from.",
-		partials.SourceForm(f))
+	return s.showForm(c, sourceForm, http.StatusOK, url.Values{"pg_port": {strconv.Itoa(catalog.DefaultPgPort)}}, nil, nil)
 }
 
 func (s *Server) sourceCreate(c echo.Context) error {
-	v, err := formValues(c)
-	if err != nil {
-		return err
-	}
-	src, err := s.deps.Catalog.CreateSource(ctxOf(c), catalog.SourceInput{
-		Name: v.Get("name"), PgHost: v.Get("pg_host"), PgPort: formInt(v, "pg_port"), PgDatabase: v.Get("pg_database"),
-		PgUsername: v.Get("pg_username"), PgPassword: v.Get("pg_password"), PublicationName: v.Get("publication_name"),
-		ReplicationID: v.Get("replication_id"),
+	return s.submitForm(c, sourceForm, nil, func(v url.Values) (int64, string, error) {
+		var in catalog.SourceInput
+		formInto(v, &in)
+		src, err := s.deps.Catalog.CreateSource(ctxOf(c), in)
+		return src.ID, src.Name, err
 	})
-	if err != nil {
-		meta := s.pageMeta(c, "New source", layout.NavSources)
-		f := sourceForm(meta, withoutSecrets(v, "pg_password"), nil)
-		status, ok := refusedForm(&f, err)
-		if !ok {
-			return err
-		}
-		return s.formPage(c, status, meta, sourceCrumbs(nil), "Register a PostgreSQL database to replicate from.",
-			partials.SourceForm(f))
-	}
-	s.setFlash(c, components.FlashSuccess, "Source "+quoted(src.Name)+" created. Run “Test connection” to check it.")
-	return redirect(c, partials.SourceURL(src.ID))
 }
 
 func (s *Server) sourceEdit(c echo.Context) error {
-	id, err := pathID(c)
+	src, err := s.loadSource(c)
 	if err != nil {
 		return err
 	}
-	src, err := s.deps.Catalog.GetSource(ctxOf(c), id)
-	if err != nil {
-		return err
-	}
-	meta := s.pageMeta(c, "Edit "+src.Name, layout.NavSources)
-	v := url.Values{
-		"name": {src.Name}, "pg_host": {src.PgHost}, "pg_port": {strconv.Itoa(src.PgPort)}, "pg_database": {src.PgDatabase},
-		"pg_username": {src.PgUsername}, "publication_name": {src.PublicationName}, "replication_id": {src.ReplicationID},
-	}
-	return s.formPage(c, http.StatusOK, meta, sourceCrumbs(&src), "", partials.SourceForm(sourceForm(meta, v, &src)))
+	return s.showForm(c, sourceForm, http.StatusOK, formOf(src, catalog.SourceInput{}), sourceEditing(src), nil)
 }
 
 func (s *Server) sourceUpdate(c echo.Context) error {
+	cur, err := s.loadSource(c)
+	if err != nil {
+		return err
+	}
+	return s.submitForm(c, sourceForm, sourceEditing(cur), func(v url.Values) (int64, string, error) {
+		var patch catalog.SourcePatch
+		formInto(v, &patch)
+		if patch.PgPort == nil { // the form was cleared: the default, as on create
+			port := catalog.DefaultPgPort
+			patch.PgPort = &port
+		}
+		if patch.PgPassword != nil && *patch.PgPassword == "" { // blank keeps the stored password
+			patch.PgPassword = nil
+		}
+		src, err := s.deps.Catalog.UpdateSource(ctxOf(c), cur.ID, patch)
+		return src.ID, src.Name, err
+	})
+}
+
+// loadSource is the source the path names.
+func (s *Server) loadSource(c echo.Context) (catalog.Source, error) {
 	id, err := pathID(c)
 	if err != nil {
-		return err
+		return catalog.Source{}, err
 	}
-	cur, err := s.deps.Catalog.GetSource(ctxOf(c), id)
-	if err != nil {
-		return err
-	}
-	v, err := formValues(c)
-	if err != nil {
-		return err
-	}
-	patch := catalog.SourcePatch{
-		Name: strPtr(v, "name"), PgHost: strPtr(v, "pg_host"), PgPort: formInt(v, "pg_port"),
-		PgDatabase: strPtr(v, "pg_database"), PgUsername: strPtr(v, "pg_username"),
-		PublicationName: strPtr(v, "publication_name"), ReplicationID: strPtr(v, "replication_id"),
-	}
-	if patch.PgPort == nil { // the form was cleared: the default, as on create
-		port := catalog.DefaultPgPort
-		patch.PgPort = &port
-	}
-	if pw := v.Get("pg_password"); pw != "" { // blank keeps the stored password
-		patch.PgPassword = &pw
-	}
-	src, err := s.deps.Catalog.UpdateSource(ctxOf(c), id, patch)
-	if err != nil {
-		meta := s.pageMeta(c, "Edit "+cur.Name, layout.NavSources)
-		f := sourceForm(meta, withoutSecrets(v, "pg_password"), &cur)
-		status, ok := refusedForm(&f, err)
-		if !ok {
-			return err
-		}
-		return s.formPage(c, status, meta, sourceCrumbs(&cur), "", partials.SourceForm(f))
-	}
-	s.setFlash(c, components.FlashSuccess, "Source "+quoted(src.Name)+" saved.")
-	return redirect(c, partials.SourceURL(src.ID))
+	return s.deps.Catalog.GetSource(ctxOf(c), id)
 }
 
 func (s *Server) sourceDelete(c echo.Context) error {

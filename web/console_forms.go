@@ -1,0 +1,211 @@
+package web
+
+import (
+	"net/url"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"github.com/rosetta-cdc/rosetta/internal/auth"
+	"github.com/rosetta-cdc/rosetta/views/components"
+	"github.com/rosetta-cdc/rosetta/views/pages"
+	"github.com/rosetta-cdc/rosetta/views/partials"
+)
+
+// The console's entity forms. An input is named with the JSON name of the catalog
+// input field it fills ("pg_host", "source_id"), so one mapping serves every entity
+// and every direction: formInto reads a posted form into a catalog input or patch,
+// formOf fills a form from a stored entity for its edit page, and a refused save puts
+// the catalog's per-field messages beside the inputs of the same names. Adding a field
+// to a form is adding it to the catalog's input (and patch) and to the templ form.
+
+// entityForm describes one entity's form: its words, where it lives, and how it is
+// drawn. The handlers of every entity share showForm and submitForm.
+type entityForm struct {
+	kind        string             // "Source": messages and titles
+	plural      string             // "Sources": the first breadcrumb
+	id          string             // element id of the form
+	nav         string             // layout section
+	list        string             // list URL; the form posts here to create
+	url         func(int64) string // the entity's page; the form posts here to save
+	description string             // under the title of a new one
+	created     string             // the flash after "… created.", or ""
+	// view draws the form; it may look things up (the pipeline form's choices).
+	view func(c echo.Context, s *Server, f partials.Form, e *editing) (templ.Component, error)
+}
+
+// editing is the stored entity an edit form is about.
+type editing struct {
+	id        int64
+	name      string
+	secretSet bool // a secret is stored: blank keeps it
+	// fixedRefs: the pipeline's source and destination cannot change now (running).
+	fixedRefs bool
+}
+
+// staticView is a form view that needs nothing but the form.
+func staticView(v func(partials.Form) templ.Component) func(echo.Context, *Server, partials.Form, *editing) (templ.Component, error) {
+	return func(_ echo.Context, _ *Server, f partials.Form, _ *editing) (templ.Component, error) { return v(f), nil }
+}
+
+// form is the form around values: a new entity's, or e's.
+func (ef entityForm) form(token string, v url.Values, e *editing) partials.Form {
+	f := partials.Form{ID: ef.id, Action: ef.list, Values: v, CSRFToken: token,
+		Submit: "Create " + strings.ToLower(ef.kind), Cancel: ef.list}
+	if e != nil {
+		f.Action, f.Cancel = ef.url(e.id), ef.url(e.id)
+		f.Submit, f.Editing, f.SecretSet = "Save changes", true, e.secretSet
+	}
+	return f
+}
+
+func (ef entityForm) crumbs(e *editing) []pages.Crumb {
+	if e == nil {
+		return []pages.Crumb{{Label: ef.plural, URL: ef.list}, {Label: "New " + strings.ToLower(ef.kind), URL: ef.list + "/new"}}
+	}
+	u := ef.url(e.id)
+	return []pages.Crumb{{Label: ef.plural, URL: ef.list}, {Label: e.name, URL: u}, {Label: "Edit", URL: u + "/edit"}}
+}
+
+// showForm renders the form around values, as it is first shown (200) or refused
+// (status, with f's messages set by fill).
+func (s *Server) showForm(c echo.Context, ef entityForm, status int, v url.Values, e *editing, fill func(*partials.Form)) error {
+	title, description := "New "+strings.ToLower(ef.kind), ef.description
+	if e != nil {
+		title, description = "Edit "+e.name, ""
+	}
+	meta := s.pageMeta(c, title, ef.nav)
+	f := ef.form(meta.CSRFToken, v, e)
+	if fill != nil {
+		fill(&f)
+	}
+	view, err := ef.view(c, s, f, e)
+	if err != nil {
+		return err
+	}
+	return s.formPage(c, status, meta, ef.crumbs(e), description, view)
+}
+
+// submitForm handles a posted form: save maps it to the catalog and saves it. A
+// refusal the form can show (invalid fields, a conflict) re-renders it with the
+// messages and what was typed, secrets excepted; any other error goes to the error
+// handler; success flashes and redirects to the entity's page.
+func (s *Server) submitForm(c echo.Context, ef entityForm, e *editing,
+	save func(v url.Values) (id int64, name string, err error)) error {
+	v, err := formValues(c)
+	if err != nil {
+		return err
+	}
+	id, name, err := save(v)
+	if err != nil {
+		fields, msg, status, ok := formErrors(err)
+		if !ok {
+			return err
+		}
+		return s.showForm(c, ef, status, withoutSecrets(v), e, func(f *partials.Form) {
+			f.Errors, f.Message = fields, msg
+		})
+	}
+	done := ef.kind + " " + quoted(name) + " saved."
+	if e == nil {
+		done = strings.TrimSpace(ef.kind + " " + quoted(name) + " created. " + ef.created)
+	}
+	s.setFlash(c, components.FlashSuccess, done)
+	return redirect(c, ef.url(id))
+}
+
+// withoutSecrets drops secret inputs (auth.IsSecretName: a password, a passphrase) and
+// the CSRF token from submitted values before they are rendered back: a refused form
+// never echoes a secret.
+func withoutSecrets(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		if !auth.IsSecretName(k) && k != components.CSRFFieldName {
+			out[k] = vs
+		}
+	}
+	return out
+}
+
+// formName is the input name of a struct field: its JSON name ("" for none).
+func formName(f reflect.StructField) string {
+	name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+	if name == "-" || !f.IsExported() {
+		return ""
+	}
+	return name
+}
+
+// formInto fills the catalog input or patch dst points to from posted values, field by
+// JSON name. Text is taken as typed (the catalog trims and validates it); a pointer
+// field is "given" only when the form has that input, so a patch never clears a field
+// the form does not show. Numbers that do not parse become 0, which the catalog
+// reports beside the field with every other bad field (see formInt, formID).
+func formInto(v url.Values, dst any) {
+	rv := reflect.ValueOf(dst).Elem()
+	for i := range rv.NumField() {
+		name := formName(rv.Type().Field(i))
+		if name == "" {
+			continue
+		}
+		fv := rv.Field(i)
+		switch p := fv.Addr().Interface().(type) {
+		case *string:
+			*p = v.Get(name)
+		case **string:
+			if v.Has(name) {
+				*p = strPtr(v, name)
+			}
+		case **int:
+			*p = formInt(v, name)
+		case *int64:
+			*p = formID(v, name)
+		case **int64:
+			if v.Has(name) {
+				id := formID(v, name)
+				*p = &id
+			}
+		default:
+			// A field type no form can fill yet: caught by the form tests, which post
+			// every entity's form.
+			panic("web: form field " + name + " has an unsupported type " + fv.Type().String())
+		}
+	}
+}
+
+// formOf is the form of a stored entity, for its edit page: the value of every input of
+// input's type (a catalog input struct), read from entity by the same JSON name.
+// Secrets are never read back, whatever entity holds.
+func formOf(entity, input any) url.Values {
+	names := map[string]bool{}
+	it := reflect.TypeOf(input)
+	for i := range it.NumField() {
+		if n := formName(it.Field(i)); n != "" && !auth.IsSecretName(n) {
+			names[n] = true
+		}
+	}
+	out := url.Values{}
+	ev := reflect.ValueOf(entity)
+	for i := range ev.NumField() {
+		n := formName(ev.Type().Field(i))
+		if !names[n] {
+			continue
+		}
+		switch x := ev.Field(i).Interface().(type) {
+		case string:
+			out.Set(n, x)
+		case *string:
+			if x != nil {
+				out.Set(n, *x)
+			}
+		case int:
+			out.Set(n, strconv.Itoa(x))
+		case int64:
+			out.Set(n, strconv.FormatInt(x, 10))
+		}
+	}
+	return out
+}
