@@ -46,7 +46,7 @@ func (s *Server) destinationShow(c echo.Context) error {
 var destinationForm = entityForm{kind: "Destination", plural: "Destinations", id: "destination-form",
 	nav: layout.NavDestinations, list: "/destinations", url: partials.DestinationURL,
 	description: "Register a Snowflake schema to load into, with key-pair authentication.",
-	view: staticView(partials.DestinationForm)}
+	view:        staticView(partials.DestinationForm)}
 
 func destinationEditing(d catalog.Destination) *editing {
 	return &editing{id: d.ID, name: d.Name, secretSet: d.SnowflakePrivateKeyPassphraseSet}

@@ -48,7 +48,9 @@ type editing struct {
 
 // staticView is a form view that needs nothing but the form.
 func staticView(v func(partials.Form) templ.Component) func(echo.Context, *Server, partials.Form, *editing) (templ.Component, error) {
-	return func(_ echo.Context, _ *Server, f partials.Form, _ *editing) (templ.Component, error) { return v(f), nil }
+	return func(_ echo.Context, _ *Server, f partials.Form, _ *editing) (templ.Component, error) {
+		return v(f), nil
+	}
 }
 
 // form is the form around values: a new entity's, or e's.
