@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 
@@ -48,68 +47,37 @@ var destinationForm = entityForm{kind: "Destination", plural: "Destinations", id
 	description: "Register a Snowflake schema to load into, with key-pair authentication.",
 	view:        staticView(partials.DestinationForm)}
 
-func destinationEditing(d catalog.Destination) *editing {
-	return &editing{id: d.ID, name: d.Name, secretSet: d.SnowflakePrivateKeyPassphraseSet}
-}
-
-func (s *Server) destinationNew(c echo.Context) error {
-	return s.showForm(c, destinationForm, http.StatusOK, url.Values{}, nil, nil)
-}
-
-func (s *Server) destinationCreate(c echo.Context) error {
-	return s.submitForm(c, destinationForm, nil, func(v url.Values) (int64, string, error) {
-		var in catalog.DestinationInput
-		formInto(v, &in)
-		if in.SnowflakePrivateKeyPassphrase != nil && *in.SnowflakePrivateKeyPassphrase == "" { // none: the key is not encrypted
-			in.SnowflakePrivateKeyPassphrase = nil
-		}
-		d, err := s.deps.Catalog.CreateDestination(ctxOf(c), in)
-		return d.ID, d.Name, err
-	})
-}
-
-func (s *Server) destinationEdit(c echo.Context) error {
-	d, err := s.loadDestination(c)
-	if err != nil {
-		return err
+// destinations are the destination form's handlers.
+func (s *Server) destinations() entityHandlers[catalog.Destination, catalog.DestinationInput, catalog.DestinationPatch] {
+	cat := s.deps.Catalog
+	return entityHandlers[catalog.Destination, catalog.DestinationInput, catalog.DestinationPatch]{
+		form: destinationForm, get: cat.GetDestination, create: cat.CreateDestination, update: cat.UpdateDestination,
+		del: cat.DeleteDestination,
+		editing: func(d catalog.Destination) *editing {
+			return &editing{id: d.ID, name: d.Name, secretSet: d.SnowflakePrivateKeyPassphraseSet}
+		},
+		stored: func(d catalog.Destination, v url.Values) {
+			if d.SnowflakeHostIsDefault { // shown as the hint, not as a value to keep
+				v.Del("snowflake_host")
+			}
+		},
+		fixInput: func(in *catalog.DestinationInput, _ url.Values) {
+			if pp := in.SnowflakePrivateKeyPassphrase; pp != nil && *pp == "" { // none: the key is not encrypted
+				in.SnowflakePrivateKeyPassphrase = nil
+			}
+		},
+		// The form always carries the optional fields: blank clears them. A blank
+		// passphrase keeps the stored one; with the box ticked it removes it.
+		fixPatch: func(patch *catalog.DestinationPatch, v url.Values) {
+			if pp := patch.SnowflakePrivateKeyPassphrase; pp != nil && *pp == "" && v.Get("clear_passphrase") == "" {
+				patch.SnowflakePrivateKeyPassphrase = nil
+			}
+		},
 	}
-	v := formOf(d, catalog.DestinationInput{})
-	if d.SnowflakeHostIsDefault { // shown as the hint, not as a value to keep
-		v.Del("snowflake_host")
-	}
-	return s.showForm(c, destinationForm, http.StatusOK, v, destinationEditing(d), nil)
 }
 
-func (s *Server) destinationUpdate(c echo.Context) error {
-	cur, err := s.loadDestination(c)
-	if err != nil {
-		return err
-	}
-	return s.submitForm(c, destinationForm, destinationEditing(cur), func(v url.Values) (int64, string, error) {
-		// The form always carries the optional fields: blank clears them.
-		var patch catalog.DestinationPatch
-		formInto(v, &patch)
-		if pp := patch.SnowflakePrivateKeyPassphrase; pp != nil && *pp == "" && v.Get("clear_passphrase") == "" {
-			patch.SnowflakePrivateKeyPassphrase = nil // blank keeps the stored one; "" with the box ticked removes it
-		}
-		d, err := s.deps.Catalog.UpdateDestination(ctxOf(c), cur.ID, patch)
-		return d.ID, d.Name, err
-	})
-}
-
-// loadDestination is the destination the path names.
-func (s *Server) loadDestination(c echo.Context) (catalog.Destination, error) {
-	id, err := pathID(c)
-	if err != nil {
-		return catalog.Destination{}, err
-	}
-	return s.deps.Catalog.GetDestination(ctxOf(c), id)
-}
-
-func (s *Server) destinationDelete(c echo.Context) error {
-	return s.deleteEntity(c, "Destination", partials.DestinationURL, "/destinations",
-		func(ctx context.Context, id int64) (string, error) {
-			x, err := s.deps.Catalog.GetDestination(ctx, id)
-			return x.Name, err
-		}, s.deps.Catalog.DeleteDestination)
-}
+func (s *Server) destinationNew(c echo.Context) error    { return s.destinations().newForm(s, c) }
+func (s *Server) destinationCreate(c echo.Context) error { return s.destinations().createForm(s, c) }
+func (s *Server) destinationEdit(c echo.Context) error   { return s.destinations().editForm(s, c) }
+func (s *Server) destinationUpdate(c echo.Context) error { return s.destinations().updateForm(s, c) }
+func (s *Server) destinationDelete(c echo.Context) error { return s.destinations().deleteForm(s, c) }

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"context"
+	"net/http"
 	"net/url"
 	"reflect"
 	"strconv"
@@ -117,6 +119,104 @@ func (s *Server) submitForm(c echo.Context, ef entityForm, e *editing,
 	}
 	s.setFlash(c, components.FlashSuccess, done)
 	return redirect(c, ef.url(id))
+}
+
+// entityHandlers are one entity's console form handlers (new, create, edit, update,
+// delete) around its catalog methods; the entity files say only what is theirs.
+type entityHandlers[E, In, P any] struct {
+	form    entityForm
+	get     func(context.Context, int64) (E, error)
+	create  func(context.Context, In) (E, error)
+	update  func(context.Context, int64, P) (E, error)
+	del     func(context.Context, int64) error
+	editing func(E) *editing // the stored entity as its edit form needs it (id and name included)
+	// blank are a new form's values (nil: empty).
+	blank func(echo.Context) url.Values
+	// stored are the edit form's values of e, when they are not simply formOf.
+	stored func(e E, v url.Values)
+	// fixInput and fixPatch read what the field mapping cannot (nil: nothing): a blank
+	// password keeps the stored one, a cleared port is the default…
+	fixInput func(*In, url.Values)
+	fixPatch func(*P, url.Values)
+}
+
+func (h entityHandlers[E, In, P]) newForm(s *Server, c echo.Context) error {
+	v := url.Values{}
+	if h.blank != nil {
+		v = h.blank(c)
+	}
+	return s.showForm(c, h.form, http.StatusOK, v, nil, nil)
+}
+
+func (h entityHandlers[E, In, P]) createForm(s *Server, c echo.Context) error {
+	return s.submitForm(c, h.form, nil, func(v url.Values) (int64, string, error) {
+		var in In
+		formInto(v, &in)
+		if h.fixInput != nil {
+			h.fixInput(&in, v)
+		}
+		x, err := h.create(ctxOf(c), in)
+		if err != nil {
+			return 0, "", err
+		}
+		e := h.editing(x)
+		return e.id, e.name, nil
+	})
+}
+
+// load is the entity the path names.
+func (h entityHandlers[E, In, P]) load(c echo.Context) (E, error) {
+	id, err := pathID(c)
+	if err != nil {
+		var zero E
+		return zero, err
+	}
+	return h.get(ctxOf(c), id)
+}
+
+func (h entityHandlers[E, In, P]) editForm(s *Server, c echo.Context) error {
+	x, err := h.load(c)
+	if err != nil {
+		return err
+	}
+	var in In
+	v := formOf(x, in)
+	if h.stored != nil {
+		h.stored(x, v)
+	}
+	return s.showForm(c, h.form, http.StatusOK, v, h.editing(x), nil)
+}
+
+func (h entityHandlers[E, In, P]) updateForm(s *Server, c echo.Context) error {
+	cur, err := h.load(c)
+	if err != nil {
+		return err
+	}
+	e := h.editing(cur)
+	return s.submitForm(c, h.form, e, func(v url.Values) (int64, string, error) {
+		var patch P
+		formInto(v, &patch)
+		if h.fixPatch != nil {
+			h.fixPatch(&patch, v)
+		}
+		x, err := h.update(ctxOf(c), e.id, patch)
+		if err != nil {
+			return 0, "", err
+		}
+		saved := h.editing(x)
+		return saved.id, saved.name, nil
+	})
+}
+
+func (h entityHandlers[E, In, P]) deleteForm(s *Server, c echo.Context) error {
+	return s.deleteEntity(c, h.form.kind, h.form.url, h.form.list,
+		func(ctx context.Context, id int64) (string, error) {
+			x, err := h.get(ctx, id)
+			if err != nil {
+				return "", err
+			}
+			return h.editing(x).name, nil
+		}, h.del)
 }
 
 // withoutSecrets drops secret inputs (auth.IsSecretName: a password, a passphrase) and

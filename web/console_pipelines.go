@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -94,62 +93,27 @@ var pipelineForm = entityForm{kind: "Pipeline", plural: "Pipelines", id: "pipeli
 		return partials.PipelineFormView(pf), nil
 	}}
 
-func pipelineEditing(p catalog.Pipeline) *editing {
-	return &editing{id: p.ID, name: p.Name, fixedRefs: !p.CanRepoint()}
-}
-
-func (s *Server) pipelineNew(c echo.Context) error {
-	// ?source_id= / ?destination_id= preselect, for "new pipeline from this source" links
-	v := url.Values{"source_id": {c.QueryParam("source_id")}, "destination_id": {c.QueryParam("destination_id")}}
-	return s.showForm(c, pipelineForm, http.StatusOK, v, nil, nil)
-}
-
-func (s *Server) pipelineCreate(c echo.Context) error {
-	return s.submitForm(c, pipelineForm, nil, func(v url.Values) (int64, string, error) {
-		var in catalog.PipelineInput
-		formInto(v, &in)
-		p, err := s.deps.Catalog.CreatePipeline(ctxOf(c), in)
-		return p.ID, p.Name, err
-	})
-}
-
-func (s *Server) pipelineEdit(c echo.Context) error {
-	p, err := s.loadPipeline(c)
-	if err != nil {
-		return err
+// pipelines are the pipeline form's handlers.
+func (s *Server) pipelines() entityHandlers[catalog.Pipeline, catalog.PipelineInput, catalog.PipelinePatch] {
+	cat := s.deps.Catalog
+	return entityHandlers[catalog.Pipeline, catalog.PipelineInput, catalog.PipelinePatch]{
+		form: pipelineForm, get: cat.GetPipeline, create: cat.CreatePipeline, update: cat.UpdatePipeline,
+		del: cat.DeletePipeline,
+		editing: func(p catalog.Pipeline) *editing {
+			return &editing{id: p.ID, name: p.Name, fixedRefs: !p.CanRepoint()}
+		},
+		// ?source_id= / ?destination_id= preselect, for "new pipeline from this source" links
+		blank: func(c echo.Context) url.Values {
+			return url.Values{"source_id": {c.QueryParam("source_id")}, "destination_id": {c.QueryParam("destination_id")}}
+		},
 	}
-	return s.showForm(c, pipelineForm, http.StatusOK, formOf(p, catalog.PipelineInput{}), pipelineEditing(p), nil)
 }
 
-func (s *Server) pipelineUpdate(c echo.Context) error {
-	cur, err := s.loadPipeline(c)
-	if err != nil {
-		return err
-	}
-	return s.submitForm(c, pipelineForm, pipelineEditing(cur), func(v url.Values) (int64, string, error) {
-		var patch catalog.PipelinePatch
-		formInto(v, &patch)
-		p, err := s.deps.Catalog.UpdatePipeline(ctxOf(c), cur.ID, patch)
-		return p.ID, p.Name, err
-	})
-}
-
-// loadPipeline is the pipeline the path names.
-func (s *Server) loadPipeline(c echo.Context) (catalog.Pipeline, error) {
-	id, err := pathID(c)
-	if err != nil {
-		return catalog.Pipeline{}, err
-	}
-	return s.deps.Catalog.GetPipeline(ctxOf(c), id)
-}
-
-func (s *Server) pipelineDelete(c echo.Context) error {
-	return s.deleteEntity(c, "Pipeline", partials.PipelineURL, "/pipelines",
-		func(ctx context.Context, id int64) (string, error) {
-			x, err := s.deps.Catalog.GetPipeline(ctx, id)
-			return x.Name, err
-		}, s.deps.Catalog.DeletePipeline)
-}
+func (s *Server) pipelineNew(c echo.Context) error    { return s.pipelines().newForm(s, c) }
+func (s *Server) pipelineCreate(c echo.Context) error { return s.pipelines().createForm(s, c) }
+func (s *Server) pipelineEdit(c echo.Context) error   { return s.pipelines().editForm(s, c) }
+func (s *Server) pipelineUpdate(c echo.Context) error { return s.pipelines().updateForm(s, c) }
+func (s *Server) pipelineDelete(c echo.Context) error { return s.pipelines().deleteForm(s, c) }
 
 // pipelineAction is POST /pipelines/:id/start|pause|refresh. A plain form is answered
 // with a redirect back (next) and a flash. An htmx request gets the part of the page it

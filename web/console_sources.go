@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -59,67 +58,32 @@ var sourceForm = entityForm{kind: "Source", plural: "Sources", id: "source-form"
 	list: "/sources", url: partials.SourceURL, description: "Register a PostgreSQL database to replicate from.",
 	created: "Run “Test connection” to check it.", view: staticView(partials.SourceForm)}
 
-func sourceEditing(src catalog.Source) *editing {
-	return &editing{id: src.ID, name: src.Name, secretSet: src.PgPasswordSet}
-}
-
-func (s *Server) sourceNew(c echo.Context) error {
-	return s.showForm(c, sourceForm, http.StatusOK, url.Values{"pg_port": {strconv.Itoa(catalog.DefaultPgPort)}}, nil, nil)
-}
-
-func (s *Server) sourceCreate(c echo.Context) error {
-	return s.submitForm(c, sourceForm, nil, func(v url.Values) (int64, string, error) {
-		var in catalog.SourceInput
-		formInto(v, &in)
-		src, err := s.deps.Catalog.CreateSource(ctxOf(c), in)
-		return src.ID, src.Name, err
-	})
-}
-
-func (s *Server) sourceEdit(c echo.Context) error {
-	src, err := s.loadSource(c)
-	if err != nil {
-		return err
+// sources are the source form's handlers.
+func (s *Server) sources() entityHandlers[catalog.Source, catalog.SourceInput, catalog.SourcePatch] {
+	cat := s.deps.Catalog
+	return entityHandlers[catalog.Source, catalog.SourceInput, catalog.SourcePatch]{
+		form: sourceForm, get: cat.GetSource, create: cat.CreateSource, update: cat.UpdateSource, del: cat.DeleteSource,
+		editing: func(src catalog.Source) *editing {
+			return &editing{id: src.ID, name: src.Name, secretSet: src.PgPasswordSet}
+		},
+		blank: func(echo.Context) url.Values { return url.Values{"pg_port": {strconv.Itoa(catalog.DefaultPgPort)}} },
+		fixPatch: func(patch *catalog.SourcePatch, _ url.Values) {
+			if patch.PgPort == nil { // the form was cleared: the default, as on create
+				port := catalog.DefaultPgPort
+				patch.PgPort = &port
+			}
+			if patch.PgPassword != nil && *patch.PgPassword == "" { // blank keeps the stored password
+				patch.PgPassword = nil
+			}
+		},
 	}
-	return s.showForm(c, sourceForm, http.StatusOK, formOf(src, catalog.SourceInput{}), sourceEditing(src), nil)
 }
 
-func (s *Server) sourceUpdate(c echo.Context) error {
-	cur, err := s.loadSource(c)
-	if err != nil {
-		return err
-	}
-	return s.submitForm(c, sourceForm, sourceEditing(cur), func(v url.Values) (int64, string, error) {
-		var patch catalog.SourcePatch
-		formInto(v, &patch)
-		if patch.PgPort == nil { // the form was cleared: the default, as on create
-			port := catalog.DefaultPgPort
-			patch.PgPort = &port
-		}
-		if patch.PgPassword != nil && *patch.PgPassword == "" { // blank keeps the stored password
-			patch.PgPassword = nil
-		}
-		src, err := s.deps.Catalog.UpdateSource(ctxOf(c), cur.ID, patch)
-		return src.ID, src.Name, err
-	})
-}
-
-// loadSource is the source the path names.
-func (s *Server) loadSource(c echo.Context) (catalog.Source, error) {
-	id, err := pathID(c)
-	if err != nil {
-		return catalog.Source{}, err
-	}
-	return s.deps.Catalog.GetSource(ctxOf(c), id)
-}
-
-func (s *Server) sourceDelete(c echo.Context) error {
-	return s.deleteEntity(c, "Source", partials.SourceURL, "/sources",
-		func(ctx context.Context, id int64) (string, error) {
-			x, err := s.deps.Catalog.GetSource(ctx, id)
-			return x.Name, err
-		}, s.deps.Catalog.DeleteSource)
-}
+func (s *Server) sourceNew(c echo.Context) error    { return s.sources().newForm(s, c) }
+func (s *Server) sourceCreate(c echo.Context) error { return s.sources().createForm(s, c) }
+func (s *Server) sourceEdit(c echo.Context) error   { return s.sources().editForm(s, c) }
+func (s *Server) sourceUpdate(c echo.Context) error { return s.sources().updateForm(s, c) }
+func (s *Server) sourceDelete(c echo.Context) error { return s.sources().deleteForm(s, c) }
 
 // sourceTest runs the connection checks. They change nothing, so the answer is the
 // results themselves (the page, or for htmx the results region) rather than a redirect.

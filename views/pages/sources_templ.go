@@ -419,7 +419,7 @@ func SourceWALPanel(meta layout.PageMeta, s catalog.Source) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if partials.CanOperate(meta) {
+		if meta.May("POST /sources/:id/probe") {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "<form method=\"post\" action=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
