@@ -24,14 +24,11 @@ func (s *Server) destinationsIndex(c echo.Context) error {
 }
 
 func (s *Server) destinationShow(c echo.Context) error {
-	id, err := pathID(c)
+	d, err := s.destinations().load(c)
 	if err != nil {
 		return err
 	}
-	d, err := s.deps.Catalog.GetDestination(ctxOf(c), id)
-	if err != nil {
-		return err
-	}
+	id := d.ID
 	using, err := s.deps.Catalog.ListPipelines(ctxOf(c), catalog.ListParams{Limit: 20, Sort: "status"},
 		catalog.PipelineFilter{DestinationID: &id})
 	if err != nil {

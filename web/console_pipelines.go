@@ -62,14 +62,11 @@ func (s *Server) pipelinesIndex(c echo.Context) error {
 }
 
 func (s *Server) pipelineShow(c echo.Context) error {
-	id, err := pathID(c)
+	p, err := s.pipelines().load(c)
 	if err != nil {
 		return err
 	}
-	p, err := s.deps.Catalog.GetPipeline(ctxOf(c), id)
-	if err != nil {
-		return err
-	}
+	id := p.ID
 	meta := s.pageMeta(c, p.Name, layout.NavPipelines)
 	st := partials.PipelineStatus{Pipeline: p, Row: partials.RowContext{CSRFToken: meta.CSRFToken,
 		Access: meta.Access, Next: partials.PipelineURL(id)}}

@@ -88,14 +88,11 @@ func (s *Server) sourceDelete(c echo.Context) error { return s.sources().deleteF
 // sourceTest runs the connection checks. They change nothing, so the answer is the
 // results themselves (the page, or for htmx the results region) rather than a redirect.
 func (s *Server) sourceTest(c echo.Context) error {
-	id, err := pathID(c)
+	src, err := s.sources().load(c)
 	if err != nil {
 		return err
 	}
-	src, err := s.deps.Catalog.GetSource(ctxOf(c), id)
-	if err != nil {
-		return err
-	}
+	id := src.ID
 	checks, err := s.deps.Catalog.TestSource(ctxOf(c), id)
 	if err != nil {
 		return err

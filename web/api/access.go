@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"strconv"
 
 	"github.com/rosetta-cdc/rosetta/internal/apperr"
 	"github.com/rosetta-cdc/rosetta/internal/auth"
@@ -97,16 +96,12 @@ func (h *AccessHandlers) ListUsers(ctx context.Context, in *PageQuery) (*Body[ca
 }
 
 func (h *AccessHandlers) GetUser(ctx context.Context, in *IDPath) (*Body[auth.User], error) {
-	u, err := h.Auth.GetUser(ctx, in.ID)
-	return &Body[auth.User]{u}, err
+	return body(h.Auth.GetUser(ctx, in.ID))
 }
 
 func (h *AccessHandlers) CreateUser(ctx context.Context, in *Body[auth.UserInput]) (*Created[auth.User], error) {
 	u, err := h.Auth.CreateUser(ctx, in.Body)
-	if err != nil {
-		return nil, err
-	}
-	return &Created[auth.User]{Location: "/api/v1/users/" + strconv.FormatInt(u.ID, 10), Body: u}, nil
+	return created("users", u.ID, u, err)
 }
 
 type UserPatchInput struct {
@@ -115,6 +110,5 @@ type UserPatchInput struct {
 }
 
 func (h *AccessHandlers) UpdateUser(ctx context.Context, in *UserPatchInput) (*Body[auth.User], error) {
-	u, err := h.Auth.UpdateUser(ctx, in.ID, in.Body)
-	return &Body[auth.User]{u}, err
+	return body(h.Auth.UpdateUser(ctx, in.ID, in.Body))
 }

@@ -53,9 +53,16 @@ type Body[T any] struct {
 	Body T
 }
 
-func created[T any](path string, id int64, v T) *Created[T] {
-	return &Created[T]{Location: "/api/v1/" + path + "/" + strconv.FormatInt(id, 10), Body: v}
+// created answers a create: 201 with the new entity's URL, or the error.
+func created[T any](path string, id int64, v T, err error) (*Created[T], error) {
+	if err != nil {
+		return nil, err
+	}
+	return &Created[T]{Location: "/api/v1/" + path + "/" + strconv.FormatInt(id, 10), Body: v}, nil
 }
+
+// body answers with v, or the error; it takes a service call's two results as they come.
+func body[T any](v T, err error) (*Body[T], error) { return &Body[T]{v}, err }
 
 // ---- sources
 
@@ -65,21 +72,16 @@ type SourceListInput struct {
 }
 
 func (h *Handlers) ListSources(ctx context.Context, in *SourceListInput) (*Body[catalog.Page[catalog.Source]], error) {
-	p, err := h.Catalog.ListSources(ctx, in.params(string(in.Sort)))
-	return &Body[catalog.Page[catalog.Source]]{p}, err
+	return body(h.Catalog.ListSources(ctx, in.params(string(in.Sort))))
 }
 
 func (h *Handlers) GetSource(ctx context.Context, in *IDPath) (*Body[catalog.Source], error) {
-	s, err := h.Catalog.GetSource(ctx, in.ID)
-	return &Body[catalog.Source]{s}, err
+	return body(h.Catalog.GetSource(ctx, in.ID))
 }
 
 func (h *Handlers) CreateSource(ctx context.Context, in *Body[catalog.SourceInput]) (*Created[catalog.Source], error) {
 	s, err := h.Catalog.CreateSource(ctx, in.Body)
-	if err != nil {
-		return nil, err
-	}
-	return created("sources", s.ID, s), nil
+	return created("sources", s.ID, s, err)
 }
 
 type SourcePatchInput struct {
@@ -88,8 +90,7 @@ type SourcePatchInput struct {
 }
 
 func (h *Handlers) UpdateSource(ctx context.Context, in *SourcePatchInput) (*Body[catalog.Source], error) {
-	s, err := h.Catalog.UpdateSource(ctx, in.ID, in.Body)
-	return &Body[catalog.Source]{s}, err
+	return body(h.Catalog.UpdateSource(ctx, in.ID, in.Body))
 }
 
 func (h *Handlers) DeleteSource(ctx context.Context, in *IDPath) (*struct{}, error) {
@@ -128,21 +129,16 @@ type DestinationListInput struct {
 }
 
 func (h *Handlers) ListDestinations(ctx context.Context, in *DestinationListInput) (*Body[catalog.Page[catalog.Destination]], error) {
-	p, err := h.Catalog.ListDestinations(ctx, in.params(string(in.Sort)))
-	return &Body[catalog.Page[catalog.Destination]]{p}, err
+	return body(h.Catalog.ListDestinations(ctx, in.params(string(in.Sort))))
 }
 
 func (h *Handlers) GetDestination(ctx context.Context, in *IDPath) (*Body[catalog.Destination], error) {
-	d, err := h.Catalog.GetDestination(ctx, in.ID)
-	return &Body[catalog.Destination]{d}, err
+	return body(h.Catalog.GetDestination(ctx, in.ID))
 }
 
 func (h *Handlers) CreateDestination(ctx context.Context, in *Body[catalog.DestinationInput]) (*Created[catalog.Destination], error) {
 	d, err := h.Catalog.CreateDestination(ctx, in.Body)
-	if err != nil {
-		return nil, err
-	}
-	return created("destinations", d.ID, d), nil
+	return created("destinations", d.ID, d, err)
 }
 
 type DestinationPatchInput struct {
@@ -151,8 +147,7 @@ type DestinationPatchInput struct {
 }
 
 func (h *Handlers) UpdateDestination(ctx context.Context, in *DestinationPatchInput) (*Body[catalog.Destination], error) {
-	d, err := h.Catalog.UpdateDestination(ctx, in.ID, in.Body)
-	return &Body[catalog.Destination]{d}, err
+	return body(h.Catalog.UpdateDestination(ctx, in.ID, in.Body))
 }
 
 func (h *Handlers) DeleteDestination(ctx context.Context, in *IDPath) (*struct{}, error) {
@@ -184,16 +179,12 @@ func (h *Handlers) ListPipelines(ctx context.Context, in *PipelineListInput) (*B
 }
 
 func (h *Handlers) GetPipeline(ctx context.Context, in *IDPath) (*Body[catalog.Pipeline], error) {
-	p, err := h.Catalog.GetPipeline(ctx, in.ID)
-	return &Body[catalog.Pipeline]{p}, err
+	return body(h.Catalog.GetPipeline(ctx, in.ID))
 }
 
 func (h *Handlers) CreatePipeline(ctx context.Context, in *Body[catalog.PipelineInput]) (*Created[catalog.Pipeline], error) {
 	p, err := h.Catalog.CreatePipeline(ctx, in.Body)
-	if err != nil {
-		return nil, err
-	}
-	return created("pipelines", p.ID, p), nil
+	return created("pipelines", p.ID, p, err)
 }
 
 type PipelinePatchInput struct {
@@ -202,8 +193,7 @@ type PipelinePatchInput struct {
 }
 
 func (h *Handlers) UpdatePipeline(ctx context.Context, in *PipelinePatchInput) (*Body[catalog.Pipeline], error) {
-	p, err := h.Catalog.UpdatePipeline(ctx, in.ID, in.Body)
-	return &Body[catalog.Pipeline]{p}, err
+	return body(h.Catalog.UpdatePipeline(ctx, in.ID, in.Body))
 }
 
 func (h *Handlers) DeletePipeline(ctx context.Context, in *IDPath) (*struct{}, error) {
@@ -211,18 +201,15 @@ func (h *Handlers) DeletePipeline(ctx context.Context, in *IDPath) (*struct{}, e
 }
 
 func (h *Handlers) StartPipeline(ctx context.Context, in *IDPath) (*Body[catalog.ActionResult], error) {
-	r, err := h.Catalog.Start(ctx, in.ID)
-	return &Body[catalog.ActionResult]{r}, err
+	return body(h.Catalog.Start(ctx, in.ID))
 }
 
 func (h *Handlers) PausePipeline(ctx context.Context, in *IDPath) (*Body[catalog.ActionResult], error) {
-	r, err := h.Catalog.Pause(ctx, in.ID)
-	return &Body[catalog.ActionResult]{r}, err
+	return body(h.Catalog.Pause(ctx, in.ID))
 }
 
 func (h *Handlers) RefreshPipeline(ctx context.Context, in *IDPath) (*Body[catalog.ActionResult], error) {
-	r, err := h.Catalog.Refresh(ctx, in.ID)
-	return &Body[catalog.ActionResult]{r}, err
+	return body(h.Catalog.Refresh(ctx, in.ID))
 }
 
 // ---- WAL metrics
@@ -242,8 +229,7 @@ func optTime(t time.Time) *time.Time {
 }
 
 func (h *Handlers) WALMetrics(ctx context.Context, in *WALInput) (*Body[catalog.WALSeries], error) {
-	s, err := h.Catalog.WALMetrics(ctx, catalog.WALQuery{SourceID: optID(in.SourceID), Start: optTime(in.Start), End: optTime(in.End), Limit: int(in.Limit)})
-	return &Body[catalog.WALSeries]{s}, err
+	return body(h.Catalog.WALMetrics(ctx, catalog.WALQuery{SourceID: optID(in.SourceID), Start: optTime(in.Start), End: optTime(in.End), Limit: int(in.Limit)}))
 }
 
 // ---- health
