@@ -26,9 +26,7 @@ import (
 func TestConsoleWithASignedInBrowser(t *testing.T) {
 	t.Parallel()
 	a := webtest.New(t)
-	src := mkSource(t, a, "orders")
-	dst := mkDestination(t, a, "analytics")
-	p := mkPipeline(t, a, "orders-live", src.ID, dst.ID)
+	src, dst, p := mkChain(t, a)
 	b := a.Browser(auth.Operator)
 
 	for _, path := range []string{"/sources/new", "/destinations/new", "/pipelines/new",
@@ -81,9 +79,7 @@ func TestConsoleWithASignedInBrowser(t *testing.T) {
 func TestConsoleViewerSeesNoOperatorControls(t *testing.T) {
 	t.Parallel()
 	a := webtest.New(t)
-	src := mkSource(t, a, "orders")
-	dst := mkDestination(t, a, "analytics")
-	p := mkPipeline(t, a, "orders-live", src.ID, dst.ID)
+	src, dst, p := mkChain(t, a)
 	viewer := a.As(auth.Viewer)
 	for _, path := range []string{"/", "/sources", "/destinations", "/pipelines", "/wal",
 		fmt.Sprintf("/sources/%d", src.ID), fmt.Sprintf("/destinations/%d", dst.ID), fmt.Sprintf("/pipelines/%d", p.ID)} {

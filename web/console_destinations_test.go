@@ -24,9 +24,8 @@ func TestConsoleDestinationsList(t *testing.T) {
 	for _, n := range []string{"analytics", "finance", "analytics-eu"} {
 		mkDestination(t, a, n)
 	}
-	doc, r := get(t, a, "/destinations?sort=-name", http.StatusOK)
-	expectFullPage(t, r)
-	if got := texts(doc.Find(`[data-testid="destination-row"] th a`)); strings.Join(got, ",") != "finance,analytics-eu,analytics" {
+	doc, got := listed(t, a, "/destinations?sort=-name", "destination-row")
+	if strings.Join(got, ",") != "finance,analytics-eu,analytics" {
 		t.Errorf("rows %v", got)
 	}
 	row := doc.Find(`[data-testid="destination-row"]`).First()
@@ -35,7 +34,7 @@ func TestConsoleDestinationsList(t *testing.T) {
 			t.Errorf("row %q lacks %q", text(row), want)
 		}
 	}
-	r = a.Do(http.MethodGet, "/destinations?q=analytics", nil, htmx)
+	r := a.Do(http.MethodGet, "/destinations?q=analytics", nil, htmx)
 	expectFragment(t, r)
 	frag := parse(t, r)
 	if frag.Find("body > section#destinations-list").Length() != 1 || frag.Find(`[data-testid="destination-row"]`).Length() != 2 {
@@ -57,18 +56,7 @@ func TestConsoleDestinationFormValidation(t *testing.T) {
 	want := []string{"name", "snowflake_account", "snowflake_user", "snowflake_database", "snowflake_schema", "snowflake_role",
 		"snowflake_private_key_path", "snowflake_host", "snowflake_warehouse", "snowflake_private_key_passphrase"}
 	for _, hx := range []bool{false, true} {
-		var r *webtest.Response
-		if hx {
-			r = post(a, "/destinations", bad, htmx)
-			expectFragment(t, r)
-		} else {
-			r = post(a, "/destinations", bad)
-			expectFullPage(t, r)
-		}
-		if r.Code != http.StatusUnprocessableEntity {
-			t.Fatalf("status %d", r.Code)
-		}
-		form := parse(t, r).Find("form#destination-form")
+		form, body := refusedForm(t, a, "/destinations", bad, hx, "destination-form")
 		errs := fieldErrors(form)
 		for _, f := range want {
 			if errs[f] == "" {
@@ -80,7 +68,7 @@ func TestConsoleDestinationFormValidation(t *testing.T) {
 				t.Errorf("%s = %q, want what was typed", f, v)
 			}
 		}
-		if strings.Contains(string(r.Body), "ppppp") {
+		if strings.Contains(body, "ppppp") {
 			t.Error("the passphrase is echoed")
 		}
 	}
@@ -89,16 +77,7 @@ func TestConsoleDestinationFormValidation(t *testing.T) {
 func TestConsoleDestinationCreateEditDelete(t *testing.T) {
 	t.Parallel()
 	a := webtest.New(t)
-	r := post(a, "/destinations", validDestination("analytics"))
-	loc := redirectTo(t, r)
-	var id int64
-	if _, err := fmt.Sscanf(loc, "/destinations/%d", &id); err != nil {
-		t.Fatalf("redirect to %q", loc)
-	}
-	doc, flashes := followFlash(t, a, r, loc)
-	if !contains(flashes, "“analytics” created") {
-		t.Errorf("flashes %q", flashes)
-	}
+	loc, id, doc, r := createThroughForm(t, a, "/destinations", validDestination("analytics"))
 	details := text(doc.Find(`[data-testid="destination-details"]`))
 	for _, want := range []string{"acme-analytics", "acme-analytics.snowflakecomputing.com", "the account's default", "LOAD_WH",
 		"RAW.ORDERS", "/etc/rosetta/key.p8", "stored (encrypted)"} {

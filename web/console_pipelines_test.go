@@ -10,7 +10,6 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"github.com/rosetta-cdc/rosetta/internal/testdb"
 	"github.com/rosetta-cdc/rosetta/web/webtest"
 )
 
@@ -25,11 +24,7 @@ func actionsOf(row *goquery.Selection) []string {
 func TestConsolePipelinesList(t *testing.T) {
 	t.Parallel()
 	a := webtest.New(t)
-	orders := mkRealSource(t, a, "orders", testdb.NewSource(t, testdb.SourceOptions{}))
-	billing := mkRealSource(t, a, "billing", testdb.NewSource(t, testdb.SourceOptions{NoPublication: true}))
-	dst := mkDestination(t, a, "analytics")
-	run := mkPipeline(t, a, "orders-live", orders.ID, dst.ID)
-	fail := mkPipeline(t, a, "billing-live", billing.ID, dst.ID)
+	orders, billing, dst, run, fail := startablePipelines(t, a)
 	mkPipeline(t, a, "orders-backfill", orders.ID, dst.ID)
 	ctx := context.Background()
 	if _, err := a.Catalog.Start(ctx, run.ID); err != nil {
@@ -155,19 +150,9 @@ func TestConsolePipelineFormValidation(t *testing.T) {
 	}
 
 	for _, hx := range []bool{false, true} {
-		var r *webtest.Response
 		bad := url.Values{"name": {""}, "source_id": {""}, "destination_id": {"999999"}}
-		if hx {
-			r = post(a, "/pipelines", bad, htmx)
-			expectFragment(t, r)
-		} else {
-			r = post(a, "/pipelines", bad)
-			expectFullPage(t, r)
-		}
-		if r.Code != http.StatusUnprocessableEntity {
-			t.Fatalf("status %d", r.Code)
-		}
-		errs := fieldErrors(parse(t, r).Find("form#pipeline-form"))
+		form, _ := refusedForm(t, a, "/pipelines", bad, hx, "pipeline-form")
+		errs := fieldErrors(form)
 		if errs["name"] != "Name is required." || errs["source_id"] != "Source is required." ||
 			!strings.Contains(errs["destination_id"], "No destination has id 999999") {
 			t.Errorf("htmx=%v: messages %v", hx, errs)
@@ -214,11 +199,7 @@ func TestConsolePipelineFormValidation(t *testing.T) {
 func TestConsolePipelineActions(t *testing.T) {
 	t.Parallel()
 	a := webtest.New(t)
-	src := mkRealSource(t, a, "orders", testdb.NewSource(t, testdb.SourceOptions{}))
-	bad := mkRealSource(t, a, "billing", testdb.NewSource(t, testdb.SourceOptions{NoPublication: true}))
-	dst := mkDestination(t, a, "analytics")
-	p := mkPipeline(t, a, "orders-live", src.ID, dst.ID)
-	f := mkPipeline(t, a, "billing-live", bad.ID, dst.ID)
+	_, bad, dst, p, f := startablePipelines(t, a)
 	path := fmt.Sprintf("/pipelines/%d", p.ID)
 	rowTarget := fmt.Sprintf("HX-Target: pipeline-%d", p.ID)
 

@@ -22,9 +22,8 @@ func TestConsoleSourcesList(t *testing.T) {
 		mkSource(t, a, n)
 	}
 
-	doc, r := get(t, a, "/sources", http.StatusOK)
-	expectFullPage(t, r)
-	if got := texts(doc.Find(`[data-testid="source-row"] th a`)); strings.Join(got, ",") != "billing,orders-primary,orders-replica" {
+	doc, got := listed(t, a, "/sources", "source-row")
+	if strings.Join(got, ",") != "billing,orders-primary,orders-replica" {
 		t.Errorf("rows %v, want every source by name", got)
 	}
 	if doc.Find(`a[href="/sources/new"]`).Length() == 0 {
@@ -61,7 +60,7 @@ func TestConsoleSourcesList(t *testing.T) {
 		t.Error("the sort is not carried into the next search")
 	}
 	// ... only the list section for htmx
-	r = a.Do(http.MethodGet, "/sources?q=orders&sort=-name", nil, htmx)
+	r := a.Do(http.MethodGet, "/sources?q=orders&sort=-name", nil, htmx)
 	expectFragment(t, r)
 	frag := parse(t, r)
 	if frag.Find("body > section#sources-list").Length() != 1 || frag.Find("form#sources-filter").Length() != 0 {
@@ -149,25 +148,7 @@ func TestConsoleSourceFormValidation(t *testing.T) {
 	typed.Set("pg_password", "")
 	typed.Set("name", "x\x01") // a control character
 	for _, hx := range []bool{false, true} {
-		var r *webtest.Response
-		if hx {
-			r = post(a, "/sources", typed, htmx)
-			expectFragment(t, r)
-		} else {
-			r = post(a, "/sources", typed)
-			expectFullPage(t, r)
-		}
-		if r.Code != http.StatusUnprocessableEntity {
-			t.Fatalf("htmx=%v: status %d, want 422", hx, r.Code)
-		}
-		doc := parse(t, r)
-		form := doc.Find("form#source-form")
-		if form.Length() != 1 {
-			t.Fatalf("htmx=%v: no form in the answer", hx)
-		}
-		if hx && doc.Find("body > form#source-form").Length() != 1 {
-			t.Errorf("htmx answer is not the form alone")
-		}
+		form, _ := refusedForm(t, a, "/sources", typed, hx, "source-form")
 		errs := fieldErrors(form)
 		for _, f := range want {
 			if errs[f] == "" {
@@ -219,16 +200,7 @@ func TestConsoleSourceCreateEditDelete(t *testing.T) {
 	a := webtest.New(t)
 
 	// create, no JavaScript: POST → 303 → the source's page with a flash
-	r := post(a, "/sources", validSource("orders-db"))
-	loc := redirectTo(t, r)
-	var id int64
-	if _, err := fmt.Sscanf(loc, "/sources/%d", &id); err != nil {
-		t.Fatalf("redirect to %q", loc)
-	}
-	doc, flashes := followFlash(t, a, r, loc)
-	if !contains(flashes, "“orders-db” created") {
-		t.Errorf("flashes %q", flashes)
-	}
+	loc, id, doc, r := createThroughForm(t, a, "/sources", validSource("orders-db"))
 	details := text(doc.Find(`[data-testid="source-details"]`))
 	for _, want := range []string{"db.internal", "5433", "orders", "rosetta", "rosetta_pub", "rosetta_slot", "stored (encrypted)"} {
 		if !strings.Contains(details, want) {

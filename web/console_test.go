@@ -153,6 +153,81 @@ func followFlash(t *testing.T, a *webtest.App, r *webtest.Response, path string)
 	return doc, texts(doc.Find(`#flash [data-testid="flash"]`))
 }
 
+// createThroughForm posts a valid form to list as a plain form (no JavaScript), follows
+// the 303 to the new entity's page and checks its "created" flash. It returns the page's
+// path, the new id, the page and the POST's answer.
+func createThroughForm(t *testing.T, a *webtest.App, list string, v url.Values) (string, int64, *goquery.Document, *webtest.Response) {
+	t.Helper()
+	r := post(a, list, v)
+	loc := redirectTo(t, r)
+	var id int64
+	if _, err := fmt.Sscanf(loc, list+"/%d", &id); err != nil {
+		t.Fatalf("redirect to %q", loc)
+	}
+	doc, flashes := followFlash(t, a, r, loc)
+	if !contains(flashes, "“"+v.Get("name")+"” created") {
+		t.Errorf("flashes %q", flashes)
+	}
+	return loc, id, doc, r
+}
+
+// refusedForm posts a form that must be refused, as a plain form or with htmx, and
+// returns the form the 422 answer re-renders (for htmx, the form alone) and the answer.
+func refusedForm(t *testing.T, a *webtest.App, path string, v url.Values, hx bool, formID string) (*goquery.Selection, string) {
+	t.Helper()
+	var r *webtest.Response
+	if hx {
+		r = post(a, path, v, htmx)
+		expectFragment(t, r)
+	} else {
+		r = post(a, path, v)
+		expectFullPage(t, r)
+	}
+	if r.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("htmx=%v: status %d, want 422", hx, r.Code)
+	}
+	doc := parse(t, r)
+	form := doc.Find("form#" + formID)
+	if form.Length() != 1 {
+		t.Fatalf("htmx=%v: no form in the answer", hx)
+	}
+	if hx && doc.Find("body > form#"+formID).Length() != 1 {
+		t.Errorf("htmx answer is not the form alone")
+	}
+	return form, string(r.Body)
+}
+
+// mkChain registers a source "orders", a destination "analytics" and a pipeline
+// "orders-live" between them.
+func mkChain(t *testing.T, a *webtest.App) (catalog.Source, catalog.Destination, catalog.Pipeline) {
+	t.Helper()
+	src := mkSource(t, a, "orders")
+	dst := mkDestination(t, a, "analytics")
+	return src, dst, mkPipeline(t, a, "orders-live", src.ID, dst.ID)
+}
+
+// startablePipelines are two pipelines into "analytics" over real sources: "orders-live"
+// reads "orders", which passes the preflight, and "billing-live" reads "billing", whose
+// publication is missing, so starting it fails.
+func startablePipelines(t *testing.T, a *webtest.App) (orders, billing catalog.Source, dst catalog.Destination, run, fail catalog.Pipeline) {
+	t.Helper()
+	orders = mkRealSource(t, a, "orders", testdb.NewSource(t, testdb.SourceOptions{}))
+	billing = mkRealSource(t, a, "billing", testdb.NewSource(t, testdb.SourceOptions{NoPublication: true}))
+	dst = mkDestination(t, a, "analytics")
+	run = mkPipeline(t, a, "orders-live", orders.ID, dst.ID)
+	fail = mkPipeline(t, a, "billing-live", billing.ID, dst.ID)
+	return orders, billing, dst, run, fail
+}
+
+// listed loads a list page in full and returns it with the names of its rows (rows
+// marked data-testid=rowID, the name a link in the row's header cell).
+func listed(t *testing.T, a *webtest.App, path, rowID string) (*goquery.Document, []string) {
+	t.Helper()
+	doc, r := get(t, a, path, http.StatusOK)
+	expectFullPage(t, r)
+	return doc, texts(doc.Find(`[data-testid="` + rowID + `"] th a`))
+}
+
 func contains(list []string, sub string) bool {
 	for _, s := range list {
 		if strings.Contains(s, sub) {
