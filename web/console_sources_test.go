@@ -200,7 +200,7 @@ func TestConsoleSourceCreateEditDelete(t *testing.T) {
 	a := webtest.New(t)
 
 	// create, no JavaScript: POST → 303 → the source's page with a flash
-	loc, id, doc, r := createThroughForm(t, a, "/sources", validSource("orders-db"))
+	loc, id, doc, _ := createThroughForm(t, a, "/sources", validSource("orders-db"))
 	details := text(doc.Find(`[data-testid="source-details"]`))
 	for _, want := range []string{"db.internal", "5433", "orders", "rosetta", "rosetta_pub", "rosetta_slot", "stored (encrypted)"} {
 		if !strings.Contains(details, want) {
@@ -212,7 +212,7 @@ func TestConsoleSourceCreateEditDelete(t *testing.T) {
 	}
 
 	// create with htmx: HX-Redirect to the new page
-	r = post(a, "/sources", validSource("billing"), htmx)
+	r := post(a, "/sources", validSource("billing"), htmx)
 	if r.Code != http.StatusNoContent || !strings.HasPrefix(r.Header.Get("HX-Redirect"), "/sources/") {
 		t.Errorf("htmx create: status %d, HX-Redirect %q", r.Code, r.Header.Get("HX-Redirect"))
 	}
