@@ -38,3 +38,17 @@ FROM (
 ORDER BY b.recorded_at DESC, b.id DESC
 LIMIT @lim;
 
+
+-- Samples stored after a sample id, oldest first: what a reconnecting stream
+-- (Last-Event-ID) or the LISTEN connection after an outage missed. Ids come from one
+-- sequence, so "after" is a total order; each partition's primary key (id, recorded_at)
+-- serves the range.
+-- name: ListWALMetricsAfter :many
+SELECT * FROM wal_metrics
+WHERE id > @after_id
+  AND (sqlc.narg(source_id)::bigint IS NULL OR source_id = sqlc.narg(source_id))
+ORDER BY id
+LIMIT @lim;
+
+-- name: MaxWALMetricID :one
+SELECT coalesce(max(id), 0)::bigint AS id FROM wal_metrics;

@@ -78,6 +78,9 @@ var permissions = map[string]Access{
 	"POST /sources/:id/delete": OperatorAccess,
 	"POST /sources/:id/test":   OperatorAccess,
 	"POST /sources/:id/probe":  OperatorAccess,
+	"GET /sources/:id/wal":     ViewerAccess,
+	// live WAL samples (server-sent events), read like the pages and the API they feed
+	"GET /sources/:id/wal/stream": ViewerAccess,
 
 	"GET /destinations":             ViewerAccess,
 	"GET /destinations/new":         OperatorAccess,
@@ -139,8 +142,9 @@ var permissions = map[string]Access{
 	"POST /api/v1/pipelines/:id/pause":   OperatorAccess,
 	"POST /api/v1/pipelines/:id/refresh": OperatorAccess,
 
-	"GET /api/v1/metrics/wal": ViewerAccess,
-	"GET /api/v1/audit":       ViewerAccess,
+	"GET /api/v1/metrics/wal":        ViewerAccess,
+	"GET /api/v1/metrics/wal/stream": ViewerAccess,
+	"GET /api/v1/audit":              ViewerAccess,
 
 	// ---- API: who am I, tokens (everyone's own; the service lets admins manage all), users
 	"GET /api/v1/me":            ViewerAccess,

@@ -148,6 +148,9 @@ func (s *Server) routes() {
 	e.POST("/pipelines/:id/start", s.pipelineAction(catalog.ActionStart))
 	e.POST("/pipelines/:id/pause", s.pipelineAction(catalog.ActionPause))
 	e.POST("/pipelines/:id/refresh", s.pipelineAction(catalog.ActionRefresh))
+
+	// ---- live WAL streams, console and API (sse.go)
+	s.sseRoutes()
 }
 
 func op(id, method, path, summary, tag string, status int) huma.Operation {

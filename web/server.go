@@ -4,6 +4,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,6 +24,7 @@ import (
 	"github.com/rosetta-cdc/rosetta/internal/catalog"
 	"github.com/rosetta-cdc/rosetta/internal/config"
 	"github.com/rosetta-cdc/rosetta/internal/db"
+	"github.com/rosetta-cdc/rosetta/internal/walhub"
 )
 
 // Deps are the parts the server is wired from; internal/app builds them, and New
@@ -38,6 +40,10 @@ type Deps struct {
 	Auth   *auth.Service
 	Audit  *audit.Service
 	Access AccessOptions
+	// WALHub feeds the live WAL streams (sse.go); nil answers them 503.
+	WALHub *walhub.Hub
+	// SSEHeartbeat is the streams' heartbeat interval (DefaultSSEHeartbeat when 0).
+	SSEHeartbeat time.Duration
 }
 
 // validate names every missing dependency at once.
@@ -65,6 +71,10 @@ type Server struct {
 	access *accessState
 	// trusted are the TRUSTED_PROXIES networks (see isHTTPS and ipExtractor).
 	trusted []*net.IPNet
+	// streams ends when CloseStreams is called (shutdown); every stream watches it.
+	streams     context.Context
+	stopStreams context.CancelFunc
+	heartbeat   time.Duration
 }
 
 const loggerKey = "logger"
@@ -77,7 +87,11 @@ func New(d Deps) (*Server, error) {
 	installHumaErrors()
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	s := &Server{Echo: e, deps: d}
+	s := &Server{Echo: e, deps: d, heartbeat: d.SSEHeartbeat}
+	if s.heartbeat <= 0 {
+		s.heartbeat = DefaultSSEHeartbeat
+	}
+	s.streams, s.stopStreams = context.WithCancel(context.Background())
 	e.HTTPErrorHandler = s.handleError
 	s.trusted = trustedNets(d.Config.TrustedProxies)
 	e.IPExtractor = ipExtractor(s.trusted)

@@ -22,6 +22,7 @@ import (
 	"github.com/rosetta-cdc/rosetta/internal/db"
 	"github.com/rosetta-cdc/rosetta/internal/secrets"
 	"github.com/rosetta-cdc/rosetta/internal/tlsfiles"
+	"github.com/rosetta-cdc/rosetta/internal/walhub"
 	"github.com/rosetta-cdc/rosetta/internal/walmon"
 	"github.com/rosetta-cdc/rosetta/web"
 )
@@ -74,6 +75,8 @@ type App struct {
 	// Monitor is the WAL monitor (nil when WAL_MONITOR_ENABLED=false); its Status feeds
 	// the health check and metrics.
 	Monitor *walmon.Monitor
+	// WALHub fans stored WAL samples out to this instance's SSE streams.
+	WALHub *walhub.Hub
 	// HTTP is the server Run serves Server on, once Listen has opened its socket.
 	HTTP *http.Server
 
@@ -109,8 +112,11 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		a.Catalog = catalog.New(a.Pool, a.Box, audit.ForCatalog(), append([]catalog.Option{monitorRules}, o.Catalog...)...)
 	}
 	if o.What >= Everything {
+		// Live WAL updates: one LISTEN connection fanning samples out to this
+		// instance's streams (internal/walhub).
+		a.WALHub = walhub.New(a.Pool, walhub.Options{Logger: a.Log})
 		srv, err := web.New(web.Deps{Config: cfg, Logger: a.Log, Pool: a.Pool, Catalog: a.Catalog, Version: o.Version,
-			Auth: a.Auth, Audit: a.Audit, Access: o.Access})
+			Auth: a.Auth, Audit: a.Audit, Access: o.Access, WALHub: a.WALHub})
 		if err != nil {
 			a.Close()
 			return nil, err
@@ -124,6 +130,15 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 			// own work with contexts instead.
 			ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 		}
+		// Streams end first (so HTTP's Shutdown is not held up by them, and a stream
+		// opened after that ends at once); the LISTEN connection goes after HTTP.
+		a.HTTP.RegisterOnShutdown(srv.CloseStreams)
+		a.Add(Streams, PartFunc("SSE streams", func(ctx context.Context) error {
+			<-ctx.Done()
+			srv.CloseStreams()
+			return nil
+		}))
+		a.Add(Listen, PartFunc("WAL LISTEN", a.WALHub.Run))
 		a.Add(Scheduler, Every("purge expired sessions", 10*time.Minute, a.purgeAccess))
 		if cfg.WALMonitorEnabled {
 			mo := walmon.FromConfig(cfg)

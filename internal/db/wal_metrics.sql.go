@@ -103,6 +103,53 @@ func (q *Queries) ListWALMetrics(ctx context.Context, arg ListWALMetricsParams) 
 	return items, nil
 }
 
+const listWALMetricsAfter = `-- name: ListWALMetricsAfter :many
+SELECT id, source_id, size_bytes, retained_bytes, slot_active, wal_status, safe_wal_size, recorded_at FROM wal_metrics
+WHERE id > $1
+  AND ($2::bigint IS NULL OR source_id = $2)
+ORDER BY id
+LIMIT $3
+`
+
+type ListWALMetricsAfterParams struct {
+	AfterID  int64
+	SourceID *int64
+	Lim      int32
+}
+
+// Samples stored after a sample id, oldest first: what a reconnecting stream
+// (Last-Event-ID) or the LISTEN connection after an outage missed. Ids come from one
+// sequence, so "after" is a total order; each partition's primary key (id, recorded_at)
+// serves the range.
+func (q *Queries) ListWALMetricsAfter(ctx context.Context, arg ListWALMetricsAfterParams) ([]WalMetric, error) {
+	rows, err := q.db.Query(ctx, listWALMetricsAfter, arg.AfterID, arg.SourceID, arg.Lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []WalMetric{}
+	for rows.Next() {
+		var i WalMetric
+		if err := rows.Scan(
+			&i.ID,
+			&i.SourceID,
+			&i.SizeBytes,
+			&i.RetainedBytes,
+			&i.SlotActive,
+			&i.WalStatus,
+			&i.SafeWalSize,
+			&i.RecordedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listWALMetricsBinned = `-- name: ListWALMetricsBinned :many
 SELECT b.id, b.source_id, b.size_bytes, b.retained_bytes, b.slot_active, b.wal_status, b.safe_wal_size, b.recorded_at
 FROM (
@@ -164,6 +211,17 @@ func (q *Queries) ListWALMetricsBinned(ctx context.Context, arg ListWALMetricsBi
 		return nil, err
 	}
 	return items, nil
+}
+
+const maxWALMetricID = `-- name: MaxWALMetricID :one
+SELECT coalesce(max(id), 0)::bigint AS id FROM wal_metrics
+`
+
+func (q *Queries) MaxWALMetricID(ctx context.Context) (int64, error) {
+	row := q.db.QueryRow(ctx, maxWALMetricID)
+	var id int64
+	err := row.Scan(&id)
+	return id, err
 }
 
 const wALMetricsExtent = `-- name: WALMetricsExtent :one
