@@ -33,6 +33,9 @@ import (
 // (queries/walmon.sql NotifyWALSamples).
 const Channel = "wal_samples"
 
+// ApplicationName names the LISTEN connection in pg_stat_activity.
+const ApplicationName = "rosetta-walhub"
+
 // DefaultBuffer is how many samples a subscriber may lag behind before it is dropped:
 // several monitor cycles of a large fleet.
 const DefaultBuffer = 256
@@ -92,6 +95,8 @@ func (h *Hub) Run(ctx context.Context) error {
 		Connect: func(ctx context.Context) (*pgx.Conn, error) {
 			// A dedicated connection, not one of the pool's: LISTEN holds it for good.
 			cfg := h.pool.Config().ConnConfig.Copy()
+			// Named, so an operator looking at pg_stat_activity sees what holds it.
+			cfg.RuntimeParams["application_name"] = ApplicationName
 			c, err := pgx.ConnectConfig(ctx, cfg)
 			if err == nil {
 				h.connects.Add(1)
