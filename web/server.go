@@ -231,6 +231,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 }
 
+// SetSSEHeartbeat changes the streams' heartbeat interval; call it before serving
+// (tests use a short one).
+func (s *Server) SetSSEHeartbeat(d time.Duration) { s.heartbeat = d }
+
 // Handler is the http.Handler to serve.
 func (s *Server) Handler() http.Handler { return s.Echo }
 

@@ -63,6 +63,7 @@ type Hub struct {
 	mu      sync.Mutex
 	subs    map[*Subscription]struct{}
 	closed  bool
+	running bool // Run has started (a hub that never ran delivers nothing)
 	lastID  int64 // highest sample id published; the backlog reads after it
 	started bool  // lastID is meaningful (the first connect sets it)
 	// recent dedupes ids the backlog and a late notification may both deliver.
@@ -91,6 +92,9 @@ func New(pool *db.Pool, o Options) *Hub {
 // Run listens until ctx ends, then closes every subscription (so open streams end with
 // it) and returns nil.
 func (h *Hub) Run(ctx context.Context) error {
+	h.mu.Lock()
+	h.running = true
+	h.mu.Unlock()
 	l := &pgxlisten.Listener{
 		Connect: func(ctx context.Context) (*pgx.Conn, error) {
 			// A dedicated connection, not one of the pool's: LISTEN holds it for good.
@@ -242,7 +246,7 @@ type Subscription struct {
 	once     sync.Once
 }
 
-// ErrStopped is answered to a subscription after the hub stopped.
+// ErrStopped is answered to a subscription before the hub runs or after it stopped.
 var ErrStopped = errors.New("live WAL updates have stopped")
 
 // Subscribe registers a subscriber to one source's samples (sourceID nil: every
@@ -250,7 +254,7 @@ var ErrStopped = errors.New("live WAL updates have stopped")
 func (h *Hub) Subscribe(sourceID *int64) (*Subscription, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.closed {
+	if h.closed || !h.running {
 		return nil, ErrStopped
 	}
 	sub := &Subscription{h: h, ch: make(chan catalog.WALSample, h.opt.Buffer), sourceID: sourceID}

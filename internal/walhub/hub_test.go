@@ -2,14 +2,12 @@ package walhub_test
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"slices"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/rosetta-cdc/rosetta/internal/audit"
@@ -18,13 +16,10 @@ import (
 	"github.com/rosetta-cdc/rosetta/internal/secrets"
 	"github.com/rosetta-cdc/rosetta/internal/testdb"
 	"github.com/rosetta-cdc/rosetta/internal/walhub"
+	"github.com/rosetta-cdc/rosetta/internal/walhub/walhubtest"
 )
 
 func TestMain(m *testing.M) { testdb.Main(m) }
-
-// waitFor is how long a test waits for something that happens in milliseconds; a hang
-// fails the test instead of blocking the suite.
-const waitFor = 20 * time.Second
 
 type env struct {
 	t    *testing.T
@@ -41,7 +36,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	pool := db.Wrap(d.Pool, 5*time.Second)
-	return &env{t: t, d: d, pool: pool, cat: catalog.New(pool, box, catalog.WithAudit(audit.ForCatalog()))}
+	return &env{t: t, d: d, pool: pool, cat: catalog.New(pool, box, audit.ForCatalog())}
 }
 
 // source registers a source (never connected to: the hub only needs its id).
@@ -56,73 +51,11 @@ func (e *env) source(name string) int64 {
 	return s.ID
 }
 
-// Store writes samples the way the WAL monitor does: inserted and announced with
-// pg_notify in one transaction, through pool.
-func Store(t testing.TB, pool *db.Pool, sourceID int64, sizes ...int64) []catalog.WALSample {
-	t.Helper()
-	ctx := context.Background()
-	var out []catalog.WALSample
-	now := time.Now()
-	err := pool.InTx(ctx, func(q *db.Queries, _ pgx.Tx) error {
-		if _, err := q.EnsureWALPartitions(ctx, db.EnsureWALPartitionsParams{FromAt: now, ToAt: now}); err != nil {
-			return err
-		}
-		var payloads []string
-		for _, sz := range sizes {
-			retained := sz / 2
-			row, err := q.InsertWALMetric(ctx, db.InsertWALMetricParams{SourceID: sourceID, SizeBytes: sz, RetainedBytes: &retained, RecordedAt: now})
-			if err != nil {
-				return err
-			}
-			s := walhub.FromRow(row)
-			b, _ := json.Marshal(s)
-			payloads = append(payloads, string(b))
-			out = append(out, s)
-		}
-		return q.NotifyWALSamples(ctx, payloads)
-	})
-	if err != nil {
-		t.Fatalf("store samples: %v", err)
-	}
-	return out
-}
-
-// start runs a hub until the test ends and waits for its LISTEN connection.
-func start(t *testing.T, pool *db.Pool, o walhub.Options) *walhub.Hub {
-	t.Helper()
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	h := walhub.New(pool, o)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- h.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("hub Run: %v", err)
-		}
-	})
-	waitConnected(t, h, 1)
-	return h
-}
-
-func waitConnected(t *testing.T, h *walhub.Hub, connects int64) {
-	t.Helper()
-	deadline := time.Now().Add(waitFor)
-	for !h.Connected() || h.Connects() < connects {
-		if time.Now().After(deadline) {
-			t.Fatalf("the hub did not connect (connects=%d)", h.Connects())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // receive reads n samples from sub, failing on a closed channel or a hang.
 func receive(t *testing.T, sub *walhub.Subscription, n int) []int64 {
 	t.Helper()
 	var ids []int64
-	timer := time.NewTimer(waitFor)
+	timer := time.NewTimer(walhubtest.WaitFor)
 	defer timer.Stop()
 	for len(ids) < n {
 		select {
@@ -138,19 +71,11 @@ func receive(t *testing.T, sub *walhub.Subscription, n int) []int64 {
 	return ids
 }
 
-func idsOf(ss []catalog.WALSample) []int64 {
-	out := make([]int64, len(ss))
-	for i, s := range ss {
-		out[i] = s.ID
-	}
-	return out
-}
-
 func TestSubscriberReceivesSamplesOfItsSourceStoredAfterItSubscribed(t *testing.T) {
 	e := newEnv(t)
 	a, b := e.source("alpha"), e.source("beta")
-	before := Store(t, e.pool, a, 100) // stored before anyone listened: not replayed
-	h := start(t, e.pool, walhub.Options{})
+	before := walhubtest.Store(t, e.pool, a, 100) // stored before anyone listened: not replayed
+	h := walhubtest.Start(t, e.pool, walhub.Options{})
 	onlyA, err := h.Subscribe(&a)
 	if err != nil {
 		t.Fatal(err)
@@ -165,16 +90,16 @@ func TestSubscriberReceivesSamplesOfItsSourceStoredAfterItSubscribed(t *testing.
 		t.Fatalf("subscribers = %d, want 2", got)
 	}
 
-	sb := Store(t, e.pool, b, 200)
-	sa := Store(t, e.pool, a, 300, 400)
+	sb := walhubtest.Store(t, e.pool, b, 200)
+	sa := walhubtest.Store(t, e.pool, a, 300, 400)
 
-	if got, want := receive(t, onlyA, 2), idsOf(sa); !slices.Equal(got, want) {
+	if got, want := receive(t, onlyA, 2), walhubtest.IDs(sa); !slices.Equal(got, want) {
 		t.Fatalf("source subscriber got %v, want %v", got, want)
 	}
-	if got, want := receive(t, all, 3), append(idsOf(sb), idsOf(sa)...); !slices.Equal(got, want) {
+	if got, want := receive(t, all, 3), append(walhubtest.IDs(sb), walhubtest.IDs(sa)...); !slices.Equal(got, want) {
 		t.Fatalf("all-sources subscriber got %v, want %v", got, want)
 	}
-	for _, got := range append(idsOf(sa), idsOf(sb)...) {
+	for _, got := range append(walhubtest.IDs(sa), walhubtest.IDs(sb)...) {
 		if got == before[0].ID {
 			t.Fatal("a sample stored before the hub started was published")
 		}
@@ -189,7 +114,7 @@ func TestSubscriberReceivesSamplesOfItsSourceStoredAfterItSubscribed(t *testing.
 func TestSlowSubscriberIsDroppedWhileOthersKeepReceiving(t *testing.T) {
 	e := newEnv(t)
 	src := e.source("alpha")
-	h := start(t, e.pool, walhub.Options{Buffer: 2})
+	h := walhubtest.Start(t, e.pool, walhub.Options{Buffer: 2})
 	slow, err := h.Subscribe(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -205,7 +130,7 @@ func TestSlowSubscriberIsDroppedWhileOthersKeepReceiving(t *testing.T) {
 	// never reads, so its buffer of two is full after the first batch.
 	var want []int64
 	for i := range 3 {
-		batch := idsOf(Store(t, e.pool, src, int64(i*2), int64(i*2+1)))
+		batch := walhubtest.IDs(walhubtest.Store(t, e.pool, src, int64(i*2), int64(i*2+1)))
 		want = append(want, batch...)
 		if got := receive(t, fast, 2); !slices.Equal(got, batch) {
 			t.Fatalf("fast subscriber got %v, want %v", got, batch)
@@ -237,14 +162,14 @@ func TestTwoHubsOnOneDatabaseEachSeeWhatTheOtherInstanceStored(t *testing.T) {
 	defer other.Close()
 	otherPool := db.Wrap(other, 5*time.Second)
 
-	follower := start(t, e.pool, walhub.Options{})
-	leader := start(t, otherPool, walhub.Options{})
+	follower := walhubtest.Start(t, e.pool, walhub.Options{})
+	leader := walhubtest.Start(t, otherPool, walhub.Options{})
 	onFollower, _ := follower.Subscribe(&src)
 	defer onFollower.Close()
 	onLeader, _ := leader.Subscribe(&src)
 	defer onLeader.Close()
 
-	stored := idsOf(Store(t, otherPool, src, 1, 2, 3)) // written by the "leader"
+	stored := walhubtest.IDs(walhubtest.Store(t, otherPool, src, 1, 2, 3)) // written by the "leader"
 	if got := receive(t, onFollower, 3); !slices.Equal(got, stored) {
 		t.Fatalf("follower got %v, want %v", got, stored)
 	}
@@ -258,11 +183,11 @@ func TestListenConnectionRecoversAfterItIsKilledAndBackfillsWhatItMissed(t *test
 	src := e.source("alpha")
 	// A reconnect delay long enough that the samples below are stored while no LISTEN
 	// connection exists: only the backlog read can deliver them.
-	h := start(t, e.pool, walhub.Options{ReconnectDelay: 500 * time.Millisecond})
+	h := walhubtest.Start(t, e.pool, walhub.Options{ReconnectDelay: 500 * time.Millisecond})
 	sub, _ := h.Subscribe(&src)
 	defer sub.Close()
 
-	first := idsOf(Store(t, e.pool, src, 1))
+	first := walhubtest.IDs(walhubtest.Store(t, e.pool, src, 1))
 	if got := receive(t, sub, 1); !slices.Equal(got, first) {
 		t.Fatalf("before the outage got %v, want %v", got, first)
 	}
@@ -274,10 +199,10 @@ func TestListenConnectionRecoversAfterItIsKilledAndBackfillsWhatItMissed(t *test
 	if err != nil || killed != 1 {
 		t.Fatalf("terminate the LISTEN connection: killed %d, err %v", killed, err)
 	}
-	missed := idsOf(Store(t, e.pool, src, 2, 3, 4))
+	missed := walhubtest.IDs(walhubtest.Store(t, e.pool, src, 2, 3, 4))
 
-	waitConnected(t, h, 2)
-	after := idsOf(Store(t, e.pool, src, 5))
+	walhubtest.WaitConnected(t, h, 2)
+	after := walhubtest.IDs(walhubtest.Store(t, e.pool, src, 5))
 	want := append(missed, after...)
 	if got := receive(t, sub, 4); !slices.Equal(got, want) {
 		t.Fatalf("after the outage got %v, want %v (missed ones once, in order, then live)", got, want)
@@ -297,7 +222,7 @@ func TestStoppingTheHubEndsSubscriptions(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- h.Run(ctx) }()
-	waitConnected(t, h, 1)
+	walhubtest.WaitConnected(t, h, 1)
 	sub, err := h.Subscribe(nil)
 	if err != nil {
 		t.Fatal(err)

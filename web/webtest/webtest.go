@@ -44,6 +44,8 @@ import (
 	"github.com/rosetta-cdc/rosetta/internal/db"
 	"github.com/rosetta-cdc/rosetta/internal/secrets"
 	"github.com/rosetta-cdc/rosetta/internal/testdb"
+	"github.com/rosetta-cdc/rosetta/internal/walhub"
+	"github.com/rosetta-cdc/rosetta/internal/walhub/walhubtest"
 	"github.com/rosetta-cdc/rosetta/web"
 )
 
@@ -63,6 +65,8 @@ type App struct {
 	// Auth and Audit are the access services the server uses.
 	Auth  *auth.Service
 	Audit *audit.Service
+	// WALHub feeds the SSE streams (running only WithLiveWAL).
+	WALHub *walhub.Hub
 	// Admin is the user a.Do acts as.
 	Admin User
 
@@ -111,6 +115,7 @@ type options struct {
 	env    map[string]string
 	access web.AccessOptions
 	limits *auth.LoginLimits
+	liveWAL bool
 }
 
 // WithEnv adds or overrides configuration variables (e.g. APP_ENV=production).
@@ -121,6 +126,10 @@ func WithAccess(ao web.AccessOptions) Option { return func(o *options) { o.acces
 
 // WithLoginLimits sets the sign-in lockout limits.
 func WithLoginLimits(l auth.LoginLimits) Option { return func(o *options) { o.limits = &l } }
+
+// WithLiveWAL runs the app's WAL hub (its LISTEN connection) for the test, so the SSE
+// streams deliver; without it they answer 503 like an instance whose hub stopped.
+func WithLiveWAL() Option { return func(o *options) { o.liveWAL = true } }
 
 // WithPool uses the given pool (e.g. on a cluster the test stops) instead of a fresh
 // database on the shared test server.
@@ -169,6 +178,10 @@ func New(t testing.TB, opts ...Option) *App {
 		t.Fatal(err)
 	}
 	a.Box, a.Catalog, a.Auth, a.Audit, a.Server = core.Box, core.Catalog, core.Auth, core.Audit, core.Server
+	a.WALHub = core.WALHub
+	if o.liveWAL {
+		walhubtest.Run(t, a.WALHub)
+	}
 	a.byRole = map[auth.Role]User{}
 	a.Admin = a.userFor(auth.Admin)
 	return a
