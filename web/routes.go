@@ -129,6 +129,7 @@ func (s *Server) routes() {
 	e.POST("/sources/:id/delete", s.sourceDelete)
 	e.POST("/sources/:id/test", s.sourceTest)
 	e.POST("/sources/:id/probe", s.sourceProbe)
+	e.GET("/sources/:id/wal", s.sourceWAL)
 
 	e.GET("/destinations", s.destinationsIndex)
 	e.GET("/destinations/new", s.destinationNew)

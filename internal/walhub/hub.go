@@ -63,7 +63,7 @@ type Hub struct {
 	mu      sync.Mutex
 	subs    map[*Subscription]struct{}
 	closed  bool
-	running bool // Run has started (a hub that never ran delivers nothing)
+	running bool  // Run has started (a hub that never ran delivers nothing)
 	lastID  int64 // highest sample id published; the backlog reads after it
 	started bool  // lastID is meaningful (the first connect sets it)
 	// recent dedupes ids the backlog and a late notification may both deliver.

@@ -111,10 +111,10 @@ func (s *SyncBuffer) String() string {
 type Option func(*options)
 
 type options struct {
-	pool   func(t testing.TB) *db.Pool
-	env    map[string]string
-	access web.AccessOptions
-	limits *auth.LoginLimits
+	pool    func(t testing.TB) *db.Pool
+	env     map[string]string
+	access  web.AccessOptions
+	limits  *auth.LoginLimits
 	liveWAL bool
 }
 
