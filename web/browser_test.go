@@ -63,12 +63,19 @@ type browser struct {
 // newBrowser starts the app behind a real HTTP listener and one headless Chromium tab.
 func newBrowser(t *testing.T) *browser {
 	t.Helper()
-	exe := chromiumPath(t)
-	a := webtest.New(t)
-	srv := httptest.NewServer(a.Server.Handler())
-	t.Cleanup(srv.Close)
+	return newBrowserWith(t)
+}
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+// newBrowserWith is newBrowser on an app built with opts.
+func newBrowserWith(t *testing.T, opts ...webtest.Option) *browser {
+	t.Helper()
+	exe := chromiumPath(t)
+	a := webtest.New(t, opts...)
+	srv := httptest.NewServer(a.Server.Handler())
+	// Open event streams first, or Close would wait for them.
+	t.Cleanup(func() { a.Server.CloseStreams(); srv.Close() })
+
+	allocOpts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe),
 		chromedp.Headless,
 		chromedp.NoSandbox,
@@ -80,7 +87,7 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),
 	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), allocOpts...)
 	t.Cleanup(cancelAlloc)
 	ctx, cancel := chromedp.NewContext(allocCtx)
 	t.Cleanup(cancel)

@@ -82,9 +82,19 @@
       { scale: "bytes", size: 80, values: function (u, vals) { return vals.map(bytes); } },
       { scale: "rate", side: 1, size: 90, grid: { show: false }, values: function (u, vals) { return vals.map(rate); } }
     ],
-    cursor: { drag: { x: true, y: false } }
+    cursor: { drag: { x: true, y: false } },
+    hooks: {
+      // The visible x range, on the element: what a zoom changed, for anyone to check.
+      setScale: [function (u, key) {
+        if (key === "x") {
+          el.setAttribute("data-x-min", String(u.scales.x.min));
+          el.setAttribute("data-x-max", String(u.scales.x.max));
+        }
+      }]
+    }
   };
   var chart = new uPlot(opts, data(), el);
+  el.uplot = chart; // for the browser tests and for anyone debugging in the console
   el.setAttribute("data-points", String(t.length));
 
   // zoomed: the user narrowed the x range to less than the data spans.
