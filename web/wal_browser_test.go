@@ -6,9 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rosetta-cdc/rosetta/internal/walhub"
 	"github.com/rosetta-cdc/rosetta/internal/walhub/walhubtest"
-	"github.com/rosetta-cdc/rosetta/web"
 	"github.com/rosetta-cdc/rosetta/web/webtest"
 )
 
@@ -16,12 +14,9 @@ import (
 // open appears without a reload, a zoom the user made survives it, and the range switch
 // changes the URL.
 func TestBrowserWALChartAppendsLiveSamplesAndKeepsTheZoom(t *testing.T) {
-	var hub *walhub.Hub
-	b := newBrowserWith(t, webtest.WithDeps(func(t testing.TB, d *web.Deps) {
-		hub = walhubtest.Start(t, d.Pool, walhub.Options{})
-		d.WALHub = hub
-	}))
+	b := newBrowserWith(t, webtest.WithLiveWAL())
 	a := b.app
+	hub := a.WALHub
 	src := walSource(t, a, "alpha")
 	now := time.Now()
 	for i := range 10 {
