@@ -236,9 +236,11 @@ func (s *Server) documentWALStream() {
 			"200": {Description: "The event stream; each event's data is a WALSample", Content: map[string]*huma.MediaType{
 				"text/event-stream": {Schema: &huma.Schema{Type: "string", Description: "id: <sample id>\\nevent: sample\\ndata: <WALSample JSON>"}},
 			}},
+			"400": problemResponse("A malformed request"),
 			"401": problemResponse("No or an invalid API token"),
 			"403": problemResponse("The token's role may not read metrics"),
 			"422": problemResponse("A bad parameter (the field is named) or an unknown source_id"),
+			"500": problemResponse("An internal error (the request id is in the answer and the log)"),
 			"503": problemResponse("Live updates are not running on this instance"),
 		},
 		Extensions: map[string]any{"x-event-data-schema": sample},

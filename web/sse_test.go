@@ -217,7 +217,6 @@ func TestWALStreamReconnectWithLastEventIDReceivesExactlyTheMissedSamples(t *tes
 	src, other := walSource(t, a, "alpha"), walSource(t, a, "beta")
 	url := fmt.Sprintf("%s/sources/%d/wal/stream", srv.URL, src)
 
-	walhubtest.Store(t, a.Pool, src, 1) // history: not sent without Last-Event-ID
 	first := openStream(t, url, a.Admin.Token)
 	waitSubscribers(t, hub, 1)
 	s2 := walhubtest.Store(t, a.Pool, src, 2)
