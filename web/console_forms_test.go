@@ -86,7 +86,6 @@ func TestFormRoundTrip(t *testing.T) {
 	}
 }
 
-func ptr[T any](v T) *T { return &v }
 
 // A refused form is rendered back without its secrets or the CSRF token.
 func TestWithoutSecrets(t *testing.T) {
