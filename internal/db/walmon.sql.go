@@ -73,7 +73,7 @@ func (q *Queries) GetPipelineRuntimeForUpdate(ctx context.Context, id int64) (Ge
 }
 
 const getSourceForProbe = `-- name: GetSourceForProbe :one
-SELECT id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts FROM sources WHERE id = $1
+SELECT id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, tls_mode, tls_ca_cert, last_probe_error_detail, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts FROM sources WHERE id = $1
 `
 
 func (q *Queries) GetSourceForProbe(ctx context.Context, id int64) (Source, error) {
@@ -94,6 +94,9 @@ func (q *Queries) GetSourceForProbe(ctx context.Context, id int64) (Source, erro
 		&i.LastProbeAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.TlsMode,
+		&i.TlsCaCert,
+		&i.LastProbeErrorDetail,
 		&i.LastProbeReason,
 		&i.ProbeFailures,
 		&i.ProbeFailingSince,
@@ -224,7 +227,7 @@ func (q *Queries) ListPipelinesOfSource(ctx context.Context, sourceID int64) ([]
 
 const listSourcesForProbe = `-- name: ListSourcesForProbe :many
 
-SELECT id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts FROM sources ORDER BY id
+SELECT id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, tls_mode, tls_ca_cert, last_probe_error_detail, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts FROM sources ORDER BY id
 `
 
 // Queries of the WAL monitor (internal/walmon through internal/catalog/wal.go).
@@ -254,6 +257,9 @@ func (q *Queries) ListSourcesForProbe(ctx context.Context) ([]Source, error) {
 			&i.LastProbeAt,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.TlsMode,
+			&i.TlsCaCert,
+			&i.LastProbeErrorDetail,
 			&i.LastProbeReason,
 			&i.ProbeFailures,
 			&i.ProbeFailingSince,
