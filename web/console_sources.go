@@ -76,7 +76,7 @@ func sourceCrumbs(editing *catalog.Source) []pages.Crumb {
 
 func (s *Server) sourceNew(c echo.Context) error {
 	meta := s.pageMeta(c, "New source", layout.NavSources)
-	f := sourceForm(meta, url.Values{"pg_port": {strconv.Itoa(catalog.DefaultPgPort)}}, nil)
+	f := sourceForm(meta, url.Values{"pg_port": {strconv.Itoa(catalog.DefaultPgPort)}, "tls_mode": {string(pgsource.TLSPrefer)}}, nil)
 	return s.formPage(c, http.StatusOK, meta, sourceCrumbs(nil), "Register a PostgreSQL database to replicate from.",
 		partials.SourceForm(f))
 }
@@ -89,7 +89,7 @@ func (s *Server) sourceCreate(c echo.Context) error {
 	src, err := s.deps.Catalog.CreateSource(ctxOf(c), catalog.SourceInput{
 		Name: v.Get("name"), PgHost: v.Get("pg_host"), PgPort: formInt(v, "pg_port"), PgDatabase: v.Get("pg_database"),
 		PgUsername: v.Get("pg_username"), PgPassword: v.Get("pg_password"), PublicationName: v.Get("publication_name"),
-		ReplicationID: v.Get("replication_id"),
+		ReplicationID: v.Get("replication_id"), TLSMode: v.Get("tls_mode"), TLSCACert: v.Get("tls_ca_cert"),
 	})
 	if err != nil {
 		meta := s.pageMeta(c, "New source", layout.NavSources)
@@ -118,6 +118,10 @@ func (s *Server) sourceEdit(c echo.Context) error {
 	v := url.Values{
 		"name": {src.Name}, "pg_host": {src.PgHost}, "pg_port": {strconv.Itoa(src.PgPort)}, "pg_database": {src.PgDatabase},
 		"pg_username": {src.PgUsername}, "publication_name": {src.PublicationName}, "replication_id": {src.ReplicationID},
+		"tls_mode": {src.TLSMode},
+	}
+	if src.TLSCACert != nil {
+		v.Set("tls_ca_cert", *src.TLSCACert)
 	}
 	return s.formPage(c, http.StatusOK, meta, sourceCrumbs(&src), "", partials.SourceForm(sourceForm(meta, v, &src)))
 }
@@ -139,6 +143,7 @@ func (s *Server) sourceUpdate(c echo.Context) error {
 		Name: strPtr(v, "name"), PgHost: strPtr(v, "pg_host"), PgPort: formInt(v, "pg_port"),
 		PgDatabase: strPtr(v, "pg_database"), PgUsername: strPtr(v, "pg_username"),
 		PublicationName: strPtr(v, "publication_name"), ReplicationID: strPtr(v, "replication_id"),
+		TLSMode: strPtr(v, "tls_mode"), TLSCACert: strPtr(v, "tls_ca_cert"),
 	}
 	if patch.PgPort == nil { // the form was cleared: the default, as on create
 		port := catalog.DefaultPgPort
