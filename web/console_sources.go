@@ -143,7 +143,7 @@ func (s *Server) sourceUpdate(c echo.Context) error {
 		Name: strPtr(v, "name"), PgHost: strPtr(v, "pg_host"), PgPort: formInt(v, "pg_port"),
 		PgDatabase: strPtr(v, "pg_database"), PgUsername: strPtr(v, "pg_username"),
 		PublicationName: strPtr(v, "publication_name"), ReplicationID: strPtr(v, "replication_id"),
-		TLSMode: strPtr(v, "tls_mode"), TLSCACert: strPtr(v, "tls_ca_cert"),
+		TLSMode: presentPtr(v, "tls_mode"), TLSCACert: presentPtr(v, "tls_ca_cert"),
 	}
 	if patch.PgPort == nil { // the form was cleared: the default, as on create
 		port := catalog.DefaultPgPort
@@ -251,4 +251,13 @@ func (s *Server) sourceProbe(c echo.Context) error {
 	}
 	frag := fragmentWithFlash(pages.SourceWALPanel(s.pageMeta(c, src.Name, layout.NavSources), src), fl)
 	return Render(c, http.StatusOK, frag, frag)
+}
+
+// presentPtr is the field's value when the form has it, nil (keep) when it does not, so a
+// form from before a field existed changes nothing about it.
+func presentPtr(v url.Values, name string) *string {
+	if _, ok := v[name]; !ok {
+		return nil
+	}
+	return strPtr(v, name)
 }
