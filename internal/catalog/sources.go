@@ -429,15 +429,22 @@ func (s *Service) sourceConn(ctx context.Context, id int64) (sourceConn, db.Sour
 	return sourceConn{Conn: c, publication: row.PublicationName, slot: row.ReplicationID}, row, nil
 }
 
-// connOf is the one mapping from a stored source to how to reach it (the test, the
-// preflight and the WAL monitor all connect through it), opening the sealed password.
+// connOf opens a stored source's sealed password and maps the row with connOf (the test,
+// the preflight and the WAL monitor all connect through it).
 func (s *Service) connOf(row db.Source) (pgsource.Conn, error) {
 	pw, err := s.box.Open(row.PgPassword)
 	if err != nil {
 		return pgsource.Conn{}, apperr.Wrap(err, "cannot open the stored password of source %d", row.ID)
 	}
-	return pgsource.Conn{Host: row.PgHost, Port: int(row.PgPort), Database: row.PgDatabase, User: row.PgUsername, Password: pw,
-		TLSMode: pgsource.TLSMode(row.TlsMode), CACert: deref(row.TlsCaCert)}, nil
+	return connOf(row, pw), nil
+}
+
+// connOf is how Rosetta reaches a stored source, given its opened password: the one
+// place a row becomes a pgsource.Conn, so the test, preflight and the WAL monitor all
+// connect with the source's TLS mode and CA.
+func connOf(row db.Source, password string) pgsource.Conn {
+	return pgsource.Conn{Host: row.PgHost, Port: int(row.PgPort), Database: row.PgDatabase, User: row.PgUsername,
+		Password: password, TLSMode: pgsource.TLSMode(row.TlsMode), CACert: deref(row.TlsCaCert)}
 }
 
 // inUse is the refusal to delete a source or destination that pipelines still use,
