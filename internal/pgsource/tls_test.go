@@ -226,9 +226,10 @@ type fakeServer struct {
 	asked int
 	after bytes.Buffer
 	users []string
-	// handlers finish when the client closes its side, so waiting on them means every
-	// byte the client sent has been recorded.
 	handlers sync.WaitGroup
+	// recorded gets a value when a connection that was asked for the password ends (the
+	// client hung up): from then on, everything it sent is in after.
+	recorded chan struct{}
 }
 
 func startFakeServer(t *testing.T) *fakeServer {
@@ -237,7 +238,7 @@ func startFakeServer(t *testing.T) *fakeServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fakeServer{addr: l.Addr().(*net.TCPAddr)}
+	f := &fakeServer{addr: l.Addr().(*net.TCPAddr), recorded: make(chan struct{}, 16)}
 	var wg sync.WaitGroup
 	t.Cleanup(func() { l.Close(); wg.Wait(); f.handlers.Wait() })
 	wg.Add(1)
@@ -289,6 +290,7 @@ func (f *fakeServer) serve(conn net.Conn) {
 	f.mu.Lock()
 	f.asked++
 	f.mu.Unlock()
+	defer func() { f.recorded <- struct{}{} }()
 	// Whatever comes now would be the password message: keep all of it.
 	buf := make([]byte, 4096)
 	for {
@@ -313,7 +315,11 @@ func TestCleartextPasswordIsNeverSentWithoutTLS(t *testing.T) {
 			c := pgsource.Conn{Host: "127.0.0.1", Port: f.addr.Port, Database: "app", User: "rosetta",
 				Password: password, TLSMode: mode}
 			_, err := pgsource.Connect(t.Context(), c)
-			f.handlers.Wait()
+			select {
+			case <-f.recorded:
+			case <-time.After(time.Minute): // a guard against hanging, not a measurement
+				t.Fatal("the fake server was never asked for the password, or the client never hung up")
+			}
 			f.mu.Lock()
 			asked, users, after := f.asked, f.users, bytes.Clone(f.after.Bytes())
 			f.mu.Unlock()
