@@ -71,11 +71,13 @@ func (c Conn) mode() TLSMode {
 // overrides an environment variable that could otherwise make parsing fail or change the
 // connection (password=unused merely keeps it from reading ~/.pgpass); Connect then
 // assigns each real value field by field, so nothing the operator typed is ever spliced
-// into a connection string. (PGSERVICE cannot be overridden this way; Rosetta's
-// environment must not set it.)
+// into a connection string. Empty values are quoted: unquoted, the parser would take the
+// next key as the value. The TLS files are emptied because pgx reads PGSSLROOTCERT even
+// with sslmode=disable; TLS is configured per source in tlsConfig instead. (PGSERVICE
+// cannot be overridden this way; Rosetta's environment must not set it.)
 const baseConfig = "host=localhost port=5432 dbname=postgres user=rosetta password=unused " +
 	"sslmode=disable sslcertmode=disable connect_timeout=5 target_session_attrs=any " +
-	"min_protocol_version=3.0 max_protocol_version=3.0 channel_binding=prefer sslnegotiation=postgres require_auth="
+	"min_protocol_version=3.0 max_protocol_version=3.0 channel_binding=prefer sslnegotiation=postgres require_auth='' sslrootcert='' sslcert='' sslkey='' sslpassword=''"
 
 // refuseCleartext is libpq's require_auth value that accepts every authentication method
 // but "password", which sends the password itself. It is set on every attempt without

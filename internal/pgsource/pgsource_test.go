@@ -344,6 +344,8 @@ func TestConnectIgnoresEnvironmentAndSetsSession(t *testing.T) {
 		"PGHOST": "db.invalid", "PGPORT": "1", "PGDATABASE": "nope", "PGUSER": "nobody",
 		"PGPASSWORD": "env-password", "PGSSLMODE": "verify-full", "PGCONNECT_TIMEOUT": "bogus",
 		"PGOPTIONS": "-c statement_timeout=1", "PGAPPNAME": "not-rosetta", "PGTARGETSESSIONATTRS": "standby",
+		"PGREQUIREAUTH": "password", "PGSSLROOTCERT": "/nonexistent/root.crt", "PGSSLCERT": "/nonexistent/client.crt",
+		"PGSSLKEY": "/nonexistent/client.key",
 	} {
 		t.Setenv(k, v)
 	}

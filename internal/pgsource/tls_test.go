@@ -223,9 +223,9 @@ type fakeServer struct {
 	addr *net.TCPAddr
 	mu   sync.Mutex
 	// asked counts connections that got as far as the cleartext password request.
-	asked int
-	after bytes.Buffer
-	users []string
+	asked    int
+	after    bytes.Buffer
+	users    []string
 	handlers sync.WaitGroup
 	// recorded gets a value when a connection that was asked for the password ends (the
 	// client hung up): from then on, everything it sent is in after.
