@@ -63,13 +63,6 @@ UPDATE sources SET last_probe_error = @last_probe_error, last_probe_error_detail
     last_probe_error_at = now(), last_probe_at = now()
 WHERE id = @id;
 
--- A failed probe as two sentences: last_probe_error for everyone, the detail (network
--- reasons, addresses) for those who may edit the source. See pgsource.Describe.
--- name: RecordSourceProbeFailure :exec
-UPDATE sources SET last_probe_error = @last_probe_error, last_probe_error_detail = sqlc.narg(last_probe_error_detail),
-    last_probe_error_at = now(), last_probe_at = now()
-WHERE id = @id;
-
 -- name: RecordSourceProbeOK :exec
 UPDATE sources SET last_probe_error = NULL, last_probe_error_detail = NULL, last_probe_error_at = NULL, last_probe_at = now()
 WHERE id = @id;

@@ -19,7 +19,6 @@ import (
 
 	"github.com/rosetta-cdc/rosetta/internal/auth"
 	"github.com/rosetta-cdc/rosetta/internal/catalog"
-	"github.com/rosetta-cdc/rosetta/internal/db"
 	"github.com/rosetta-cdc/rosetta/internal/pgsource"
 	"github.com/rosetta-cdc/rosetta/web/webtest"
 )
@@ -204,11 +203,10 @@ func TestConnectionErrorDetailOnlyForEditors(t *testing.T) {
 	dst := mkDestination(t, a, "analytics")
 	p := mkPipeline(t, a, "orders-pipe", src.ID, dst.ID)
 	a.As(auth.Operator).Do("POST", fmt.Sprintf("/api/v1/pipelines/%d/start", p.ID), nil).Expect(t, 200)
-	// The monitor's record of a failed probe, as it writes it.
-	public, detail := pgsource.Describe(&pgsource.ConnectError{Reason: pgsource.ReasonRefused,
-		Message: fmt.Sprintf("connection refused by 127.0.0.1:%d", port)})
-	if err := db.New(a.Pool).RecordSourceProbeFailure(context.Background(), db.RecordSourceProbeFailureParams{
-		ID: src.ID, LastProbeError: &public, LastProbeErrorDetail: &detail}); err != nil {
+	// A failed probe recorded by the monitor's own write (the same RecordProbes a cycle uses).
+	if _, err := a.Catalog.RecordProbes(context.Background(), []catalog.ProbeResult{{SourceID: src.ID, SourceName: src.Name,
+		At: time.Now(), Err: &pgsource.ConnectError{Reason: pgsource.ReasonRefused,
+			Message: fmt.Sprintf("connection refused by 127.0.0.1:%d", port)}}}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -440,11 +440,12 @@ func (s *Service) Counts(ctx context.Context) (Counts, error) {
 
 // applySourceHealth is the runtime-status rule the WAL monitor applies to a source's
 // pipelines: when the source is broken (failing its probes, or its slot lost), every
-// RUNNING pipeline becomes ERROR with the reason; when it is healthy again, a pipeline the
+// RUNNING pipeline becomes ERROR with the reason (detail, when set, is the same with
+// network detail, shown only to operators and admins); when it is healthy again, a pipeline the
 // monitor itself put in ERROR returns to RUNNING if its desired status is still START or
 // REFRESH. An ERROR from a failed preflight is left alone: only a new start clears it.
 // Each move is one transaction with the pipeline row locked, audited as the monitor.
-func (s *Service) applySourceHealth(ctx context.Context, sourceID int64, healthy bool, reason string) ([]Transition, error) {
+func (s *Service) applySourceHealth(ctx context.Context, sourceID int64, healthy bool, reason, detail string) ([]Transition, error) {
 	ctx = monitorContext(ctx)
 	ps, err := s.q.ListPipelinesOfSource(ctx, sourceID)
 	if err != nil {
@@ -475,7 +476,8 @@ func (s *Service) applySourceHealth(ctx context.Context, sourceID int64, healthy
 			} else {
 				tr.To, tr.Reason = RuntimeError, reason
 				msg := reason
-				err = q.SetPipelineMonitorError(ctx, db.SetPipelineMonitorErrorParams{PipelineID: cur.ID, LastError: &msg})
+				err = q.SetPipelineMonitorError(ctx, db.SetPipelineMonitorErrorParams{PipelineID: cur.ID, LastError: &msg,
+					LastErrorDetail: optText(detail)})
 				changes["error"] = reason
 			}
 			if err != nil {

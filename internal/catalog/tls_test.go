@@ -34,3 +34,44 @@ func TestConnOfCarriesTLS(t *testing.T) {
 		t.Errorf("connOf = %+v, want %+v", c, want)
 	}
 }
+
+// The monitor's session cache reuses a session only while the fingerprint is the same: it
+// must be equal for equal settings (built anew each cycle) and differ when any connection
+// setting changes, the TLS mode and CA text included, without containing the password.
+func TestConnFingerprint(t *testing.T) {
+	ca := "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"
+	base := func() pgsource.Conn {
+		return pgsource.Conn{Host: "db", Port: 5432, Database: "d", User: "u", Password: "hunter2-secret",
+			TLSMode: pgsource.TLSVerifyFull, CACert: ca}
+	}
+	fp := connFingerprint(base())
+	if again := connFingerprint(base()); again != fp {
+		t.Fatalf("fingerprint not stable: %s then %s", fp, again)
+	}
+	if strings.Contains(fp, "hunter2") {
+		t.Fatal("fingerprint contains the password")
+	}
+	// Every field of Conn must be a plain value, so equal settings give equal fingerprints.
+	typ := reflect.TypeOf(pgsource.Conn{})
+	for i := range typ.NumField() {
+		if k := typ.Field(i).Type.Kind(); k != reflect.String && k != reflect.Int {
+			t.Errorf("Conn.%s is a %s: the fingerprint (%%#v) may not be stable; give Conn a key built from its values", typ.Field(i).Name, k)
+		}
+	}
+	changes := map[string]func(*pgsource.Conn){
+		"host": func(c *pgsource.Conn) { c.Host = "db2" }, "port": func(c *pgsource.Conn) { c.Port = 5433 },
+		"database": func(c *pgsource.Conn) { c.Database = "e" }, "user": func(c *pgsource.Conn) { c.User = "v" },
+		"password": func(c *pgsource.Conn) { c.Password = "other" }, "tls mode": func(c *pgsource.Conn) { c.TLSMode = pgsource.TLSVerifyCA },
+		"ca": func(c *pgsource.Conn) { c.CACert = ca + "\n" + ca },
+	}
+	if n := typ.NumField(); n != len(changes) {
+		t.Errorf("Conn has %d fields, the test changes %d: cover the new one", n, len(changes))
+	}
+	for name, change := range changes {
+		c := base()
+		change(&c)
+		if connFingerprint(c) == fp {
+			t.Errorf("changing the %s keeps the fingerprint", name)
+		}
+	}
+}

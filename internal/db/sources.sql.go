@@ -329,25 +329,6 @@ func (q *Queries) RecordSourceProbeError(ctx context.Context, arg RecordSourcePr
 	return err
 }
 
-const recordSourceProbeFailure = `-- name: RecordSourceProbeFailure :exec
-UPDATE sources SET last_probe_error = $1, last_probe_error_detail = $2,
-    last_probe_error_at = now(), last_probe_at = now()
-WHERE id = $3
-`
-
-type RecordSourceProbeFailureParams struct {
-	LastProbeError       *string
-	LastProbeErrorDetail *string
-	ID                   int64
-}
-
-// A failed probe as two sentences: last_probe_error for everyone, the detail (network
-// reasons, addresses) for those who may edit the source. See pgsource.Describe.
-func (q *Queries) RecordSourceProbeFailure(ctx context.Context, arg RecordSourceProbeFailureParams) error {
-	_, err := q.db.Exec(ctx, recordSourceProbeFailure, arg.LastProbeError, arg.LastProbeErrorDetail, arg.ID)
-	return err
-}
-
 const recordSourceProbeOK = `-- name: RecordSourceProbeOK :exec
 UPDATE sources SET last_probe_error = NULL, last_probe_error_detail = NULL, last_probe_error_at = NULL, last_probe_at = now()
 WHERE id = $1
