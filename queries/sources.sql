@@ -1,6 +1,8 @@
 -- name: CreateSource :one
-INSERT INTO sources (name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id)
-VALUES (@name, @pg_host, @pg_port, @pg_database, @pg_username, @pg_password, @publication_name, @replication_id)
+INSERT INTO sources (name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id,
+                     tls_mode, tls_ca_cert)
+VALUES (@name, @pg_host, @pg_port, @pg_database, @pg_username, @pg_password, @publication_name, @replication_id,
+        @tls_mode, sqlc.narg(tls_ca_cert))
 RETURNING *;
 
 -- name: GetSource :one
@@ -14,6 +16,7 @@ UPDATE sources SET
     name = @name, pg_host = @pg_host, pg_port = @pg_port, pg_database = @pg_database,
     pg_username = @pg_username, pg_password = @pg_password,
     publication_name = @publication_name, replication_id = @replication_id,
+    tls_mode = @tls_mode, tls_ca_cert = sqlc.narg(tls_ca_cert),
     updated_at = now()
 WHERE id = @id
 RETURNING *;
@@ -56,11 +59,12 @@ SELECT id, pg_password FROM sources ORDER BY id;
 UPDATE sources SET pg_password = @pg_password WHERE id = @id;
 
 -- name: RecordSourceProbeError :exec
-UPDATE sources SET last_probe_error = @last_probe_error, last_probe_error_at = now(), last_probe_at = now()
+UPDATE sources SET last_probe_error = @last_probe_error, last_probe_error_detail = NULL,
+    last_probe_error_at = now(), last_probe_at = now()
 WHERE id = @id;
 
 -- name: RecordSourceProbeOK :exec
-UPDATE sources SET last_probe_error = NULL, last_probe_error_at = NULL, last_probe_at = now()
+UPDATE sources SET last_probe_error = NULL, last_probe_error_detail = NULL, last_probe_error_at = NULL, last_probe_at = now()
 WHERE id = @id;
 
 -- name: CountSourcesWithProbeErrors :one

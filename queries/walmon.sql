@@ -48,15 +48,18 @@ ORDER BY c.relname;
 -- A successful probe: clears the failure state. Returns the state before, so the caller
 -- sees what changed (a recovery, an alert that clears).
 -- name: RecordProbeSuccess :one
-UPDATE sources s SET last_probe_at = @at, last_probe_error = NULL, last_probe_error_at = NULL,
-    last_probe_reason = NULL, probe_failures = 0, probe_failing_since = NULL
+UPDATE sources s SET last_probe_at = @at, last_probe_error = NULL, last_probe_error_detail = NULL,
+    last_probe_error_at = NULL, last_probe_reason = NULL, probe_failures = 0, probe_failing_since = NULL
 FROM sources old
 WHERE s.id = @id AND old.id = s.id
 RETURNING old.probe_failures AS failures_before, old.active_alerts AS alerts_before,
     s.wal_alert_threshold_bytes AS threshold, s.replication_id;
 
+-- A failed probe as two sentences (see pgsource.Describe): error for everyone, detail
+-- (network reasons, addresses) only for those who may edit the source.
 -- name: RecordProbeFailure :one
-UPDATE sources s SET last_probe_at = @at, last_probe_error = @error, last_probe_error_at = @at,
+UPDATE sources s SET last_probe_at = @at, last_probe_error = @error,
+    last_probe_error_detail = sqlc.narg(detail), last_probe_error_at = @at,
     last_probe_reason = @reason, probe_failures = s.probe_failures + 1,
     probe_failing_since = coalesce(s.probe_failing_since, @at)
 WHERE s.id = @id
@@ -85,13 +88,14 @@ WHERE p.id = @id
 FOR UPDATE OF p, m;
 
 -- name: SetPipelineMonitorError :exec
-UPDATE pipeline_metadata SET status = 'ERROR', last_error = @last_error, last_error_at = now(),
+UPDATE pipeline_metadata SET status = 'ERROR', last_error = @last_error,
+    last_error_detail = sqlc.narg(last_error_detail), last_error_at = now(),
     monitor_error_at = now(), updated_at = now()
 WHERE pipeline_id = @pipeline_id;
 
 -- Back to RUNNING after the monitor's own error: last_start_at stays, the pipeline was
 -- not started again.
 -- name: ClearPipelineMonitorError :exec
-UPDATE pipeline_metadata SET status = 'RUNNING', last_error = NULL, last_error_at = NULL,
+UPDATE pipeline_metadata SET status = 'RUNNING', last_error = NULL, last_error_detail = NULL, last_error_at = NULL,
     monitor_error_at = NULL, updated_at = now()
 WHERE pipeline_id = @pipeline_id;

@@ -96,8 +96,9 @@ func TestSourceCRUD(t *testing.T) {
 		t.Errorf("get = %v", got)
 	}
 
-	// PUT changes the fields given and keeps the rest, the password included.
-	up := a.Do("PUT", fmt.Sprintf("/api/v1/sources/%d", id), map[string]any{"pg_host": "10.0.0.7", "pg_port": 6543}).Expect(t, 200).Map(t)
+	// PUT changes the fields given and keeps the rest; a new endpoint needs the password.
+	up := a.Do("PUT", fmt.Sprintf("/api/v1/sources/%d", id), map[string]any{"pg_host": "10.0.0.7", "pg_port": 6543,
+		"pg_password": "hunter2-secret"}).Expect(t, 200).Map(t)
 	if up["pg_host"] != "10.0.0.7" || up["pg_port"] != float64(6543) || up["pg_database"] != "orders" || up["pg_password_set"] != true {
 		t.Errorf("after PUT: %v", up)
 	}

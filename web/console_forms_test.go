@@ -86,7 +86,6 @@ func TestFormRoundTrip(t *testing.T) {
 	}
 }
 
-
 // A refused form is rendered back without its secrets or the CSRF token.
 func TestWithoutSecrets(t *testing.T) {
 	v := url.Values{"name": {"x"}, "pg_password": {"hunter2"}, "snowflake_private_key_passphrase": {"p"}, "_csrf": {"tok"}}

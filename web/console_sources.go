@@ -66,7 +66,9 @@ func (s *Server) sources() entityHandlers[catalog.Source, catalog.SourceInput, c
 		editing: func(src catalog.Source) *editing {
 			return &editing{id: src.ID, name: src.Name, secretSet: src.PgPasswordSet}
 		},
-		blank: func(echo.Context) url.Values { return url.Values{"pg_port": {strconv.Itoa(catalog.DefaultPgPort)}} },
+		blank: func(echo.Context) url.Values {
+			return url.Values{"pg_port": {strconv.Itoa(catalog.DefaultPgPort)}, "tls_mode": {string(pgsource.TLSPrefer)}}
+		},
 		fixPatch: func(patch *catalog.SourcePatch, _ url.Values) {
 			if patch.PgPort == nil { // the form was cleared: the default, as on create
 				port := catalog.DefaultPgPort

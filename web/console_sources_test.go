@@ -250,15 +250,22 @@ func TestConsoleSourceCreateEditDelete(t *testing.T) {
 	// save without a password keeps the stored one; a bad value re-renders with messages
 	edit := validSource("orders-primary")
 	edit.Set("pg_password", "")
-	edit.Set("pg_port", "")
 	r = post(a, loc, edit)
 	if got := redirectTo(t, r); got != loc {
 		t.Errorf("update redirects to %q", got)
 	}
 	s, err := a.Catalog.GetSource(context.Background(), id)
-	if err != nil || s.Name != "orders-primary" || s.PgPort != 5432 || !s.PgPasswordSet {
+	if err != nil || s.Name != "orders-primary" || s.PgPort != 5433 || !s.PgPasswordSet {
 		t.Errorf("after update: %+v, %v", s, err)
 	}
+	// a cleared port is the default, as on create (a new endpoint, so with the password)
+	edit.Set("pg_port", "")
+	edit.Set("pg_password", "hunter2-secret")
+	redirectTo(t, post(a, loc, edit))
+	if s, err := a.Catalog.GetSource(context.Background(), id); err != nil || s.PgPort != 5432 {
+		t.Errorf("after clearing the port: %+v, %v", s, err)
+	}
+	edit.Set("pg_password", "")
 	edit.Set("pg_host", "")
 	r = post(a, loc, edit, htmx)
 	if r.Code != http.StatusUnprocessableEntity || fieldErrors(parse(t, r).Selection)["pg_host"] == "" {

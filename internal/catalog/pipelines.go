@@ -40,7 +40,7 @@ type EntityRef struct {
 
 type PipelineMetadata struct {
 	Status      string     `json:"status" enum:"RUNNING,PAUSED,ERROR" doc:"Runtime status observed by Rosetta"`
-	LastError   *string    `json:"last_error,omitempty"`
+	LastError   *string    `json:"last_error,omitempty" doc:"Why the pipeline is in ERROR; a failed connection's network detail only for operators and admins"`
 	LastErrorAt *time.Time `json:"last_error_at,omitempty"`
 	LastStartAt *time.Time `json:"last_start_at,omitempty"`
 }
@@ -75,11 +75,17 @@ type PipelineFilter struct {
 	DestinationID *int64
 }
 
-func pipelineFromView(r db.GetPipelineViewRow) Pipeline {
+// pipelineFromView is a pipeline as the caller in ctx may see it: the last error's network
+// detail (a failed connection's address and reason) only for those who may edit.
+func pipelineFromView(ctx context.Context, r db.GetPipelineViewRow) Pipeline {
+	lastError := r.LastError
+	if lastError != nil && r.LastErrorDetail != nil && seesNetworkDetail(ctx) {
+		lastError = r.LastErrorDetail
+	}
 	return Pipeline{
 		ID: r.ID, Name: r.Name, Status: r.Status, SourceID: r.SourceID, DestinationID: r.DestinationID,
 		Source: EntityRef{ID: r.SourceID, Name: r.SourceName}, Destination: EntityRef{ID: r.DestinationID, Name: r.DestinationName},
-		Metadata: PipelineMetadata{Status: r.RuntimeStatus, LastError: r.LastError, LastErrorAt: utcPtr(r.LastErrorAt),
+		Metadata: PipelineMetadata{Status: r.RuntimeStatus, LastError: lastError, LastErrorAt: utcPtr(r.LastErrorAt),
 			LastStartAt: utcPtr(r.LastStartAt)},
 		CreatedAt: utc(r.CreatedAt), UpdatedAt: utc(r.UpdatedAt),
 	}
@@ -94,7 +100,7 @@ func (s *Service) getPipeline(ctx context.Context, q *db.Queries, id int64) (Pip
 	if err != nil {
 		return Pipeline{}, translate(err, "pipeline", "")
 	}
-	return pipelineFromView(row), nil
+	return pipelineFromView(ctx, row), nil
 }
 
 func (s *Service) ListPipelines(ctx context.Context, p ListParams, f PipelineFilter) (Page[Pipeline], error) {
@@ -119,7 +125,7 @@ func (s *Service) ListPipelines(ctx context.Context, p ListParams, f PipelineFil
 	}
 	items := make([]Pipeline, len(rows))
 	for i, r := range rows {
-		items[i] = pipelineFromView(db.GetPipelineViewRow(r))
+		items[i] = pipelineFromView(ctx, db.GetPipelineViewRow(r))
 	}
 	return Page[Pipeline]{Items: items, Total: total, Limit: p.Limit, Offset: p.Offset}, nil
 }
@@ -335,7 +341,7 @@ func (s *Service) transition(ctx context.Context, id int64, action Action) (Acti
 		if o, err := Decide(action, cur.Status, v.RuntimeStatus); o == Refused {
 			return err
 		} else if o == NoOp {
-			res.Pipeline = pipelineFromView(v)
+			res.Pipeline = pipelineFromView(ctx, v)
 			return nil
 		}
 		desired := action.Desired()
@@ -348,9 +354,16 @@ func (s *Service) transition(ctx context.Context, id int64, action Action) (Acti
 			err = q.SetPipelinePaused(ctx, id)
 			changes["runtime_status"] = RuntimePaused
 		case hasFailure:
-			msg := fmt.Sprintf("preflight check %q failed: %s", failed.Name, failed.Message)
-			err = q.SetPipelineError(ctx, db.SetPipelineErrorParams{PipelineID: id, LastError: &msg})
+			// Stored once as two sentences; pipelineFromView picks one per reader.
+			msg := fmt.Sprintf("preflight check %q failed: %s", failed.Name, failed.PublicMessage())
+			var detail *string
+			if failed.PublicMessage() != failed.Message {
+				d := fmt.Sprintf("preflight check %q failed: %s", failed.Name, failed.Message)
+				detail = &d
+			}
+			err = q.SetPipelineError(ctx, db.SetPipelineErrorParams{PipelineID: id, LastError: &msg, LastErrorDetail: detail})
 			changes["runtime_status"] = RuntimeError
+			// The audit log is readable by viewers: it gets the sentence without network detail.
 			changes["error"] = msg
 		default:
 			err = q.SetPipelineRunning(ctx, id)
@@ -406,11 +419,12 @@ func (s *Service) Counts(ctx context.Context) (Counts, error) {
 
 // applySourceHealth is the runtime-status rule the WAL monitor applies to a source's
 // pipelines: when the source is broken (failing its probes, or its slot lost), every
-// RUNNING pipeline becomes ERROR with the reason; when it is healthy again, a pipeline the
+// RUNNING pipeline becomes ERROR with the reason (detail, when set, is the same with
+// network detail, shown only to operators and admins); when it is healthy again, a pipeline the
 // monitor itself put in ERROR returns to RUNNING if its desired status is still START or
 // REFRESH. An ERROR from a failed preflight is left alone: only a new start clears it.
 // Each move is one transaction with the pipeline row locked, audited as the monitor.
-func (s *Service) applySourceHealth(ctx context.Context, sourceID int64, healthy bool, reason string) ([]Transition, error) {
+func (s *Service) applySourceHealth(ctx context.Context, sourceID int64, healthy bool, reason, detail string) ([]Transition, error) {
 	ctx = monitorContext(ctx)
 	ps, err := s.q.ListPipelinesOfSource(ctx, sourceID)
 	if err != nil {
@@ -441,7 +455,8 @@ func (s *Service) applySourceHealth(ctx context.Context, sourceID int64, healthy
 			} else {
 				tr.To, tr.Reason = RuntimeError, reason
 				msg := reason
-				err = q.SetPipelineMonitorError(ctx, db.SetPipelineMonitorErrorParams{PipelineID: cur.ID, LastError: &msg})
+				err = q.SetPipelineMonitorError(ctx, db.SetPipelineMonitorErrorParams{PipelineID: cur.ID, LastError: &msg,
+					LastErrorDetail: optText(detail)})
 				changes["error"] = reason
 			}
 			if err != nil {

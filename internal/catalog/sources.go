@@ -3,11 +3,14 @@ package catalog
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/rosetta-cdc/rosetta/internal/apperr"
+	"github.com/rosetta-cdc/rosetta/internal/auth"
 	"github.com/rosetta-cdc/rosetta/internal/db"
 	"github.com/rosetta-cdc/rosetta/internal/pgsource"
 )
@@ -26,6 +29,8 @@ type SourceInput struct {
 	ReplicationID   string `json:"replication_id" pattern:"^[a-z0-9_]{1,63}$" doc:"Logical replication slot name (lower-case letters, digits, _)" example:"rosetta_orders"`
 	// WALAlertThresholdBytes nil or 0: the configured default (WAL_RETENTION_ALERT_BYTES).
 	WALAlertThresholdBytes *int64 `json:"wal_alert_threshold_bytes,omitempty" minimum:"0" doc:"Alert when the slot retains more WAL than this many bytes; absent or 0 = the configured default"`
+	TLSMode                string `json:"tls_mode,omitempty" enum:"disable,prefer,require,verify-ca,verify-full" doc:"TLS mode, with libpq's sslmode meanings (default prefer). verify-full is the only mode that stops an impostor on the network path. Whatever the mode, a password is never sent in cleartext without TLS." example:"verify-full"`
+	TLSCACert              string `json:"tls_ca_cert,omitempty" doc:"PEM certificate(s) of the CA that signs the server's certificate, for verify-ca and verify-full (omitted: the system's trusted roots)"`
 }
 
 // SourcePatch changes the fields given and keeps the rest.
@@ -35,11 +40,13 @@ type SourcePatch struct {
 	PgPort          *int    `json:"pg_port,omitempty" minimum:"1" maximum:"65535"`
 	PgDatabase      *string `json:"pg_database,omitempty"`
 	PgUsername      *string `json:"pg_username,omitempty"`
-	PgPassword      *string `json:"pg_password,omitempty" writeOnly:"true" doc:"New password; omit to keep the stored one"`
+	PgPassword      *string `json:"pg_password,omitempty" writeOnly:"true" doc:"New password; omit to keep the stored one. Required when pg_host, pg_port, pg_database or pg_username changes: a stored password is only sent to the server it was given for."`
 	PublicationName *string `json:"publication_name,omitempty"`
 	ReplicationID   *string `json:"replication_id,omitempty"`
 	// WALAlertThresholdBytes 0 returns the source to the configured default.
-	WALAlertThresholdBytes *int64 `json:"wal_alert_threshold_bytes,omitempty" minimum:"0" doc:"New retention alert threshold in bytes; 0 = the configured default"`
+	WALAlertThresholdBytes *int64  `json:"wal_alert_threshold_bytes,omitempty" minimum:"0" doc:"New retention alert threshold in bytes; 0 = the configured default"`
+	TLSMode                *string `json:"tls_mode,omitempty" enum:"disable,prefer,require,verify-ca,verify-full" doc:"TLS mode, with libpq's sslmode meanings"`
+	TLSCACert              *string `json:"tls_ca_cert,omitempty" doc:"PEM CA certificate(s) for verify-ca and verify-full; an empty string removes it"`
 }
 
 // WALSample is one WAL measurement of a source.
@@ -65,10 +72,12 @@ type Source struct {
 	PgPasswordSet    bool       `json:"pg_password_set"`
 	PublicationName  string     `json:"publication_name"`
 	ReplicationID    string     `json:"replication_id"`
+	TLSMode          string     `json:"tls_mode" enum:"disable,prefer,require,verify-ca,verify-full"`
+	TLSCACert        *string    `json:"tls_ca_cert,omitempty" doc:"The pasted CA certificate(s), when there are any"`
 	CreatedAt        time.Time  `json:"created_at"`
 	UpdatedAt        time.Time  `json:"updated_at"`
 	LatestWAL        *WALSample `json:"latest_wal,omitempty" doc:"Newest WAL sample, when the monitor has taken one"`
-	LastProbeError   *string    `json:"last_probe_error,omitempty" doc:"Why the last WAL probe failed, until one succeeds"`
+	LastProbeError   *string    `json:"last_probe_error,omitempty" doc:"Why the last WAL probe failed, until one succeeds; network detail only for operators and admins"`
 	LastProbeErrorAt *time.Time `json:"last_probe_error_at,omitempty"`
 	LastProbeAt      *time.Time `json:"last_probe_at,omitempty"`
 	// The monitor's view of the source, from its last probe (stored, so every page and
@@ -85,16 +94,32 @@ type Source struct {
 // SourceSorts are the accepted sort keys; the first is the default.
 var SourceSorts = []string{"name", "-name", "created_at", "-created_at", "host", "-host"}
 
-func sourceFromRow(r db.Source) Source {
-	return Source{
+// sourceFromRow is a source as the caller in ctx may see it: the probe error's network
+// detail only for those who may edit the source.
+func sourceFromRow(ctx context.Context, r db.Source) Source {
+	out := Source{
 		ID: r.ID, Name: r.Name, PgHost: r.PgHost, PgPort: int(r.PgPort), PgDatabase: r.PgDatabase,
 		PgUsername: r.PgUsername, PgPasswordSet: len(r.PgPassword) > 0, PublicationName: r.PublicationName,
-		ReplicationID: r.ReplicationID, CreatedAt: utc(r.CreatedAt), UpdatedAt: utc(r.UpdatedAt),
+		ReplicationID: r.ReplicationID, TLSMode: r.TlsMode, TLSCACert: r.TlsCaCert,
+		CreatedAt: utc(r.CreatedAt), UpdatedAt: utc(r.UpdatedAt),
 		LastProbeError: r.LastProbeError, LastProbeErrorAt: utcPtr(r.LastProbeErrorAt), LastProbeAt: utcPtr(r.LastProbeAt),
 		ProbeState: probeState(r), LastProbeReason: r.LastProbeReason, ProbeFailures: int(r.ProbeFailures),
 		ProbeFailingSince: utcPtr(r.ProbeFailingSince), WALAlertThresholdBytes: r.WalAlertThresholdBytes,
 		ActiveAlerts: append([]string{}, r.ActiveAlerts...),
 	}
+	if r.LastProbeError != nil && r.LastProbeErrorDetail != nil && seesNetworkDetail(ctx) {
+		out.LastProbeError = r.LastProbeErrorDetail
+	}
+	return out
+}
+
+// seesNetworkDetail reports whether the caller may edit sources, and so may read the
+// network detail of connection errors (addresses, refusals, TLS reasons). Viewers get
+// sentences without it, so reading other people's results cannot map a network. With no
+// principal (the command line, background jobs) there is nobody to hide it from.
+func seesNetworkDetail(ctx context.Context) bool {
+	p, ok := auth.FromContext(ctx)
+	return !ok || p.Role.AtLeast(auth.Operator)
 }
 
 func walFromRow(m db.WalMetric) WALSample {
@@ -109,9 +134,21 @@ type sourceValues struct {
 	port                                              int
 	password                                          *string // nil = keep stored
 	threshold                                         *int64  // nil = the configured default
+	tlsMode, caCert                                   string  // caCert "" = none
 }
 
-func (v *sourceValues) validate(creating bool) error {
+// endpoint is where a stored password goes: changing any part of it asks for the
+// password again.
+func (v *sourceValues) endpoint() [4]string {
+	return [4]string{v.host, strconv.Itoa(v.port), v.database, v.username}
+}
+
+// errEndpointChanged is the pg_password message when host, port, database or user change
+// without the password being given again.
+const errEndpointChanged = "must be entered again because the endpoint changed (host, port, database or user): " +
+	"a stored password is only sent to the server it was entered for"
+
+func (v *sourceValues) validate(creating, endpointChanged bool) error {
 	var f apperr.Fields
 	validName(&f, "name", v.name)
 	validHost(&f, "pg_host", v.host)
@@ -125,8 +162,20 @@ func (v *sourceValues) validate(creating bool) error {
 		f.Add("pg_password", "must not be empty; omit it to keep the stored password")
 	case v.password != nil && len(*v.password) > 1024:
 		f.Add("pg_password", "must be at most 1024 bytes")
+	case endpointChanged && v.password == nil:
+		f.Add("pg_password", "%s", errEndpointChanged)
 	default:
 		validSecret(&f, "pg_password", v.password)
+	}
+	if !pgsource.ValidTLSMode(v.tlsMode) {
+		f.Add("tls_mode", "must be one of %s", strings.Join(tlsModeNames(), ", "))
+	}
+	if v.caCert != "" {
+		if _, err := pgsource.ParseCACert(v.caCert); err != nil {
+			f.Add("tls_ca_cert", "%s", err.Error())
+		} else if !pgsource.TLSMode(v.tlsMode).Verifies() && pgsource.ValidTLSMode(v.tlsMode) {
+			f.Add("tls_ca_cert", "is only used by the TLS modes verify-ca and verify-full: choose one of them, or remove the certificate")
+		}
 	}
 	validPattern(&f, "publication_name", v.publication, pgIdentRe, 63,
 		"must be a PostgreSQL identifier: a letter or _, then letters, digits, _ or $ (at most 63)")
@@ -143,6 +192,7 @@ func (s *Service) CreateSource(ctx context.Context, in SourceInput) (Source, err
 		name: trimmed(in.Name), host: trimmed(in.PgHost), database: in.PgDatabase, username: in.PgUsername,
 		publication: trimmed(in.PublicationName), slot: trimmed(in.ReplicationID), port: DefaultPgPort,
 		password: &in.PgPassword, threshold: thresholdArg(in.WALAlertThresholdBytes),
+		tlsMode: string(pgsource.TLSPrefer), caCert: caCertText(in.TLSCACert),
 	}
 	if in.PgPort != nil {
 		v.port = *in.PgPort
@@ -150,7 +200,10 @@ func (s *Service) CreateSource(ctx context.Context, in SourceInput) (Source, err
 	if in.WALAlertThresholdBytes != nil && *in.WALAlertThresholdBytes < 0 {
 		v.threshold = in.WALAlertThresholdBytes // reported by validate
 	}
-	if err := v.validate(true); err != nil {
+	if in.TLSMode != "" {
+		v.tlsMode = in.TLSMode
+	}
+	if err := v.validate(true, false); err != nil {
 		return Source{}, err
 	}
 	sealed, err := s.box.Seal(in.PgPassword)
@@ -162,6 +215,7 @@ func (s *Service) CreateSource(ctx context.Context, in SourceInput) (Source, err
 		row, err := q.CreateSource(ctx, db.CreateSourceParams{
 			Name: v.name, PgHost: v.host, PgPort: int32(v.port), PgDatabase: v.database, PgUsername: v.username,
 			PgPassword: sealed, PublicationName: v.publication, ReplicationID: v.slot,
+			TlsMode: v.tlsMode, TlsCaCert: optText(v.caCert),
 		})
 		if err != nil {
 			return err
@@ -172,7 +226,7 @@ func (s *Service) CreateSource(ctx context.Context, in SourceInput) (Source, err
 			}
 			row.WalAlertThresholdBytes = v.threshold
 		}
-		out = sourceFromRow(row)
+		out = sourceFromRow(ctx, row)
 		return s.record(ctx, tx, AuditEvent{Action: "create", EntityKind: KindSource, EntityID: row.ID, EntityName: row.Name,
 			Changes: sourceChanges(nil, row, true)})
 	})
@@ -184,7 +238,7 @@ func (s *Service) GetSource(ctx context.Context, id int64) (Source, error) {
 	if err != nil {
 		return Source{}, translate(err, "source", "")
 	}
-	out := sourceFromRow(row)
+	out := sourceFromRow(ctx, row)
 	ws, err := s.q.LatestWALForSources(ctx, []int64{id})
 	if err != nil {
 		return Source{}, translate(err, "source", "")
@@ -220,7 +274,7 @@ func (s *Service) withLatestWAL(ctx context.Context, rows []db.Source) ([]Source
 	items := make([]Source, len(rows))
 	ids := make([]int64, len(rows))
 	for i, r := range rows {
-		items[i] = sourceFromRow(r)
+		items[i] = sourceFromRow(ctx, r)
 		ids[i] = r.ID
 	}
 	if len(ids) == 0 {
@@ -250,7 +304,9 @@ func (s *Service) UpdateSource(ctx context.Context, id int64, in SourcePatch) (S
 			return err
 		}
 		v := sourceValues{name: cur.Name, host: cur.PgHost, port: int(cur.PgPort), database: cur.PgDatabase,
-			username: cur.PgUsername, publication: cur.PublicationName, slot: cur.ReplicationID}
+			username: cur.PgUsername, publication: cur.PublicationName, slot: cur.ReplicationID,
+			tlsMode: cur.TlsMode, caCert: caCertText(deref(cur.TlsCaCert))}
+		before := v.endpoint()
 		setStr(&v.name, trimmedPtr(in.Name))
 		setStr(&v.host, trimmedPtr(in.PgHost))
 		setStr(&v.database, in.PgDatabase)
@@ -259,6 +315,10 @@ func (s *Service) UpdateSource(ctx context.Context, id int64, in SourcePatch) (S
 		setStr(&v.slot, trimmedPtr(in.ReplicationID))
 		if in.PgPort != nil {
 			v.port = *in.PgPort
+		}
+		setStr(&v.tlsMode, in.TLSMode)
+		if in.TLSCACert != nil {
+			v.caCert = caCertText(*in.TLSCACert)
 		}
 		v.password = in.PgPassword
 		v.threshold = cur.WalAlertThresholdBytes
@@ -269,7 +329,7 @@ func (s *Service) UpdateSource(ctx context.Context, id int64, in SourcePatch) (S
 			}
 		}
 		name = v.name
-		if err := v.validate(false); err != nil {
+		if err := v.validate(false, v.endpoint() != before); err != nil {
 			return err
 		}
 		sealed := cur.PgPassword
@@ -279,7 +339,8 @@ func (s *Service) UpdateSource(ctx context.Context, id int64, in SourcePatch) (S
 			}
 		}
 		row, err := q.UpdateSource(ctx, db.UpdateSourceParams{ID: id, Name: v.name, PgHost: v.host, PgPort: int32(v.port),
-			PgDatabase: v.database, PgUsername: v.username, PgPassword: sealed, PublicationName: v.publication, ReplicationID: v.slot})
+			PgDatabase: v.database, PgUsername: v.username, PgPassword: sealed, PublicationName: v.publication, ReplicationID: v.slot,
+			TlsMode: v.tlsMode, TlsCaCert: optText(v.caCert)})
 		if err != nil {
 			return err
 		}
@@ -368,14 +429,22 @@ func (s *Service) sourceConn(ctx context.Context, id int64) (sourceConn, db.Sour
 	return sourceConn{Conn: c, publication: row.PublicationName, slot: row.ReplicationID}, row, nil
 }
 
-// connOf is the one mapping from a stored source to how to reach it (the test, the
-// preflight and the WAL monitor all connect through it), opening the sealed password.
+// connOf opens a stored source's sealed password and maps the row with connOf (the test,
+// the preflight and the WAL monitor all connect through it).
 func (s *Service) connOf(row db.Source) (pgsource.Conn, error) {
 	pw, err := s.box.Open(row.PgPassword)
 	if err != nil {
 		return pgsource.Conn{}, apperr.Wrap(err, "cannot open the stored password of source %d", row.ID)
 	}
-	return pgsource.Conn{Host: row.PgHost, Port: int(row.PgPort), Database: row.PgDatabase, User: row.PgUsername, Password: pw}, nil
+	return connOf(row, pw), nil
+}
+
+// connOf is how Rosetta reaches a stored source, given its opened password: the one
+// place a row becomes a pgsource.Conn, so the test, preflight and the WAL monitor all
+// connect with the source's TLS mode and CA.
+func connOf(row db.Source, password string) pgsource.Conn {
+	return pgsource.Conn{Host: row.PgHost, Port: int(row.PgPort), Database: row.PgDatabase, User: row.PgUsername,
+		Password: password, TLSMode: pgsource.TLSMode(row.TlsMode), CACert: deref(row.TlsCaCert)}
 }
 
 // inUse is the refusal to delete a source or destination that pipelines still use,
@@ -423,6 +492,11 @@ func sourceChanges(before *db.Source, after db.Source, passwordChanged bool) map
 		if !equalPtr(b.WalAlertThresholdBytes, a.WalAlertThresholdBytes) {
 			c["wal_alert_threshold_bytes"] = map[string]any{"from": b.WalAlertThresholdBytes, "to": a.WalAlertThresholdBytes}
 		}
+		diff(c, "tls_mode", b.TlsMode, a.TlsMode)
+		if deref(b.TlsCaCert) != deref(a.TlsCaCert) {
+			// The certificate is public but long: the log says it changed, not what it says.
+			c["tls_ca_cert"] = "(changed)"
+		}
 	})
 }
 
@@ -461,4 +535,25 @@ func equalPtr[T comparable](a, b *T) bool {
 		return a == b
 	}
 	return *a == *b
+}
+
+func tlsModeNames() []string {
+	out := make([]string, len(pgsource.TLSModes))
+	for i, m := range pgsource.TLSModes {
+		out[i] = string(m)
+	}
+	return out
+}
+
+// caCertText normalises a pasted certificate: surrounding blank space (and Windows line
+// ends from a paste) are not part of it.
+func caCertText(s string) string {
+	return strings.TrimSpace(strings.ReplaceAll(s, "\r\n", "\n"))
+}
+
+func optText(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }

@@ -233,9 +233,16 @@ func (s *Service) probeTarget(r db.Source) (ProbeTarget, error) {
 	if err != nil {
 		return ProbeTarget{}, err
 	}
-	// %#v covers every field of Conn, including ones added later (TLS settings).
+	return ProbeTarget{ID: r.ID, Name: r.Name, Conn: c, Slot: r.ReplicationID, Fingerprint: connFingerprint(c)}, nil
+}
+
+// connFingerprint is the session cache's key for a Conn: a hash, so the password is never
+// held in the clear beside the session. %#v covers every field of Conn, including ones
+// added later (the TLS mode and CA text); it is stable across cycles because Conn holds
+// only values (strings and numbers, no pointers: TestConnFingerprint checks both).
+func connFingerprint(c pgsource.Conn) string {
 	sum := sha256.Sum256(fmt.Appendf(nil, "%#v", c))
-	return ProbeTarget{ID: r.ID, Name: r.Name, Conn: c, Slot: r.ReplicationID, Fingerprint: hex.EncodeToString(sum[:])}, nil
+	return hex.EncodeToString(sum[:])
 }
 
 // ProbeResult is one source's outcome in a cycle, after the monitor's retries.
@@ -284,7 +291,8 @@ func (s *Service) RecordProbes(ctx context.Context, results []ProbeResult) (Prob
 	type verdict struct {
 		id           int64
 		name, reason string
-		broken       bool // ERROR-worthy
+		detail       string // reason with network detail, for those who may edit the source
+		broken       bool   // ERROR-worthy
 		healthy      bool
 	}
 	var verdicts []verdict
@@ -314,8 +322,11 @@ func (s *Service) RecordProbes(ctx context.Context, results []ProbeResult) (Prob
 					v.healthy = true
 				}
 			} else {
-				msg := failureMessage(r.Err)
-				st, err := q.RecordProbeFailure(ctx, db.RecordProbeFailureParams{ID: r.SourceID, At: &r.At, Error: &msg, Reason: failureReason(r.Err)})
+				// Viewers see the public sentence; the detail (addresses, refusals, TLS
+				// reasons) is for operators and admins only, chosen when the row is read.
+				msg, detail := pgsource.Describe(r.Err)
+				st, err := q.RecordProbeFailure(ctx, db.RecordProbeFailureParams{ID: r.SourceID, At: &r.At, Error: &msg,
+					Detail: optText(detail), Reason: failureReason(r.Err)})
 				if errors.Is(err, pgx.ErrNoRows) {
 					continue
 				} else if err != nil {
@@ -333,6 +344,7 @@ func (s *Service) RecordProbes(ctx context.Context, results []ProbeResult) (Prob
 					after = append(after, AlertFailing)
 					v.broken = true
 					v.reason = fmt.Sprintf("the WAL monitor could not probe source %q %d times in a row: %s", r.SourceName, st.Failures, msg)
+					v.detail = fmt.Sprintf("the WAL monitor could not probe source %q %d times in a row: %s", r.SourceName, st.Failures, detail)
 				}
 			}
 			verdicts = append(verdicts, v)
@@ -369,7 +381,7 @@ func (s *Service) RecordProbes(ctx context.Context, results []ProbeResult) (Prob
 		if !v.broken && !v.healthy {
 			continue
 		}
-		ts, err := s.applySourceHealth(ctx, v.id, v.healthy, v.reason)
+		ts, err := s.applySourceHealth(ctx, v.id, v.healthy, v.reason, v.detail)
 		rep.Transitions = append(rep.Transitions, ts...)
 		if err != nil {
 			errs = append(errs, err)
@@ -474,7 +486,9 @@ func diffAlerts(before, after []string) (raised, cleared []string) {
 func alertMessage(a string, r ProbeResult, m MonitorSettings) string {
 	switch a {
 	case AlertFailing:
-		return fmt.Sprintf("source %q failed its WAL probe %d or more cycles in a row: %s", r.SourceName, m.FailuresToError, failureMessage(r.Err))
+		// The audit log is for every signed-in user: the public sentence, no network detail.
+		public, _ := pgsource.Describe(r.Err)
+		return fmt.Sprintf("source %q failed its WAL probe %d or more cycles in a row: %s", r.SourceName, m.FailuresToError, public)
 	case AlertSlotInactive:
 		return fmt.Sprintf("the replication slot of source %q is inactive: nothing consumes it, so it retains WAL", r.SourceName)
 	case AlertSlotLost:
@@ -487,13 +501,6 @@ func alertMessage(a string, r ProbeResult, m MonitorSettings) string {
 		return fmt.Sprintf("the replication slot of source %q retains %d bytes of WAL, over its alert threshold", r.SourceName, retained)
 	}
 	return a
-}
-
-func failureMessage(err error) string {
-	if err == nil {
-		return "unknown error"
-	}
-	return err.Error()
 }
 
 func failureReason(err error) *string {
@@ -531,8 +538,12 @@ func (s *Service) ProbeSource(ctx context.Context, id int64) (WALSample, error) 
 	res.At, res.Err = time.Now(), err
 	rep, recErr := s.RecordProbes(ctx, []ProbeResult{res})
 	if res.Err != nil {
+		msg, detail := pgsource.Describe(res.Err)
+		if seesNetworkDetail(ctx) {
+			msg = detail
+		}
 		return WALSample{}, &apperr.Error{Code: apperr.Unavailable, Err: ErrProbeFailed,
-			Message: fmt.Sprintf("probing source %q failed: %s", row.Name, failureMessage(res.Err))}
+			Message: fmt.Sprintf("probing source %q failed: %s", row.Name, msg)}
 	}
 	if recErr != nil && len(rep.Samples) == 0 {
 		return WALSample{}, recErr

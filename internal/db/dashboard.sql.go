@@ -10,7 +10,7 @@ import (
 )
 
 const listSourcesByLatestWAL = `-- name: ListSourcesByLatestWAL :many
-SELECT s.id, s.name, s.pg_host, s.pg_port, s.pg_database, s.pg_username, s.pg_password, s.publication_name, s.replication_id, s.last_probe_error, s.last_probe_error_at, s.last_probe_at, s.created_at, s.updated_at, s.last_probe_reason, s.probe_failures, s.probe_failing_since, s.wal_alert_threshold_bytes, s.active_alerts FROM sources s
+SELECT s.id, s.name, s.pg_host, s.pg_port, s.pg_database, s.pg_username, s.pg_password, s.publication_name, s.replication_id, s.last_probe_error, s.last_probe_error_at, s.last_probe_at, s.created_at, s.updated_at, s.tls_mode, s.tls_ca_cert, s.last_probe_error_detail, s.last_probe_reason, s.probe_failures, s.probe_failing_since, s.wal_alert_threshold_bytes, s.active_alerts FROM sources s
 LEFT JOIN LATERAL (
     SELECT m.size_bytes, m.retained_bytes FROM wal_metrics m
     WHERE m.source_id = s.id ORDER BY m.recorded_at DESC LIMIT 1
@@ -46,6 +46,9 @@ func (q *Queries) ListSourcesByLatestWAL(ctx context.Context, lim int32) ([]Sour
 			&i.LastProbeAt,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.TlsMode,
+			&i.TlsCaCert,
+			&i.LastProbeErrorDetail,
 			&i.LastProbeReason,
 			&i.ProbeFailures,
 			&i.ProbeFailingSince,
@@ -64,7 +67,7 @@ func (q *Queries) ListSourcesByLatestWAL(ctx context.Context, lim int32) ([]Sour
 
 const listSourcesWithProbeErrors = `-- name: ListSourcesWithProbeErrors :many
 
-SELECT id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts FROM sources
+SELECT id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, tls_mode, tls_ca_cert, last_probe_error_detail, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts FROM sources
 WHERE last_probe_error IS NOT NULL
 ORDER BY last_probe_error_at DESC NULLS LAST, id
 LIMIT $1
@@ -96,6 +99,9 @@ func (q *Queries) ListSourcesWithProbeErrors(ctx context.Context, lim int32) ([]
 			&i.LastProbeAt,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.TlsMode,
+			&i.TlsCaCert,
+			&i.LastProbeErrorDetail,
 			&i.LastProbeReason,
 			&i.ProbeFailures,
 			&i.ProbeFailingSince,

@@ -68,13 +68,14 @@ type Pipeline struct {
 }
 
 type PipelineMetadatum struct {
-	PipelineID     int64
-	Status         string
-	LastError      *string
-	LastErrorAt    *time.Time
-	LastStartAt    *time.Time
-	UpdatedAt      time.Time
-	MonitorErrorAt *time.Time
+	PipelineID      int64
+	Status          string
+	LastError       *string
+	LastErrorAt     *time.Time
+	LastStartAt     *time.Time
+	UpdatedAt       time.Time
+	LastErrorDetail *string
+	MonitorErrorAt  *time.Time
 }
 
 type Session struct {
@@ -98,6 +99,9 @@ type Source struct {
 	LastProbeAt            *time.Time
 	CreatedAt              time.Time
 	UpdatedAt              time.Time
+	TlsMode                string
+	TlsCaCert              *string
+	LastProbeErrorDetail   *string
 	LastProbeReason        *string
 	ProbeFailures          int32
 	ProbeFailingSince      *time.Time

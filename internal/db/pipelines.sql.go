@@ -140,7 +140,7 @@ const getPipelineView = `-- name: GetPipelineView :one
 SELECT p.id, p.name, p.status, p.created_at, p.updated_at,
        p.source_id, s.name AS source_name,
        p.destination_id, d.name AS destination_name,
-       m.status AS runtime_status, m.last_error, m.last_error_at, m.last_start_at
+       m.status AS runtime_status, m.last_error, m.last_error_detail, m.last_error_at, m.last_start_at
 FROM pipelines p
 JOIN sources s ON s.id = p.source_id
 JOIN destinations d ON d.id = p.destination_id
@@ -160,6 +160,7 @@ type GetPipelineViewRow struct {
 	DestinationName string
 	RuntimeStatus   string
 	LastError       *string
+	LastErrorDetail *string
 	LastErrorAt     *time.Time
 	LastStartAt     *time.Time
 }
@@ -179,6 +180,7 @@ func (q *Queries) GetPipelineView(ctx context.Context, id int64) (GetPipelineVie
 		&i.DestinationName,
 		&i.RuntimeStatus,
 		&i.LastError,
+		&i.LastErrorDetail,
 		&i.LastErrorAt,
 		&i.LastStartAt,
 	)
@@ -189,7 +191,7 @@ const listPipelines = `-- name: ListPipelines :many
 SELECT p.id, p.name, p.status, p.created_at, p.updated_at,
        p.source_id, s.name AS source_name,
        p.destination_id, d.name AS destination_name,
-       m.status AS runtime_status, m.last_error, m.last_error_at, m.last_start_at
+       m.status AS runtime_status, m.last_error, m.last_error_detail, m.last_error_at, m.last_start_at
 FROM pipelines p
 JOIN sources s ON s.id = p.source_id
 JOIN destinations d ON d.id = p.destination_id
@@ -233,6 +235,7 @@ type ListPipelinesRow struct {
 	DestinationName string
 	RuntimeStatus   string
 	LastError       *string
+	LastErrorDetail *string
 	LastErrorAt     *time.Time
 	LastStartAt     *time.Time
 }
@@ -267,6 +270,7 @@ func (q *Queries) ListPipelines(ctx context.Context, arg ListPipelinesParams) ([
 			&i.DestinationName,
 			&i.RuntimeStatus,
 			&i.LastError,
+			&i.LastErrorDetail,
 			&i.LastErrorAt,
 			&i.LastStartAt,
 		); err != nil {
@@ -318,17 +322,19 @@ func (q *Queries) PipelinesUsing(ctx context.Context, arg PipelinesUsingParams) 
 }
 
 const setPipelineError = `-- name: SetPipelineError :exec
-UPDATE pipeline_metadata SET status = 'ERROR', last_error = $1, last_error_at = now(), updated_at = now()
-WHERE pipeline_id = $2
+UPDATE pipeline_metadata SET status = 'ERROR', last_error = $1, last_error_detail = $2,
+    last_error_at = now(), updated_at = now()
+WHERE pipeline_id = $3
 `
 
 type SetPipelineErrorParams struct {
-	LastError  *string
-	PipelineID int64
+	LastError       *string
+	LastErrorDetail *string
+	PipelineID      int64
 }
 
 func (q *Queries) SetPipelineError(ctx context.Context, arg SetPipelineErrorParams) error {
-	_, err := q.db.Exec(ctx, setPipelineError, arg.LastError, arg.PipelineID)
+	_, err := q.db.Exec(ctx, setPipelineError, arg.LastError, arg.LastErrorDetail, arg.PipelineID)
 	return err
 }
 
@@ -342,7 +348,7 @@ func (q *Queries) SetPipelinePaused(ctx context.Context, pipelineID int64) error
 }
 
 const setPipelineRunning = `-- name: SetPipelineRunning :exec
-UPDATE pipeline_metadata SET status = 'RUNNING', last_error = NULL, last_error_at = NULL,
+UPDATE pipeline_metadata SET status = 'RUNNING', last_error = NULL, last_error_detail = NULL, last_error_at = NULL,
     last_start_at = now(), updated_at = now()
 WHERE pipeline_id = $1
 `

@@ -33,9 +33,11 @@ func (q *Queries) CountSourcesWithProbeErrors(ctx context.Context) (int64, error
 }
 
 const createSource = `-- name: CreateSource :one
-INSERT INTO sources (name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-RETURNING id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts
+INSERT INTO sources (name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id,
+                     tls_mode, tls_ca_cert)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
+        $9, $10)
+RETURNING id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, tls_mode, tls_ca_cert, last_probe_error_detail, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts
 `
 
 type CreateSourceParams struct {
@@ -47,6 +49,8 @@ type CreateSourceParams struct {
 	PgPassword      []byte
 	PublicationName string
 	ReplicationID   string
+	TlsMode         string
+	TlsCaCert       *string
 }
 
 func (q *Queries) CreateSource(ctx context.Context, arg CreateSourceParams) (Source, error) {
@@ -59,6 +63,8 @@ func (q *Queries) CreateSource(ctx context.Context, arg CreateSourceParams) (Sou
 		arg.PgPassword,
 		arg.PublicationName,
 		arg.ReplicationID,
+		arg.TlsMode,
+		arg.TlsCaCert,
 	)
 	var i Source
 	err := row.Scan(
@@ -76,6 +82,9 @@ func (q *Queries) CreateSource(ctx context.Context, arg CreateSourceParams) (Sou
 		&i.LastProbeAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.TlsMode,
+		&i.TlsCaCert,
+		&i.LastProbeErrorDetail,
 		&i.LastProbeReason,
 		&i.ProbeFailures,
 		&i.ProbeFailingSince,
@@ -98,7 +107,7 @@ func (q *Queries) DeleteSource(ctx context.Context, id int64) (int64, error) {
 }
 
 const getSource = `-- name: GetSource :one
-SELECT id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts FROM sources WHERE id = $1
+SELECT id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, tls_mode, tls_ca_cert, last_probe_error_detail, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts FROM sources WHERE id = $1
 `
 
 func (q *Queries) GetSource(ctx context.Context, id int64) (Source, error) {
@@ -119,6 +128,9 @@ func (q *Queries) GetSource(ctx context.Context, id int64) (Source, error) {
 		&i.LastProbeAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.TlsMode,
+		&i.TlsCaCert,
+		&i.LastProbeErrorDetail,
 		&i.LastProbeReason,
 		&i.ProbeFailures,
 		&i.ProbeFailingSince,
@@ -129,7 +141,7 @@ func (q *Queries) GetSource(ctx context.Context, id int64) (Source, error) {
 }
 
 const getSourceForUpdate = `-- name: GetSourceForUpdate :one
-SELECT id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts FROM sources WHERE id = $1 FOR UPDATE
+SELECT id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, tls_mode, tls_ca_cert, last_probe_error_detail, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts FROM sources WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) GetSourceForUpdate(ctx context.Context, id int64) (Source, error) {
@@ -150,6 +162,9 @@ func (q *Queries) GetSourceForUpdate(ctx context.Context, id int64) (Source, err
 		&i.LastProbeAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.TlsMode,
+		&i.TlsCaCert,
+		&i.LastProbeErrorDetail,
 		&i.LastProbeReason,
 		&i.ProbeFailures,
 		&i.ProbeFailingSince,
@@ -228,7 +243,7 @@ func (q *Queries) ListAllSealedSourcePasswords(ctx context.Context) ([]ListAllSe
 }
 
 const listSources = `-- name: ListSources :many
-SELECT id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts FROM sources s
+SELECT id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, tls_mode, tls_ca_cert, last_probe_error_detail, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts FROM sources s
 WHERE ($1::text IS NULL OR s.name ILIKE '%' || $1 || '%')
 ORDER BY
     CASE WHEN $2::text = 'name' THEN lower(s.name) END ASC,
@@ -279,6 +294,9 @@ func (q *Queries) ListSources(ctx context.Context, arg ListSourcesParams) ([]Sou
 			&i.LastProbeAt,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.TlsMode,
+			&i.TlsCaCert,
+			&i.LastProbeErrorDetail,
 			&i.LastProbeReason,
 			&i.ProbeFailures,
 			&i.ProbeFailingSince,
@@ -296,7 +314,8 @@ func (q *Queries) ListSources(ctx context.Context, arg ListSourcesParams) ([]Sou
 }
 
 const recordSourceProbeError = `-- name: RecordSourceProbeError :exec
-UPDATE sources SET last_probe_error = $1, last_probe_error_at = now(), last_probe_at = now()
+UPDATE sources SET last_probe_error = $1, last_probe_error_detail = NULL,
+    last_probe_error_at = now(), last_probe_at = now()
 WHERE id = $2
 `
 
@@ -311,7 +330,7 @@ func (q *Queries) RecordSourceProbeError(ctx context.Context, arg RecordSourcePr
 }
 
 const recordSourceProbeOK = `-- name: RecordSourceProbeOK :exec
-UPDATE sources SET last_probe_error = NULL, last_probe_error_at = NULL, last_probe_at = now()
+UPDATE sources SET last_probe_error = NULL, last_probe_error_detail = NULL, last_probe_error_at = NULL, last_probe_at = now()
 WHERE id = $1
 `
 
@@ -339,9 +358,10 @@ UPDATE sources SET
     name = $1, pg_host = $2, pg_port = $3, pg_database = $4,
     pg_username = $5, pg_password = $6,
     publication_name = $7, replication_id = $8,
+    tls_mode = $9, tls_ca_cert = $10,
     updated_at = now()
-WHERE id = $9
-RETURNING id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts
+WHERE id = $11
+RETURNING id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, tls_mode, tls_ca_cert, last_probe_error_detail, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts
 `
 
 type UpdateSourceParams struct {
@@ -353,6 +373,8 @@ type UpdateSourceParams struct {
 	PgPassword      []byte
 	PublicationName string
 	ReplicationID   string
+	TlsMode         string
+	TlsCaCert       *string
 	ID              int64
 }
 
@@ -366,6 +388,8 @@ func (q *Queries) UpdateSource(ctx context.Context, arg UpdateSourceParams) (Sou
 		arg.PgPassword,
 		arg.PublicationName,
 		arg.ReplicationID,
+		arg.TlsMode,
+		arg.TlsCaCert,
 		arg.ID,
 	)
 	var i Source
@@ -384,6 +408,9 @@ func (q *Queries) UpdateSource(ctx context.Context, arg UpdateSourceParams) (Sou
 		&i.LastProbeAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.TlsMode,
+		&i.TlsCaCert,
+		&i.LastProbeErrorDetail,
 		&i.LastProbeReason,
 		&i.ProbeFailures,
 		&i.ProbeFailingSince,

@@ -11,7 +11,7 @@ import (
 )
 
 const clearPipelineMonitorError = `-- name: ClearPipelineMonitorError :exec
-UPDATE pipeline_metadata SET status = 'RUNNING', last_error = NULL, last_error_at = NULL,
+UPDATE pipeline_metadata SET status = 'RUNNING', last_error = NULL, last_error_detail = NULL, last_error_at = NULL,
     monitor_error_at = NULL, updated_at = now()
 WHERE pipeline_id = $1
 `
@@ -73,7 +73,7 @@ func (q *Queries) GetPipelineRuntimeForUpdate(ctx context.Context, id int64) (Ge
 }
 
 const getSourceForProbe = `-- name: GetSourceForProbe :one
-SELECT id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts FROM sources WHERE id = $1
+SELECT id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, tls_mode, tls_ca_cert, last_probe_error_detail, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts FROM sources WHERE id = $1
 `
 
 func (q *Queries) GetSourceForProbe(ctx context.Context, id int64) (Source, error) {
@@ -94,6 +94,9 @@ func (q *Queries) GetSourceForProbe(ctx context.Context, id int64) (Source, erro
 		&i.LastProbeAt,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.TlsMode,
+		&i.TlsCaCert,
+		&i.LastProbeErrorDetail,
 		&i.LastProbeReason,
 		&i.ProbeFailures,
 		&i.ProbeFailingSince,
@@ -224,7 +227,7 @@ func (q *Queries) ListPipelinesOfSource(ctx context.Context, sourceID int64) ([]
 
 const listSourcesForProbe = `-- name: ListSourcesForProbe :many
 
-SELECT id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts FROM sources ORDER BY id
+SELECT id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, tls_mode, tls_ca_cert, last_probe_error_detail, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts FROM sources ORDER BY id
 `
 
 // Queries of the WAL monitor (internal/walmon through internal/catalog/wal.go).
@@ -254,6 +257,9 @@ func (q *Queries) ListSourcesForProbe(ctx context.Context) ([]Source, error) {
 			&i.LastProbeAt,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.TlsMode,
+			&i.TlsCaCert,
+			&i.LastProbeErrorDetail,
 			&i.LastProbeReason,
 			&i.ProbeFailures,
 			&i.ProbeFailingSince,
@@ -310,16 +316,18 @@ func (q *Queries) NotifyWALSamples(ctx context.Context, payloads []string) error
 }
 
 const recordProbeFailure = `-- name: RecordProbeFailure :one
-UPDATE sources s SET last_probe_at = $1, last_probe_error = $2, last_probe_error_at = $1,
-    last_probe_reason = $3, probe_failures = s.probe_failures + 1,
+UPDATE sources s SET last_probe_at = $1, last_probe_error = $2,
+    last_probe_error_detail = $3, last_probe_error_at = $1,
+    last_probe_reason = $4, probe_failures = s.probe_failures + 1,
     probe_failing_since = coalesce(s.probe_failing_since, $1)
-WHERE s.id = $4
+WHERE s.id = $5
 RETURNING s.probe_failures AS failures, s.active_alerts AS alerts_before
 `
 
 type RecordProbeFailureParams struct {
 	At     *time.Time
 	Error  *string
+	Detail *string
 	Reason *string
 	ID     int64
 }
@@ -329,10 +337,13 @@ type RecordProbeFailureRow struct {
 	AlertsBefore []string
 }
 
+// A failed probe as two sentences (see pgsource.Describe): error for everyone, detail
+// (network reasons, addresses) only for those who may edit the source.
 func (q *Queries) RecordProbeFailure(ctx context.Context, arg RecordProbeFailureParams) (RecordProbeFailureRow, error) {
 	row := q.db.QueryRow(ctx, recordProbeFailure,
 		arg.At,
 		arg.Error,
+		arg.Detail,
 		arg.Reason,
 		arg.ID,
 	)
@@ -342,8 +353,8 @@ func (q *Queries) RecordProbeFailure(ctx context.Context, arg RecordProbeFailure
 }
 
 const recordProbeSuccess = `-- name: RecordProbeSuccess :one
-UPDATE sources s SET last_probe_at = $1, last_probe_error = NULL, last_probe_error_at = NULL,
-    last_probe_reason = NULL, probe_failures = 0, probe_failing_since = NULL
+UPDATE sources s SET last_probe_at = $1, last_probe_error = NULL, last_probe_error_detail = NULL,
+    last_probe_error_at = NULL, last_probe_reason = NULL, probe_failures = 0, probe_failing_since = NULL
 FROM sources old
 WHERE s.id = $2 AND old.id = s.id
 RETURNING old.probe_failures AS failures_before, old.active_alerts AS alerts_before,
@@ -377,18 +388,20 @@ func (q *Queries) RecordProbeSuccess(ctx context.Context, arg RecordProbeSuccess
 }
 
 const setPipelineMonitorError = `-- name: SetPipelineMonitorError :exec
-UPDATE pipeline_metadata SET status = 'ERROR', last_error = $1, last_error_at = now(),
+UPDATE pipeline_metadata SET status = 'ERROR', last_error = $1,
+    last_error_detail = $2, last_error_at = now(),
     monitor_error_at = now(), updated_at = now()
-WHERE pipeline_id = $2
+WHERE pipeline_id = $3
 `
 
 type SetPipelineMonitorErrorParams struct {
-	LastError  *string
-	PipelineID int64
+	LastError       *string
+	LastErrorDetail *string
+	PipelineID      int64
 }
 
 func (q *Queries) SetPipelineMonitorError(ctx context.Context, arg SetPipelineMonitorErrorParams) error {
-	_, err := q.db.Exec(ctx, setPipelineMonitorError, arg.LastError, arg.PipelineID)
+	_, err := q.db.Exec(ctx, setPipelineMonitorError, arg.LastError, arg.LastErrorDetail, arg.PipelineID)
 	return err
 }
 

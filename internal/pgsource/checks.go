@@ -2,11 +2,13 @@ package pgsource
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Status of one check. A pipeline may start when no check failed; warnings are shown.
@@ -28,11 +30,27 @@ const (
 )
 
 // Check is one line of the test-connection report. Message is a sentence the console
-// shows verbatim.
+// shows verbatim to those who may edit the source (only they can run the checks).
+// Public, when set, replaces it for everyone else wherever the result is stored and shown
+// later (a pipeline's last error): it carries no network detail.
 type Check struct {
 	Name    string `json:"name"`
 	Status  Status `json:"status"`
 	Message string `json:"message"`
+	Public  string `json:"-"`
+}
+
+// check builds a Check whose sentence holds no network detail, so everyone may see it.
+func check(name string, status Status, message string) Check {
+	return Check{Name: name, Status: status, Message: message}
+}
+
+// PublicMessage is the check's sentence for people who may not edit the source.
+func (c Check) PublicMessage() string {
+	if c.Public != "" {
+		return c.Public
+	}
+	return c.Message
 }
 
 // FirstFailure returns the first failed check, which is what a refused pipeline start
@@ -85,7 +103,8 @@ type facts struct {
 func RunChecks(ctx context.Context, c Conn, publication, slot string) []Check {
 	conn, err := Connect(ctx, c)
 	if err != nil {
-		return []Check{{Name: CheckConnection, Status: StatusFail, Message: err.Error()}}
+		public, detail := Describe(err)
+		return []Check{{Name: CheckConnection, Status: StatusFail, Message: detail, Public: public}}
 	}
 	defer closeQuietly(conn)
 
@@ -100,9 +119,10 @@ func RunChecks(ctx context.Context, c Conn, publication, slot string) []Check {
 		&f.walLevel, &f.database, &f.super, &f.replication, &f.rdsRepl,
 		&f.pubExists, &f.pubAllTables, &f.pubTables, &f.slotType, &f.slotPlugin, &f.slotDB)
 	if err != nil {
-		msg := scrub(fmt.Sprintf("could not read the server's settings: %v", err), c.Password)
+		msg := "could not read the server's settings: " + queryFailure(err)
 		for _, name := range []string{CheckWALLevel, CheckPublication, CheckReplicationRole, CheckReplicationSlot} {
-			checks = append(checks, Check{Name: name, Status: StatusFail, Message: msg})
+			checks = append(checks, Check{Name: name, Status: StatusFail, Message: msg,
+				Public: "could not read the server's settings; operators and admins can see why"})
 		}
 		return checks
 	}
@@ -115,74 +135,89 @@ func RunChecks(ctx context.Context, c Conn, publication, slot string) []Check {
 
 func walLevelCheck(f facts) Check {
 	if f.walLevel == "logical" {
-		return Check{CheckWALLevel, StatusOK, "wal_level is logical"}
+		return check(CheckWALLevel, StatusOK, "wal_level is logical")
 	}
-	return Check{CheckWALLevel, StatusFail, fmt.Sprintf(
+	return check(CheckWALLevel, StatusFail, fmt.Sprintf(
 		"wal_level is %q, but logical replication needs \"logical\": run ALTER SYSTEM SET wal_level = logical; "+
-			"then restart PostgreSQL (a reload is not enough)", f.walLevel)}
+			"then restart PostgreSQL (a reload is not enough)", f.walLevel))
 }
 
 func publicationCheck(f facts, publication string) Check {
 	switch {
 	case publication == "":
-		return Check{CheckPublication, StatusFail, "no publication name is configured for this source"}
+		return check(CheckPublication, StatusFail, "no publication name is configured for this source")
 	case !f.pubExists:
-		return Check{CheckPublication, StatusFail, fmt.Sprintf(
+		return check(CheckPublication, StatusFail, fmt.Sprintf(
 			"publication %q does not exist in database %q: create it with CREATE PUBLICATION %s FOR TABLE …; "+
-				"(or FOR ALL TABLES)", publication, f.database, ident(publication))}
+				"(or FOR ALL TABLES)", publication, f.database, ident(publication)))
 	case f.pubTables == 0:
-		return Check{CheckPublication, StatusWarn, fmt.Sprintf(
+		return check(CheckPublication, StatusWarn, fmt.Sprintf(
 			"publication %q exists in database %q but publishes no tables yet: ALTER PUBLICATION %s ADD TABLE …;",
-			publication, f.database, ident(publication))}
+			publication, f.database, ident(publication)))
 	case f.pubAllTables:
-		return Check{CheckPublication, StatusOK, fmt.Sprintf(
-			"publication %q exists in database %q and publishes all tables (%d)", publication, f.database, f.pubTables)}
+		return check(CheckPublication, StatusOK, fmt.Sprintf(
+			"publication %q exists in database %q and publishes all tables (%d)", publication, f.database, f.pubTables))
 	}
-	return Check{CheckPublication, StatusOK, fmt.Sprintf(
-		"publication %q exists in database %q and publishes %d table(s)", publication, f.database, f.pubTables)}
+	return check(CheckPublication, StatusOK, fmt.Sprintf(
+		"publication %q exists in database %q and publishes %d table(s)", publication, f.database, f.pubTables))
 }
 
 func replicationRoleCheck(f facts, user string) Check {
 	switch {
 	case f.super:
-		return Check{CheckReplicationRole, StatusOK, fmt.Sprintf("role %q is a superuser, so it may replicate", user)}
+		return check(CheckReplicationRole, StatusOK, fmt.Sprintf("role %q is a superuser, so it may replicate", user))
 	case f.replication:
-		return Check{CheckReplicationRole, StatusOK, fmt.Sprintf("role %q has the REPLICATION attribute", user)}
+		return check(CheckReplicationRole, StatusOK, fmt.Sprintf("role %q has the REPLICATION attribute", user))
 	case f.rdsRepl:
 		// Amazon RDS does not hand out REPLICATION; membership of rds_replication is its
 		// equivalent.
-		return Check{CheckReplicationRole, StatusOK, fmt.Sprintf("role %q is a member of rds_replication", user)}
+		return check(CheckReplicationRole, StatusOK, fmt.Sprintf("role %q is a member of rds_replication", user))
 	}
-	return Check{CheckReplicationRole, StatusFail, fmt.Sprintf(
+	return check(CheckReplicationRole, StatusFail, fmt.Sprintf(
 		"role %q may not replicate: ALTER ROLE %s WITH REPLICATION; (on Amazon RDS: GRANT rds_replication TO %s;)",
-		user, ident(user), ident(user))}
+		user, ident(user), ident(user)))
 }
 
 func slotCheck(f facts, slot string) Check {
 	if slot == "" {
-		return Check{CheckReplicationSlot, StatusFail, "no replication slot name (replication id) is configured for this source"}
+		return check(CheckReplicationSlot, StatusFail, "no replication slot name (replication id) is configured for this source")
 	}
 	if f.slotType == nil {
-		return Check{CheckReplicationSlot, StatusWarn, fmt.Sprintf(
-			"replication slot %q does not exist yet; the replication worker creates it when the pipeline starts", slot)}
+		return check(CheckReplicationSlot, StatusWarn, fmt.Sprintf(
+			"replication slot %q does not exist yet; the replication worker creates it when the pipeline starts", slot))
 	}
 	drop := fmt.Sprintf("drop it (SELECT pg_drop_replication_slot(%s);) or choose another replication id", literal(slot))
 	switch {
 	case *f.slotType != "logical":
-		return Check{CheckReplicationSlot, StatusFail, fmt.Sprintf(
+		return check(CheckReplicationSlot, StatusFail, fmt.Sprintf(
 			"replication slot %q is a %s slot, but the pipeline needs a logical slot using pgoutput: %s",
-			slot, *f.slotType, drop)}
+			slot, *f.slotType, drop))
 	case deref(f.slotPlugin) != "pgoutput":
-		return Check{CheckReplicationSlot, StatusFail, fmt.Sprintf(
+		return check(CheckReplicationSlot, StatusFail, fmt.Sprintf(
 			"replication slot %q uses the %q plugin, but the pipeline needs \"pgoutput\": %s",
-			slot, deref(f.slotPlugin), drop)}
+			slot, deref(f.slotPlugin), drop))
 	case deref(f.slotDB) != f.database:
 		// Slot names are unique per server, so another database's slot cannot be shared.
-		return Check{CheckReplicationSlot, StatusFail, fmt.Sprintf(
+		return check(CheckReplicationSlot, StatusFail, fmt.Sprintf(
 			"replication slot %q belongs to database %q, not %q: choose another replication id",
-			slot, deref(f.slotDB), f.database)}
+			slot, deref(f.slotDB), f.database))
 	}
-	return Check{CheckReplicationSlot, StatusOK, fmt.Sprintf("replication slot %q exists (logical, pgoutput)", slot)}
+	return check(CheckReplicationSlot, StatusOK, fmt.Sprintf("replication slot %q exists (logical, pgoutput)", slot))
+}
+
+// queryFailure describes a failed query on an open session from its classification and
+// SQLSTATE, not from its text.
+func queryFailure(err error) string {
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.As(err, &pgErr):
+		return fmt.Sprintf("the server refused the query (SQLSTATE %s)", sqlstate(pgErr.Code))
+	case errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err) || isNetTimeout(err):
+		return fmt.Sprintf("no answer within %s", queryTimeout)
+	case errors.Is(err, context.Canceled):
+		return "cancelled"
+	}
+	return "the connection broke while reading the answer"
 }
 
 func closeQuietly(conn *pgx.Conn) {

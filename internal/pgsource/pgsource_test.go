@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -343,6 +344,8 @@ func TestConnectIgnoresEnvironmentAndSetsSession(t *testing.T) {
 		"PGHOST": "db.invalid", "PGPORT": "1", "PGDATABASE": "nope", "PGUSER": "nobody",
 		"PGPASSWORD": "env-password", "PGSSLMODE": "verify-full", "PGCONNECT_TIMEOUT": "bogus",
 		"PGOPTIONS": "-c statement_timeout=1", "PGAPPNAME": "not-rosetta", "PGTARGETSESSIONATTRS": "standby",
+		"PGREQUIREAUTH": "password", "PGSSLROOTCERT": "/nonexistent/root.crt", "PGSSLCERT": "/nonexistent/client.crt",
+		"PGSSLKEY": "/nonexistent/client.key",
 	} {
 		t.Setenv(k, v)
 	}
@@ -390,5 +393,58 @@ func TestConnectRejectsIncompleteSettings(t *testing.T) {
 		if !errors.As(err, &ce) || ce.Reason != pgsource.ReasonInvalid {
 			t.Errorf("Connect(%v) = %v, want an invalid-settings error", c, err)
 		}
+	}
+}
+
+// The masking finding: replacing the password in error text with ******** turned
+// "does not exist" into "does not e********ist" for a password "x", revealing it. Messages
+// are now built without the password, so nothing is substituted: a one-letter password
+// that occurs everywhere in the sentence leaves it intact.
+func TestShortPasswordsLeaveMessagesIntact(t *testing.T) {
+	t.Parallel()
+	src := testdb.NewSource(t, testdb.SourceOptions{})
+	for _, pw := range []string{"e", "a", "o", "r"} {
+		c := connOf(src)
+		c.Password = pw
+		checks := pgsource.RunChecks(t.Context(), c, src.Publication, src.Slot)
+		want := fmt.Sprintf("password authentication failed for user %q", src.User)
+		if checks[0].Message != want {
+			t.Errorf("password %q: message %q, want %q", pw, checks[0].Message, want)
+		}
+	}
+	c := connOf(src)
+	c.Database += "_gone"
+	checks := pgsource.RunChecks(t.Context(), c, src.Publication, src.Slot)
+	if want := fmt.Sprintf("database %q does not exist on %s", c.Database, c.Addr()); checks[0].Message != want {
+		t.Errorf("message %q, want %q", checks[0].Message, want)
+	}
+}
+
+// Network detail (address, "refused", timings) is for those who may edit the source;
+// the public sentence of a failed connection has none of it.
+func TestConnectionFailuresHaveAPublicSentenceWithoutNetworkDetail(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	c := pgsource.Conn{Host: "127.0.0.1", Port: port, Database: "d", User: "u", Password: "pw"}
+	checks := pgsource.RunChecks(t.Context(), c, "p", "s")
+	expectStatuses(t, checks, "connection=fail")
+	expectContains(t, checks[0].Message, "connection refused", c.Addr())
+	public := checks[0].PublicMessage()
+	if public != pgsource.PublicConnectMessage {
+		t.Errorf("public sentence %q, want %q", public, pgsource.PublicConnectMessage)
+	}
+	for _, detail := range []string{"127.0.0.1", strconv.Itoa(port), "refused"} {
+		if strings.Contains(public, detail) {
+			t.Errorf("public sentence %q contains %q", public, detail)
+		}
+	}
+	_, err = pgsource.Connect(t.Context(), c)
+	if pub, det := pgsource.Describe(err); pub != public || det != checks[0].Message {
+		t.Errorf("Describe = %q, %q", pub, det)
 	}
 }

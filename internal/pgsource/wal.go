@@ -2,7 +2,6 @@ package pgsource
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -72,7 +71,7 @@ func SampleWAL(ctx context.Context, conn *pgx.Conn, c Conn, slot string) (WALSam
 	var size *int64
 	if err := conn.QueryRow(qctx, probeSQL, slot).Scan(
 		&s.InRecovery, &size, &s.RetainedBytes, &s.SlotActive, &s.WALStatus, &s.SafeWALSize); err != nil {
-		return WALSample{}, errors.New(scrub(fmt.Sprintf("probe WAL on %s: %v", c.Addr(), err), c.Password))
+		return WALSample{}, fmt.Errorf("probe WAL on %s: %s", c.Addr(), queryFailure(err))
 	}
 	if size == nil {
 		return WALSample{}, fmt.Errorf("probe WAL on %s: the standby has neither received nor replayed any WAL yet", c.Addr())

@@ -421,6 +421,39 @@ func placeholder(f components.Field, text string) components.Field {
 
 // secretHelp is the hint under a secret's field: how to keep the stored one, or what
 // happens to a new one.
+// sourcePasswordHelp says, beside the password field of a source being edited, that a
+// changed endpoint needs the password again (the catalog refuses the change otherwise).
+func sourcePasswordHelp(f Form) string {
+	if f.SecretSet {
+		return "A password is stored. Leave blank to keep it; type a new one to replace it. " +
+			"Changing the host, port, database or user requires entering it again: a stored password is only sent to the server it was entered for."
+	}
+	return "Stored encrypted; never shown again."
+}
+
+const (
+	tlsModeHelp = "Like libpq's sslmode. Only verify-full proves the server is the one named in Host; " +
+		"prefer and require encrypt without checking the certificate. Whatever the mode, Rosetta never sends the password in cleartext without TLS."
+	caCertHelp = "For verify-ca and verify-full: the PEM certificate(s) of the CA that signed the server's certificate. " +
+		"Leave blank to trust the system's CAs."
+)
+
+// TLSModeOptions are the source TLS modes, from the one list in pgsource.
+func TLSModeOptions() []components.Option {
+	labels := map[pgsource.TLSMode]string{
+		pgsource.TLSDisable:    "disable: never use TLS",
+		pgsource.TLSPrefer:     "prefer: TLS when the server offers it, unverified",
+		pgsource.TLSRequire:    "require: always TLS, unverified",
+		pgsource.TLSVerifyCA:   "verify-ca: TLS, certificate signed by a trusted CA",
+		pgsource.TLSVerifyFull: "verify-full: TLS, trusted CA and matching host name",
+	}
+	out := make([]components.Option, len(pgsource.TLSModes))
+	for i, m := range pgsource.TLSModes {
+		out[i] = components.Option{Value: string(m), Label: labels[m]}
+	}
+	return out
+}
+
 func secretHelp(stored bool, fresh string) string {
 	if stored {
 		return "A secret is stored. Leave blank to keep it; type a new one to replace it."

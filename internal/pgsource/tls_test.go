@@ -1,0 +1,350 @@
+package pgsource_test
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/rosetta-cdc/rosetta/internal/pgsource"
+	"github.com/rosetta-cdc/rosetta/internal/testdb"
+)
+
+// testCA is a throw-away certificate authority for a TLS test cluster.
+type testCA struct {
+	cert    *x509.Certificate
+	key     *ecdsa.PrivateKey
+	certPEM string
+}
+
+func newTestCA(t *testing.T, name string) testCA {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testCA{cert: cert, key: key, certPEM: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))}
+}
+
+// serverFiles writes a server certificate signed by ca for the given IP addresses (no
+// host names), and its key, where the cluster's server user can read them.
+func (ca testCA) serverFiles(t *testing.T, ips ...net.IP) (certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "rosetta test server"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IPAddresses: ips,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Not t.TempDir: its parent is private to root, and PostgreSQL runs as postgres.
+	dir, err := os.MkdirTemp("", "rosetta-tls-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "server.crt"), filepath.Join(dir, "server.key")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if os.Geteuid() == 0 { // the server refuses a key file it does not own
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			t.Fatal(err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		if err := os.Chown(keyFile, uid, gid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return certFile, keyFile
+}
+
+func connectReason(t *testing.T, c pgsource.Conn) (*pgsource.ConnectError, bool) {
+	t.Helper()
+	conn, err := pgsource.Connect(t.Context(), c)
+	if err == nil {
+		defer conn.Close(t.Context())
+		var ssl bool
+		if err := conn.QueryRow(t.Context(), "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").Scan(&ssl); err != nil {
+			t.Fatal(err)
+		}
+		return nil, ssl
+	}
+	var ce *pgsource.ConnectError
+	if !errors.As(err, &ce) {
+		t.Fatalf("Connect error %T %v is not a *ConnectError", err, err)
+	}
+	return ce, false
+}
+
+// A cluster with ssl=on and a certificate from a generated CA, listing only 127.0.0.1:
+// each TLS mode does what libpq's sslmode of that name does.
+func TestTLSModesAgainstAServerWithTLS(t *testing.T) {
+	t.Parallel()
+	ca := newTestCA(t, "rosetta test CA")
+	certFile, keyFile := ca.serverFiles(t, net.ParseIP("127.0.0.1"))
+	cluster := testdb.NewClusterWithSettings(t, map[string]string{
+		"ssl": "on", "ssl_cert_file": certFile, "ssl_key_file": keyFile,
+	})
+	src := testdb.NewSource(t, testdb.SourceOptions{Cluster: cluster})
+	base := connOf(src) // Host is 127.0.0.1
+	other := newTestCA(t, "someone else's CA")
+
+	with := func(mode pgsource.TLSMode, host, caPEM string) pgsource.Conn {
+		c := base
+		c.TLSMode, c.Host, c.CACert = mode, host, caPEM
+		return c
+	}
+	for _, tc := range []struct {
+		name       string
+		conn       pgsource.Conn
+		wantTLS    bool
+		wantReason pgsource.ConnectReason
+		wantText   string
+	}{
+		{"verify-full with the pasted CA", with(pgsource.TLSVerifyFull, "127.0.0.1", ca.certPEM), true, "", ""},
+		{"verify-full with another CA", with(pgsource.TLSVerifyFull, "127.0.0.1", other.certPEM), false, pgsource.ReasonTLS,
+			"is not signed by the CA certificate pasted for this source"},
+		{"verify-full with the system's CAs", with(pgsource.TLSVerifyFull, "127.0.0.1", ""), false, pgsource.ReasonTLS,
+			"a CA this system trusts"},
+		{"verify-full with a name the certificate lacks", with(pgsource.TLSVerifyFull, "localhost", ca.certPEM), false,
+			pgsource.ReasonTLS, `is not valid for the host name "localhost"`},
+		{"verify-ca ignores the name", with(pgsource.TLSVerifyCA, "localhost", ca.certPEM), true, "", ""},
+		{"verify-ca with another CA", with(pgsource.TLSVerifyCA, "127.0.0.1", other.certPEM), false, pgsource.ReasonTLS,
+			"is not signed by"},
+		{"require", with(pgsource.TLSRequire, "127.0.0.1", ""), true, "", ""},
+		{"prefer takes TLS when offered", with(pgsource.TLSPrefer, "127.0.0.1", ""), true, "", ""},
+		{"the zero mode is prefer", with("", "127.0.0.1", ""), true, "", ""},
+		{"disable", with(pgsource.TLSDisable, "127.0.0.1", ""), false, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ce, ssl := connectReason(t, tc.conn)
+			if tc.wantReason == "" {
+				if ce != nil {
+					t.Fatalf("Connect failed: %s (%s)", ce.Message, ce.Reason)
+				}
+				if ssl != tc.wantTLS {
+					t.Errorf("connection uses TLS = %v, want %v", ssl, tc.wantTLS)
+				}
+				return
+			}
+			if ce == nil {
+				t.Fatalf("Connect succeeded, want a %s failure", tc.wantReason)
+			}
+			if ce.Reason != tc.wantReason || !strings.Contains(ce.Message, tc.wantText) {
+				t.Errorf("Connect error = %s: %q, want %s containing %q", ce.Reason, ce.Message, tc.wantReason, tc.wantText)
+			}
+			if strings.Contains(ce.Message, base.Password) || strings.Contains(ce.Public(), "127.0.0.1") {
+				t.Errorf("error leaks: %q / %q", ce.Message, ce.Public())
+			}
+		})
+	}
+}
+
+// A server without TLS (the shared test server) fails every mode that needs TLS, with a
+// sentence that says what to change; prefer and disable connect in plain text.
+func TestTLSRequiredButServerHasNone(t *testing.T) {
+	t.Parallel()
+	src := testdb.NewSource(t, testdb.SourceOptions{})
+	for _, mode := range []pgsource.TLSMode{pgsource.TLSRequire, pgsource.TLSVerifyCA, pgsource.TLSVerifyFull} {
+		c := connOf(src)
+		c.TLSMode = mode
+		ce, _ := connectReason(t, c)
+		if ce == nil || ce.Reason != pgsource.ReasonTLSUnsupported {
+			t.Fatalf("%s against a server without TLS: %v, want %s", mode, ce, pgsource.ReasonTLSUnsupported)
+		}
+		expectContains(t, ce.Message, "does not accept TLS connections", fmt.Sprintf("TLS mode is %q", mode), "turn on ssl")
+		if ce.Retryable() {
+			t.Errorf("%s: a missing TLS setup is not fixed by retrying", mode)
+		}
+	}
+	for _, mode := range []pgsource.TLSMode{pgsource.TLSPrefer, pgsource.TLSDisable} {
+		c := connOf(src)
+		c.TLSMode = mode
+		if ce, ssl := connectReason(t, c); ce != nil || ssl {
+			t.Errorf("%s: error %v, TLS %v; want a plain connection", mode, ce, ssl)
+		}
+	}
+}
+
+// fakeServer is just enough of a PostgreSQL server to ask for the password in cleartext:
+// it declines TLS, answers the startup message with AuthenticationCleartextPassword and
+// records every byte the client sends afterwards.
+type fakeServer struct {
+	addr *net.TCPAddr
+	mu   sync.Mutex
+	// asked counts connections that got as far as the cleartext password request.
+	asked    int
+	after    bytes.Buffer
+	users    []string
+	handlers sync.WaitGroup
+	// recorded gets a value when a connection that was asked for the password ends (the
+	// client hung up): from then on, everything it sent is in after.
+	recorded chan struct{}
+}
+
+func startFakeServer(t *testing.T) *fakeServer {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeServer{addr: l.Addr().(*net.TCPAddr), recorded: make(chan struct{}, 16)}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { l.Close(); wg.Wait(); f.handlers.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			f.handlers.Add(1)
+			go func() {
+				defer f.handlers.Done()
+				defer conn.Close()
+				f.serve(conn)
+			}()
+		}
+	}()
+	return f
+}
+
+func (f *fakeServer) serve(conn net.Conn) {
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	be := pgproto3.NewBackend(conn, conn)
+	for {
+		msg, err := be.ReceiveStartupMessage()
+		if err != nil {
+			return
+		}
+		switch m := msg.(type) {
+		case *pgproto3.SSLRequest, *pgproto3.GSSEncRequest:
+			if _, err := conn.Write([]byte("N")); err != nil {
+				return
+			}
+			continue
+		case *pgproto3.StartupMessage:
+			f.mu.Lock()
+			f.users = append(f.users, m.Parameters["user"])
+			f.mu.Unlock()
+		default:
+			return
+		}
+		break
+	}
+	be.Send(&pgproto3.AuthenticationCleartextPassword{})
+	if err := be.Flush(); err != nil {
+		return
+	}
+	f.mu.Lock()
+	f.asked++
+	f.mu.Unlock()
+	defer func() { f.recorded <- struct{}{} }()
+	// Whatever comes now would be the password message: keep all of it.
+	buf := make([]byte, 4096)
+	for {
+		n, err := conn.Read(buf)
+		f.mu.Lock()
+		f.after.Write(buf[:n])
+		f.mu.Unlock()
+		if err != nil { // io.EOF: the client hung up
+			return
+		}
+	}
+}
+
+// The finding: a server (or an impostor on the path) that asks for a cleartext password
+// on a connection without TLS must get nothing.
+func TestCleartextPasswordIsNeverSentWithoutTLS(t *testing.T) {
+	t.Parallel()
+	const password = "s3cret-cleartext-password"
+	for _, mode := range []pgsource.TLSMode{pgsource.TLSDisable, pgsource.TLSPrefer, ""} {
+		t.Run("mode "+string(mode), func(t *testing.T) {
+			f := startFakeServer(t)
+			c := pgsource.Conn{Host: "127.0.0.1", Port: f.addr.Port, Database: "app", User: "rosetta",
+				Password: password, TLSMode: mode}
+			_, err := pgsource.Connect(t.Context(), c)
+			select {
+			case <-f.recorded:
+			case <-time.After(time.Minute): // a guard against hanging, not a measurement
+				t.Fatal("the fake server was never asked for the password, or the client never hung up")
+			}
+			f.mu.Lock()
+			asked, users, after := f.asked, f.users, bytes.Clone(f.after.Bytes())
+			f.mu.Unlock()
+			if asked != 1 || len(users) != 1 || users[0] != "rosetta" {
+				t.Fatalf("the fake server asked %d times (users %v): the test did not reach the password request", asked, users)
+			}
+			if bytes.Contains(after, []byte(password)) {
+				t.Fatalf("the password reached the server: %q", after)
+			}
+			if len(after) > 0 && after[0] == 'p' {
+				t.Fatalf("the client answered with a password message: %q", after)
+			}
+			var ce *pgsource.ConnectError
+			if !errors.As(err, &ce) || ce.Reason != pgsource.ReasonCleartext {
+				t.Fatalf("Connect = %v, want a %s refusal", err, pgsource.ReasonCleartext)
+			}
+			expectContains(t, ce.Message, "asked for the password in cleartext", "did not send it", "TLS", "scram-sha-256",
+				f.addr.String())
+			if ce.Retryable() {
+				t.Error("a cleartext refusal is not fixed by retrying")
+			}
+			// RunChecks says the same as the connection check.
+			checks := pgsource.RunChecks(t.Context(), c, "p", "s")
+			expectStatuses(t, checks, "connection=fail")
+			expectContains(t, checks[0].Message, "did not send it")
+		})
+	}
+}
