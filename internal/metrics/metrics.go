@@ -54,7 +54,9 @@ type sourceKey struct {
 	name string
 }
 
-func key(id int64, name string) sourceKey { return sourceKey{id: strconv.FormatInt(id, 10), name: name} }
+func key(id int64, name string) sourceKey {
+	return sourceKey{id: strconv.FormatInt(id, 10), name: name}
+}
 
 // httpBuckets span a fast JSON read (a few ms) to a slow preflight against a remote
 // source (seconds); probe buckets go further because a probe includes connecting.
