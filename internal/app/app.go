@@ -25,6 +25,7 @@ import (
 	"github.com/rosetta-cdc/rosetta/internal/walhub"
 	"github.com/rosetta-cdc/rosetta/internal/walmon"
 	"github.com/rosetta-cdc/rosetta/web"
+	"github.com/rosetta-cdc/rosetta/web/api"
 )
 
 // What says how much of Rosetta a command builds: the CLI's commands need the database
@@ -60,6 +61,8 @@ type Options struct {
 	Catalog []catalog.Option
 	// Access tunes sessions and API rate limits.
 	Access web.AccessOptions
+	// Monitor reports the WAL monitor's state in /api/v1/health (nil: "off").
+	Monitor api.MonitorStatusFunc
 }
 
 // App is Rosetta, built. Fields are nil for what Options.What did not ask for.
@@ -116,7 +119,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		// instance's streams (internal/walhub).
 		a.WALHub = walhub.New(a.Pool, walhub.Options{Logger: a.Log})
 		srv, err := web.New(web.Deps{Config: cfg, Logger: a.Log, Pool: a.Pool, Catalog: a.Catalog, Version: o.Version,
-			Auth: a.Auth, Audit: a.Audit, Access: o.Access, WALHub: a.WALHub})
+			Auth: a.Auth, Audit: a.Audit, Access: o.Access, WALHub: a.WALHub, Monitor: o.Monitor})
 		if err != nil {
 			a.Close()
 			return nil, err
