@@ -20,6 +20,8 @@ import (
 	"github.com/rosetta-cdc/rosetta/internal/catalog"
 	"github.com/rosetta-cdc/rosetta/internal/config"
 	"github.com/rosetta-cdc/rosetta/internal/db"
+	"github.com/rosetta-cdc/rosetta/internal/metrics"
+	"github.com/rosetta-cdc/rosetta/internal/pgcluster"
 	"github.com/rosetta-cdc/rosetta/internal/secrets"
 	"github.com/rosetta-cdc/rosetta/internal/tlsfiles"
 	"github.com/rosetta-cdc/rosetta/internal/walhub"
@@ -82,6 +84,12 @@ type App struct {
 	WALHub *walhub.Hub
 	// HTTP is the server Run serves Server on, once Listen has opened its socket.
 	HTTP *http.Server
+	// Metrics is the process's Prometheus registry (Everything only).
+	Metrics *metrics.Metrics
+	// MetricsURL is where the METRICS_ADDR listener serves, once Listen opened it.
+	MetricsURL string
+
+	embedded *pgcluster.Cluster // the cluster this process started, if any
 
 	parts     []staged
 	closeOnce sync.Once
@@ -118,8 +126,9 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		// Live WAL updates: one LISTEN connection fanning samples out to this
 		// instance's streams (internal/walhub).
 		a.WALHub = walhub.New(a.Pool, walhub.Options{Logger: a.Log})
+		a.buildMetrics()
 		srv, err := web.New(web.Deps{Config: cfg, Logger: a.Log, Pool: a.Pool, Catalog: a.Catalog, Version: o.Version,
-			Auth: a.Auth, Audit: a.Audit, Access: o.Access, WALHub: a.WALHub, Monitor: o.Monitor})
+			Auth: a.Auth, Audit: a.Audit, Access: o.Access, WALHub: a.WALHub, Monitor: o.Monitor, Metrics: a.Metrics})
 		if err != nil {
 			a.Close()
 			return nil, err
@@ -153,6 +162,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		} else {
 			a.Log.Info("WAL monitor disabled (WAL_MONITOR_ENABLED=false)")
 		}
+		a.addDemo()
 	}
 	return a, nil
 }
@@ -182,7 +192,7 @@ func (a *App) openPool(ctx context.Context, o Options) error {
 		if err != nil {
 			return err
 		}
-		a.Pool = d.Pool
+		a.Pool, a.embedded = d.Pool, d.Embedded
 		a.closers = append(a.closers, d.Close)
 	}
 	if o.Migrate {
@@ -220,6 +230,10 @@ func (a *App) Listen() (string, error) {
 	tln, scheme, err := tlsfiles.Wrap(ln, a.Config.TLSCertFile, a.Config.TLSKeyFile, a.Log)
 	if err != nil {
 		ln.Close()
+		return "", err
+	}
+	if a.MetricsURL, err = a.listenMetrics(); err != nil {
+		tln.Close()
 		return "", err
 	}
 	a.Add(HTTP, &httpPart{srv: a.HTTP, ln: tln, timeout: a.Config.ShutdownTimeout.D(), log: a.Log})

@@ -143,13 +143,19 @@ func Every(name string, interval time.Duration, job func(ctx context.Context) er
 // httpPart serves on ln (a TLS listener for HTTPS) until stopped, then shuts down
 // gracefully within timeout.
 type httpPart struct {
+	name    string // "HTTP server" when empty
 	srv     *http.Server
 	ln      net.Listener
 	timeout time.Duration
 	log     *slog.Logger
 }
 
-func (p *httpPart) Name() string { return "HTTP server" }
+func (p *httpPart) Name() string {
+	if p.name != "" {
+		return p.name
+	}
+	return "HTTP server"
+}
 
 func (p *httpPart) Run(ctx context.Context) error {
 	served := make(chan error, 1)

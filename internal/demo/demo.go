@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -103,30 +104,48 @@ func (o Options) connConfig(db string) (*pgx.ConnConfig, error) {
 }
 
 // Ensure registers the demo source when the catalog has no source at all, creating
-// what it needs on the cluster; with any source registered it does nothing. It returns
-// the source it created, or nil.
+// what it needs on the cluster. When the demo source is already registered but the
+// embedded cluster came up on another port (it picks a free one at every start), it
+// points the source at the new port. Otherwise it does nothing. It returns the source
+// it created or repointed, or nil.
 func Ensure(ctx context.Context, o Options) (*catalog.Source, error) {
 	o = o.withDefaults()
 	if o.Catalog == nil {
 		return nil, errors.New("demo: no catalog")
 	}
 	ctx = auth.WithPrincipal(ctx, auth.Principal{Email: Actor, Role: auth.Admin})
-	page, err := o.Catalog.ListSources(ctx, catalog.ListParams{Limit: 1})
-	if err != nil {
-		return nil, fmt.Errorf("demo: list sources: %w", err)
-	}
-	if page.Total > 0 {
-		return nil, nil
-	}
 	adminCfg, err := o.connConfig("")
 	if err != nil {
 		return nil, err
+	}
+	port := int(adminCfg.Port)
+	existing, total, err := o.findDemo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if existing != nil {
+		if existing.PgHost == adminCfg.Host && existing.PgPort == port {
+			return nil, nil
+		}
+		// A new endpoint goes with its password, so rotate it along with the move.
+		password, err := o.prepare(ctx, adminCfg)
+		if err != nil {
+			return nil, err
+		}
+		src, err := o.Catalog.UpdateSource(ctx, existing.ID, catalog.SourcePatch{PgHost: &adminCfg.Host, PgPort: &port, PgPassword: &password})
+		if err != nil {
+			return nil, fmt.Errorf("demo: point the source at the embedded cluster's port: %w", err)
+		}
+		o.Logger.Info("pointed the demo source at the embedded PostgreSQL's new port", "source", src.Name, "port", port)
+		return &src, nil
+	}
+	if total > 0 {
+		return nil, nil
 	}
 	password, err := o.prepare(ctx, adminCfg)
 	if err != nil {
 		return nil, err
 	}
-	port := int(adminCfg.Port)
 	src, err := o.Catalog.CreateSource(ctx, catalog.SourceInput{
 		Name: o.SourceName, PgHost: adminCfg.Host, PgPort: &port, PgDatabase: o.Database,
 		PgUsername: o.Role, PgPassword: password, PublicationName: o.Publication, ReplicationID: o.Slot,
@@ -141,6 +160,36 @@ func Ensure(ctx context.Context, o Options) (*catalog.Source, error) {
 	o.Logger.Info("registered the embedded PostgreSQL as the demo source (development only)",
 		"source", src.Name, "database", o.Database, "slot", o.Slot)
 	return &src, nil
+}
+
+// findDemo returns the registered demo source (recognised by its loopback host,
+// database and role, since an operator may rename it) and how many sources exist.
+// Development catalogs are small; the pages are read to the end all the same.
+func (o Options) findDemo(ctx context.Context) (*catalog.Source, int64, error) {
+	p := catalog.ListParams{Limit: catalog.MaxLimit}
+	for {
+		page, err := o.Catalog.ListSources(ctx, p)
+		if err != nil {
+			return nil, 0, fmt.Errorf("demo: list sources: %w", err)
+		}
+		for _, s := range page.Items {
+			if isLoopback(s.PgHost) && s.PgDatabase == o.Database && s.PgUsername == o.Role {
+				return &s, page.Total, nil
+			}
+		}
+		p.Offset += len(page.Items)
+		if len(page.Items) == 0 || int64(p.Offset) >= page.Total {
+			return nil, page.Total, nil
+		}
+	}
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // prepare creates (or repairs) the role, database, table, publication and slot, and

@@ -131,6 +131,25 @@ func TestEnsureRegistersTheDemoOnceAndItPassesTheChecks(t *testing.T) {
 		t.Fatalf("sources after a second Ensure: %d, %v", n, err)
 	}
 
+	// the embedded cluster picks a free port at every start: the next start follows it,
+	// with a fresh password for the new endpoint, audited as the demo's update
+	stale, name := 1, "renamed by the operator"
+	if _, err := f.cat.UpdateSource(ctxAsAdmin(), src.ID, catalog.SourcePatch{Name: &name, PgPort: &stale}); err != nil {
+		t.Fatal(err)
+	}
+	moved, err := demo.Ensure(ctx, f.opts)
+	if err != nil || moved == nil {
+		t.Fatalf("Ensure after a port change = %+v, %v", moved, err)
+	}
+	if moved.ID != src.ID || moved.PgPort != src.PgPort || moved.Name != name {
+		t.Fatalf("Ensure after a port change: %+v, want source %d back on port %d under its new name", moved, src.ID, src.PgPort)
+	}
+	requireChecksPass(t, f.cat, src.ID)
+	if err := f.d.Pool.QueryRow(ctx, `SELECT actor_email FROM audit_events WHERE entity_kind = 'source' AND action = 'update' AND entity_id = $1 ORDER BY id DESC LIMIT 1`, src.ID).
+		Scan(&actor); err != nil || actor != demo.Actor {
+		t.Errorf("port change audited as %q (%v), want %q", actor, err, demo.Actor)
+	}
+
 	// deleted by the operator: the next start registers it again on the objects that
 	// are still there, with a fresh password that works
 	if err := f.cat.DeleteSource(ctxAsAdmin(), src.ID); err != nil {
