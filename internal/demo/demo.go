@@ -278,8 +278,9 @@ func (o Options) prepare(ctx context.Context, adminCfg *pgx.ConnConfig) (string,
 
 // Traffic writes a few rows every Interval until ctx ends, so the demo source's WAL
 // grows, and advances the demo slot whenever it retains more than RetainLimit. It
-// returns at once (nil) when the demo database does not exist, e.g. an operator dropped
-// it or Ensure never created it because real sources came first.
+// returns nil when the demo database does not exist or stops existing (an operator
+// dropped it, or Ensure never created it because real sources came first); other
+// failures are logged once and retried every interval.
 //
 // Why advance the slot rather than cap the cluster with max_slot_wal_keep_size: the
 // slot retains the whole cluster's WAL, Rosetta's own writes included, and nothing
@@ -299,28 +300,25 @@ func Traffic(ctx context.Context, o Options) error {
 		return fmt.Errorf("demo: %w", err)
 	}
 	defer pool.Close()
-	if err := pool.Ping(ctx); err != nil {
-		var pe *pgconn.PgError
-		if errors.As(err, &pe) && pe.Code == "3D000" { // invalid_catalog_name: no demo database
-			return nil
-		}
-		if ctx.Err() != nil {
-			return nil
-		}
-		return fmt.Errorf("demo: connect to the demo database: %w", err)
-	}
-	o.Logger.Info("demo traffic: writing a few rows every interval to the demo database", "interval", o.Interval, "database", o.Database)
 	t := time.NewTicker(o.Interval)
 	defer t.Stop()
-	failing := false
+	started, failing := false, false
 	for {
 		err := o.tick(ctx, pool)
 		switch {
 		case ctx.Err() != nil:
 			return nil
+		case noDatabase(err):
+			if started {
+				o.Logger.Info("demo traffic: the demo database is gone; stopping", "database", o.Database)
+			}
+			return nil
 		case err != nil && !failing:
 			o.Logger.Warn("demo traffic failed (retrying every interval)", "err", err)
 			failing = true
+		case err == nil && !started:
+			o.Logger.Info("demo traffic: writing a few rows every interval to the demo database", "interval", o.Interval, "database", o.Database)
+			started, failing = true, false
 		case err == nil && failing:
 			o.Logger.Info("demo traffic resumed")
 			failing = false
@@ -361,6 +359,13 @@ func (o Options) tick(ctx context.Context, pool *pgxpool.Pool) error {
 	}
 	o.Logger.Debug("demo traffic: advanced the demo slot", "slot", o.Slot, "retained_bytes", *retained)
 	return nil
+}
+
+// noDatabase: the demo database does not exist (invalid_catalog_name), e.g. an operator
+// dropped it.
+func noDatabase(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "3D000"
 }
 
 func randomPassword() (string, error) {

@@ -244,6 +244,37 @@ func TestTrafficAdvancesTheWALAndKeepsTheSlotFromRetainingIt(t *testing.T) {
 	}
 }
 
+// An operator who drops the demo database (slot first) stops the writer with it.
+func TestTrafficStopsWhenTheDemoDatabaseIsDropped(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	if _, err := demo.Ensure(context.Background(), f.opts); err != nil {
+		t.Fatal(err)
+	}
+	o := f.opts
+	o.Interval = 20 * time.Millisecond
+	done := make(chan error, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { done <- demo.Traffic(ctx, o) }()
+
+	admin := testdb.Admin(t)
+	if _, err := admin.Exec(ctx, `SELECT pg_drop_replication_slot($1)`, o.Slot); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec(ctx, "DROP DATABASE "+pgx.Identifier{o.Database}.Sanitize()+" WITH (FORCE)"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Traffic = %v, want nil once the database is gone", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Traffic kept running after the demo database was dropped")
+	}
+}
+
 func TestTrafficWithoutTheDemoDatabaseDoesNothing(t *testing.T) {
 	t.Parallel()
 	f := setup(t) // Ensure never ran: no demo database
