@@ -36,7 +36,7 @@ func setup(t *testing.T) fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cat := catalog.New(db.Wrap(d.Pool, 5*time.Second), box, catalog.WithAudit(audit.ForCatalog()))
+	cat := catalog.New(db.Wrap(d.Pool, 5*time.Second), box, audit.ForCatalog())
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	sfx := hex.EncodeToString(b)
