@@ -165,7 +165,7 @@ func (p *httpPart) Run(ctx context.Context) error {
 		return err // the listener failed: never ErrServerClosed, nothing called Shutdown
 	case <-ctx.Done():
 	}
-	p.log.Info("shutting down: finishing in-flight requests")
+	p.log.Info("shutting down: finishing in-flight requests", "part", p.Name())
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.timeout)
 	defer cancel()
 	err := p.srv.Shutdown(sctx)
