@@ -127,8 +127,12 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		// instance's streams (internal/walhub).
 		a.WALHub = walhub.New(a.Pool, walhub.Options{Logger: a.Log})
 		a.buildMetrics()
+		monitor := o.Monitor
+		if monitor == nil {
+			monitor = a.monitorStatus
+		}
 		srv, err := web.New(web.Deps{Config: cfg, Logger: a.Log, Pool: a.Pool, Catalog: a.Catalog, Version: o.Version,
-			Auth: a.Auth, Audit: a.Audit, Access: o.Access, WALHub: a.WALHub, Monitor: o.Monitor, Metrics: a.Metrics})
+			Auth: a.Auth, Audit: a.Audit, Access: o.Access, WALHub: a.WALHub, Monitor: monitor, Metrics: a.Metrics})
 		if err != nil {
 			a.Close()
 			return nil, err
@@ -155,6 +159,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		if cfg.WALMonitorEnabled {
 			mo := walmon.FromConfig(cfg)
 			mo.Logger = a.Log
+			mo.Observer = a.Metrics
 			a.Monitor = walmon.New(a.Pool, a.Catalog, mo)
 			// One part in the scheduler stage: its Run stops the scheduler and then
 			// releases the leader lock, the order the Elector stage stands for.

@@ -9,7 +9,19 @@ import (
 
 	"github.com/rosetta-cdc/rosetta/internal/demo"
 	"github.com/rosetta-cdc/rosetta/internal/metrics"
+	"github.com/rosetta-cdc/rosetta/web/api"
 )
+
+// monitorStatus is the WAL monitor's state for /api/v1/health ("off" without one).
+// a.Monitor is set in New, before any request can be served.
+func (a *App) monitorStatus() api.MonitorStatus {
+	if a.Monitor == nil {
+		return api.MonitorStatus{}
+	}
+	s := a.Monitor.Status()
+	return api.MonitorStatus{Leader: s.Leader, LastCycleAt: s.LastCycleAt, LastCycleDuration: s.LastCycleDuration,
+		LastCycleErr: s.LastCycleErr, Running: s.Running}
+}
 
 // buildMetrics makes the process's one registry: the web server serves it at /metrics
 // and the WAL monitor reports into it as its Observer.
