@@ -53,6 +53,7 @@ var permissions = map[string]Access{
 	"GET /static/*":      Open,
 	"HEAD /static/*":     Open,
 	"GET /api/v1/health": Public,
+	"GET /metrics":       ViewerAccess, // Prometheus sends a viewer's token; or METRICS_ADDR
 	// huma serves the OpenAPI document under these names
 	"GET /api/v1/openapi.json":     ViewerAccess,
 	"GET /api/v1/openapi.yaml":     ViewerAccess,

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/rosetta-cdc/rosetta/internal/catalog"
+	"github.com/rosetta-cdc/rosetta/internal/metrics"
 	"github.com/rosetta-cdc/rosetta/web/api"
 )
 
@@ -27,13 +28,25 @@ func (s *Server) routes() {
 	})
 	RegisterStatic(e)
 
+	// Prometheus: request metrics wrap routing (Pre), so refused requests count too;
+	// the scrape itself needs a viewer's token or session (access_table.go).
+	if s.deps.Metrics == nil {
+		s.deps.Metrics = metrics.New()
+		if s.deps.Pool != nil {
+			s.deps.Metrics.WatchPool(s.deps.Pool.Pool)
+		}
+	}
+	e.Pre(s.deps.Metrics.Middleware())
+	e.GET("/metrics", echo.WrapHandler(s.deps.Metrics.Handler()))
+
 	// ---- JSON API (/api/v1), documented by the OpenAPI it is built from
 	g := e.Group("/api/v1")
 	a := humaecho.NewWithGroup(e, g, s.apiConfig())
 	s.API = a
-	h := &api.Handlers{Catalog: s.deps.Catalog, Pool: s.deps.Pool, Version: s.deps.Version, Started: time.Now()}
+	h := &api.Handlers{Catalog: s.deps.Catalog, Pool: s.deps.Pool, Version: s.deps.Version, Started: time.Now(),
+		Monitor: s.deps.Monitor}
 
-	health := get("health", "/health", "Readiness: database reachability, latency, pool, migration version (no credentials needed)", "health")
+	health := get("health", "/health", "Readiness: database reachability, latency, pool, migration version, and the WAL monitor's leadership and last cycle (no credentials needed)", "health")
 	health.Security = []map[string][]string{{}} // anonymous: load balancers probe it
 	register(a, health, h.Health, http.StatusServiceUnavailable)
 

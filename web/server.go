@@ -24,7 +24,9 @@ import (
 	"github.com/rosetta-cdc/rosetta/internal/catalog"
 	"github.com/rosetta-cdc/rosetta/internal/config"
 	"github.com/rosetta-cdc/rosetta/internal/db"
+	"github.com/rosetta-cdc/rosetta/internal/metrics"
 	"github.com/rosetta-cdc/rosetta/internal/walhub"
+	"github.com/rosetta-cdc/rosetta/web/api"
 )
 
 // Deps are the parts the server is wired from; internal/app builds them, and New
@@ -44,6 +46,10 @@ type Deps struct {
 	WALHub *walhub.Hub
 	// SSEHeartbeat is the streams' heartbeat interval (DefaultSSEHeartbeat when 0).
 	SSEHeartbeat time.Duration
+	// Metrics is served at /metrics (a private registry is made when nil); Monitor
+	// feeds /api/v1/health's scheduler part (nil: "off").
+	Metrics *metrics.Metrics
+	Monitor api.MonitorStatusFunc
 }
 
 // validate names every missing dependency at once.

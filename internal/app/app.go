@@ -20,11 +20,14 @@ import (
 	"github.com/rosetta-cdc/rosetta/internal/catalog"
 	"github.com/rosetta-cdc/rosetta/internal/config"
 	"github.com/rosetta-cdc/rosetta/internal/db"
+	"github.com/rosetta-cdc/rosetta/internal/metrics"
+	"github.com/rosetta-cdc/rosetta/internal/pgcluster"
 	"github.com/rosetta-cdc/rosetta/internal/secrets"
 	"github.com/rosetta-cdc/rosetta/internal/tlsfiles"
 	"github.com/rosetta-cdc/rosetta/internal/walhub"
 	"github.com/rosetta-cdc/rosetta/internal/walmon"
 	"github.com/rosetta-cdc/rosetta/web"
+	"github.com/rosetta-cdc/rosetta/web/api"
 )
 
 // What says how much of Rosetta a command builds: the CLI's commands need the database
@@ -60,6 +63,8 @@ type Options struct {
 	Catalog []catalog.Option
 	// Access tunes sessions and API rate limits.
 	Access web.AccessOptions
+	// Monitor reports the WAL monitor's state in /api/v1/health (nil: "off").
+	Monitor api.MonitorStatusFunc
 }
 
 // App is Rosetta, built. Fields are nil for what Options.What did not ask for.
@@ -79,6 +84,12 @@ type App struct {
 	WALHub *walhub.Hub
 	// HTTP is the server Run serves Server on, once Listen has opened its socket.
 	HTTP *http.Server
+	// Metrics is the process's Prometheus registry (Everything only).
+	Metrics *metrics.Metrics
+	// MetricsURL is where the METRICS_ADDR listener serves, once Listen opened it.
+	MetricsURL string
+
+	embedded *pgcluster.Cluster // the cluster this process started, if any
 
 	parts     []staged
 	closeOnce sync.Once
@@ -115,8 +126,13 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		// Live WAL updates: one LISTEN connection fanning samples out to this
 		// instance's streams (internal/walhub).
 		a.WALHub = walhub.New(a.Pool, walhub.Options{Logger: a.Log})
+		a.buildMetrics()
+		monitor := o.Monitor
+		if monitor == nil {
+			monitor = a.monitorStatus
+		}
 		srv, err := web.New(web.Deps{Config: cfg, Logger: a.Log, Pool: a.Pool, Catalog: a.Catalog, Version: o.Version,
-			Auth: a.Auth, Audit: a.Audit, Access: o.Access, WALHub: a.WALHub})
+			Auth: a.Auth, Audit: a.Audit, Access: o.Access, WALHub: a.WALHub, Monitor: monitor, Metrics: a.Metrics})
 		if err != nil {
 			a.Close()
 			return nil, err
@@ -143,6 +159,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		if cfg.WALMonitorEnabled {
 			mo := walmon.FromConfig(cfg)
 			mo.Logger = a.Log
+			mo.Observer = a.Metrics
 			a.Monitor = walmon.New(a.Pool, a.Catalog, mo)
 			// One part in the scheduler stage: its Run stops the scheduler and then
 			// releases the leader lock, the order the Elector stage stands for.
@@ -150,6 +167,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		} else {
 			a.Log.Info("WAL monitor disabled (WAL_MONITOR_ENABLED=false)")
 		}
+		a.addDemo()
 	}
 	return a, nil
 }
@@ -179,7 +197,7 @@ func (a *App) openPool(ctx context.Context, o Options) error {
 		if err != nil {
 			return err
 		}
-		a.Pool = d.Pool
+		a.Pool, a.embedded = d.Pool, d.Embedded
 		a.closers = append(a.closers, d.Close)
 	}
 	if o.Migrate {
@@ -217,6 +235,10 @@ func (a *App) Listen() (string, error) {
 	tln, scheme, err := tlsfiles.Wrap(ln, a.Config.TLSCertFile, a.Config.TLSKeyFile, a.Log)
 	if err != nil {
 		ln.Close()
+		return "", err
+	}
+	if a.MetricsURL, err = a.listenMetrics(); err != nil {
+		tln.Close()
 		return "", err
 	}
 	a.Add(HTTP, &httpPart{srv: a.HTTP, ln: tln, timeout: a.Config.ShutdownTimeout.D(), log: a.Log})

@@ -21,8 +21,11 @@ const EmbeddedDatabase = "rosetta"
 // database is an open pool plus whatever must be undone at exit (the embedded
 // cluster and the data-directory lock).
 type database struct {
-	Pool    *db.Pool
-	cleanup []func()
+	Pool *db.Pool
+	// Embedded is the cluster this process started (nil with DATABASE_URL or when
+	// sharing another Rosetta's): development's demo source lives on it.
+	Embedded *pgcluster.Cluster
+	cleanup  []func()
 }
 
 func (d *database) Close() {
@@ -94,6 +97,7 @@ func openDatabase(ctx context.Context, cfg *config.Config, log *slog.Logger, use
 			return nil, err
 		}
 		url = cl.URL(EmbeddedDatabase)
+		d.Embedded = cl
 		log.Info("using embedded PostgreSQL", "data_dir", cl.DataDir(), "port", cl.Port())
 	}
 	if err := d.connect(ctx, cfg, url); err != nil {

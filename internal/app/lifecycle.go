@@ -143,13 +143,19 @@ func Every(name string, interval time.Duration, job func(ctx context.Context) er
 // httpPart serves on ln (a TLS listener for HTTPS) until stopped, then shuts down
 // gracefully within timeout.
 type httpPart struct {
+	name    string // "HTTP server" when empty
 	srv     *http.Server
 	ln      net.Listener
 	timeout time.Duration
 	log     *slog.Logger
 }
 
-func (p *httpPart) Name() string { return "HTTP server" }
+func (p *httpPart) Name() string {
+	if p.name != "" {
+		return p.name
+	}
+	return "HTTP server"
+}
 
 func (p *httpPart) Run(ctx context.Context) error {
 	served := make(chan error, 1)
@@ -159,7 +165,7 @@ func (p *httpPart) Run(ctx context.Context) error {
 		return err // the listener failed: never ErrServerClosed, nothing called Shutdown
 	case <-ctx.Done():
 	}
-	p.log.Info("shutting down: finishing in-flight requests")
+	p.log.Info("shutting down: finishing in-flight requests", "part", p.Name())
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.timeout)
 	defer cancel()
 	err := p.srv.Shutdown(sctx)

@@ -62,6 +62,9 @@ type Config struct {
 	SecretKeyOld    string  `env:"SECRET_KEY_OLD"`
 	HTTPAddr        string  `env:"HTTP_ADDR" envDefault:"127.0.0.1:8080"`
 	ShutdownTimeout Seconds `env:"SHUTDOWN_TIMEOUT" envDefault:"20"`
+	// MetricsAddr, when set, is a second listener serving only /metrics without
+	// authentication, for a Prometheus on a private network.
+	MetricsAddr string `env:"METRICS_ADDR"`
 
 	// TLSCertFile and TLSKeyFile (both or neither) make the server speak HTTPS itself;
 	// renewed files are picked up without a restart (internal/tlsfiles).
@@ -173,6 +176,13 @@ func (c *Config) validate() error {
 		bad("HTTP_ADDR", "%q is not host:port (e.g. 127.0.0.1:8080 or :8080)", c.HTTPAddr)
 	}
 	c.validateTLS(bad)
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			bad("METRICS_ADDR", "%q is not host:port (e.g. 10.0.0.5:9100, or empty for no separate listener)", c.MetricsAddr)
+		} else if c.MetricsAddr == c.HTTPAddr {
+			bad("METRICS_ADDR", "must differ from HTTP_ADDR (%s)", c.HTTPAddr)
+		}
+	}
 	switch strings.ToLower(c.LogLevel) {
 	case "debug", "info", "warn", "error":
 		c.LogLevel = strings.ToLower(c.LogLevel)

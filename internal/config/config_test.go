@@ -31,6 +31,7 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		"APP_ENV":                       {"APP_ENV": "staging"},
 		"LOG_LEVEL":                     {"LOG_LEVEL": "loud"},
 		"HTTP_ADDR":                     {"HTTP_ADDR": "8080"},
+		"METRICS_ADDR":                  {"METRICS_ADDR": "9100"},
 		"WAL_MONITOR_INTERVAL_SECONDS":  {"WAL_MONITOR_INTERVAL_SECONDS": "0"},
 		"DATABASE_URL":                  {"DATABASE_URL": "mysql://u:hunter2@h/db"},
 		"WAL_MONITOR_FAILURES_TO_ERROR": {"WAL_MONITOR_FAILURES_TO_ERROR": "0"},
@@ -75,5 +76,20 @@ func TestDevSecretIsGeneratedOnceAndKept(t *testing.T) {
 	c2, _ := LoadFrom(map[string]string{"DATA_DIR": dir})
 	if err := c2.EnsureDevSecret(); err != nil || c2.SecretKeyGenerated || c2.SecretKey != c1.SecretKey {
 		t.Fatalf("second run did not reuse the key: %v", err)
+	}
+}
+
+func TestMetricsAddr(t *testing.T) {
+	c, err := LoadFrom(map[string]string{})
+	if err != nil || c.MetricsAddr != "" {
+		t.Fatalf("default METRICS_ADDR = %q, %v; want none", c.MetricsAddr, err)
+	}
+	c, err = LoadFrom(map[string]string{"METRICS_ADDR": "10.0.0.5:9100"})
+	if err != nil || c.MetricsAddr != "10.0.0.5:9100" {
+		t.Fatalf("METRICS_ADDR = %q, %v", c.MetricsAddr, err)
+	}
+	_, err = LoadFrom(map[string]string{"METRICS_ADDR": "127.0.0.1:8080"})
+	if err == nil || !strings.Contains(err.Error(), "METRICS_ADDR") || !strings.Contains(err.Error(), "HTTP_ADDR") {
+		t.Fatalf("METRICS_ADDR equal to HTTP_ADDR: err = %v", err)
 	}
 }

@@ -20,6 +20,9 @@ type Handlers struct {
 	Pool    *db.Pool
 	Version string
 	Started time.Time
+	// Monitor reports the WAL monitor's state for readiness; nil means the monitor is
+	// not running in this process ("off").
+	Monitor MonitorStatusFunc
 }
 
 // IDPath is the {id} path parameter.
@@ -235,11 +238,58 @@ func (h *Handlers) WALMetrics(ctx context.Context, in *WALInput) (*Body[catalog.
 // ---- health
 
 type HealthBody struct {
-	Status           string  `json:"status" enum:"healthy,unhealthy"`
-	Version          string  `json:"version"`
-	UptimeSeconds    int64   `json:"uptime_seconds"`
-	Database         DBState `json:"database"`
-	MigrationVersion int64   `json:"migration_version"`
+	Status           string       `json:"status" enum:"healthy,unhealthy"`
+	Version          string       `json:"version"`
+	UptimeSeconds    int64        `json:"uptime_seconds"`
+	Database         DBState      `json:"database"`
+	MigrationVersion int64        `json:"migration_version"`
+	Monitor          MonitorState `json:"monitor"`
+}
+
+// MonitorStatus is what the WAL monitor says about itself (walmon's Status()).
+type MonitorStatus struct {
+	Leader            bool
+	LastCycleAt       time.Time // zero: no cycle yet on this instance
+	LastCycleDuration time.Duration
+	LastCycleErr      string
+	Running           bool
+}
+
+// MonitorStatusFunc reads the monitor's status; it must not block.
+type MonitorStatusFunc func() MonitorStatus
+
+// MonitorState is the scheduler part of readiness. It says whether this instance leads
+// and how its last cycle went, but never the cycle's error text: the endpoint is public,
+// and errors can name hosts and sources (the log and the console have them).
+type MonitorState struct {
+	Status              string     `json:"status" enum:"leader,follower,off" doc:"leader runs the cycles; follower stands by; off: the monitor is disabled on this instance"`
+	LastCycleAt         *time.Time `json:"last_cycle_at,omitempty" doc:"When this instance last finished a cycle"`
+	LastCycleDurationMS *float64   `json:"last_cycle_duration_ms,omitempty"`
+	LastCycleOutcome    string     `json:"last_cycle_outcome,omitempty" enum:"ok,failed,none" doc:"none: this instance has not run a cycle yet"`
+}
+
+func monitorState(f MonitorStatusFunc) MonitorState {
+	if f == nil {
+		return MonitorState{Status: "off"}
+	}
+	st := f()
+	if !st.Running {
+		return MonitorState{Status: "off"}
+	}
+	out := MonitorState{Status: "follower", LastCycleOutcome: "none"}
+	if st.Leader {
+		out.Status = "leader"
+	}
+	if !st.LastCycleAt.IsZero() {
+		at := st.LastCycleAt.UTC()
+		ms := float64(st.LastCycleDuration.Microseconds()) / 1000
+		out.LastCycleAt, out.LastCycleDurationMS = &at, &ms
+		out.LastCycleOutcome = "ok"
+		if st.LastCycleErr != "" {
+			out.LastCycleOutcome = "failed"
+		}
+	}
+	return out
 }
 
 type DBState struct {
@@ -266,7 +316,10 @@ func (h *Handlers) Health(ctx context.Context, _ *struct{}) (*HealthOutput, erro
 	defer cancel()
 	st := h.Pool.CheckHealth(ctx)
 	out := &HealthOutput{Status: http.StatusOK, Body: HealthBody{Status: "healthy", Version: h.Version,
-		UptimeSeconds: int64(time.Since(h.Started).Seconds()), MigrationVersion: st.MigrationVersion}}
+		UptimeSeconds: int64(time.Since(h.Started).Seconds()), MigrationVersion: st.MigrationVersion,
+		// The monitor's state does not change readiness: an instance serves the console
+		// and API fine whatever its last cycle did.
+		Monitor: monitorState(h.Monitor)}}
 	d := &out.Body.Database
 	d.Status = "up"
 	d.LatencyMS = float64(st.Latency.Microseconds()) / 1000

@@ -47,6 +47,7 @@ import (
 	"github.com/rosetta-cdc/rosetta/internal/walhub"
 	"github.com/rosetta-cdc/rosetta/internal/walhub/walhubtest"
 	"github.com/rosetta-cdc/rosetta/web"
+	"github.com/rosetta-cdc/rosetta/web/api"
 )
 
 // App is a server wired exactly as `rosetta serve` wires it (through internal/app), on
@@ -116,6 +117,7 @@ type options struct {
 	access  web.AccessOptions
 	limits  *auth.LoginLimits
 	liveWAL bool
+	mon     api.MonitorStatusFunc
 }
 
 // WithEnv adds or overrides configuration variables (e.g. APP_ENV=production).
@@ -130,6 +132,9 @@ func WithLoginLimits(l auth.LoginLimits) Option { return func(o *options) { o.li
 // WithLiveWAL runs the app's WAL hub (its LISTEN connection) for the test, so the SSE
 // streams deliver; without it they answer 503 like an instance whose hub stopped.
 func WithLiveWAL() Option { return func(o *options) { o.liveWAL = true } }
+
+// WithMonitor reports this WAL monitor status in /api/v1/health.
+func WithMonitor(f api.MonitorStatusFunc) Option { return func(o *options) { o.mon = f } }
 
 // WithPool uses the given pool (e.g. on a cluster the test stops) instead of a fresh
 // database on the shared test server.
@@ -172,7 +177,7 @@ func New(t testing.TB, opts ...Option) *App {
 	if o.limits != nil {
 		authOpts = append(authOpts, auth.WithLoginLimits(*o.limits))
 	}
-	a.opts = app.Options{What: app.Everything, Logger: log, Version: "test", Pool: a.Pool, Auth: authOpts, Access: access}
+	a.opts = app.Options{What: app.Everything, Logger: log, Version: "test", Pool: a.Pool, Auth: authOpts, Access: access, Monitor: o.mon}
 	core, err := app.New(t.Context(), cfg, a.opts)
 	if err != nil {
 		t.Fatal(err)

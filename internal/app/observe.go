@@ -1,0 +1,71 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/rosetta-cdc/rosetta/internal/demo"
+	"github.com/rosetta-cdc/rosetta/internal/metrics"
+	"github.com/rosetta-cdc/rosetta/web/api"
+)
+
+// monitorStatus is the WAL monitor's state for /api/v1/health ("off" without one).
+// a.Monitor is set in New, before any request can be served.
+func (a *App) monitorStatus() api.MonitorStatus {
+	if a.Monitor == nil {
+		return api.MonitorStatus{}
+	}
+	s := a.Monitor.Status()
+	return api.MonitorStatus{Leader: s.Leader, LastCycleAt: s.LastCycleAt, LastCycleDuration: s.LastCycleDuration,
+		LastCycleErr: s.LastCycleErr, Running: s.Running}
+}
+
+// buildMetrics makes the process's one registry: the web server serves it at /metrics
+// and the WAL monitor reports into it as its Observer.
+func (a *App) buildMetrics() {
+	a.Metrics = metrics.New()
+	a.Metrics.WatchPool(a.Pool.Pool)
+}
+
+// addDemo registers development's demo part: on the embedded cluster (never with
+// DATABASE_URL, never in production), when no source exists yet, the cluster registers
+// itself as a source and gets a little write traffic, so a newcomer's dashboard moves
+// within the first minute (internal/demo). It stops with the scheduler stage, before
+// the pool and the cluster close.
+func (a *App) addDemo() {
+	if !a.Config.IsDevelopment() || a.embedded == nil {
+		return
+	}
+	o := demo.Options{ClusterURL: a.embedded.URL("postgres"), Catalog: a.Catalog, Logger: a.Log}
+	a.Add(Scheduler, PartFunc("development demo", func(ctx context.Context) error {
+		// The demo is a convenience: a failure is logged, and never stops Rosetta.
+		if _, err := demo.Ensure(ctx, o); err != nil {
+			a.Log.Warn("could not set up the demo source", "err", err)
+		}
+		if err := demo.Traffic(ctx, o); err != nil {
+			a.Log.Warn("demo traffic stopped", "err", err)
+		}
+		return nil
+	}))
+}
+
+// listenMetrics opens METRICS_ADDR, when set: a second listener serving /metrics and
+// nothing else, without authentication, for a Prometheus on a private network. It stops
+// with the HTTP stage. It returns the URL to scrape ("" when not configured).
+func (a *App) listenMetrics() (string, error) {
+	if a.Config.MetricsAddr == "" {
+		return "", nil
+	}
+	ln, err := net.Listen("tcp", a.Config.MetricsAddr)
+	if err != nil {
+		return "", fmt.Errorf("METRICS_ADDR %s: %w", a.Config.MetricsAddr, err)
+	}
+	srv := &http.Server{Handler: a.Metrics.ListenerHandler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: a.HTTP.ErrorLog}
+	a.Add(HTTP, &httpPart{name: "metrics listener", srv: srv, ln: ln, timeout: a.Config.ShutdownTimeout.D(), log: a.Log})
+	url := "http://" + displayAddr(ln.Addr()) + "/metrics"
+	a.Log.Info("serving /metrics without authentication (METRICS_ADDR)", "url", url)
+	return url, nil
+}
