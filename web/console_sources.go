@@ -50,7 +50,11 @@ func (s *Server) sourceDetail(c echo.Context, id int64) (pages.SourceDetail, err
 	if err != nil {
 		return pages.SourceDetail{}, err
 	}
-	return pages.SourceDetail{Source: src, Pipelines: using, Checks: partials.SourceChecks{SourceID: id}}, nil
+	recent, err := s.deps.Catalog.RecentWAL(ctxOf(c), id)
+	if err != nil {
+		return pages.SourceDetail{}, err
+	}
+	return pages.SourceDetail{Source: src, Pipelines: using, Checks: partials.SourceChecks{SourceID: id}, RecentWAL: recent}, nil
 }
 
 // sourceForm is the console's source form.
@@ -157,6 +161,10 @@ func (s *Server) sourceProbe(c echo.Context) error {
 	if src, err = s.deps.Catalog.GetSource(ctxOf(c), id); err != nil {
 		return err
 	}
-	frag := fragmentWithFlash(pages.SourceWALPanel(s.pageMeta(c, src.Name, layout.NavSources), src), fl)
+	recent, err := s.deps.Catalog.RecentWAL(ctxOf(c), id)
+	if err != nil {
+		return err
+	}
+	frag := fragmentWithFlash(pages.SourceWALPanel(s.pageMeta(c, src.Name, layout.NavSources), src, recent), fl)
 	return Render(c, http.StatusOK, frag, frag)
 }

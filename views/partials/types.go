@@ -253,6 +253,10 @@ type PipelineStatus struct {
 	Row      RowContext
 	// Checks are the preflight results of the action just taken, shown under the status.
 	Checks []pgsource.Check
+	// Source and RecentWAL fill the page's slot panel (the full page only; the status
+	// fragment an action returns leaves them empty).
+	Source    *catalog.Source
+	RecentWAL []catalog.WALSample
 }
 
 // SourceChecks is the "Test connection" result region of a source's page.
