@@ -26,7 +26,6 @@ func recordProbes(t *testing.T, a *webtest.App, rs ...catalog.ProbeResult) {
 	}
 }
 
-
 // sourceRow is a source's row in the source list.
 func sourceRow(doc *goquery.Document, id int64) *goquery.Selection {
 	return doc.Find(fmt.Sprintf(`[data-testid="source-row"][data-id="%d"]`, id))
