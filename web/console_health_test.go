@@ -227,7 +227,7 @@ func TestConsoleSourceThresholdField(t *testing.T) {
 		t.Errorf("threshold field %q placeholder %q", text(doc.Find(`[data-testid="field-wal_alert_threshold_bytes"]`)), in.AttrOr("placeholder", ""))
 	}
 
-	for bad, want := range map[string]string{"ten gigs": "must be a whole number of bytes", "-5": "must be a positive number of bytes"} {
+	for bad, want := range map[string]string{"ten gigs": "must be a positive number of bytes", "-5": "must be a positive number of bytes"} {
 		v := validSource("orders")
 		v.Set("wal_alert_threshold_bytes", bad)
 		r := post(a, "/sources", v)
@@ -262,7 +262,7 @@ func TestConsoleSourceThresholdField(t *testing.T) {
 	}
 	v.Set("wal_alert_threshold_bytes", "1e9")
 	r := post(a, fmt.Sprintf("/sources/%d", id), v)
-	if r.Code != http.StatusUnprocessableEntity || !strings.Contains(fieldErrors(parse(t, r).Selection)["wal_alert_threshold_bytes"], "whole number") {
+	if r.Code != http.StatusUnprocessableEntity || !strings.Contains(fieldErrors(parse(t, r).Selection)["wal_alert_threshold_bytes"], "positive number") {
 		t.Errorf("bad edit: %d %v", r.Code, fieldErrors(parse(t, r).Selection))
 	}
 	v.Set("wal_alert_threshold_bytes", "")
