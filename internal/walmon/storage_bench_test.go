@@ -59,7 +59,7 @@ func BenchmarkWALStorage(b *testing.B) {
 	// 100 sources per statement: bounded transactions, the same data as one big insert.
 	for lo := 0; lo < benchSources; lo += 100 {
 		if _, err := d.Pool.Exec(ctx, `INSERT INTO wal_metrics (source_id, size_bytes, retained_bytes, slot_active, wal_status, safe_wal_size, recorded_at)
-			SELECT s.id, (k + 1) * 16777216, (k % 500) * 1048576, k % 7 <> 0, 'reserved', NULL, $1::timestamptz - k * $2::interval
+			SELECT s.id, (k + 1)::bigint * 16777216, (k % 500)::bigint * 1048576, k % 7 <> 0, 'reserved', NULL, $1::timestamptz - k * $2::interval
 			FROM (SELECT id FROM sources ORDER BY id OFFSET $3 LIMIT 100) s, generate_series(0, $4 - 1) k`,
 			now, step, lo, perSource); err != nil {
 			b.Fatal(err)
