@@ -99,3 +99,26 @@ WHERE pipeline_id = @pipeline_id;
 UPDATE pipeline_metadata SET status = 'RUNNING', last_error = NULL, last_error_detail = NULL, last_error_at = NULL,
     monitor_error_at = NULL, updated_at = now()
 WHERE pipeline_id = @pipeline_id;
+
+-- The console's truthful health counts: a source never probed is neither healthy nor
+-- failing (probe state as catalog.probeState derives it).
+-- name: CountSourcesByProbeState :one
+SELECT count(*) FILTER (WHERE last_probe_at IS NULL)::bigint AS never,
+       count(*) FILTER (WHERE last_probe_at IS NOT NULL AND last_probe_error IS NULL)::bigint AS healthy,
+       count(*) FILTER (WHERE last_probe_at IS NOT NULL AND last_probe_error IS NOT NULL)::bigint AS failing
+FROM sources;
+
+-- Sources with an alert raised, for the dashboard's flags; the most recent failure first.
+-- name: ListSourcesWithAlerts :many
+SELECT * FROM sources
+WHERE cardinality(active_alerts) > 0
+ORDER BY probe_failing_since DESC NULLS LAST, lower(name), id
+LIMIT @lim;
+
+-- One source's recent samples for the slot panels: newest first, bounded, and served by
+-- wal_metrics_source_recorded_idx (source_id, recorded_at DESC) without a sort.
+-- name: ListRecentWALSamples :many
+SELECT * FROM wal_metrics
+WHERE source_id = @source_id
+ORDER BY recorded_at DESC
+LIMIT @lim;

@@ -121,7 +121,7 @@ func TestConsoleDashboard(t *testing.T) {
 	if !strings.Contains(byName["orders"], "1.5 GiB") || !strings.Contains(byName["orders"], "3.0 GiB") {
 		t.Errorf("orders on /wal: %q", byName["orders"])
 	}
-	if !strings.Contains(byName["billing"], "Failed") || !strings.Contains(byName["billing"], "connection refused") {
+	if !strings.Contains(byName["billing"], "Failing") || !strings.Contains(byName["billing"], "connection refused") {
 		t.Errorf("billing on /wal: %q", byName["billing"])
 	}
 	r = a.Do(http.MethodGet, "/wal?q=ord", nil, htmx)

@@ -70,6 +70,14 @@ func (s *Server) pipelineShow(c echo.Context) error {
 	meta := s.pageMeta(c, p.Name, layout.NavPipelines)
 	st := partials.PipelineStatus{Pipeline: p, Row: partials.RowContext{CSRFToken: meta.CSRFToken,
 		Access: meta.Access, Next: partials.PipelineURL(id)}}
+	src, err := s.deps.Catalog.GetSource(ctxOf(c), p.SourceID)
+	if err != nil {
+		return err
+	}
+	if st.RecentWAL, err = s.deps.Catalog.RecentWAL(ctxOf(c), p.SourceID); err != nil {
+		return err
+	}
+	st.Source = &src
 	return Render(c, http.StatusOK, pages.PipelinePage(meta, st), nil)
 }
 

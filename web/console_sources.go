@@ -5,6 +5,9 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
+
+	"github.com/a-h/templ"
 
 	"github.com/labstack/echo/v4"
 
@@ -50,13 +53,24 @@ func (s *Server) sourceDetail(c echo.Context, id int64) (pages.SourceDetail, err
 	if err != nil {
 		return pages.SourceDetail{}, err
 	}
-	return pages.SourceDetail{Source: src, Pipelines: using, Checks: partials.SourceChecks{SourceID: id}}, nil
+	recent, err := s.deps.Catalog.RecentWAL(ctxOf(c), id)
+	if err != nil {
+		return pages.SourceDetail{}, err
+	}
+	return pages.SourceDetail{Source: src, Pipelines: using, Checks: partials.SourceChecks{SourceID: id}, RecentWAL: recent}, nil
 }
 
 // sourceForm is the console's source form.
 var sourceForm = entityForm{kind: "Source", plural: "Sources", id: "source-form", nav: layout.NavSources,
 	list: "/sources", url: partials.SourceURL, description: "Register a PostgreSQL database to replicate from.",
-	created: "Run “Test connection” to check it.", view: staticView(partials.SourceForm)}
+	created: "Run “Test connection” to check it.", view: sourceFormView}
+
+// sourceFormView draws the source form with the configured retention threshold as the
+// threshold field's placeholder.
+func sourceFormView(_ echo.Context, s *Server, f partials.Form, _ *editing) (templ.Component, error) {
+	f.WALAlertDefault = s.deps.Catalog.DefaultWALAlertBytes()
+	return partials.SourceForm(f), nil
+}
 
 // sources are the source form's handlers.
 func (s *Server) sources() entityHandlers[catalog.Source, catalog.SourceInput, catalog.SourcePatch] {
@@ -69,7 +83,16 @@ func (s *Server) sources() entityHandlers[catalog.Source, catalog.SourceInput, c
 		blank: func(echo.Context) url.Values {
 			return url.Values{"pg_port": {strconv.Itoa(catalog.DefaultPgPort)}, "tls_mode": {string(pgsource.TLSPrefer)}}
 		},
-		fixPatch: func(patch *catalog.SourcePatch, _ url.Values) {
+		stored: func(src catalog.Source, v url.Values) {
+			if src.WALAlertThresholdBytes != nil { // blank: the configured default (the placeholder)
+				v.Set("wal_alert_threshold_bytes", strconv.FormatInt(*src.WALAlertThresholdBytes, 10))
+			}
+		},
+		fixInput: func(in *catalog.SourceInput, v url.Values) {
+			in.WALAlertThresholdBytes = formThreshold(v)
+		},
+		fixPatch: func(patch *catalog.SourcePatch, v url.Values) {
+			patch.WALAlertThresholdBytes = formThreshold(v)
 			if patch.PgPort == nil { // the form was cleared: the default, as on create
 				port := catalog.DefaultPgPort
 				patch.PgPort = &port
@@ -159,6 +182,28 @@ func (s *Server) sourceProbe(c echo.Context) error {
 	if src, err = s.deps.Catalog.GetSource(ctxOf(c), id); err != nil {
 		return err
 	}
-	frag := fragmentWithFlash(pages.SourceWALPanel(s.pageMeta(c, src.Name, layout.NavSources), src), fl)
+	recent, err := s.deps.Catalog.RecentWAL(ctxOf(c), id)
+	if err != nil {
+		return err
+	}
+	frag := fragmentWithFlash(pages.SourceWALPanel(s.pageMeta(c, src.Name, layout.NavSources), src, recent), fl)
 	return Render(c, http.StatusOK, frag, frag)
+}
+
+// formThreshold reads the source form's retention threshold: absent keeps the stored one
+// (nil), blank is 0 (the configured default). Anything but a whole number of bytes
+// becomes -1, which the catalog refuses beside the field ("must be a positive number of
+// bytes") instead of the mapping's silent 0 turning a typo into the default.
+func formThreshold(v url.Values) *int64 {
+	if !v.Has("wal_alert_threshold_bytes") {
+		return nil
+	}
+	n := int64(0)
+	if raw := strings.TrimSpace(v.Get("wal_alert_threshold_bytes")); raw != "" {
+		var err error
+		if n, err = strconv.ParseInt(raw, 10, 64); err != nil {
+			n = -1
+		}
+	}
+	return &n
 }

@@ -69,7 +69,7 @@ func TestConsoleProbeNow(t *testing.T) {
 		form.AttrOr("hx-target", "") != target || doc.Find(target).Length() != 1 {
 		t.Fatalf("probe form action=%q hx-target=%q", form.AttrOr("action", ""), form.AttrOr("hx-target", ""))
 	}
-	if !strings.Contains(text(doc.Find(`[data-testid="source-wal"]`)), "not probed yet") {
+	if !strings.Contains(text(doc.Find(`[data-testid="source-wal"]`)), "Never checked") {
 		t.Errorf("before a probe: %q", text(doc.Find(`[data-testid="source-wal"]`)))
 	}
 

@@ -391,6 +391,10 @@ type Counts struct {
 	Pipelines         int64            `json:"pipelines"`
 	PipelinesByStatus map[string]int64 `json:"pipelines_by_status"`
 	SourcesFailing    int64            `json:"sources_failing"`
+	// SourcesHealthy and SourcesNeverChecked complete SourcesFailing: a source never
+	// probed is neither, so "none failing" is never mistaken for "all healthy".
+	SourcesHealthy      int64 `json:"sources_healthy"`
+	SourcesNeverChecked int64 `json:"sources_never_checked"`
 }
 
 func (s *Service) Counts(ctx context.Context) (Counts, error) {
@@ -411,9 +415,11 @@ func (s *Service) Counts(ctx context.Context) (Counts, error) {
 		c.PipelinesByStatus[r.Status] = r.N
 		c.Pipelines += r.N
 	}
-	if c.SourcesFailing, err = s.q.CountSourcesWithProbeErrors(ctx); err != nil {
+	health, err := s.q.CountSourcesByProbeState(ctx)
+	if err != nil {
 		return c, translate(err, "source", "")
 	}
+	c.SourcesFailing, c.SourcesHealthy, c.SourcesNeverChecked = health.Failing, health.Healthy, health.Never
 	return c, nil
 }
 

@@ -23,6 +23,28 @@ func (q *Queries) ClearPipelineMonitorError(ctx context.Context, pipelineID int6
 	return err
 }
 
+const countSourcesByProbeState = `-- name: CountSourcesByProbeState :one
+SELECT count(*) FILTER (WHERE last_probe_at IS NULL)::bigint AS never,
+       count(*) FILTER (WHERE last_probe_at IS NOT NULL AND last_probe_error IS NULL)::bigint AS healthy,
+       count(*) FILTER (WHERE last_probe_at IS NOT NULL AND last_probe_error IS NOT NULL)::bigint AS failing
+FROM sources
+`
+
+type CountSourcesByProbeStateRow struct {
+	Never   int64
+	Healthy int64
+	Failing int64
+}
+
+// The console's truthful health counts: a source never probed is neither healthy nor
+// failing (probe state as catalog.probeState derives it).
+func (q *Queries) CountSourcesByProbeState(ctx context.Context) (CountSourcesByProbeStateRow, error) {
+	row := q.db.QueryRow(ctx, countSourcesByProbeState)
+	var i CountSourcesByProbeStateRow
+	err := row.Scan(&i.Never, &i.Healthy, &i.Failing)
+	return i, err
+}
+
 const ensureWALPartitions = `-- name: EnsureWALPartitions :one
 SELECT wal_metrics_ensure_partitions($1::timestamptz, $2::timestamptz)::integer AS created
 `
@@ -225,6 +247,49 @@ func (q *Queries) ListPipelinesOfSource(ctx context.Context, sourceID int64) ([]
 	return items, nil
 }
 
+const listRecentWALSamples = `-- name: ListRecentWALSamples :many
+SELECT id, source_id, size_bytes, retained_bytes, slot_active, wal_status, safe_wal_size, recorded_at FROM wal_metrics
+WHERE source_id = $1
+ORDER BY recorded_at DESC
+LIMIT $2
+`
+
+type ListRecentWALSamplesParams struct {
+	SourceID int64
+	Lim      int32
+}
+
+// One source's recent samples for the slot panels: newest first, bounded, and served by
+// wal_metrics_source_recorded_idx (source_id, recorded_at DESC) without a sort.
+func (q *Queries) ListRecentWALSamples(ctx context.Context, arg ListRecentWALSamplesParams) ([]WalMetric, error) {
+	rows, err := q.db.Query(ctx, listRecentWALSamples, arg.SourceID, arg.Lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []WalMetric{}
+	for rows.Next() {
+		var i WalMetric
+		if err := rows.Scan(
+			&i.ID,
+			&i.SourceID,
+			&i.SizeBytes,
+			&i.RetainedBytes,
+			&i.SlotActive,
+			&i.WalStatus,
+			&i.SafeWalSize,
+			&i.RecordedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listSourcesForProbe = `-- name: ListSourcesForProbe :many
 
 SELECT id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, tls_mode, tls_ca_cert, last_probe_error_detail, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts FROM sources ORDER BY id
@@ -235,6 +300,57 @@ SELECT id, name, pg_host, pg_port, pg_database, pg_username, pg_password, public
 // sees every connection setting the table has.
 func (q *Queries) ListSourcesForProbe(ctx context.Context) ([]Source, error) {
 	rows, err := q.db.Query(ctx, listSourcesForProbe)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Source{}
+	for rows.Next() {
+		var i Source
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.PgHost,
+			&i.PgPort,
+			&i.PgDatabase,
+			&i.PgUsername,
+			&i.PgPassword,
+			&i.PublicationName,
+			&i.ReplicationID,
+			&i.LastProbeError,
+			&i.LastProbeErrorAt,
+			&i.LastProbeAt,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.TlsMode,
+			&i.TlsCaCert,
+			&i.LastProbeErrorDetail,
+			&i.LastProbeReason,
+			&i.ProbeFailures,
+			&i.ProbeFailingSince,
+			&i.WalAlertThresholdBytes,
+			&i.ActiveAlerts,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listSourcesWithAlerts = `-- name: ListSourcesWithAlerts :many
+SELECT id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, tls_mode, tls_ca_cert, last_probe_error_detail, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts FROM sources
+WHERE cardinality(active_alerts) > 0
+ORDER BY probe_failing_since DESC NULLS LAST, lower(name), id
+LIMIT $1
+`
+
+// Sources with an alert raised, for the dashboard's flags; the most recent failure first.
+func (q *Queries) ListSourcesWithAlerts(ctx context.Context, lim int32) ([]Source, error) {
+	rows, err := q.db.Query(ctx, listSourcesWithAlerts, lim)
 	if err != nil {
 		return nil, err
 	}

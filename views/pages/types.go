@@ -13,6 +13,7 @@ type SourceDetail struct {
 	Source    catalog.Source
 	Pipelines catalog.Page[catalog.Pipeline] // the pipelines reading it
 	Checks    partials.SourceChecks          // "Test connection" results, when just run
+	RecentWAL []catalog.WALSample            // the slot panel's recent samples, newest first
 }
 
 // DestinationDetail is what a destination's page shows.

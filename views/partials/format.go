@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/rosetta-cdc/rosetta/internal/catalog"
 	"github.com/rosetta-cdc/rosetta/internal/pgsource"
 )
 
@@ -124,4 +125,28 @@ func CheckSummary(checks []pgsource.Check) string {
 	default:
 		return fmt.Sprintf("%s failed; %s.", plural(failed, "check"), plural(warned, "warning"))
 	}
+}
+
+// AlertLabel names a source alert for people.
+func AlertLabel(a string) string {
+	switch a {
+	case catalog.AlertFailing:
+		return "Probe failing"
+	case catalog.AlertSlotInactive:
+		return "Slot inactive"
+	case catalog.AlertSlotLost:
+		return "Slot lost"
+	case catalog.AlertRetention:
+		return "Retention over threshold"
+	}
+	return a
+}
+
+// AlertClass is an alert's badge class: a lost slot or a failing source is an error (the
+// monitor sets pipelines to ERROR for them); the others are warnings.
+func AlertClass(a string) string {
+	if a == catalog.AlertSlotLost || a == catalog.AlertFailing {
+		return "badge-error"
+	}
+	return "badge-warn"
 }

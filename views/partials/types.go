@@ -253,6 +253,10 @@ type PipelineStatus struct {
 	Row      RowContext
 	// Checks are the preflight results of the action just taken, shown under the status.
 	Checks []pgsource.Check
+	// Source and RecentWAL fill the page's slot panel (the full page only; the status
+	// fragment an action returns leaves them empty).
+	Source    *catalog.Source
+	RecentWAL []catalog.WALSample
 }
 
 // SourceChecks is the "Test connection" result region of a source's page.
@@ -305,6 +309,18 @@ type Form struct {
 	Editing   bool
 	// SecretSet: a secret (password, passphrase) is stored; blank keeps it.
 	SecretSet bool
+	// WALAlertDefault is the configured retention threshold (WAL_RETENTION_ALERT_BYTES),
+	// the source form's placeholder for its threshold field.
+	WALAlertDefault int64
+}
+
+// thresholdField is the source form's retention threshold: blank (or 0) = the default.
+func (f Form) thresholdField() components.Field {
+	def := strconv.FormatInt(f.WALAlertDefault, 10)
+	fl := f.help(f.Field("wal_alert_threshold_bytes", "WAL retention alert (bytes)"),
+		"Flag the source when its slot retains more WAL than this. Empty or 0: the configured default, "+
+			Bytes(f.WALAlertDefault)+" ("+def+" bytes).")
+	return withAttrs(fl, "min", "0", "step", "1", "placeholder", def)
 }
 
 // Field builds a components.Field for name from the form's values and messages.

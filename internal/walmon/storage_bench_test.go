@@ -1,0 +1,154 @@
+package walmon_test
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rosetta-cdc/rosetta/internal/audit"
+	"github.com/rosetta-cdc/rosetta/internal/catalog"
+	"github.com/rosetta-cdc/rosetta/internal/db"
+	"github.com/rosetta-cdc/rosetta/internal/secrets"
+	"github.com/rosetta-cdc/rosetta/internal/testdb"
+)
+
+// benchSources is the fleet the storage benchmark spreads its samples over (the issue's
+// 1,000 sources × 30 days).
+const benchSources = 1000
+
+// BenchmarkWALStorage measures the two reads the pages make and the retention job on a
+// filled wal_metrics: one source's last 24 hours, one source's 30 days downsampled to at
+// most 1,000 points (both through catalog.WALMetrics, the API's path), and dropping one
+// day by partition. WALMON_BENCH_ROWS sets the fill (default 1,000,000 so `make bench`
+// stays short; BENCHMARKS.md's figures come from WALMON_BENCH_ROWS=10000000), and
+// WALMON_BENCH_EXPLAIN=1 logs EXPLAIN (ANALYZE, BUFFERS) of the two reads.
+func BenchmarkWALStorage(b *testing.B) {
+	rows := 1_000_000
+	if v, err := strconv.Atoi(os.Getenv("WALMON_BENCH_ROWS")); err == nil && v >= benchSources {
+		rows = v
+	}
+	perSource := rows / benchSources
+	step := 30 * 24 * time.Hour / time.Duration(perSource)
+	ctx := context.Background()
+	d := testdb.New(b)
+	box, err := secrets.NewBox("test-secret-key-0123456789abcdef")
+	if err != nil {
+		b.Fatal(err)
+	}
+	cat := catalog.New(db.Wrap(d.Pool, 30*time.Second), box, audit.ForCatalog())
+	port := 5432
+	first, err := cat.CreateSource(ctx, catalog.SourceInput{Name: "bench-0", PgHost: "db.internal", PgPort: &port, PgDatabase: "app",
+		PgUsername: "rosetta", PgPassword: "bench-password", PublicationName: "rosetta_pub", ReplicationID: "rosetta_slot"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The rest of the fleet as copies of the first (its encrypted password included).
+	if _, err := d.Pool.Exec(ctx, `INSERT INTO sources (name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id)
+		SELECT 'bench-' || g, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id
+		FROM sources, generate_series(1, $1 - 1) g WHERE id = $2`, benchSources, first.ID); err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now().UTC()
+	if _, err := d.Pool.Exec(ctx, `SELECT wal_metrics_ensure_partitions($1, $2)`, now.AddDate(0, 0, -31), now.AddDate(0, 0, 1)); err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	// 100 sources per statement: bounded transactions, the same data as one big insert.
+	for lo := 0; lo < benchSources; lo += 100 {
+		if _, err := d.Pool.Exec(ctx, `INSERT INTO wal_metrics (source_id, size_bytes, retained_bytes, slot_active, wal_status, safe_wal_size, recorded_at)
+			SELECT s.id, (k + 1)::bigint * 16777216, (k % 500)::bigint * 1048576, k % 7 <> 0, 'reserved', NULL, $1::timestamptz - k * $2::interval
+			FROM (SELECT id FROM sources ORDER BY id OFFSET $3 LIMIT 100) s, generate_series(0, $4 - 1) k`,
+			now, step, lo, perSource); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, err := d.Pool.Exec(ctx, `VACUUM (ANALYZE) wal_metrics`); err != nil {
+		b.Fatal(err)
+	}
+	var n int64
+	if err := d.Pool.QueryRow(ctx, `SELECT count(*) FROM wal_metrics`).Scan(&n); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("filled wal_metrics with %d rows (%d sources × %d samples, every %s) in %s", n, benchSources, perSource, step, time.Since(start).Round(time.Second))
+	one := first.ID + benchSources/2 // a source in the middle of the table
+
+	if os.Getenv("WALMON_BENCH_EXPLAIN") == "1" {
+		// The statements of queries/wal_metrics.sql with this benchmark's arguments.
+		explain(b, d, `SELECT * FROM wal_metrics WHERE ($1::bigint IS NULL OR source_id = $1)
+			AND ($2::timestamptz IS NULL OR recorded_at >= $2) AND ($3::timestamptz IS NULL OR recorded_at <= $3)
+			ORDER BY recorded_at DESC, id DESC LIMIT 1000`, one, now.Add(-24*time.Hour), nil)
+		explain(b, d, `SELECT b.* FROM (SELECT DISTINCT ON (m.source_id, date_bin($4::interval, m.recorded_at, $5::timestamptz)) m.*
+			FROM wal_metrics m WHERE ($1::bigint IS NULL OR m.source_id = $1)
+			AND ($2::timestamptz IS NULL OR m.recorded_at >= $2) AND ($3::timestamptz IS NULL OR m.recorded_at <= $3)
+			ORDER BY m.source_id, date_bin($4::interval, m.recorded_at, $5::timestamptz), m.size_bytes DESC, m.id DESC) b
+			ORDER BY b.recorded_at DESC, b.id DESC LIMIT 1000`, one, now.AddDate(0, 0, -30), nil, "00:43:12", now.AddDate(0, 0, -30))
+	}
+
+	b.Run("last_24h", func(b *testing.B) {
+		from := now.Add(-24 * time.Hour)
+		for b.Loop() {
+			s, err := cat.WALMetrics(ctx, catalog.WALQuery{SourceID: &one, Start: &from})
+			if err != nil || s.Downsampled || len(s.Items) == 0 {
+				b.Fatalf("24h: %d items, downsampled %v, %v", len(s.Items), s.Downsampled, err)
+			}
+		}
+	})
+	b.Run("30d_downsampled", func(b *testing.B) {
+		from := now.AddDate(0, 0, -30)
+		for b.Loop() {
+			s, err := cat.WALMetrics(ctx, catalog.WALQuery{SourceID: &one, Start: &from, Limit: 1000})
+			if err != nil || len(s.Items) > 1000 || (perSource > 1000 && !s.Downsampled) {
+				b.Fatalf("30d: %d items, downsampled %v, %v", len(s.Items), s.Downsampled, err)
+			}
+		}
+	})
+	b.Run("retention_drop_day", func(b *testing.B) {
+		// Each iteration drops one whole day of the fleet's samples (rows/30), placed in
+		// a day of its own far in the past so the 30 days above stay intact.
+		day := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
+		perDay := max(perSource/30, 1)
+		daystep := 24 * time.Hour / time.Duration(perDay)
+		for b.Loop() {
+			b.StopTimer()
+			if _, err := d.Pool.Exec(ctx, `SELECT wal_metrics_ensure_partitions($1, $1)`, day); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := d.Pool.Exec(ctx, `INSERT INTO wal_metrics (source_id, size_bytes, recorded_at)
+				SELECT s.id, k, $1::timestamptz + k * $2::interval FROM sources s, generate_series(0, $3 - 1) k`,
+				day, daystep, perDay); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			_, dropped, err := cat.MaintainWALPartitions(ctx, now, 1, 31*24*time.Hour)
+			if err != nil || len(dropped) != 1 || !strings.HasSuffix(dropped[0], day.Format("20060102")) {
+				b.Fatalf("dropped %v, %v", dropped, err)
+			}
+			day = day.AddDate(0, 0, 1)
+		}
+	})
+}
+
+// explain logs a read's plan with its timing and buffers, for BENCHMARKS.md.
+func explain(b *testing.B, d *testdb.DB, sql string, args ...any) {
+	b.Helper()
+	rs, err := d.Pool.Query(context.Background(), "EXPLAIN (ANALYZE, BUFFERS) "+sql, args...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rs.Close()
+	var out []string
+	for rs.Next() {
+		var line string
+		if err := rs.Scan(&line); err != nil {
+			b.Fatal(err)
+		}
+		out = append(out, line)
+	}
+	if err := rs.Err(); err != nil {
+		b.Fatal(err)
+	}
+	b.Log("\n" + strings.Join(out, "\n"))
+}
