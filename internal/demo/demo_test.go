@@ -133,8 +133,9 @@ func TestEnsureRegistersTheDemoOnceAndItPassesTheChecks(t *testing.T) {
 
 	// the embedded cluster picks a free port at every start: the next start follows it,
 	// with a fresh password for the new endpoint, audited as the demo's update
-	stale, name := 1, "renamed by the operator"
-	if _, err := f.cat.UpdateSource(ctxAsAdmin(), src.ID, catalog.SourcePatch{Name: &name, PgPort: &stale}); err != nil {
+	// (a changed endpoint takes a password with it; the stale one is never used)
+	stale, name, stalePassword := 1, "renamed by the operator", "stale-password-for-port-1"
+	if _, err := f.cat.UpdateSource(ctxAsAdmin(), src.ID, catalog.SourcePatch{Name: &name, PgPort: &stale, PgPassword: &stalePassword}); err != nil {
 		t.Fatal(err)
 	}
 	moved, err := demo.Ensure(ctx, f.opts)
