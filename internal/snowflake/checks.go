@@ -16,6 +16,9 @@ import (
 // anything here, so sharing it creates no cycle.
 type Check = pgsource.Check
 
+// Status is ok, warn or fail, as for sources.
+type Status = pgsource.Status
+
 const (
 	StatusOK   = pgsource.StatusOK
 	StatusWarn = pgsource.StatusWarn
@@ -169,7 +172,7 @@ func (r Report) notReached(why string) Report {
 
 // Worst is the report's overall status: fail if any check failed, else warn if any
 // warned, else ok.
-func Worst(checks []Check) pgsource.Status {
+func Worst(checks []Check) Status {
 	s := StatusOK
 	for _, c := range checks {
 		switch c.Status {
@@ -184,6 +187,6 @@ func Worst(checks []Check) pgsource.Status {
 
 // newCheck builds a Check; a function, since keyed literals of the shared type would
 // triple every line.
-func newCheck(name string, status pgsource.Status, message string) Check {
+func newCheck(name string, status Status, message string) Check {
 	return Check{Name: name, Status: status, Message: message}
 }
