@@ -46,24 +46,24 @@ type DestinationPatch struct {
 }
 
 type Destination struct {
-	ID                               int64     `json:"id"`
-	Name                             string    `json:"name"`
-	SnowflakeAccount                 string    `json:"snowflake_account"`
-	SnowflakeUser                    string    `json:"snowflake_user"`
-	SnowflakeDatabase                string    `json:"snowflake_database"`
-	SnowflakeSchema                  string    `json:"snowflake_schema"`
-	SnowflakeRole                    string    `json:"snowflake_role"`
-	SnowflakePrivateKeyPath          string    `json:"snowflake_private_key_path,omitempty" doc:"Empty when the key is pasted (snowflake_private_key_set)"`
-	SnowflakeHost                    string    `json:"snowflake_host" doc:"The configured host, or the account's default host"`
-	SnowflakeHostIsDefault           bool      `json:"snowflake_host_is_default"`
-	SnowflakeWarehouse               *string   `json:"snowflake_warehouse,omitempty"`
-	SnowflakePrivateKeyPassphraseSet bool      `json:"snowflake_private_key_passphrase_set"`
-	SnowflakePrivateKeySet           bool      `json:"snowflake_private_key_set" doc:"True when the key is pasted (stored sealed) rather than a file"`
+	ID                               int64   `json:"id"`
+	Name                             string  `json:"name"`
+	SnowflakeAccount                 string  `json:"snowflake_account"`
+	SnowflakeUser                    string  `json:"snowflake_user"`
+	SnowflakeDatabase                string  `json:"snowflake_database"`
+	SnowflakeSchema                  string  `json:"snowflake_schema"`
+	SnowflakeRole                    string  `json:"snowflake_role"`
+	SnowflakePrivateKeyPath          string  `json:"snowflake_private_key_path,omitempty" doc:"Empty when the key is pasted (snowflake_private_key_set)"`
+	SnowflakeHost                    string  `json:"snowflake_host" doc:"The configured host, or the account's default host"`
+	SnowflakeHostIsDefault           bool    `json:"snowflake_host_is_default"`
+	SnowflakeWarehouse               *string `json:"snowflake_warehouse,omitempty"`
+	SnowflakePrivateKeyPassphraseSet bool    `json:"snowflake_private_key_passphrase_set"`
+	SnowflakePrivateKeySet           bool    `json:"snowflake_private_key_set" doc:"True when the key is pasted (stored sealed) rather than a file"`
 	// LastTest is the outcome of the last "Test connection" or preflight; absent until
 	// the destination has been checked once.
 	LastTest  *DestinationTestOutcome `json:"last_test,omitempty"`
-	CreatedAt                        time.Time `json:"created_at"`
-	UpdatedAt                        time.Time `json:"updated_at"`
+	CreatedAt time.Time               `json:"created_at"`
+	UpdatedAt time.Time               `json:"updated_at"`
 }
 
 // DestinationTestOutcome is what the destination list shows of the last check.
