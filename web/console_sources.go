@@ -69,7 +69,7 @@ func (s *Server) sources() entityHandlers[catalog.Source, catalog.SourceInput, c
 		blank: func(echo.Context) url.Values {
 			return url.Values{"pg_port": {strconv.Itoa(catalog.DefaultPgPort)}, "tls_mode": {string(pgsource.TLSPrefer)}}
 		},
-		fixPatch: func(patch *catalog.SourcePatch, _ url.Values) {
+		fixPatch: func(patch *catalog.SourcePatch, _ url.Values, _ catalog.Source) {
 			if patch.PgPort == nil { // the form was cleared: the default, as on create
 				port := catalog.DefaultPgPort
 				patch.PgPort = &port

@@ -276,6 +276,9 @@ func Checks(in []pgsource.Check) []components.Check {
 
 // CheckTitle names a check in words.
 func CheckTitle(name string) string {
+	if t, ok := destinationCheckTitle(name); ok {
+		return t
+	}
 	switch name {
 	case pgsource.CheckConnection:
 		return "Connection"
@@ -305,6 +308,8 @@ type Form struct {
 	Editing   bool
 	// SecretSet: a secret (password, passphrase) is stored; blank keeps it.
 	SecretSet bool
+	// PastedKeySet: a destination's pasted private key is stored; blank keeps it.
+	PastedKeySet bool
 }
 
 // Field builds a components.Field for name from the form's values and messages.
