@@ -114,6 +114,9 @@ func TestDestinationTestConsole(t *testing.T) {
 		form.AttrOr("hx-target", "") != fmt.Sprintf("#destination-%d-checks", d.ID) {
 		t.Errorf("test form action=%q hx-target=%q", form.AttrOr("action", ""), form.AttrOr("hx-target", ""))
 	}
+	if doc.Find(form.AttrOr("hx-target", "none")).Length() != 1 {
+		t.Errorf("the page has no %s for the results", form.AttrOr("hx-target", ""))
+	}
 	if text(doc.Find(`[data-testid="key-source"]`)) != "pasted (stored encrypted)" {
 		t.Errorf("key source %q", text(doc.Find(`[data-testid="key-source"]`)))
 	}
@@ -249,8 +252,13 @@ func TestPipelineShowsUnreachableSnowflakeWarning(t *testing.T) {
 	if md["status"] != "RUNNING" || !strings.Contains(fmt.Sprint(md["preflight_warning"]), "Snowflake could not be reached") {
 		t.Fatalf("start: %v", r)
 	}
-	if len(r["destination_preflight"].([]any)) != 8 {
-		t.Errorf("destination preflight: %v", r["destination_preflight"])
+	dp := r["destination_preflight"].([]any)
+	if len(dp) != 8 {
+		t.Fatalf("destination preflight: %v", dp)
+	}
+	// Unreachable did not block the start, so in the preflight it reads as a warning.
+	if tls := dp[6].(map[string]any); tls["name"] != "tls" || tls["status"] != "warn" {
+		t.Errorf("tls in the preflight: %v", tls)
 	}
 	doc, _ := get(t, a, fmt.Sprintf("/pipelines/%v", id), http.StatusOK)
 	if w := text(doc.Find(`[data-testid="preflight-warning"]`)); !strings.Contains(w, "Snowflake could not be reached from Rosetta") {

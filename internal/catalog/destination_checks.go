@@ -81,6 +81,20 @@ func testOutcome(checks []pgsource.Check) (string, string) {
 	return string(worst), ""
 }
 
+// preflightView is the destination's checks as a start reports them: a network check
+// that failed only because Snowflake was unreachable did not block, so it reads as a
+// warning there (a "Test connection" reports it as the failure it is).
+func preflightView(r DestinationTestResult) []pgsource.Check {
+	out := make([]pgsource.Check, len(r.Checks))
+	for i, c := range r.Checks {
+		if r.Unreachable && c.Status == pgsource.StatusFail && snowflake.IsNetworkCheck(c.Name) {
+			c.Status = pgsource.StatusWarn
+		}
+		out[i] = c
+	}
+	return out
+}
+
 // destinationVerdict applies the preflight rule: a failing local check or a sign-in
 // Snowflake rejects blocks the start; Snowflake being unreachable from Rosetta does not,
 // since the control plane is not always on the path the data takes. That case returns a

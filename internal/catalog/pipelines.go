@@ -357,7 +357,7 @@ func (s *Service) transition(ctx context.Context, id int64, action Action) (Acti
 		failMsg = fmt.Sprintf("destination check %q failed: %s", blocking.Name, blocking.Message)
 	}
 
-	res := ActionResult{Preflight: checks, DestinationPreflight: dst.Checks}
+	res := ActionResult{Preflight: checks, DestinationPreflight: preflightView(dst)}
 	err = s.pool.InTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
 		cur, v, err := lockPipeline(ctx, q, id)
 		if err != nil {
