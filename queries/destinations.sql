@@ -1,9 +1,10 @@
 -- name: CreateDestination :one
 INSERT INTO destinations (name, snowflake_account, snowflake_user, snowflake_database, snowflake_schema,
-    snowflake_role, snowflake_private_key_path, snowflake_host, snowflake_warehouse, snowflake_private_key_passphrase)
+    snowflake_role, snowflake_private_key_path, snowflake_host, snowflake_warehouse, snowflake_private_key_passphrase,
+    snowflake_private_key)
 VALUES (@name, @snowflake_account, @snowflake_user, @snowflake_database, @snowflake_schema,
-    @snowflake_role, @snowflake_private_key_path, sqlc.narg(snowflake_host), sqlc.narg(snowflake_warehouse),
-    sqlc.narg(snowflake_private_key_passphrase))
+    @snowflake_role, sqlc.narg(snowflake_private_key_path), sqlc.narg(snowflake_host), sqlc.narg(snowflake_warehouse),
+    sqlc.narg(snowflake_private_key_passphrase), sqlc.narg(snowflake_private_key))
 RETURNING *;
 
 -- name: GetDestination :one
@@ -16,7 +17,8 @@ SELECT * FROM destinations WHERE id = @id FOR UPDATE;
 UPDATE destinations SET
     name = @name, snowflake_account = @snowflake_account, snowflake_user = @snowflake_user,
     snowflake_database = @snowflake_database, snowflake_schema = @snowflake_schema,
-    snowflake_role = @snowflake_role, snowflake_private_key_path = @snowflake_private_key_path,
+    snowflake_role = @snowflake_role, snowflake_private_key_path = sqlc.narg(snowflake_private_key_path),
+    snowflake_private_key = sqlc.narg(snowflake_private_key),
     snowflake_host = sqlc.narg(snowflake_host), snowflake_warehouse = sqlc.narg(snowflake_warehouse),
     snowflake_private_key_passphrase = sqlc.narg(snowflake_private_key_passphrase),
     updated_at = now()
@@ -49,3 +51,16 @@ WHERE snowflake_private_key_passphrase IS NOT NULL ORDER BY id;
 
 -- name: SetDestinationPassphrase :exec
 UPDATE destinations SET snowflake_private_key_passphrase = @passphrase WHERE id = @id;
+
+-- name: SealedPrivateKeysAfter :many
+SELECT id, snowflake_private_key FROM destinations
+WHERE id > @after AND snowflake_private_key IS NOT NULL
+ORDER BY id LIMIT @lim FOR UPDATE;
+
+-- name: SetDestinationPrivateKey :exec
+UPDATE destinations SET snowflake_private_key = @private_key WHERE id = @id;
+
+-- name: RecordDestinationTest :exec
+-- Not an edit: updated_at stays, so "Updated" keeps meaning what an operator changed.
+UPDATE destinations SET last_test_status = @status, last_test_summary = @summary, last_test_at = now()
+WHERE id = @id;

@@ -21,6 +21,10 @@ UPDATE pipeline_metadata SET status = 'RUNNING', last_error = NULL, last_error_d
     last_start_at = now(), updated_at = now()
 WHERE pipeline_id = @pipeline_id;
 
+-- name: SetPipelinePreflightWarning :exec
+-- NULL clears it: every start or refresh replaces the previous preflight's warning.
+UPDATE pipeline_metadata SET preflight_warning = sqlc.narg(warning) WHERE pipeline_id = @pipeline_id;
+
 -- name: SetPipelineError :exec
 UPDATE pipeline_metadata SET status = 'ERROR', last_error = @last_error, last_error_detail = sqlc.narg(last_error_detail),
     last_error_at = now(), updated_at = now()
@@ -36,7 +40,7 @@ DELETE FROM pipelines WHERE id = @id;
 SELECT p.id, p.name, p.status, p.created_at, p.updated_at,
        p.source_id, s.name AS source_name,
        p.destination_id, d.name AS destination_name,
-       m.status AS runtime_status, m.last_error, m.last_error_detail, m.last_error_at, m.last_start_at
+       m.status AS runtime_status, m.last_error, m.last_error_detail, m.last_error_at, m.last_start_at, m.preflight_warning
 FROM pipelines p
 JOIN sources s ON s.id = p.source_id
 JOIN destinations d ON d.id = p.destination_id
@@ -56,7 +60,7 @@ WHERE (sqlc.narg(q)::text IS NULL OR p.name ILIKE '%' || sqlc.narg(q) || '%')
 SELECT p.id, p.name, p.status, p.created_at, p.updated_at,
        p.source_id, s.name AS source_name,
        p.destination_id, d.name AS destination_name,
-       m.status AS runtime_status, m.last_error, m.last_error_detail, m.last_error_at, m.last_start_at
+       m.status AS runtime_status, m.last_error, m.last_error_detail, m.last_error_at, m.last_start_at, m.preflight_warning
 FROM pipelines p
 JOIN sources s ON s.id = p.source_id
 JOIN destinations d ON d.id = p.destination_id

@@ -34,6 +34,12 @@ func TestNoPlaintextCredentialAnywhere(t *testing.T) {
 	d := a.Do("POST", "/api/v1/destinations", db).Expect(t, http.StatusCreated).Map(t)
 	p := a.Do("POST", "/api/v1/pipelines", map[string]any{"name": "p", "source_id": s["id"], "destination_id": d["id"]}).
 		Expect(t, http.StatusCreated).Map(t)
+	// a pasted private key, tested and used by a start
+	pasted := a.Do("POST", "/api/v1/destinations", startableDestBody("pasted")).Expect(t, http.StatusCreated).Map(t)
+	a.Do("POST", fmt.Sprintf("/api/v1/destinations/%v/test", pasted["id"]), nil).Expect(t, http.StatusOK)
+	pp := a.Do("POST", "/api/v1/pipelines", map[string]any{"name": "pp", "source_id": s["id"], "destination_id": pasted["id"]}).
+		Expect(t, http.StatusCreated).Map(t)
+	a.Do("POST", fmt.Sprintf("/api/v1/pipelines/%v/start", pp["id"]), nil).Expect(t, http.StatusOK)
 
 	admin := a.Browser(auth.Admin)
 	admin.Get("/users")
@@ -56,7 +62,8 @@ func TestNoPlaintextCredentialAnywhere(t *testing.T) {
 	a.Do("POST", "/api/v1/sources", `{"pg_password": "`+pgPassword+`", "pg_port": "x"}`)
 
 	secrets := map[string]string{"source password": pgPassword, "passphrase": passphrase, "user password": userPass,
-		"API token": token, "API token body": token[len(auth.TokenPrefix):], "session token": session}
+		"API token": token, "API token body": token[len(auth.TokenPrefix):], "session token": session,
+		"pasted private key": keyLine()}
 	check := func(where, text string) {
 		t.Helper()
 		for name, v := range secrets {

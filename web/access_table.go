@@ -90,6 +90,7 @@ var permissions = map[string]Access{
 	"GET /destinations/:id/edit":    OperatorAccess,
 	"POST /destinations/:id":        OperatorAccess,
 	"POST /destinations/:id/delete": OperatorAccess,
+	"POST /destinations/:id/test":   OperatorAccess,
 
 	"GET /pipelines":              ViewerAccess,
 	"GET /pipelines/new":          OperatorAccess,
@@ -126,12 +127,13 @@ var permissions = map[string]Access{
 	"POST /api/v1/sources/:id/test":  OperatorAccess,
 	"POST /api/v1/sources/:id/probe": OperatorAccess,
 
-	"GET /api/v1/destinations":        ViewerAccess,
-	"POST /api/v1/destinations":       OperatorAccess,
-	"GET /api/v1/destinations/:id":    ViewerAccess,
-	"PUT /api/v1/destinations/:id":    OperatorAccess,
-	"PATCH /api/v1/destinations/:id":  OperatorAccess,
-	"DELETE /api/v1/destinations/:id": OperatorAccess,
+	"GET /api/v1/destinations":           ViewerAccess,
+	"POST /api/v1/destinations":          OperatorAccess,
+	"GET /api/v1/destinations/:id":       ViewerAccess,
+	"PUT /api/v1/destinations/:id":       OperatorAccess,
+	"PATCH /api/v1/destinations/:id":     OperatorAccess,
+	"DELETE /api/v1/destinations/:id":    OperatorAccess,
+	"POST /api/v1/destinations/:id/test": OperatorAccess,
 
 	"GET /api/v1/pipelines":              ViewerAccess,
 	"POST /api/v1/pipelines":             OperatorAccess,

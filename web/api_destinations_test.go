@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"fmt"
+	"github.com/rosetta-cdc/rosetta/internal/snowflake/sftest"
 	"net/http"
 	"testing"
 
@@ -14,6 +15,16 @@ func destBody(name string) map[string]any {
 		"snowflake_database": "RAW", "snowflake_schema": "ORDERS", "snowflake_role": "LOADER",
 		"snowflake_private_key_path": "/etc/rosetta/key.p8",
 	}
+}
+
+// startableDestBody is a destination whose local checks pass (a real pasted key) and
+// whose Snowflake is unreachable at once, so pipelines using it start with a warning.
+func startableDestBody(name string) map[string]any {
+	b := destBody(name)
+	delete(b, "snowflake_private_key_path")
+	b["snowflake_private_key"] = sftest.KeyPEM()
+	b["snowflake_host"] = sftest.OfflineHost
+	return b
 }
 
 func TestDestinationCRUD(t *testing.T) {

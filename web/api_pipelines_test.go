@@ -19,7 +19,7 @@ import (
 func setupPipeline(t *testing.T, a *webtest.App, src testdb.Source) (pipelineID, sourceID float64) {
 	t.Helper()
 	s := a.Do("POST", "/api/v1/sources", sourceFor("src-"+src.Database, src)).Expect(t, 201).Map(t)
-	d := a.Do("POST", "/api/v1/destinations", destBody("dst-"+src.Database)).Expect(t, 201).Map(t)
+	d := a.Do("POST", "/api/v1/destinations", startableDestBody("dst-"+src.Database)).Expect(t, 201).Map(t)
 	p := a.Do("POST", "/api/v1/pipelines", map[string]any{"name": "pipe-" + src.Database, "source_id": s["id"], "destination_id": d["id"]}).
 		Expect(t, 201).Map(t)
 	return p["id"].(float64), s["id"].(float64)

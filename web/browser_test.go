@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/rosetta-cdc/rosetta/internal/snowflake/sftest"
 	"maps"
 	"net/http/httptest"
 	"os"
@@ -469,11 +470,24 @@ func TestBrowserOperatorFlow(t *testing.T) {
 	b.fill(map[string]string{
 		"field-name": "analytics", "field-snowflake_account": "acme-analytics", "field-snowflake_user": "ROSETTA",
 		"field-snowflake_role": "LOADER", "field-snowflake_database": "RAW", "field-snowflake_schema": "ORDERS",
-		"field-snowflake_warehouse": "LOAD_WH", "field-snowflake_private_key_path": "/etc/rosetta/key.p8",
+		"field-snowflake_warehouse": "LOAD_WH", "field-snowflake_private_key": sftest.KeyPEM(),
+		"field-snowflake_host": sftest.OfflineHost,
 	})
 	b.screenshot("destination-form")
 	b.click(`#destination-form [data-testid="submit"]`)
 	b.waitFor("the destination page", `/^\/destinations\/\d+$/.test(location.pathname)`)
+	// Test connection answers in place: the local checks pass, Snowflake is unreachable here.
+	b.markPage()
+	b.waitFor("the destination page is ready", `document.readyState === "complete" && !!window.htmx`)
+	if f := b.flashText(); !strings.Contains(f, "analytics") || !strings.Contains(f, "created") {
+		t.Errorf("flash after create = %q", f)
+	}
+	b.click(`[data-testid="test-connection"]`)
+	b.waitFor("destination check results", `!!document.querySelector('[data-testid="destination-checks"] [data-testid="check-results"]')`)
+	b.stillSamePage("destination test")
+	if n := evalJS[int](b, `document.querySelectorAll('[data-testid="destination-checks"] li[data-status="ok"]').length`); n != 6 {
+		t.Errorf("%d destination checks ok, want the 6 that work offline", n)
+	}
 	b.screenshot("destination-detail")
 
 	// ---- a pipeline

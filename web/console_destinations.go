@@ -28,6 +28,12 @@ func (s *Server) destinationShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	return s.destinationPage(c, d, partials.DestinationChecks{DestinationID: d.ID}, nil)
+}
+
+// destinationPage renders d's page with its pipelines and the "Test connection"
+// region dc.
+func (s *Server) destinationPage(c echo.Context, d catalog.Destination, dc partials.DestinationChecks, fl []layout.Flash) error {
 	id := d.ID
 	using, err := s.deps.Catalog.ListPipelines(ctxOf(c), catalog.ListParams{Limit: 20, Sort: "status"},
 		catalog.PipelineFilter{DestinationID: &id})
@@ -35,7 +41,33 @@ func (s *Server) destinationShow(c echo.Context) error {
 		return err
 	}
 	meta := s.pageMeta(c, d.Name, layout.NavDestinations)
-	return Render(c, http.StatusOK, pages.DestinationPage(meta, pages.DestinationDetail{Destination: d, Pipelines: using}), nil)
+	meta.Flash = append(meta.Flash, fl...)
+	return Render(c, http.StatusOK, pages.DestinationPage(meta, pages.DestinationDetail{Destination: d, Pipelines: using, Checks: dc}), nil)
+}
+
+// destinationTest runs the destination's checks. Like a source's test it changes
+// nothing (beyond noting the outcome), so it answers with the results rather than a
+// redirect: the results region for htmx, the whole page otherwise.
+func (s *Server) destinationTest(c echo.Context) error {
+	d, err := s.destinations().load(c)
+	if err != nil {
+		return err
+	}
+	r, err := s.deps.Catalog.TestDestination(ctxOf(c), d.ID)
+	if err != nil {
+		return err
+	}
+	fl := testFlash(d.Name, r.Checks)
+	dc := partials.DestinationChecks{DestinationID: d.ID, Checks: r.Checks, Fingerprint: r.Fingerprint, Ran: true}
+	if IsFragmentRequest(c.Request()) {
+		frag := fragmentWithFlash(partials.DestinationCheckResults(dc), fl)
+		return Render(c, http.StatusOK, frag, frag)
+	}
+	// Re-read: the test recorded its outcome, which the page shows.
+	if d, err = s.deps.Catalog.GetDestination(ctxOf(c), d.ID); err != nil {
+		return err
+	}
+	return s.destinationPage(c, d, dc, []layout.Flash{fl})
 }
 
 // destinationForm is the console's destination form.
@@ -51,7 +83,8 @@ func (s *Server) destinations() entityHandlers[catalog.Destination, catalog.Dest
 		form: destinationForm, get: cat.GetDestination, create: cat.CreateDestination, update: cat.UpdateDestination,
 		del: cat.DeleteDestination,
 		editing: func(d catalog.Destination) *editing {
-			return &editing{id: d.ID, name: d.Name, secretSet: d.SnowflakePrivateKeyPassphraseSet}
+			return &editing{id: d.ID, name: d.Name, secretSet: d.SnowflakePrivateKeyPassphraseSet,
+				pastedKeySet: d.SnowflakePrivateKeySet}
 		},
 		stored: func(d catalog.Destination, v url.Values) {
 			if d.SnowflakeHostIsDefault { // shown as the hint, not as a value to keep
@@ -62,12 +95,29 @@ func (s *Server) destinations() entityHandlers[catalog.Destination, catalog.Dest
 			if pp := in.SnowflakePrivateKeyPassphrase; pp != nil && *pp == "" { // none: the key is not encrypted
 				in.SnowflakePrivateKeyPassphrase = nil
 			}
+			if k := in.SnowflakePrivateKey; k != nil && *k == "" { // none: the key is a file
+				in.SnowflakePrivateKey = nil
+			}
 		},
 		// The form always carries the optional fields: blank clears them. A blank
-		// passphrase keeps the stored one; with the box ticked it removes it.
-		fixPatch: func(patch *catalog.DestinationPatch, v url.Values) {
+		// passphrase keeps the stored one; with the box ticked it removes it. A blank
+		// pasted key keeps the stored one too (the key is never shown back).
+		fixPatch: func(patch *catalog.DestinationPatch, v url.Values, cur catalog.Destination) {
 			if pp := patch.SnowflakePrivateKeyPassphrase; pp != nil && *pp == "" && v.Get("clear_passphrase") == "" {
 				patch.SnowflakePrivateKeyPassphrase = nil
+			}
+			switch k := patch.SnowflakePrivateKey; {
+			case k != nil && *k != "":
+				// The form sends the path back as it was shown: a newly pasted key replaces
+				// it unless the operator also typed a new path (then the catalog refuses both).
+				if p := patch.SnowflakePrivateKeyPath; p != nil && *p == cur.SnowflakePrivateKeyPath {
+					patch.SnowflakePrivateKeyPath = nil
+				}
+			default:
+				patch.SnowflakePrivateKey = nil
+				if p := patch.SnowflakePrivateKeyPath; p != nil && *p == "" && cur.SnowflakePrivateKeySet {
+					patch.SnowflakePrivateKeyPath = nil // blank path beside a stored pasted key: keep the key
+				}
 			}
 		},
 	}

@@ -44,6 +44,8 @@ type editing struct {
 	id        int64
 	name      string
 	secretSet bool // a secret is stored: blank keeps it
+	// pastedKeySet: a destination's pasted private key is stored: blank keeps it.
+	pastedKeySet bool
 	// fixedRefs: the pipeline's source and destination cannot change now (running).
 	fixedRefs bool
 }
@@ -62,6 +64,7 @@ func (ef entityForm) form(token string, v url.Values, e *editing) partials.Form 
 	if e != nil {
 		f.Action, f.Cancel = ef.url(e.id), ef.url(e.id)
 		f.Submit, f.Editing, f.SecretSet = "Save changes", true, e.secretSet
+		f.PastedKeySet = e.pastedKeySet
 	}
 	return f
 }
@@ -134,10 +137,11 @@ type entityHandlers[E, In, P any] struct {
 	blank func(echo.Context) url.Values
 	// stored are the edit form's values of e, when they are not simply formOf.
 	stored func(e E, v url.Values)
-	// fixInput and fixPatch read what the field mapping cannot (nil: nothing): a blank
+	// fixInput and fixPatch read what the field mapping cannot (nil: nothing; fixPatch
+	// also sees the stored entity, to tell a value shown back from one typed): a blank
 	// password keeps the stored one, a cleared port is the default…
 	fixInput func(*In, url.Values)
-	fixPatch func(*P, url.Values)
+	fixPatch func(*P, url.Values, E)
 }
 
 func (h entityHandlers[E, In, P]) newForm(s *Server, c echo.Context) error {
@@ -197,7 +201,7 @@ func (h entityHandlers[E, In, P]) updateForm(s *Server, c echo.Context) error {
 		var patch P
 		formInto(v, &patch)
 		if h.fixPatch != nil {
-			h.fixPatch(&patch, v)
+			h.fixPatch(&patch, v, cur)
 		}
 		x, err := h.update(ctxOf(c), e.id, patch)
 		if err != nil {

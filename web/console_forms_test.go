@@ -88,7 +88,8 @@ func TestFormRoundTrip(t *testing.T) {
 
 // A refused form is rendered back without its secrets or the CSRF token.
 func TestWithoutSecrets(t *testing.T) {
-	v := url.Values{"name": {"x"}, "pg_password": {"hunter2"}, "snowflake_private_key_passphrase": {"p"}, "_csrf": {"tok"}}
+	v := url.Values{"name": {"x"}, "pg_password": {"hunter2"}, "snowflake_private_key_passphrase": {"p"},
+		"snowflake_private_key": {"-----BEGIN PRIVATE KEY-----"}, "_csrf": {"tok"}}
 	got := withoutSecrets(v)
 	if !reflect.DeepEqual(got, url.Values{"name": {"x"}}) {
 		t.Errorf("withoutSecrets = %v", got)

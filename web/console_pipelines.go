@@ -161,7 +161,8 @@ func (s *Server) pipelineAction(action catalog.Action) echo.HandlerFunc {
 		var frag templ.Component
 		if c.Request().Header.Get("HX-Target") == partials.PipelineStatusID(id) {
 			frag = templ.Join(
-				partials.PipelineStatusPanel(partials.PipelineStatus{Pipeline: res.Pipeline, Row: rc, Checks: res.Preflight}),
+				partials.PipelineStatusPanel(partials.PipelineStatus{Pipeline: res.Pipeline, Row: rc,
+					Checks: append(append([]pgsource.Check{}, res.Preflight...), res.DestinationPreflight...)}),
 				partials.PipelineDelete(res.Pipeline, meta.CSRFToken, true),
 			)
 		} else {
@@ -196,6 +197,9 @@ func actionFlash(action catalog.Action, res catalog.ActionResult) layout.Flash {
 			why = ": " + sentence(*p.Metadata.LastError)
 		}
 		return flash(components.FlashError, "Pipeline %s could not %s%s", name, verb, why)
+	}
+	if w := p.Metadata.PreflightWarning; w != nil {
+		return flash(components.FlashWarning, "Pipeline %s %s with a warning: %s", name, map[bool]string{true: "is refreshing", false: "started"}[action == catalog.ActionRefresh], sentence(*w))
 	}
 	if action == catalog.ActionRefresh {
 		return flash(components.FlashSuccess, "Pipeline %s is refreshing from a fresh snapshot.", name)

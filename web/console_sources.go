@@ -91,7 +91,7 @@ func (s *Server) sources() entityHandlers[catalog.Source, catalog.SourceInput, c
 		fixInput: func(in *catalog.SourceInput, v url.Values) {
 			in.WALAlertThresholdBytes = formThreshold(v)
 		},
-		fixPatch: func(patch *catalog.SourcePatch, v url.Values) {
+		fixPatch: func(patch *catalog.SourcePatch, v url.Values, _ catalog.Source) {
 			patch.WALAlertThresholdBytes = formThreshold(v)
 			if patch.PgPort == nil { // the form was cleared: the default, as on create
 				port := catalog.DefaultPgPort

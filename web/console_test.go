@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/rosetta-cdc/rosetta/internal/snowflake/sftest"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -267,7 +268,7 @@ func mkDestination(t *testing.T, a *webtest.App, name string) catalog.Destinatio
 	t.Helper()
 	d, err := a.Catalog.CreateDestination(context.Background(), catalog.DestinationInput{Name: name, SnowflakeAccount: "acme-analytics",
 		SnowflakeUser: "ROSETTA", SnowflakeDatabase: "RAW", SnowflakeSchema: "ORDERS", SnowflakeRole: "LOADER",
-		SnowflakePrivateKeyPath: "/etc/rosetta/key.p8"})
+		SnowflakePrivateKey: ptr(sftest.KeyPEM()), SnowflakeHost: ptr(sftest.OfflineHost)})
 	if err != nil {
 		t.Fatal(err)
 	}

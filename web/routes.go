@@ -68,6 +68,9 @@ func (s *Server) routes() {
 	registerUpdate(a, "destination", "destinations", h.UpdateDestination)
 	register(a, del("delete-destination", "/destinations/{id}", "Delete a destination; refused while pipelines use it", "destinations"), h.DeleteDestination,
 		http.StatusNotFound, http.StatusConflict)
+	register(a, post("test-destination", "/destinations/{id}/test",
+		"Run the destination's checks: account, private key (file or pasted), then DNS, TLS and a key-pair sign-in to Snowflake (changes nothing)",
+		"destinations", http.StatusOK), h.TestDestination, http.StatusNotFound)
 
 	register(a, get("list-pipelines", "/pipelines", "List pipelines", "pipelines"), h.ListPipelines)
 	register(a, post("create-pipeline", "/pipelines", "Create a pipeline (starts PAUSE / PAUSED)", "pipelines", http.StatusCreated), h.CreatePipeline, createErrs...)
@@ -77,7 +80,8 @@ func (s *Server) routes() {
 	register(a, del("delete-pipeline", "/pipelines/{id}", "Delete a pipeline; refused while it is running", "pipelines"), h.DeletePipeline,
 		http.StatusNotFound, http.StatusConflict)
 	register(a, action("start-pipeline", "/pipelines/{id}/start",
-		"Start: preflight the source; pass → START/RUNNING, fail → START/ERROR with the failed check. Starting a running pipeline changes nothing."),
+		"Start: preflight the source, then the destination; pass → START/RUNNING, fail → START/ERROR with the failed check. "+
+			"An unreachable Snowflake does not block: the pipeline starts with metadata.preflight_warning set. Starting a running pipeline changes nothing."),
 		h.StartPipeline, http.StatusNotFound)
 	register(a, action("pause-pipeline", "/pipelines/{id}/pause",
 		"Pause: → PAUSE/PAUSED. The replication slot keeps retaining WAL while paused."),
@@ -151,6 +155,7 @@ func (s *Server) routes() {
 	e.GET("/destinations/:id/edit", s.destinationEdit)
 	e.POST("/destinations/:id", s.destinationUpdate)
 	e.POST("/destinations/:id/delete", s.destinationDelete)
+	e.POST("/destinations/:id/test", s.destinationTest)
 
 	e.GET("/pipelines", s.pipelinesIndex)
 	e.GET("/pipelines/new", s.pipelineNew)

@@ -36,6 +36,7 @@ func rotateKey(ctx context.Context, cfg *config.Config, log *slog.Logger, stdout
 	}
 	report("source passwords", res.SourcePasswords)
 	report("destination passphrases", res.DestinationPassphrases)
+	report("destination private keys", res.DestinationKeys)
 	if err != nil {
 		return fmt.Errorf("rotate-key stopped (run it again to resume): %w", err)
 	}

@@ -11,6 +11,7 @@ const Redacted = "[redacted]"
 // secretKeys are attribute names whose values are secrets wherever they appear.
 var secretKeys = map[string]bool{
 	"password": true, "pg_password": true, "passphrase": true, "snowflake_private_key_passphrase": true,
+	"snowflake_private_key": true, "private_key": true,
 	"secret": true, "secret_key": true, "token": true, "api_token": true, "authorization": true,
 	"cookie": true, "set-cookie": true, "session": true, "csrf": true, "database_url": true,
 }

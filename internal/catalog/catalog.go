@@ -17,6 +17,7 @@ import (
 	"github.com/rosetta-cdc/rosetta/internal/db"
 	"github.com/rosetta-cdc/rosetta/internal/pgsource"
 	"github.com/rosetta-cdc/rosetta/internal/secrets"
+	"github.com/rosetta-cdc/rosetta/internal/snowflake"
 )
 
 // PreflightFunc runs the source checks; the real one is pgsource.RunChecks.
@@ -51,6 +52,7 @@ type Service struct {
 	preflight PreflightFunc
 	audit     AuditFunc
 	monitor   MonitorSettings
+	snowflake snowflake.Options // how destination checks reach Snowflake; zero = production
 }
 
 type Option func(*Service)

@@ -2,6 +2,7 @@ package catalog_test
 
 import (
 	"context"
+	"github.com/rosetta-cdc/rosetta/internal/snowflake/sftest"
 	"strconv"
 	"strings"
 	"testing"
@@ -58,7 +59,8 @@ func TestDashboard(t *testing.T) {
 	}
 	good, bad, quiet, big := src("good", "orders"), src("bad", "bad_db"), src("quiet", "q"), src("big", "b")
 	dst, err := svc.CreateDestination(ctx, catalog.DestinationInput{Name: "dst", SnowflakeAccount: "acme", SnowflakeUser: "U",
-		SnowflakeDatabase: "D", SnowflakeSchema: "S", SnowflakeRole: "R", SnowflakePrivateKeyPath: "/k.p8"})
+		SnowflakeDatabase: "D", SnowflakeSchema: "S", SnowflakeRole: "R",
+		SnowflakePrivateKey: ptr(sftest.KeyPEM()), SnowflakeHost: ptr(sftest.OfflineHost)})
 	if err != nil {
 		t.Fatal(err)
 	}

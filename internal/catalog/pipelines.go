@@ -43,6 +43,9 @@ type PipelineMetadata struct {
 	LastError   *string    `json:"last_error,omitempty" doc:"Why the pipeline is in ERROR; a failed connection's network detail only for operators and admins"`
 	LastErrorAt *time.Time `json:"last_error_at,omitempty"`
 	LastStartAt *time.Time `json:"last_start_at,omitempty"`
+	// PreflightWarning is set when the last start or refresh went ahead without
+	// reaching Snowflake.
+	PreflightWarning *string `json:"preflight_warning,omitempty" doc:"Set when the last start or refresh could not reach Snowflake to check the destination's sign-in"`
 }
 
 type Pipeline struct {
@@ -65,6 +68,8 @@ type ActionResult struct {
 	Changed bool `json:"changed"`
 	// Preflight holds the source checks when the action ran them.
 	Preflight []pgsource.Check `json:"preflight,omitempty"`
+	// DestinationPreflight holds the destination's checks when the action ran them.
+	DestinationPreflight []pgsource.Check `json:"destination_preflight,omitempty"`
 }
 
 // PipelineFilter narrows a pipeline list.
@@ -86,7 +91,7 @@ func pipelineFromView(ctx context.Context, r db.GetPipelineViewRow) Pipeline {
 		ID: r.ID, Name: r.Name, Status: r.Status, SourceID: r.SourceID, DestinationID: r.DestinationID,
 		Source: EntityRef{ID: r.SourceID, Name: r.SourceName}, Destination: EntityRef{ID: r.DestinationID, Name: r.DestinationName},
 		Metadata: PipelineMetadata{Status: r.RuntimeStatus, LastError: lastError, LastErrorAt: utcPtr(r.LastErrorAt),
-			LastStartAt: utcPtr(r.LastStartAt)},
+			LastStartAt: utcPtr(r.LastStartAt), PreflightWarning: r.PreflightWarning},
 		CreatedAt: utc(r.CreatedAt), UpdatedAt: utc(r.UpdatedAt),
 	}
 }
@@ -319,23 +324,47 @@ func (s *Service) transition(ctx context.Context, id int64, action Action) (Acti
 	}
 
 	var checks []pgsource.Check
+	var dst DestinationTestResult
 	if action.runsPreflight() {
 		conn, _, err := s.sourceConn(ctx, before.SourceID)
 		if err != nil {
 			return ActionResult{}, err
 		}
 		checks = s.preflight(ctx, conn.Conn, conn.publication, conn.slot)
+		// Then the destination's: a start that cannot load into Snowflake is an error now,
+		// not after the first batch.
+		row, err := s.q.GetDestination(ctx, before.DestinationID)
+		if err != nil {
+			return ActionResult{}, translate(err, "destination", "")
+		}
+		if dst, err = s.checkDestination(ctx, row); err != nil {
+			return ActionResult{}, err
+		}
 	}
-	failed, hasFailure := pgsource.FirstFailure(checks)
+	// A source failure is stored once as two sentences (pipelineFromView picks one per
+	// reader): failMsg without network detail, failDetail with it when they differ.
+	var failMsg string
+	var failDetail *string
+	if failed, hasFailure := pgsource.FirstFailure(checks); hasFailure {
+		failMsg = fmt.Sprintf("preflight check %q failed: %s", failed.Name, failed.PublicMessage())
+		if failed.PublicMessage() != failed.Message {
+			d := fmt.Sprintf("preflight check %q failed: %s", failed.Name, failed.Message)
+			failDetail = &d
+		}
+	}
+	blocking, warning := destinationVerdict(dst)
+	if failMsg == "" && blocking != nil {
+		failMsg = fmt.Sprintf("destination check %q failed: %s", blocking.Name, blocking.Message)
+	}
 
-	res := ActionResult{Preflight: checks}
+	res := ActionResult{Preflight: checks, DestinationPreflight: preflightView(dst)}
 	err = s.pool.InTx(ctx, func(q *db.Queries, tx pgx.Tx) error {
 		cur, v, err := lockPipeline(ctx, q, id)
 		if err != nil {
 			return err
 		}
-		if cur.SourceID != before.SourceID {
-			return apperr.E(apperr.Conflict, "the pipeline's source changed while it was being checked; try again")
+		if cur.SourceID != before.SourceID || cur.DestinationID != before.DestinationID {
+			return apperr.E(apperr.Conflict, "the pipeline's source or destination changed while it was being checked; try again")
 		}
 		// Another call may have got here first: re-decide on the locked state.
 		if o, err := Decide(action, cur.Status, v.RuntimeStatus); o == Refused {
@@ -353,21 +382,24 @@ func (s *Service) transition(ctx context.Context, id int64, action Action) (Acti
 		case action == ActionPause:
 			err = q.SetPipelinePaused(ctx, id)
 			changes["runtime_status"] = RuntimePaused
-		case hasFailure:
-			// Stored once as two sentences; pipelineFromView picks one per reader.
-			msg := fmt.Sprintf("preflight check %q failed: %s", failed.Name, failed.PublicMessage())
-			var detail *string
-			if failed.PublicMessage() != failed.Message {
-				d := fmt.Sprintf("preflight check %q failed: %s", failed.Name, failed.Message)
-				detail = &d
+		case failMsg != "":
+			err = q.SetPipelineError(ctx, db.SetPipelineErrorParams{PipelineID: id, LastError: &failMsg, LastErrorDetail: failDetail})
+			if err == nil {
+				err = q.SetPipelinePreflightWarning(ctx, db.SetPipelinePreflightWarningParams{PipelineID: id})
 			}
-			err = q.SetPipelineError(ctx, db.SetPipelineErrorParams{PipelineID: id, LastError: &msg, LastErrorDetail: detail})
 			changes["runtime_status"] = RuntimeError
 			// The audit log is readable by viewers: it gets the sentence without network detail.
-			changes["error"] = msg
+			changes["error"] = failMsg
 		default:
 			err = q.SetPipelineRunning(ctx, id)
+			if err == nil {
+				// Replaces (or clears) the previous start's warning.
+				err = q.SetPipelinePreflightWarning(ctx, db.SetPipelinePreflightWarningParams{PipelineID: id, Warning: nilIfEmpty(warning)})
+			}
 			changes["runtime_status"] = RuntimeRunning
+			if warning != "" {
+				changes["warning"] = warning
+			}
 		}
 		if err != nil {
 			return err

@@ -23,11 +23,12 @@ func (q *Queries) CountDestinations(ctx context.Context, q_ *string) (int64, err
 
 const createDestination = `-- name: CreateDestination :one
 INSERT INTO destinations (name, snowflake_account, snowflake_user, snowflake_database, snowflake_schema,
-    snowflake_role, snowflake_private_key_path, snowflake_host, snowflake_warehouse, snowflake_private_key_passphrase)
+    snowflake_role, snowflake_private_key_path, snowflake_host, snowflake_warehouse, snowflake_private_key_passphrase,
+    snowflake_private_key)
 VALUES ($1, $2, $3, $4, $5,
     $6, $7, $8, $9,
-    $10)
-RETURNING id, name, snowflake_account, snowflake_user, snowflake_database, snowflake_schema, snowflake_role, snowflake_private_key_path, snowflake_host, snowflake_warehouse, snowflake_private_key_passphrase, created_at, updated_at
+    $10, $11)
+RETURNING id, name, snowflake_account, snowflake_user, snowflake_database, snowflake_schema, snowflake_role, snowflake_private_key_path, snowflake_host, snowflake_warehouse, snowflake_private_key_passphrase, created_at, updated_at, snowflake_private_key, last_test_status, last_test_summary, last_test_at
 `
 
 type CreateDestinationParams struct {
@@ -37,10 +38,11 @@ type CreateDestinationParams struct {
 	SnowflakeDatabase             string
 	SnowflakeSchema               string
 	SnowflakeRole                 string
-	SnowflakePrivateKeyPath       string
+	SnowflakePrivateKeyPath       *string
 	SnowflakeHost                 *string
 	SnowflakeWarehouse            *string
 	SnowflakePrivateKeyPassphrase []byte
+	SnowflakePrivateKey           []byte
 }
 
 func (q *Queries) CreateDestination(ctx context.Context, arg CreateDestinationParams) (Destination, error) {
@@ -55,6 +57,7 @@ func (q *Queries) CreateDestination(ctx context.Context, arg CreateDestinationPa
 		arg.SnowflakeHost,
 		arg.SnowflakeWarehouse,
 		arg.SnowflakePrivateKeyPassphrase,
+		arg.SnowflakePrivateKey,
 	)
 	var i Destination
 	err := row.Scan(
@@ -71,6 +74,10 @@ func (q *Queries) CreateDestination(ctx context.Context, arg CreateDestinationPa
 		&i.SnowflakePrivateKeyPassphrase,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SnowflakePrivateKey,
+		&i.LastTestStatus,
+		&i.LastTestSummary,
+		&i.LastTestAt,
 	)
 	return i, err
 }
@@ -88,7 +95,7 @@ func (q *Queries) DeleteDestination(ctx context.Context, id int64) (int64, error
 }
 
 const getDestination = `-- name: GetDestination :one
-SELECT id, name, snowflake_account, snowflake_user, snowflake_database, snowflake_schema, snowflake_role, snowflake_private_key_path, snowflake_host, snowflake_warehouse, snowflake_private_key_passphrase, created_at, updated_at FROM destinations WHERE id = $1
+SELECT id, name, snowflake_account, snowflake_user, snowflake_database, snowflake_schema, snowflake_role, snowflake_private_key_path, snowflake_host, snowflake_warehouse, snowflake_private_key_passphrase, created_at, updated_at, snowflake_private_key, last_test_status, last_test_summary, last_test_at FROM destinations WHERE id = $1
 `
 
 func (q *Queries) GetDestination(ctx context.Context, id int64) (Destination, error) {
@@ -108,12 +115,16 @@ func (q *Queries) GetDestination(ctx context.Context, id int64) (Destination, er
 		&i.SnowflakePrivateKeyPassphrase,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SnowflakePrivateKey,
+		&i.LastTestStatus,
+		&i.LastTestSummary,
+		&i.LastTestAt,
 	)
 	return i, err
 }
 
 const getDestinationForUpdate = `-- name: GetDestinationForUpdate :one
-SELECT id, name, snowflake_account, snowflake_user, snowflake_database, snowflake_schema, snowflake_role, snowflake_private_key_path, snowflake_host, snowflake_warehouse, snowflake_private_key_passphrase, created_at, updated_at FROM destinations WHERE id = $1 FOR UPDATE
+SELECT id, name, snowflake_account, snowflake_user, snowflake_database, snowflake_schema, snowflake_role, snowflake_private_key_path, snowflake_host, snowflake_warehouse, snowflake_private_key_passphrase, created_at, updated_at, snowflake_private_key, last_test_status, last_test_summary, last_test_at FROM destinations WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) GetDestinationForUpdate(ctx context.Context, id int64) (Destination, error) {
@@ -133,6 +144,10 @@ func (q *Queries) GetDestinationForUpdate(ctx context.Context, id int64) (Destin
 		&i.SnowflakePrivateKeyPassphrase,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SnowflakePrivateKey,
+		&i.LastTestStatus,
+		&i.LastTestSummary,
+		&i.LastTestAt,
 	)
 	return i, err
 }
@@ -168,7 +183,7 @@ func (q *Queries) ListAllSealedPassphrases(ctx context.Context) ([]ListAllSealed
 }
 
 const listDestinations = `-- name: ListDestinations :many
-SELECT id, name, snowflake_account, snowflake_user, snowflake_database, snowflake_schema, snowflake_role, snowflake_private_key_path, snowflake_host, snowflake_warehouse, snowflake_private_key_passphrase, created_at, updated_at FROM destinations
+SELECT id, name, snowflake_account, snowflake_user, snowflake_database, snowflake_schema, snowflake_role, snowflake_private_key_path, snowflake_host, snowflake_warehouse, snowflake_private_key_passphrase, created_at, updated_at, snowflake_private_key, last_test_status, last_test_summary, last_test_at FROM destinations
 WHERE ($1::text IS NULL OR name ILIKE '%' || $1 || '%')
 ORDER BY
     CASE WHEN $2::text = 'name' THEN lower(name) END ASC,
@@ -216,7 +231,64 @@ func (q *Queries) ListDestinations(ctx context.Context, arg ListDestinationsPara
 			&i.SnowflakePrivateKeyPassphrase,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.SnowflakePrivateKey,
+			&i.LastTestStatus,
+			&i.LastTestSummary,
+			&i.LastTestAt,
 		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const recordDestinationTest = `-- name: RecordDestinationTest :exec
+UPDATE destinations SET last_test_status = $1, last_test_summary = $2, last_test_at = now()
+WHERE id = $3
+`
+
+type RecordDestinationTestParams struct {
+	Status  *string
+	Summary *string
+	ID      int64
+}
+
+// Not an edit: updated_at stays, so "Updated" keeps meaning what an operator changed.
+func (q *Queries) RecordDestinationTest(ctx context.Context, arg RecordDestinationTestParams) error {
+	_, err := q.db.Exec(ctx, recordDestinationTest, arg.Status, arg.Summary, arg.ID)
+	return err
+}
+
+const sealedPrivateKeysAfter = `-- name: SealedPrivateKeysAfter :many
+SELECT id, snowflake_private_key FROM destinations
+WHERE id > $1 AND snowflake_private_key IS NOT NULL
+ORDER BY id LIMIT $2 FOR UPDATE
+`
+
+type SealedPrivateKeysAfterParams struct {
+	After int64
+	Lim   int32
+}
+
+type SealedPrivateKeysAfterRow struct {
+	ID                  int64
+	SnowflakePrivateKey []byte
+}
+
+func (q *Queries) SealedPrivateKeysAfter(ctx context.Context, arg SealedPrivateKeysAfterParams) ([]SealedPrivateKeysAfterRow, error) {
+	rows, err := q.db.Query(ctx, sealedPrivateKeysAfter, arg.After, arg.Lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SealedPrivateKeysAfterRow{}
+	for rows.Next() {
+		var i SealedPrivateKeysAfterRow
+		if err := rows.Scan(&i.ID, &i.SnowflakePrivateKey); err != nil {
 			return nil, err
 		}
 		items = append(items, i)
@@ -241,16 +313,31 @@ func (q *Queries) SetDestinationPassphrase(ctx context.Context, arg SetDestinati
 	return err
 }
 
+const setDestinationPrivateKey = `-- name: SetDestinationPrivateKey :exec
+UPDATE destinations SET snowflake_private_key = $1 WHERE id = $2
+`
+
+type SetDestinationPrivateKeyParams struct {
+	PrivateKey []byte
+	ID         int64
+}
+
+func (q *Queries) SetDestinationPrivateKey(ctx context.Context, arg SetDestinationPrivateKeyParams) error {
+	_, err := q.db.Exec(ctx, setDestinationPrivateKey, arg.PrivateKey, arg.ID)
+	return err
+}
+
 const updateDestination = `-- name: UpdateDestination :one
 UPDATE destinations SET
     name = $1, snowflake_account = $2, snowflake_user = $3,
     snowflake_database = $4, snowflake_schema = $5,
     snowflake_role = $6, snowflake_private_key_path = $7,
-    snowflake_host = $8, snowflake_warehouse = $9,
-    snowflake_private_key_passphrase = $10,
+    snowflake_private_key = $8,
+    snowflake_host = $9, snowflake_warehouse = $10,
+    snowflake_private_key_passphrase = $11,
     updated_at = now()
-WHERE id = $11
-RETURNING id, name, snowflake_account, snowflake_user, snowflake_database, snowflake_schema, snowflake_role, snowflake_private_key_path, snowflake_host, snowflake_warehouse, snowflake_private_key_passphrase, created_at, updated_at
+WHERE id = $12
+RETURNING id, name, snowflake_account, snowflake_user, snowflake_database, snowflake_schema, snowflake_role, snowflake_private_key_path, snowflake_host, snowflake_warehouse, snowflake_private_key_passphrase, created_at, updated_at, snowflake_private_key, last_test_status, last_test_summary, last_test_at
 `
 
 type UpdateDestinationParams struct {
@@ -260,7 +347,8 @@ type UpdateDestinationParams struct {
 	SnowflakeDatabase             string
 	SnowflakeSchema               string
 	SnowflakeRole                 string
-	SnowflakePrivateKeyPath       string
+	SnowflakePrivateKeyPath       *string
+	SnowflakePrivateKey           []byte
 	SnowflakeHost                 *string
 	SnowflakeWarehouse            *string
 	SnowflakePrivateKeyPassphrase []byte
@@ -276,6 +364,7 @@ func (q *Queries) UpdateDestination(ctx context.Context, arg UpdateDestinationPa
 		arg.SnowflakeSchema,
 		arg.SnowflakeRole,
 		arg.SnowflakePrivateKeyPath,
+		arg.SnowflakePrivateKey,
 		arg.SnowflakeHost,
 		arg.SnowflakeWarehouse,
 		arg.SnowflakePrivateKeyPassphrase,
@@ -296,6 +385,10 @@ func (q *Queries) UpdateDestination(ctx context.Context, arg UpdateDestinationPa
 		&i.SnowflakePrivateKeyPassphrase,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.SnowflakePrivateKey,
+		&i.LastTestStatus,
+		&i.LastTestSummary,
+		&i.LastTestAt,
 	)
 	return i, err
 }

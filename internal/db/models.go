@@ -42,12 +42,16 @@ type Destination struct {
 	SnowflakeDatabase             string
 	SnowflakeSchema               string
 	SnowflakeRole                 string
-	SnowflakePrivateKeyPath       string
+	SnowflakePrivateKeyPath       *string
 	SnowflakeHost                 *string
 	SnowflakeWarehouse            *string
 	SnowflakePrivateKeyPassphrase []byte
 	CreatedAt                     time.Time
 	UpdatedAt                     time.Time
+	SnowflakePrivateKey           []byte
+	LastTestStatus                *string
+	LastTestSummary               *string
+	LastTestAt                    *time.Time
 }
 
 type LoginFailure struct {
@@ -68,14 +72,15 @@ type Pipeline struct {
 }
 
 type PipelineMetadatum struct {
-	PipelineID      int64
-	Status          string
-	LastError       *string
-	LastErrorAt     *time.Time
-	LastStartAt     *time.Time
-	UpdatedAt       time.Time
-	LastErrorDetail *string
-	MonitorErrorAt  *time.Time
+	PipelineID       int64
+	Status           string
+	LastError        *string
+	LastErrorAt      *time.Time
+	LastStartAt      *time.Time
+	UpdatedAt        time.Time
+	LastErrorDetail  *string
+	MonitorErrorAt   *time.Time
+	PreflightWarning *string
 }
 
 type Session struct {

@@ -140,7 +140,7 @@ const getPipelineView = `-- name: GetPipelineView :one
 SELECT p.id, p.name, p.status, p.created_at, p.updated_at,
        p.source_id, s.name AS source_name,
        p.destination_id, d.name AS destination_name,
-       m.status AS runtime_status, m.last_error, m.last_error_detail, m.last_error_at, m.last_start_at
+       m.status AS runtime_status, m.last_error, m.last_error_detail, m.last_error_at, m.last_start_at, m.preflight_warning
 FROM pipelines p
 JOIN sources s ON s.id = p.source_id
 JOIN destinations d ON d.id = p.destination_id
@@ -149,20 +149,21 @@ WHERE p.id = $1
 `
 
 type GetPipelineViewRow struct {
-	ID              int64
-	Name            string
-	Status          string
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
-	SourceID        int64
-	SourceName      string
-	DestinationID   int64
-	DestinationName string
-	RuntimeStatus   string
-	LastError       *string
-	LastErrorDetail *string
-	LastErrorAt     *time.Time
-	LastStartAt     *time.Time
+	ID               int64
+	Name             string
+	Status           string
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+	SourceID         int64
+	SourceName       string
+	DestinationID    int64
+	DestinationName  string
+	RuntimeStatus    string
+	LastError        *string
+	LastErrorDetail  *string
+	LastErrorAt      *time.Time
+	LastStartAt      *time.Time
+	PreflightWarning *string
 }
 
 func (q *Queries) GetPipelineView(ctx context.Context, id int64) (GetPipelineViewRow, error) {
@@ -183,6 +184,7 @@ func (q *Queries) GetPipelineView(ctx context.Context, id int64) (GetPipelineVie
 		&i.LastErrorDetail,
 		&i.LastErrorAt,
 		&i.LastStartAt,
+		&i.PreflightWarning,
 	)
 	return i, err
 }
@@ -191,7 +193,7 @@ const listPipelines = `-- name: ListPipelines :many
 SELECT p.id, p.name, p.status, p.created_at, p.updated_at,
        p.source_id, s.name AS source_name,
        p.destination_id, d.name AS destination_name,
-       m.status AS runtime_status, m.last_error, m.last_error_detail, m.last_error_at, m.last_start_at
+       m.status AS runtime_status, m.last_error, m.last_error_detail, m.last_error_at, m.last_start_at, m.preflight_warning
 FROM pipelines p
 JOIN sources s ON s.id = p.source_id
 JOIN destinations d ON d.id = p.destination_id
@@ -224,20 +226,21 @@ type ListPipelinesParams struct {
 }
 
 type ListPipelinesRow struct {
-	ID              int64
-	Name            string
-	Status          string
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
-	SourceID        int64
-	SourceName      string
-	DestinationID   int64
-	DestinationName string
-	RuntimeStatus   string
-	LastError       *string
-	LastErrorDetail *string
-	LastErrorAt     *time.Time
-	LastStartAt     *time.Time
+	ID               int64
+	Name             string
+	Status           string
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+	SourceID         int64
+	SourceName       string
+	DestinationID    int64
+	DestinationName  string
+	RuntimeStatus    string
+	LastError        *string
+	LastErrorDetail  *string
+	LastErrorAt      *time.Time
+	LastStartAt      *time.Time
+	PreflightWarning *string
 }
 
 func (q *Queries) ListPipelines(ctx context.Context, arg ListPipelinesParams) ([]ListPipelinesRow, error) {
@@ -273,6 +276,7 @@ func (q *Queries) ListPipelines(ctx context.Context, arg ListPipelinesParams) ([
 			&i.LastErrorDetail,
 			&i.LastErrorAt,
 			&i.LastStartAt,
+			&i.PreflightWarning,
 		); err != nil {
 			return nil, err
 		}
@@ -344,6 +348,21 @@ UPDATE pipeline_metadata SET status = 'PAUSED', updated_at = now() WHERE pipelin
 
 func (q *Queries) SetPipelinePaused(ctx context.Context, pipelineID int64) error {
 	_, err := q.db.Exec(ctx, setPipelinePaused, pipelineID)
+	return err
+}
+
+const setPipelinePreflightWarning = `-- name: SetPipelinePreflightWarning :exec
+UPDATE pipeline_metadata SET preflight_warning = $1 WHERE pipeline_id = $2
+`
+
+type SetPipelinePreflightWarningParams struct {
+	Warning    *string
+	PipelineID int64
+}
+
+// NULL clears it: every start or refresh replaces the previous preflight's warning.
+func (q *Queries) SetPipelinePreflightWarning(ctx context.Context, arg SetPipelinePreflightWarningParams) error {
+	_, err := q.db.Exec(ctx, setPipelinePreflightWarning, arg.Warning, arg.PipelineID)
 	return err
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/rosetta-cdc/rosetta/internal/catalog"
 	"github.com/rosetta-cdc/rosetta/internal/db"
 	"github.com/rosetta-cdc/rosetta/internal/secrets"
+	"github.com/rosetta-cdc/rosetta/internal/snowflake/sftest"
 	"github.com/rosetta-cdc/rosetta/internal/testdb"
 	"github.com/rosetta-cdc/rosetta/internal/walmon"
 )
@@ -452,7 +453,10 @@ func TestPipelineErrorAndRecovery(t *testing.T) {
 	src := testdb.NewSource(t, testdb.SourceOptions{CreateSlot: true})
 	s := e.register("orders", src, "")
 	dst, err := e.cat.CreateDestination(ctx, catalog.DestinationInput{Name: "wh", SnowflakeAccount: "acme", SnowflakeUser: "U",
-		SnowflakeDatabase: "D", SnowflakeSchema: "S", SnowflakeRole: "R", SnowflakePrivateKeyPath: "/k.p8"})
+		SnowflakeDatabase: "D", SnowflakeSchema: "S", SnowflakeRole: "R",
+		// A real key, and a host where nothing answers: the start preflight passes (with
+		// an "unreachable" warning) instead of failing on a missing key file.
+		SnowflakePrivateKey: ptr(sftest.KeyPEM()), SnowflakeHost: ptr(sftest.OfflineHost)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -531,7 +535,10 @@ func TestPreflightErrorIsNotClearedByTheMonitor(t *testing.T) {
 	src := testdb.NewSource(t, testdb.SourceOptions{NoPublication: true})
 	s := e.register("nopub", src, "")
 	dst, err := e.cat.CreateDestination(ctx, catalog.DestinationInput{Name: "wh", SnowflakeAccount: "acme", SnowflakeUser: "U",
-		SnowflakeDatabase: "D", SnowflakeSchema: "S", SnowflakeRole: "R", SnowflakePrivateKeyPath: "/k.p8"})
+		SnowflakeDatabase: "D", SnowflakeSchema: "S", SnowflakeRole: "R",
+		// A real key, and a host where nothing answers: the start preflight passes (with
+		// an "unreachable" warning) instead of failing on a missing key file.
+		SnowflakePrivateKey: ptr(sftest.KeyPEM()), SnowflakeHost: ptr(sftest.OfflineHost)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -577,3 +584,5 @@ func TestShutdownMidCycleRecordsNoFailure(t *testing.T) {
 		t.Errorf("healthy source after the cancelled cycle: state %s with %d samples", st, n)
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -20,6 +20,7 @@ type SourceDetail struct {
 type DestinationDetail struct {
 	Destination catalog.Destination
 	Pipelines   catalog.Page[catalog.Pipeline] // the pipelines loading into it
+	Checks      partials.DestinationChecks     // the "Test connection" results, when just run
 }
 
 // Crumb is one step of a page's breadcrumb trail; the last one is the current page.

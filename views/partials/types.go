@@ -280,6 +280,9 @@ func Checks(in []pgsource.Check) []components.Check {
 
 // CheckTitle names a check in words.
 func CheckTitle(name string) string {
+	if t, ok := destinationCheckTitle(name); ok {
+		return t
+	}
 	switch name {
 	case pgsource.CheckConnection:
 		return "Connection"
@@ -312,6 +315,8 @@ type Form struct {
 	// WALAlertDefault is the configured retention threshold (WAL_RETENTION_ALERT_BYTES),
 	// the source form's placeholder for its threshold field.
 	WALAlertDefault int64
+	// PastedKeySet: a destination's pasted private key is stored; blank keeps it.
+	PastedKeySet bool
 }
 
 // thresholdField is the source form's retention threshold: blank (or 0) = the default.

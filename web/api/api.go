@@ -157,6 +157,23 @@ func (h *Handlers) DeleteDestination(ctx context.Context, in *IDPath) (*struct{}
 	return nil, h.Catalog.DeleteDestination(ctx, in.ID)
 }
 
+// DestinationTestResult is the outcome of a destination's checks: the source test's
+// shape, plus the key's fingerprint to compare with DESC USER.
+type DestinationTestResult struct {
+	OK          bool             `json:"ok" doc:"True when no check failed (warnings allowed)"`
+	Checks      []pgsource.Check `json:"checks"`
+	Fingerprint string           `json:"fingerprint,omitempty" doc:"The public key's fingerprint as Snowflake's DESC USER shows it in RSA_PUBLIC_KEY_FP" example:"SHA256:nvnJ2jQk7oQ3nNl0ZB0lS3mJcvq1vYc1T0yv7m1t2nA="`
+}
+
+func (h *Handlers) TestDestination(ctx context.Context, in *IDPath) (*Body[DestinationTestResult], error) {
+	r, err := h.Catalog.TestDestination(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	_, failed := pgsource.FirstFailure(r.Checks)
+	return &Body[DestinationTestResult]{DestinationTestResult{OK: !failed, Checks: r.Checks, Fingerprint: r.Fingerprint}}, nil
+}
+
 // ---- pipelines
 
 type PipelineListInput struct {

@@ -25,11 +25,12 @@ type Counts struct {
 type Result struct {
 	SourcePasswords        Counts
 	DestinationPassphrases Counts
+	DestinationKeys        Counts // pasted private keys
 }
 
 // Complete reports whether every credential is now under the primary key.
 func (r Result) Complete() bool {
-	return r.SourcePasswords.Unreadable == 0 && r.DestinationPassphrases.Unreadable == 0
+	return r.SourcePasswords.Unreadable == 0 && r.DestinationPassphrases.Unreadable == 0 && r.DestinationKeys.Unreadable == 0
 }
 
 // DefaultBatch is how many rows one transaction re-seals.
@@ -76,6 +77,21 @@ func Run(ctx context.Context, pool *db.Pool, box *secrets.Box, batch int) (Resul
 		})
 	if err != nil {
 		return res, fmt.Errorf("destinations: %w", err)
+	}
+	res.DestinationKeys, err = walk(ctx, pool, box, batch,
+		func(q *db.Queries, after int64) ([]sealedRow, error) {
+			rows, err := q.SealedPrivateKeysAfter(ctx, db.SealedPrivateKeysAfterParams{After: after, Lim: int32(batch)})
+			out := make([]sealedRow, len(rows))
+			for i, r := range rows {
+				out[i] = sealedRow{r.ID, r.SnowflakePrivateKey}
+			}
+			return out, err
+		},
+		func(q *db.Queries, id int64, sealed []byte) error {
+			return q.SetDestinationPrivateKey(ctx, db.SetDestinationPrivateKeyParams{ID: id, PrivateKey: sealed})
+		})
+	if err != nil {
+		return res, fmt.Errorf("destination keys: %w", err)
 	}
 	return res, nil
 }

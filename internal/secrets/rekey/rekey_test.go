@@ -2,6 +2,7 @@ package rekey_test
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"testing"
 	"time"
@@ -63,6 +64,17 @@ func TestRotateKeyRoundTrip(t *testing.T) {
 			want[fmt.Sprintf("destination:%d", d.ID)] = pp
 		}
 	}
+	// pasted private keys are sealed too
+	for i := range 2 {
+		pem := fmt.Sprintf("-----BEGIN PRIVATE KEY-----\n%s\n-----END PRIVATE KEY-----\n",
+			base64.StdEncoding.EncodeToString(fmt.Appendf(nil, "not a real key %d", i)))
+		d, err := old.CreateDestination(ctx, catalog.DestinationInput{Name: fmt.Sprintf("k%d", i), SnowflakeAccount: "acme",
+			SnowflakeUser: "U", SnowflakeDatabase: "D", SnowflakeSchema: "S", SnowflakeRole: "R", SnowflakePrivateKey: &pem})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[fmt.Sprintf("key:%d", d.ID)] = pem
+	}
 	// one row already under the new key (a rotation that was interrupted)
 	already, err := catalog.New(pool, box(t, newKey), audit.ForCatalog()).CreateSource(ctx, catalog.SourceInput{Name: "already", PgHost: "db.internal",
 		PgDatabase: "d", PgUsername: "u", PgPassword: "already-new", PublicationName: "pub", ReplicationID: "slot"})
@@ -76,14 +88,16 @@ func TestRotateKeyRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.SourcePasswords != (rekey.Counts{Resealed: 7, Current: 1}) || res.DestinationPassphrases != (rekey.Counts{Resealed: 4}) || !res.Complete() {
+	if res.SourcePasswords != (rekey.Counts{Resealed: 7, Current: 1}) || res.DestinationPassphrases != (rekey.Counts{Resealed: 4}) ||
+		res.DestinationKeys != (rekey.Counts{Resealed: 2}) || !res.Complete() {
 		t.Fatalf("result %+v", res)
 	}
 	// every credential opens with the new key alone, unchanged
 	only := box(t, newKey)
 	got := map[string]string{}
 	rows, err := pool.Query(ctx, `SELECT 'source:' || id, pg_password FROM sources
-		UNION ALL SELECT 'destination:' || id, snowflake_private_key_passphrase FROM destinations WHERE snowflake_private_key_passphrase IS NOT NULL`)
+		UNION ALL SELECT 'destination:' || id, snowflake_private_key_passphrase FROM destinations WHERE snowflake_private_key_passphrase IS NOT NULL
+		UNION ALL SELECT 'key:' || id, snowflake_private_key FROM destinations WHERE snowflake_private_key IS NOT NULL`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +124,8 @@ func TestRotateKeyRoundTrip(t *testing.T) {
 	}
 	// running again changes nothing
 	res, err = rekey.Run(ctx, pool, rotating, 3)
-	if err != nil || res.SourcePasswords != (rekey.Counts{Current: 8}) || res.DestinationPassphrases != (rekey.Counts{Current: 4}) {
+	if err != nil || res.SourcePasswords != (rekey.Counts{Current: 8}) || res.DestinationPassphrases != (rekey.Counts{Current: 4}) ||
+		res.DestinationKeys != (rekey.Counts{Current: 2}) {
 		t.Fatalf("second run: %+v %v", res, err)
 	}
 }
