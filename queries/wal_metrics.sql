@@ -68,6 +68,8 @@ SELECT coalesce(max(id), 0)::bigint AS id FROM wal_metrics;
 --   flags:      over_threshold, slot_inactive, wal_unreserved, wal_lost, probe_failing
 --   worst:      flagged first (more flags first), then shortest forecast, then largest
 --               retained, then name
+-- matched is the number of sources that pass the filters (the page's total; the dashboard
+-- asks for flagged_only with limit 1 and reads it).
 -- name: ListWALFleet :many
 WITH fleet AS (
     SELECT s.id, s.name, coalesce(s.wal_alert_threshold_bytes, @default_threshold::bigint)::bigint AS threshold,
@@ -111,8 +113,10 @@ SELECT j.id, j.name, j.threshold, j.last_probe_error, j.last_probe_at,
        coalesce(j.sample_id, 0)::bigint AS sample_id, coalesce(j.size_bytes, 0)::bigint AS size_bytes,
        j.retained_bytes, j.slot_active, j.wal_status, j.safe_wal_size,
        coalesce(j.recorded_at, 'epoch'::timestamptz)::timestamptz AS recorded_at,
-       coalesce(j.growth, 'NaN')::float8 AS growth_bps, coalesce(j.forecast, 'NaN')::float8 AS forecast_seconds, j.flags
+       coalesce(j.growth, 'NaN')::float8 AS growth_bps, coalesce(j.forecast, 'NaN')::float8 AS forecast_seconds, j.flags,
+       count(*) OVER () AS matched
 FROM judged j
+WHERE (NOT @flagged_only::boolean OR cardinality(j.flags) > 0)
 ORDER BY
     CASE WHEN @sort::text = 'worst' THEN cardinality(j.flags) END DESC,
     CASE WHEN @sort::text IN ('worst', 'forecast') THEN j.forecast END ASC NULLS LAST,

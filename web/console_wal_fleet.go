@@ -16,7 +16,7 @@ import (
 // htmx requests (sort, search, paging) get the list section alone.
 func (s *Server) walIndex(c echo.Context) error {
 	p, st := listParams(c, catalog.WALFleetSorts)
-	page, err := s.deps.Catalog.WALFleet(ctxOf(c), p)
+	page, err := s.deps.Catalog.WALFleet(ctxOf(c), p, false)
 	if err != nil {
 		return err
 	}

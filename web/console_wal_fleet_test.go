@@ -202,6 +202,28 @@ func TestWALFleetSortsPagesAndSearches(t *testing.T) {
 	}
 }
 
+// The dashboard counts the flagged sources and links to the overview; a source's page
+// links to its live chart.
+func TestWALFleetOnTheDashboardAndTheSourcePage(t *testing.T) {
+	t.Parallel()
+	a := webtest.New(t)
+	walSource(t, a, "quiet")
+	doc, _ := get(t, a, "/", http.StatusOK)
+	if got := text(doc.Find(`[data-testid="dashboard-flagged"]`)); got != "No source flagged" {
+		t.Errorf("no flag: %q", got)
+	}
+	ids := fleet(t, a)
+	doc, _ = get(t, a, "/", http.StatusOK)
+	flagged := doc.Find(`[data-testid="dashboard-flagged"]`)
+	if got := text(flagged); got != "4 sources flagged" || flagged.Find(`a[href="/wal"]`).Length() != 1 {
+		t.Errorf("dashboard flagged %q", got)
+	}
+	doc, _ = get(t, a, fmt.Sprintf("/sources/%d", ids["growing"]), http.StatusOK)
+	if href := doc.Find(`[data-testid="wal-chart-link"]`).AttrOr("href", ""); href != fmt.Sprintf("/sources/%d/wal", ids["growing"]) {
+		t.Errorf("source page WAL link %q", href)
+	}
+}
+
 func TestWALFleetAccess(t *testing.T) {
 	t.Parallel()
 	a := webtest.New(t)

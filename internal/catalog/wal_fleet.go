@@ -44,25 +44,35 @@ type WALFleetRow struct {
 	Flags              []string
 }
 
-// WALFleet is one page of the fleet overview, ranked by p.Sort (WALFleetSorts).
-func (s *Service) WALFleet(ctx context.Context, p ListParams) (Page[WALFleetRow], error) {
+// WALFleet is one page of the fleet overview, ranked by p.Sort (WALFleetSorts);
+// flaggedOnly keeps the flagged sources alone.
+func (s *Service) WALFleet(ctx context.Context, p ListParams, flaggedOnly bool) (Page[WALFleetRow], error) {
 	if err := p.normalize(WALFleetSorts); err != nil {
 		return Page[WALFleetRow]{}, err
 	}
-	total, err := s.q.CountWALFleet(ctx, qArg(p.Q))
-	if err != nil {
-		return Page[WALFleetRow]{}, translate(err, "source", "")
-	}
 	rows, err := s.q.ListWALFleet(ctx, db.ListWALFleetParams{DefaultThreshold: s.monitor.AlertBytes, Q: qArg(p.Q),
-		Sort: p.Sort, Lim: int32(p.Limit), Off: int32(p.Offset)})
+		FlaggedOnly: flaggedOnly, Sort: p.Sort, Lim: int32(p.Limit), Off: int32(p.Offset)})
 	if err != nil {
 		return Page[WALFleetRow]{}, translate(err, "WAL sample", "")
 	}
-	items := make([]WALFleetRow, 0, len(rows))
+	page := Page[WALFleetRow]{Items: make([]WALFleetRow, 0, len(rows)), Limit: p.Limit, Offset: p.Offset}
 	for _, r := range rows {
-		items = append(items, fleetFromRow(r))
+		page.Items = append(page.Items, fleetFromRow(r))
+		page.Total = r.Matched
 	}
-	return Page[WALFleetRow]{Items: items, Total: total, Limit: p.Limit, Offset: p.Offset}, nil
+	if len(rows) == 0 && p.Offset > 0 && !flaggedOnly {
+		// Past the end the window has no row to carry the total: count (for the pager).
+		if page.Total, err = s.q.CountWALFleet(ctx, qArg(p.Q)); err != nil {
+			return Page[WALFleetRow]{}, translate(err, "source", "")
+		}
+	}
+	return page, nil
+}
+
+// FlaggedSources is how many sources the fleet overview flags.
+func (s *Service) FlaggedSources(ctx context.Context) (int64, error) {
+	p, err := s.WALFleet(ctx, ListParams{Limit: 1}, true)
+	return p.Total, err
 }
 
 func fleetFromRow(r db.ListWALFleetRow) WALFleetRow {

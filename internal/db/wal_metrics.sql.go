@@ -67,7 +67,7 @@ func (q *Queries) InsertWALMetric(ctx context.Context, arg InsertWALMetricParams
 
 const listWALFleet = `-- name: ListWALFleet :many
 WITH fleet AS (
-    SELECT s.id, s.name, coalesce(s.wal_alert_threshold_bytes, $4::bigint)::bigint AS threshold,
+    SELECT s.id, s.name, coalesce(s.wal_alert_threshold_bytes, $5::bigint)::bigint AS threshold,
            s.last_probe_error, s.last_probe_at,
            l.id AS sample_id, l.size_bytes, l.retained_bytes, l.slot_active, l.wal_status, l.safe_wal_size,
            l.recorded_at,
@@ -87,7 +87,7 @@ WITH fleet AS (
           AND m.recorded_at >= l.recorded_at - interval '1 hour' AND m.recorded_at < l.recorded_at
         ORDER BY m.recorded_at ASC LIMIT 1
     ) h ON true
-    WHERE ($5::text IS NULL OR s.name ILIKE '%' || $5 || '%')
+    WHERE ($6::text IS NULL OR s.name ILIKE '%' || $6 || '%')
 ), judged AS (
     SELECT f.id, f.name, f.threshold, f.last_probe_error, f.last_probe_at, f.sample_id, f.size_bytes, f.retained_bytes, f.slot_active, f.wal_status, f.safe_wal_size, f.recorded_at, f.growth,
            array_remove(ARRAY[
@@ -106,19 +106,22 @@ SELECT j.id, j.name, j.threshold, j.last_probe_error, j.last_probe_at,
        coalesce(j.sample_id, 0)::bigint AS sample_id, coalesce(j.size_bytes, 0)::bigint AS size_bytes,
        j.retained_bytes, j.slot_active, j.wal_status, j.safe_wal_size,
        coalesce(j.recorded_at, 'epoch'::timestamptz)::timestamptz AS recorded_at,
-       coalesce(j.growth, 'NaN')::float8 AS growth_bps, coalesce(j.forecast, 'NaN')::float8 AS forecast_seconds, j.flags
+       coalesce(j.growth, 'NaN')::float8 AS growth_bps, coalesce(j.forecast, 'NaN')::float8 AS forecast_seconds, j.flags,
+       count(*) OVER () AS matched
 FROM judged j
+WHERE (NOT $1::boolean OR cardinality(j.flags) > 0)
 ORDER BY
-    CASE WHEN $1::text = 'worst' THEN cardinality(j.flags) END DESC,
-    CASE WHEN $1::text IN ('worst', 'forecast') THEN j.forecast END ASC NULLS LAST,
-    CASE WHEN $1::text IN ('worst', '-retained') THEN j.retained_bytes END DESC NULLS LAST,
-    CASE WHEN $1::text = '-growth' THEN j.growth END DESC NULLS LAST,
-    CASE WHEN $1::text = '-name' THEN lower(j.name) END DESC,
+    CASE WHEN $2::text = 'worst' THEN cardinality(j.flags) END DESC,
+    CASE WHEN $2::text IN ('worst', 'forecast') THEN j.forecast END ASC NULLS LAST,
+    CASE WHEN $2::text IN ('worst', '-retained') THEN j.retained_bytes END DESC NULLS LAST,
+    CASE WHEN $2::text = '-growth' THEN j.growth END DESC NULLS LAST,
+    CASE WHEN $2::text = '-name' THEN lower(j.name) END DESC,
     lower(j.name) ASC, j.id ASC
-LIMIT $3 OFFSET $2
+LIMIT $4 OFFSET $3
 `
 
 type ListWALFleetParams struct {
+	FlaggedOnly      bool
 	Sort             string
 	Off              int32
 	Lim              int32
@@ -142,6 +145,7 @@ type ListWALFleetRow struct {
 	GrowthBps       float64
 	ForecastSeconds float64
 	Flags           []string
+	Matched         int64
 }
 
 // The fleet overview (/wal): each source with its newest sample, its retained WAL's growth
@@ -161,10 +165,13 @@ type ListWALFleetRow struct {
 //	worst:      flagged first (more flags first), then shortest forecast, then largest
 //	            retained, then name
 //
+// matched is the number of sources that pass the filters (the page's total; the dashboard
+// asks for flagged_only with limit 1 and reads it).
 // sqlc cannot see through the CTEs that these may be NULL: a source without samples
 // answers sample_id 0, and an unknown growth or forecast NaN (the catalog maps both back).
 func (q *Queries) ListWALFleet(ctx context.Context, arg ListWALFleetParams) ([]ListWALFleetRow, error) {
 	rows, err := q.db.Query(ctx, listWALFleet,
+		arg.FlaggedOnly,
 		arg.Sort,
 		arg.Off,
 		arg.Lim,
@@ -194,6 +201,7 @@ func (q *Queries) ListWALFleet(ctx context.Context, arg ListWALFleetParams) ([]L
 			&i.GrowthBps,
 			&i.ForecastSeconds,
 			&i.Flags,
+			&i.Matched,
 		); err != nil {
 			return nil, err
 		}
