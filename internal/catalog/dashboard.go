@@ -22,12 +22,17 @@ type Dashboard struct {
 	AlertSources []Source
 	// WAL holds sources with their latest sample, the most WAL retained first.
 	WAL []Source
+	// FlaggedSources is how many sources the WAL fleet overview (/wal) flags.
+	FlaggedSources int64
 }
 
 func (s *Service) Dashboard(ctx context.Context) (Dashboard, error) {
 	var d Dashboard
 	var err error
 	if d.Counts, err = s.Counts(ctx); err != nil {
+		return d, err
+	}
+	if d.FlaggedSources, err = s.FlaggedSources(ctx); err != nil {
 		return d, err
 	}
 	if d.Pipelines, err = s.ListPipelines(ctx, ListParams{Limit: DashboardLimit, Sort: "status"}, PipelineFilter{}); err != nil {

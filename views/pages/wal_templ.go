@@ -15,8 +15,8 @@ import (
 	"github.com/rosetta-cdc/rosetta/views/partials"
 )
 
-// WALPage is /wal: every source with its newest WAL sample and its last probe outcome.
-func WALPage(meta layout.PageMeta, l partials.WALList) templ.Component {
+// WALPage is /wal, the fleet overview: each row links to the source's live chart.
+func WALPage(meta layout.PageMeta, l partials.WALFleetList) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -45,11 +45,7 @@ func WALPage(meta layout.PageMeta, l partials.WALList) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = components.PageHeader("WAL", "The newest WAL sample of every source. WAL a slot retains stays on the source's disk until the slot's consumer confirms it.").Render(ctx, templ_7745c5c3_Buffer)
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "  ")
+			templ_7745c5c3_Err = components.PageHeader("WAL", "Every source's retained WAL, its growth over the last hour and when, at that rate, the slot's safe_wal_size (or the alert threshold) runs out. Worst first.").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -57,7 +53,7 @@ func WALPage(meta layout.PageMeta, l partials.WALList) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = partials.WALTable(l).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = partials.WALFleetTable(l).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

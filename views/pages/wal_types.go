@@ -1,8 +1,6 @@
 package pages
 
 import (
-	"strconv"
-
 	"github.com/rosetta-cdc/rosetta/internal/catalog"
 	"github.com/rosetta-cdc/rosetta/views/partials"
 )
@@ -32,7 +30,7 @@ type SourceWALView struct {
 
 // SourceWALURL is a source's WAL page, optionally at a range.
 func SourceWALURL(id int64, rng string) string {
-	u := "/sources/" + strconv.FormatInt(id, 10) + "/wal"
+	u := partials.SourceWALURL(id)
 	if rng != "" {
 		u += "?range=" + rng
 	}

@@ -160,8 +160,6 @@ func TestListSortSelectMatchesHeaders(t *testing.T) {
 			catalog.DestinationSorts},
 		{"pipelines", PipelineTable(PipelineList{Page: catalog.Page[catalog.Pipeline]{Items: []catalog.Pipeline{{ID: 1, Name: "p"}}, Total: 1, Limit: 50}, State: st}),
 			catalog.PipelineSorts},
-		{"wal", WALTable(WALList{Page: catalog.Page[catalog.Source]{Items: []catalog.Source{{ID: 1, Name: "s"}}, Total: 1, Limit: 50}, State: st}),
-			catalog.SourceSorts},
 	} {
 		doc := viewtest.Doc(t, tc.table)
 		// a header toggles between key and -key, except status (errors first only)
@@ -198,7 +196,7 @@ func TestListSortSelectMatchesHeaders(t *testing.T) {
 
 	// an order the list accepts but offers no header for is still shown (and kept)
 	st.Sort = "-created_at"
-	doc := viewtest.Doc(t, WALTable(WALList{Page: catalog.Page[catalog.Source]{Items: []catalog.Source{{ID: 1, Name: "s"}}, Total: 1, Limit: 50}, State: st}))
+	doc := viewtest.Doc(t, WALFleetTable(WALFleetList{Page: catalog.Page[catalog.WALFleetRow]{Items: []catalog.WALFleetRow{{SourceID: 1, Name: "s"}}, Total: 1, Limit: 50}, State: st}))
 	if sel := doc.Find(`select[name="sort"] option[selected]`); sel.AttrOr("value", "") != "-created_at" || sel.Text() != "Newest first" {
 		t.Errorf("/wal?sort=-created_at selects %q (%q)", sel.AttrOr("value", ""), sel.Text())
 	}

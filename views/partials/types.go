@@ -63,9 +63,6 @@ var (
 		{Value: "status", Label: "Errors first"},
 		{Value: "-created_at", Label: "Newest first"}, {Value: "created_at", Label: "Oldest first"},
 	}
-	walSortOptions = []components.Option{
-		{Value: "name", Label: "Source A–Z"}, {Value: "-name", Label: "Source Z–A"},
-	}
 )
 
 // sortOptions are the choices of a list's sort select. The current order is always one
@@ -147,12 +144,6 @@ type PipelineList struct {
 	State   ListState
 	Filters PipelineFilters
 	Row     RowContext
-}
-
-// WALList is the WAL overview section: every source with its newest sample.
-type WALList struct {
-	Page  catalog.Page[catalog.Source]
-	State ListState
 }
 
 // RowContext is what a pipeline row needs besides the pipeline.
