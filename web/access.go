@@ -412,7 +412,10 @@ func sessionCtx(c echo.Context) context.Context {
 // a trip to the login page for the console and the API docs page.
 func (s *Server) unauthenticated(c echo.Context) error {
 	// /api/docs is a page people open in a browser, under /api/ only by its name.
-	if isAPI(c) && c.Request().URL.Path != apiDocsPath {
+	// /metrics is read by Prometheus, not a person: a redirect to the sign-in page would
+	// reach it as an unparseable body, where 401 says what is missing.
+	path := c.Request().URL.Path
+	if (isAPI(c) && path != apiDocsPath) || path == metricsPath {
 		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="rosetta"`)
 		return apperr.E(apperr.Unauthorized, "sign in first: send Authorization: Bearer <token> (create a token under API tokens)")
 	}

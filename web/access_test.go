@@ -33,7 +33,10 @@ func concretePath(pattern string) string {
 
 // isAPIPath: JSON under /api/; /api/docs is a page for people (signed out, it sends
 // them to the login page).
-func isAPIPath(p string) bool { return strings.HasPrefix(p, "/api/") && p != "/api/docs" }
+// isAPIPath: the API, and /metrics (read by a scraper), answer a missing principal with 401.
+func isAPIPath(p string) bool {
+	return (strings.HasPrefix(p, "/api/") && p != "/api/docs") || p == "/metrics"
+}
 
 // refusedAnonymously reports whether r is the refusal of a request without a principal:
 // 401 with WWW-Authenticate: Bearer for the API, a trip to the login page for the console.

@@ -19,8 +19,9 @@ func TestMetricsNeedsAViewerAndCountsByRouteTemplate(t *testing.T) {
 	a.Do("GET", "/api/v1/sources/424242", nil).Expect(t, http.StatusNotFound)
 	a.Anonymous().Do("GET", "/api/v1/sources", nil).Expect(t, http.StatusUnauthorized)
 
-	if r := a.Anonymous().Do("GET", "/metrics", nil); r.Code == http.StatusOK {
-		t.Fatalf("anonymous GET /metrics = 200: %.200s", r.Body)
+	// a scraper without a token gets 401, not a redirect to the sign-in page
+	if r := a.Anonymous().Do("GET", "/metrics", nil); r.Code != http.StatusUnauthorized {
+		t.Fatalf("anonymous GET /metrics = %d, want 401: %.200s", r.Code, r.Body)
 	}
 	a.Anonymous().Do("GET", "/metrics", nil, "Authorization: Bearer rst_not-a-token").Expect(t, http.StatusUnauthorized)
 

@@ -18,6 +18,10 @@ import (
 
 // routes is the one route table: every URL Rosetta answers is registered here, and
 // every one of them has its entry in the permission table (access_table.go).
+// metricsPath is the Prometheus scrape endpoint (also answered 401, not redirected, when
+// no credentials come: see unauthenticated).
+const metricsPath = "/metrics"
+
 func (s *Server) routes() {
 	e := s.Echo
 
@@ -37,7 +41,7 @@ func (s *Server) routes() {
 		}
 	}
 	e.Pre(s.deps.Metrics.Middleware())
-	e.GET("/metrics", echo.WrapHandler(s.deps.Metrics.Handler()))
+	e.GET(metricsPath, echo.WrapHandler(s.deps.Metrics.Handler()))
 
 	// ---- JSON API (/api/v1), documented by the OpenAPI it is built from
 	g := e.Group("/api/v1")
