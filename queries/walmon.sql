@@ -5,9 +5,6 @@
 -- name: ListSourcesForProbe :many
 SELECT * FROM sources ORDER BY id;
 
--- name: GetSourceForProbe :one
-SELECT * FROM sources WHERE id = @id;
-
 -- One cycle's samples in one statement. The batch travels as JSON so absent slot values
 -- stay NULL; the join skips a source deleted while it was being probed instead of
 -- failing the whole batch on the foreign key.

@@ -522,7 +522,7 @@ var ErrProbeFailed = errors.New("the source could not be probed")
 // probe state, alerts, runtime status) and returned. A failed probe is recorded, then
 // returned as an Unavailable error carrying the reason.
 func (s *Service) ProbeSource(ctx context.Context, id int64) (WALSample, error) {
-	row, err := s.q.GetSourceForProbe(ctx, id)
+	row, err := s.q.GetSource(ctx, id)
 	if err != nil {
 		return WALSample{}, translate(err, "source", "")
 	}

@@ -94,40 +94,6 @@ func (q *Queries) GetPipelineRuntimeForUpdate(ctx context.Context, id int64) (Ge
 	return i, err
 }
 
-const getSourceForProbe = `-- name: GetSourceForProbe :one
-SELECT id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, tls_mode, tls_ca_cert, last_probe_error_detail, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts FROM sources WHERE id = $1
-`
-
-func (q *Queries) GetSourceForProbe(ctx context.Context, id int64) (Source, error) {
-	row := q.db.QueryRow(ctx, getSourceForProbe, id)
-	var i Source
-	err := row.Scan(
-		&i.ID,
-		&i.Name,
-		&i.PgHost,
-		&i.PgPort,
-		&i.PgDatabase,
-		&i.PgUsername,
-		&i.PgPassword,
-		&i.PublicationName,
-		&i.ReplicationID,
-		&i.LastProbeError,
-		&i.LastProbeErrorAt,
-		&i.LastProbeAt,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-		&i.TlsMode,
-		&i.TlsCaCert,
-		&i.LastProbeErrorDetail,
-		&i.LastProbeReason,
-		&i.ProbeFailures,
-		&i.ProbeFailingSince,
-		&i.WalAlertThresholdBytes,
-		&i.ActiveAlerts,
-	)
-	return i, err
-}
-
 const insertWALSamples = `-- name: InsertWALSamples :many
 INSERT INTO wal_metrics (source_id, size_bytes, retained_bytes, slot_active, wal_status, safe_wal_size, recorded_at)
 SELECT r.source_id, r.size_bytes, r.retained_bytes, r.slot_active, r.wal_status, r.safe_wal_size, r.recorded_at

@@ -15,22 +15,22 @@ import (
 
 // sessions lists the backend pids Rosetta holds open to the given source roles.
 func sessions(t *testing.T, users ...string) []int32 {
-	t.Helper()
-	rows, err := testdb.Admin(t).Query(context.Background(), `SELECT pid FROM pg_stat_activity
+	return pids(t, `SELECT pid FROM pg_stat_activity
 		WHERE usename = ANY($1) AND application_name = 'rosetta' ORDER BY pid`, users)
+}
+
+// pids runs a query on the test cluster answering one backend pid per row.
+func pids(t *testing.T, query string, args ...any) []int32 {
+	t.Helper()
+	rows, err := testdb.Admin(t).Query(context.Background(), query, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rows.Close()
-	var pids []int32
-	for rows.Next() {
-		var p int32
-		if err := rows.Scan(&p); err != nil {
-			t.Fatal(err)
-		}
-		pids = append(pids, p)
+	ps, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		t.Fatal(err)
 	}
-	return pids
+	return ps
 }
 
 // TestSessionsReusedUnderTheCap: with a short interval the monitor keeps one session per

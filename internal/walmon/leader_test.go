@@ -57,23 +57,9 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func electionBackends(t *testing.T, e *env) []int32 {
-	t.Helper()
-	rows, err := testdb.Admin(t).Query(context.Background(), `SELECT l.pid FROM pg_locks l
+	return pids(t, `SELECT l.pid FROM pg_locks l
 		JOIN pg_stat_activity a ON a.pid = l.pid
 		WHERE l.locktype = 'advisory' AND l.granted AND a.datname = $1 AND a.application_name = $2`, e.d.Name, walmon.ElectionAppName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var pids []int32
-	for rows.Next() {
-		var p int32
-		if err := rows.Scan(&p); err != nil {
-			t.Fatal(err)
-		}
-		pids = append(pids, p)
-	}
-	return pids
 }
 
 // TestOneLeaderAmongInstances: two instances on one database run one cycle per interval
