@@ -22,10 +22,13 @@ func inBucket(width time.Duration, back int, offset time.Duration) time.Duration
 	return time.Since(start.Add(offset))
 }
 
-// polylinePoints is the number of x,y pairs a sparkline draws.
-func polylinePoints(svg *goquery.Selection) int {
-	return len(strings.Fields(svg.Find("polyline").AttrOr("points", "")))
+// pts are the x,y pairs a sparkline draws.
+func pts(svg *goquery.Selection) []string {
+	return strings.Fields(svg.Find("polyline").AttrOr("points", ""))
 }
+
+// polylinePoints is the number of x,y pairs a sparkline draws.
+func polylinePoints(svg *goquery.Selection) int { return len(pts(svg)) }
 
 // /wal: every row with samples in the last day carries a server-drawn sparkline of its
 // retained WAL (one point per half-hour bucket, each the bucket's peak), readable
@@ -65,17 +68,21 @@ func TestWALFleetDrawsASparklinePerSource(t *testing.T) {
 		text(svg.Find("title")) != label {
 		t.Errorf("sparkline role %q label %q title %q", svg.AttrOr("role", ""), label, text(svg.Find("title")))
 	}
+	// The newest point is marked, at the right end of the line.
+	if c := svg.Find("circle"); c.Length() != 1 || c.AttrOr("cx", "") != strings.Split(pts(svg)[len(pts(svg))-1], ",")[0] {
+		t.Errorf("end dot %v", c.AttrOr("cx", ""))
+	}
 	// The threshold (2500 MiB) lies inside the drawn range: a dashed line marks it.
 	if svg.Find("line.sparkline-threshold").Length() != 1 {
 		t.Error("no threshold line in the sparkline")
 	}
 	// The line rises: the last point is higher (a smaller y) than the first.
-	pts := strings.Fields(svg.Find("polyline").AttrOr("points", ""))
+	line := pts(svg)
 	var x0, y0, x1, y1 float64
-	fmt.Sscanf(pts[0], "%f,%f", &x0, &y0)
-	fmt.Sscanf(pts[len(pts)-1], "%f,%f", &x1, &y1)
+	fmt.Sscanf(line[0], "%f,%f", &x0, &y0)
+	fmt.Sscanf(line[len(line)-1], "%f,%f", &x1, &y1)
 	if !(x1 > x0 && y1 < y0) {
-		t.Errorf("points %v do not rise left to right", pts)
+		t.Errorf("points %v do not rise left to right", line)
 	}
 	if rows["stale"].Find("svg").Length() != 0 || !strings.Contains(text(rows["stale"].Find(`td[data-label="Last 24 hours"]`)), "—") {
 		t.Errorf("a source without samples in the last day: %q", text(rows["stale"]))

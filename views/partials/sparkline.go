@@ -18,6 +18,8 @@ type Sparkline struct {
 	// ThresholdY is the y of the source's threshold when it falls inside the drawn
 	// range ("" when it does not, so the line is not drawn).
 	ThresholdY string
+	// EndX and EndY are the newest point, marked with a dot.
+	EndX, EndY string
 	// Label says in words what the line shows (the SVG's accessible name).
 	Label string
 	N     int
@@ -55,10 +57,11 @@ func NewSparkline(pts []catalog.SparkPoint, start, end time.Time, threshold int6
 		}
 		b.WriteString(num(x) + "," + num(y(p.RetainedBytes)))
 	}
-	if len(pts) == 1 { // a single point still shows as a short level line
-		b.WriteString(" " + num(float64(width)) + "," + num(y(pts[0].RetainedBytes)))
-	}
 	s.Points = b.String()
+	// The newest point gets a dot: it is where the line ends "now", and a sparkline of a
+	// single bucket is that dot alone.
+	last := pts[len(pts)-1]
+	s.EndX, s.EndY = num(min(max(last.At.Sub(start).Seconds()/span*float64(width), 0), float64(width))), num(y(last.RetainedBytes))
 	if threshold > 0 && threshold >= s.Low && threshold <= s.Peak && s.Peak > s.Low {
 		s.ThresholdY = num(y(threshold))
 	}
