@@ -129,3 +129,18 @@ LIMIT @lim OFFSET @off;
 -- name: CountWALFleet :one
 SELECT count(*) FROM sources s
 WHERE (sqlc.narg(q)::text IS NULL OR s.name ILIKE '%' || sqlc.narg(q) || '%');
+
+-- The fleet overview's sparklines (/wal): for each source of the page, the peak retained
+-- WAL of each time bucket since start_at, oldest first. One query for the whole page, not
+-- one per row; each source is a range scan of its (source_id, recorded_at) index, folded
+-- into a few dozen buckets in SQL. Samples without a slot (retained unknown) are left out.
+-- name: ListWALSparklines :many
+SELECT m.source_id,
+       date_bin(@bucket::interval, m.recorded_at, @start_at::timestamptz)::timestamptz AS bucket_at,
+       max(m.retained_bytes)::bigint AS retained_bytes
+FROM wal_metrics m
+WHERE m.source_id = ANY(@source_ids::bigint[])
+  AND m.recorded_at >= @start_at::timestamptz
+  AND m.retained_bytes IS NOT NULL
+GROUP BY m.source_id, bucket_at
+ORDER BY m.source_id, bucket_at;

@@ -78,7 +78,10 @@ func (s *Server) pipelineShow(c echo.Context) error {
 		return err
 	}
 	st.Source = &src
-	return Render(c, http.StatusOK, pages.PipelinePage(meta, st), nil)
+	if st.WAL, err = s.pipelineWAL(c, src); err != nil {
+		return err
+	}
+	return Render(c, http.StatusOK, pages.PipelinePage(withWALChart(meta), st), nil)
 }
 
 // pipelineForm is the console's pipeline form: its selects offer the sources and

@@ -76,9 +76,7 @@ func (s *Server) sourceWAL(c echo.Context) error {
 	for _, r := range walRanges {
 		v.Ranges = append(v.Ranges, r.WALRange)
 	}
-	meta := s.pageMeta(c, src.Name+" · WAL", layout.NavSources)
-	meta.Styles = append(meta.Styles, "vendor/uPlot.min.css")
-	meta.Scripts = append(meta.Scripts, "vendor/uPlot.iife.min.js", "js/wal.js")
+	meta := withWALChart(s.pageMeta(c, src.Name+" · WAL", layout.NavSources))
 	return Render(c, http.StatusOK, pages.SourceWALPage(meta, v), nil)
 }
 

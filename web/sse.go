@@ -185,7 +185,7 @@ func (s *Server) serveWALStream(c echo.Context, sourceID *int64, after int64) er
 			if m.ID <= last {
 				continue // already sent by the backfill
 			}
-			if writeSample(w, m) != nil {
+			if writeEvent(w, m.ID, m.Data) != nil {
 				return nil
 			}
 			last = m.ID
@@ -204,7 +204,19 @@ func writeSample(w *echo.Response, m catalog.WALSample) error {
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(w, "id: %d\nevent: sample\ndata: %s\n\n", m.ID, b)
+	return writeEvent(w, m.ID, b)
+}
+
+// writeEvent writes one sample event whose data is already encoded (live samples are
+// encoded once by the hub for every stream).
+func writeEvent(w *echo.Response, id int64, data []byte) error {
+	buf := make([]byte, 0, len(data)+48)
+	buf = append(buf, "id: "...)
+	buf = strconv.AppendInt(buf, id, 10)
+	buf = append(buf, "\nevent: sample\ndata: "...)
+	buf = append(buf, data...)
+	buf = append(buf, "\n\n"...)
+	_, err := w.Write(buf)
 	return err
 }
 

@@ -35,7 +35,7 @@ func sseApp(t *testing.T, hb time.Duration) (*webtest.App, *walhub.Hub) {
 
 // serveStreams serves a on a real socket until the test ends. Streams close first, as
 // on shutdown: httptest's Close waits for every open request.
-func serveStreams(t *testing.T, a *webtest.App) *httptest.Server {
+func serveStreams(t testing.TB, a *webtest.App) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(a.Server.Handler())
 	t.Cleanup(func() {
@@ -158,7 +158,7 @@ func (c *sseClient) noMoreSamplesBefore(marker int64) {
 	}
 }
 
-func walSource(t *testing.T, a *webtest.App, name string) int64 {
+func walSource(t testing.TB, a *webtest.App, name string) int64 {
 	t.Helper()
 	port := 5432
 	s, err := a.Catalog.CreateSource(a.Ctx(), catalog.SourceInput{Name: name, PgHost: "127.0.0.1", PgPort: &port,

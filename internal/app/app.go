@@ -125,8 +125,9 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	if o.What >= Everything {
 		// Live WAL updates: one LISTEN connection fanning samples out to this
 		// instance's streams (internal/walhub).
-		a.WALHub = walhub.New(a.Pool, walhub.Options{Logger: a.Log})
+		a.WALHub = walhub.New(a.Pool, walhub.Options{Logger: a.Log, ReconnectDelay: cfg.WALListenReconnectDelay.D()})
 		a.buildMetrics()
+		a.Metrics.WatchSSE(a.WALHub)
 		monitor := o.Monitor
 		if monitor == nil {
 			monitor = a.monitorStatus

@@ -116,23 +116,48 @@ type NewWALSample struct {
 	RecordedAt    time.Time
 }
 
-// RecordWALSample stores one sample (the WAL monitor batches its own; tests and the
-// API's fixtures use this).
+// RecordWALSample stores one sample and announces it on the wal_samples channel in the
+// same transaction, exactly as the monitor's batches are announced: every instance's open
+// charts show it, and a rolled-back insert is never announced.
 func (s *Service) RecordWALSample(ctx context.Context, in NewWALSample) (WALSample, error) {
 	if in.RecordedAt.IsZero() {
 		in.RecordedAt = time.Now()
 	}
-	// Samples can be back-dated (fixtures, imports): make sure their day has a partition.
-	if _, err := s.q.EnsureWALPartitions(ctx, db.EnsureWALPartitionsParams{FromAt: in.RecordedAt, ToAt: in.RecordedAt}); err != nil {
-		return WALSample{}, translate(err, "WAL sample", "")
-	}
-	row, err := s.q.InsertWALMetric(ctx, db.InsertWALMetricParams{SourceID: in.SourceID, SizeBytes: in.SizeBytes,
-		RetainedBytes: in.RetainedBytes, SlotActive: in.SlotActive, WalStatus: in.WALStatus, SafeWalSize: in.SafeWALSize,
-		RecordedAt: in.RecordedAt})
+	var out WALSample
+	err := s.pool.InTx(ctx, func(q *db.Queries, _ pgx.Tx) error {
+		// Samples can be back-dated (fixtures, imports): make sure their day has a partition.
+		if _, err := q.EnsureWALPartitions(ctx, db.EnsureWALPartitionsParams{FromAt: in.RecordedAt, ToAt: in.RecordedAt}); err != nil {
+			return err
+		}
+		row, err := q.InsertWALMetric(ctx, db.InsertWALMetricParams{SourceID: in.SourceID, SizeBytes: in.SizeBytes,
+			RetainedBytes: in.RetainedBytes, SlotActive: in.SlotActive, WalStatus: in.WALStatus, SafeWalSize: in.SafeWALSize,
+			RecordedAt: in.RecordedAt})
+		if err != nil {
+			return err
+		}
+		out = walFromRow(row)
+		return notifySamples(ctx, q, []WALSample{out})
+	})
 	if err != nil {
 		return WALSample{}, translate(err, "WAL sample", "")
 	}
-	return walFromRow(row), nil
+	return out, nil
+}
+
+// notifySamples announces stored samples on the wal_samples channel (internal/walhub
+// listens), one notification per sample with the sample as JSON. Called inside the
+// writing transaction: PostgreSQL delivers the notifications at commit, never for a
+// rollback.
+func notifySamples(ctx context.Context, q *db.Queries, samples []WALSample) error {
+	payloads := make([]string, len(samples))
+	for i, w := range samples {
+		p, err := json.Marshal(w)
+		if err != nil {
+			return apperr.Wrap(err, "cannot encode a WAL sample notification")
+		}
+		payloads[i] = string(p)
+	}
+	return q.NotifyWALSamples(ctx, payloads)
 }
 
 // ---- the WAL monitor's side of the catalog: what it probes, and what its results mean
@@ -432,16 +457,10 @@ func (s *Service) insertSamples(ctx context.Context, q *db.Queries, results []Pr
 		return nil, err
 	}
 	out := make([]WALSample, len(stored))
-	payloads := make([]string, len(stored))
 	for i, m := range stored {
 		out[i] = walFromRow(m)
-		p, err := json.Marshal(out[i])
-		if err != nil {
-			return nil, apperr.Wrap(err, "cannot encode a WAL sample notification")
-		}
-		payloads[i] = string(p)
 	}
-	if err := q.NotifyWALSamples(ctx, payloads); err != nil {
+	if err := notifySamples(ctx, q, out); err != nil {
 		return nil, err
 	}
 	return out, nil

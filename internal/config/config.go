@@ -88,6 +88,10 @@ type Config struct {
 	// (probing and cached between cycles together).
 	WALMonitorMaxConnections int     `env:"WAL_MONITOR_MAX_CONNECTIONS" envDefault:"16"`
 	WALRetention             Seconds `env:"WAL_RETENTION" envDefault:"2592000"`
+	// WALListenReconnectDelay is the wait between attempts to reopen the LISTEN
+	// connection of live WAL updates after it broke (a database restart): short, since
+	// open charts stand still until it is back.
+	WALListenReconnectDelay Seconds `env:"WAL_LISTEN_RECONNECT_SECONDS" envDefault:"2"`
 	// WALRetentionAlertBytes is the default per-source threshold of slot-retained WAL
 	// above which an alert is raised (10 GiB).
 	WALRetentionAlertBytes int64 `env:"WAL_RETENTION_ALERT_BYTES" envDefault:"10737418240"`
@@ -214,6 +218,9 @@ func (c *Config) validate() error {
 	}
 	if c.WALRetention.D() < 24*time.Hour {
 		bad("WAL_RETENTION", "must be at least one day (samples are kept in daily partitions), got %s", c.WALRetention.D())
+	}
+	if d := c.WALListenReconnectDelay.D(); d < 10*time.Millisecond || d > 5*time.Minute {
+		bad("WAL_LISTEN_RECONNECT_SECONDS", "must be between 0.01 and 300 seconds, got %s", d)
 	}
 	if c.WALRetentionAlertBytes < 1 {
 		bad("WAL_RETENTION_ALERT_BYTES", "must be a positive number of bytes, got %d", c.WALRetentionAlertBytes)

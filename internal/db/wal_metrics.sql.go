@@ -373,6 +373,54 @@ func (q *Queries) ListWALMetricsBinned(ctx context.Context, arg ListWALMetricsBi
 	return items, nil
 }
 
+const listWALSparklines = `-- name: ListWALSparklines :many
+SELECT m.source_id,
+       date_bin($1::interval, m.recorded_at, $2::timestamptz)::timestamptz AS bucket_at,
+       max(m.retained_bytes)::bigint AS retained_bytes
+FROM wal_metrics m
+WHERE m.source_id = ANY($3::bigint[])
+  AND m.recorded_at >= $2::timestamptz
+  AND m.retained_bytes IS NOT NULL
+GROUP BY m.source_id, bucket_at
+ORDER BY m.source_id, bucket_at
+`
+
+type ListWALSparklinesParams struct {
+	Bucket    pgtype.Interval
+	StartAt   time.Time
+	SourceIds []int64
+}
+
+type ListWALSparklinesRow struct {
+	SourceID      int64
+	BucketAt      time.Time
+	RetainedBytes int64
+}
+
+// The fleet overview's sparklines (/wal): for each source of the page, the peak retained
+// WAL of each time bucket since start_at, oldest first. One query for the whole page, not
+// one per row; each source is a range scan of its (source_id, recorded_at) index, folded
+// into a few dozen buckets in SQL. Samples without a slot (retained unknown) are left out.
+func (q *Queries) ListWALSparklines(ctx context.Context, arg ListWALSparklinesParams) ([]ListWALSparklinesRow, error) {
+	rows, err := q.db.Query(ctx, listWALSparklines, arg.Bucket, arg.StartAt, arg.SourceIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListWALSparklinesRow{}
+	for rows.Next() {
+		var i ListWALSparklinesRow
+		if err := rows.Scan(&i.SourceID, &i.BucketAt, &i.RetainedBytes); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const maxWALMetricID = `-- name: MaxWALMetricID :one
 SELECT coalesce(max(id), 0)::bigint AS id FROM wal_metrics
 `

@@ -252,3 +252,35 @@ func TestPrivateRegistries(t *testing.T) {
 	expect(t, scrape(t, a), "rosetta_walmon_leader", nil, 1)
 	expect(t, scrape(t, b), "rosetta_walmon_leader", nil, 0)
 }
+
+// hubCounts stands in for the live-update hub's two counters: the collector only reads
+// them (internal/walhub's tests count subscribers and drops on a real database).
+type hubCounts struct {
+	subscribers int
+	dropped     int64
+}
+
+func (h *hubCounts) Subscribers() int    { return h.subscribers }
+func (h *hubCounts) DroppedTotal() int64 { return h.dropped }
+
+// The SSE series are read from the hub at each scrape, so they follow it without anyone
+// updating them, and pass promlint (a counter named _total, a gauge without).
+func TestSSESubscribersAndDroppedClientsAreReadAtScrape(t *testing.T) {
+	m := metrics.New()
+	h := &hubCounts{}
+	m.WatchSSE(h)
+	fams := scrape(t, m)
+	expect(t, fams, "rosetta_sse_subscribers", nil, 0)
+	expect(t, fams, "rosetta_sse_dropped_clients_total", nil, 0)
+
+	h.subscribers, h.dropped = 1000, 3
+	fams = scrape(t, m)
+	expect(t, fams, "rosetta_sse_subscribers", nil, 1000)
+	expect(t, fams, "rosetta_sse_dropped_clients_total", nil, 3)
+	if got := fams["rosetta_sse_dropped_clients_total"].GetType(); got != dto.MetricType_COUNTER {
+		t.Errorf("rosetta_sse_dropped_clients_total is a %v, want a counter", got)
+	}
+	if got := fams["rosetta_sse_subscribers"].GetType(); got != dto.MetricType_GAUGE {
+		t.Errorf("rosetta_sse_subscribers is a %v, want a gauge", got)
+	}
+}

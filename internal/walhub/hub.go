@@ -183,8 +183,22 @@ func FromRow(m db.WalMetric) catalog.WALSample {
 		SlotActive: m.SlotActive, WALStatus: m.WalStatus, SafeWALSize: m.SafeWalSize, RecordedAt: m.RecordedAt.UTC()}
 }
 
+// Event is a sample as subscribers receive it, with its JSON encoding made once for all
+// of them: a thousand streams write the same bytes rather than encode the sample a
+// thousand times.
+type Event struct {
+	catalog.WALSample
+	Data []byte
+}
+
 // publish hands s to every subscriber that wants it, dropping those that cannot take it.
 func (h *Hub) publish(s catalog.WALSample) {
+	data, err := json.Marshal(s)
+	if err != nil {
+		h.log.Warn("WAL live updates: cannot encode a sample", "id", s.ID, "err", err)
+		return
+	}
+	ev := Event{WALSample: s, Data: data}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if _, dup := h.recent[s.ID]; dup {
@@ -199,7 +213,7 @@ func (h *Hub) publish(s catalog.WALSample) {
 			continue
 		}
 		select {
-		case sub.ch <- s:
+		case sub.ch <- ev:
 		default:
 			// Full: the client cannot keep up. Never wait for it.
 			delete(h.subs, sub)
@@ -240,7 +254,7 @@ func (h *Hub) closeAll() {
 // dropped this subscriber for falling behind), and Close it when done.
 type Subscription struct {
 	h        *Hub
-	ch       chan catalog.WALSample
+	ch       chan Event
 	sourceID *int64
 	dropped  bool // guarded by h.mu
 	once     sync.Once
@@ -257,13 +271,13 @@ func (h *Hub) Subscribe(sourceID *int64) (*Subscription, error) {
 	if h.closed || !h.running {
 		return nil, ErrStopped
 	}
-	sub := &Subscription{h: h, ch: make(chan catalog.WALSample, h.opt.Buffer), sourceID: sourceID}
+	sub := &Subscription{h: h, ch: make(chan Event, h.opt.Buffer), sourceID: sourceID}
 	h.subs[sub] = struct{}{}
 	return sub, nil
 }
 
 // C delivers the samples; it is closed when the subscription ends.
-func (s *Subscription) C() <-chan catalog.WALSample { return s.ch }
+func (s *Subscription) C() <-chan Event { return s.ch }
 
 // Dropped reports whether the hub dropped this subscriber for being too slow.
 func (s *Subscription) Dropped() bool {

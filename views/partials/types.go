@@ -248,6 +248,8 @@ type PipelineStatus struct {
 	// fragment an action returns leaves them empty).
 	Source    *catalog.Source
 	RecentWAL []catalog.WALSample
+	// WAL is the source's last 24 hours, charted (the full page only).
+	WAL *PipelineWAL
 }
 
 // SourceChecks is the "Test connection" result region of a source's page.

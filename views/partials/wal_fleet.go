@@ -13,6 +13,9 @@ import (
 type WALFleetList struct {
 	Page  catalog.Page[catalog.WALFleetRow]
 	State ListState
+	// Sparklines are the rows' retained WAL over the last day, by source id (a source
+	// without samples has none).
+	Sparklines map[int64]*Sparkline
 }
 
 // walFleetSortOptions are the fleet overview's orders (catalog.WALFleetSorts).

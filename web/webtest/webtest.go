@@ -90,6 +90,21 @@ func (a *App) NewInstance() *web.Server {
 	return core.Server
 }
 
+// NewLiveInstance is NewInstance with its own WAL hub running (its own LISTEN
+// connection) until the test ends: a second instance whose event streams deliver what
+// any instance stores.
+func (a *App) NewLiveInstance() (*web.Server, *walhub.Hub) {
+	a.T.Helper()
+	o := a.opts
+	o.Version = "other"
+	core, err := app.New(context.Background(), a.Config, o)
+	if err != nil {
+		a.T.Fatal(err)
+	}
+	walhubtest.Run(a.T, core.WALHub)
+	return core.Server, core.WALHub
+}
+
 // SyncBuffer is a goroutine-safe bytes.Buffer.
 type SyncBuffer struct {
 	mu sync.Mutex
