@@ -82,7 +82,7 @@ type PipelineFilter struct {
 
 // pipelineFromView is a pipeline as the caller in ctx may see it: the last error's network
 // detail (a failed connection's address and reason) only for those who may edit.
-func pipelineFromView(ctx context.Context, r db.GetPipelineViewRow) Pipeline {
+func pipelineFromView(ctx context.Context, r db.PipelineView) Pipeline {
 	lastError := r.LastError
 	if lastError != nil && r.LastErrorDetail != nil && seesNetworkDetail(ctx) {
 		lastError = r.LastErrorDetail
@@ -118,21 +118,31 @@ func (s *Service) ListPipelines(ctx context.Context, p ListParams, f PipelineFil
 	if err := fe.Err(); err != nil {
 		return Page[Pipeline]{}, err
 	}
-	total, err := s.q.CountPipelines(ctx, db.CountPipelinesParams{Q: qArg(p.Q), Status: status, RuntimeStatus: runtime,
-		SourceID: f.SourceID, DestinationID: f.DestinationID})
-	if err != nil {
-		return Page[Pipeline]{}, translate(err, "pipeline", "")
+	q := listQuery{from: "pipeline_view v", countFrom: "pipelines v", order: pipelineOrder}
+	q.search(p.Q)
+	if status != nil {
+		q.cond("v.status = %s", *status)
 	}
-	rows, err := s.q.ListPipelines(ctx, db.ListPipelinesParams{Q: qArg(p.Q), Status: status, RuntimeStatus: runtime,
-		SourceID: f.SourceID, DestinationID: f.DestinationID, Sort: p.Sort, Lim: int32(p.Limit), Off: int32(p.Offset)})
+	if runtime != nil {
+		// As a rank, so the status sort's index serves it; the count then needs the join.
+		q.cond(statusRankSQL("v.runtime_status")+" = %s", statusRank(*runtime))
+		q.countFrom = "pipeline_view v"
+	}
+	if f.SourceID != nil {
+		q.cond("v.source_id = %s", *f.SourceID)
+	}
+	if f.DestinationID != nil {
+		q.cond("v.destination_id = %s", *f.DestinationID)
+	}
+	rows, total, estimated, err := list(ctx, s, q, p, pgx.RowToStructByPos[db.PipelineView])
 	if err != nil {
 		return Page[Pipeline]{}, translate(err, "pipeline", "")
 	}
 	items := make([]Pipeline, len(rows))
 	for i, r := range rows {
-		items[i] = pipelineFromView(ctx, db.GetPipelineViewRow(r))
+		items[i] = pipelineFromView(ctx, r)
 	}
-	return Page[Pipeline]{Items: items, Total: total, Limit: p.Limit, Offset: p.Offset}, nil
+	return Page[Pipeline]{Items: items, Total: total, TotalIsEstimate: estimated, Limit: p.Limit, Offset: p.Offset}, nil
 }
 
 func optEnum(f *apperr.Fields, field, v string, allowed []string) *string {
@@ -198,10 +208,10 @@ func (s *Service) CreatePipeline(ctx context.Context, in PipelineInput) (Pipelin
 // lockPipeline takes the pipeline's row lock for the rest of the transaction, then reads
 // its runtime state. The order matters: read after the lock, the state cannot change
 // before the caller's decision on it commits, so concurrent transitions serialise.
-func lockPipeline(ctx context.Context, q *db.Queries, id int64) (db.Pipeline, db.GetPipelineViewRow, error) {
+func lockPipeline(ctx context.Context, q *db.Queries, id int64) (db.Pipeline, db.PipelineView, error) {
 	cur, err := q.GetPipelineForUpdate(ctx, id)
 	if err != nil {
-		return db.Pipeline{}, db.GetPipelineViewRow{}, err
+		return db.Pipeline{}, db.PipelineView{}, err
 	}
 	v, err := q.GetPipelineView(ctx, id)
 	return cur, v, err
@@ -432,10 +442,10 @@ type Counts struct {
 func (s *Service) Counts(ctx context.Context) (Counts, error) {
 	var c Counts
 	var err error
-	if c.Sources, err = s.q.CountSources(ctx, nil); err != nil {
+	if c.Sources, err = s.q.CountSources(ctx); err != nil {
 		return c, translate(err, "source", "")
 	}
-	if c.Destinations, err = s.q.CountDestinations(ctx, nil); err != nil {
+	if c.Destinations, err = s.q.CountDestinations(ctx); err != nil {
 		return c, translate(err, "destination", "")
 	}
 	rows, err := s.q.CountPipelinesByRuntimeStatus(ctx)

@@ -1,0 +1,192 @@
+package catalog
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// The lists (sources, destinations, pipelines) are assembled here rather than written as
+// sqlc queries: sqlc cannot parameterise ORDER BY, and one static query with catch-all
+// predicates ("$x IS NULL OR col = $x") and a CASE per sort key in ORDER BY defeats every
+// index, so PostgreSQL joined and sorted the whole fleet to return one page (issue 12).
+// Each statement here names only the filters given and orders by one index's key.
+//
+// Nothing a caller typed becomes SQL text: sort keys and filter columns are this
+// package's enumerations, mapped to fixed fragments; every value travels as a parameter.
+
+// DefaultExactTotalCap is how many matching rows a list counts exactly. Counting stops
+// one row past it; a larger total is the planner's estimate, marked as such
+// (Page.TotalIsEstimate), so the cost of a page never grows with the fleet.
+const DefaultExactTotalCap = 1000
+
+// WithExactTotalCap changes the cap (tests cross it with a handful of rows).
+func WithExactTotalCap(n int) Option {
+	return func(s *Service) {
+		if n > 0 {
+			s.totalCap = n
+		}
+	}
+}
+
+// statusRankSQL orders runtime statuses errors first, then running, then the rest: what
+// an operator scanning the list wants to see first. Migration 00007 indexes exactly this
+// expression over pipeline_metadata.status; the view exposes that column as
+// runtime_status, which the planner sees through.
+func statusRankSQL(col string) string {
+	return "CASE " + col + " WHEN 'ERROR' THEN 0 WHEN 'RUNNING' THEN 1 ELSE 2 END"
+}
+
+// statusRank is statusRankSQL's value for one status, so the runtime-status filter is
+// written as a rank and served by the same index.
+func statusRank(status string) int32 {
+	switch status {
+	case RuntimeError:
+		return 0
+	case RuntimeRunning:
+		return 1
+	default:
+		return 2
+	}
+}
+
+// Each sort key's ORDER BY, matching one index (migration 00007). A descending sort
+// reverses the whole key, id included, so the index is read backwards. Names are unique
+// case-insensitively (the lower(name) unique indexes), so a name order has no ties.
+var (
+	pipelineOrder = map[string]string{
+		"name":        "lower(v.name)",
+		"-name":       "lower(v.name) DESC",
+		"created_at":  "v.created_at, v.id",
+		"-created_at": "v.created_at DESC, v.id DESC",
+		"status":      statusRankSQL("v.runtime_status") + ", v.id",
+	}
+	sourceOrder = map[string]string{
+		"name":        "lower(v.name)",
+		"-name":       "lower(v.name) DESC",
+		"created_at":  "v.created_at, v.id",
+		"-created_at": "v.created_at DESC, v.id DESC",
+		"host":        "lower(v.pg_host), v.id",
+		"-host":       "lower(v.pg_host) DESC, v.id DESC",
+	}
+	destinationOrder = map[string]string{
+		"name":        "lower(v.name)",
+		"-name":       "lower(v.name) DESC",
+		"created_at":  "v.created_at, v.id",
+		"-created_at": "v.created_at DESC, v.id DESC",
+		"account":     "lower(v.snowflake_account), v.id",
+		"-account":    "lower(v.snowflake_account) DESC, v.id DESC",
+	}
+)
+
+// listQuery is one list statement: the relation read (aliased v), the conditions given,
+// and their values as parameters.
+type listQuery struct {
+	// from is what the page reads (a table or pipeline_view), as "relation v".
+	from string
+	// countFrom is what the total counts: the narrowest relation the conditions allow
+	// (a pipeline's count needs no join unless it filters on runtime status).
+	countFrom string
+	order     map[string]string
+	where     []string
+	args      []any
+}
+
+// cond adds a condition; each %s in format becomes the next value's parameter.
+func (q *listQuery) cond(format string, vals ...any) {
+	ph := make([]any, len(vals))
+	for i, v := range vals {
+		q.args = append(q.args, v)
+		ph[i] = "$" + strconv.Itoa(len(q.args))
+	}
+	q.where = append(q.where, fmt.Sprintf(format, ph...))
+}
+
+// search adds the name search: a case-insensitive substring (the documented semantics),
+// which the pg_trgm index on name serves.
+func (q *listQuery) search(text string) {
+	if pattern := qArg(text); pattern != nil {
+		q.cond("v.name ILIKE '%%' || %s || '%%'", *pattern)
+	}
+}
+
+func (q *listQuery) whereSQL() string {
+	if len(q.where) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(q.where, " AND ")
+}
+
+// pageSQL is the page's statement, with its arguments.
+func (q *listQuery) pageSQL(sort string, limit, offset int) (string, []any, error) {
+	order, ok := q.order[sort]
+	if !ok {
+		return "", nil, fmt.Errorf("catalog: no order for sort key %q", sort)
+	}
+	n := len(q.args)
+	sql := "SELECT v.* FROM " + q.from + q.whereSQL() + " ORDER BY " + order +
+		" LIMIT $" + strconv.Itoa(n+1) + " OFFSET $" + strconv.Itoa(n+2)
+	return sql, append(append([]any{}, q.args...), int64(limit), int64(offset)), nil
+}
+
+// countSQL counts the matches, stopping one past the cap.
+func (q *listQuery) countSQL(limit int) string {
+	return "SELECT count(*) FROM (SELECT 1 FROM " + q.countFrom + q.whereSQL() + " LIMIT " + strconv.Itoa(limit) + ") t"
+}
+
+// exec makes a statement one-shot (the unnamed statement, planned with its values): a
+// cached prepared statement may switch to a generic plan, which cannot see how
+// selective a search or a filter is.
+func exec(args []any) []any { return append([]any{pgx.QueryExecModeExec}, args...) }
+
+// list runs the page and its total. The total is exact up to the service's cap; above
+// it, the planner's estimate.
+func list[T any](ctx context.Context, s *Service, q listQuery, p ListParams, scan pgx.RowToFunc[T]) ([]T, int64, bool, error) {
+	sql, args, err := q.pageSQL(p.Sort, p.Limit, p.Offset)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	var n int64
+	if err := s.pool.QueryRow(ctx, q.countSQL(s.totalCap+1), exec(q.args)...).Scan(&n); err != nil {
+		return nil, 0, false, err
+	}
+	rows, err := s.pool.Query(ctx, sql, exec(args)...)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	items, err := pgx.CollectRows(rows, scan)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	if n <= int64(s.totalCap) {
+		return items, n, false, nil
+	}
+	est, err := s.estimate(ctx, q)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	// Above the cap by construction, whatever the statistics say (they may be stale).
+	return items, max(est, n), true, nil
+}
+
+// estimate is the planner's row estimate for the matches: what EXPLAIN says, with the
+// statistics ANALYZE (or autovacuum) last gathered. It costs one planning, not a scan.
+func (s *Service) estimate(ctx context.Context, q listQuery) (int64, error) {
+	var plan []struct {
+		Plan struct {
+			Rows float64 `json:"Plan Rows"`
+		} `json:"Plan"`
+	}
+	var raw []byte
+	if err := s.pool.QueryRow(ctx, "EXPLAIN (FORMAT JSON) SELECT 1 FROM "+q.countFrom+q.whereSQL(), exec(q.args)...).Scan(&raw); err != nil {
+		return 0, err
+	}
+	if err := json.Unmarshal(raw, &plan); err != nil || len(plan) == 0 {
+		return 0, fmt.Errorf("catalog: cannot read the planner's estimate: %v", err)
+	}
+	return int64(plan[0].Plan.Rows), nil
+}
