@@ -109,6 +109,23 @@ func (s *Service) getPipeline(ctx context.Context, q *db.Queries, id int64) (Pip
 }
 
 func (s *Service) ListPipelines(ctx context.Context, p ListParams, f PipelineFilter) (Page[Pipeline], error) {
+	q, err := pipelineListQuery(&p, f)
+	if err != nil {
+		return Page[Pipeline]{}, err
+	}
+	rows, total, estimated, err := list(ctx, s, q, p, pgx.RowToStructByPos[db.PipelineView])
+	if err != nil {
+		return Page[Pipeline]{}, translate(err, "pipeline", "")
+	}
+	items := make([]Pipeline, len(rows))
+	for i, r := range rows {
+		items[i] = pipelineFromView(ctx, r)
+	}
+	return Page[Pipeline]{Items: items, Total: total, TotalIsEstimate: estimated, Limit: p.Limit, Offset: p.Offset}, nil
+}
+
+// pipelineListQuery validates the list controls and filters and builds the statement.
+func pipelineListQuery(p *ListParams, f PipelineFilter) (listQuery, error) {
 	var fe apperr.Fields
 	if err := p.normalize(PipelineSorts); err != nil {
 		fe = apperr.As(err).Fields
@@ -116,7 +133,7 @@ func (s *Service) ListPipelines(ctx context.Context, p ListParams, f PipelineFil
 	status := optEnum(&fe, "status", strings.ToUpper(f.Status), DesiredStatuses)
 	runtime := optEnum(&fe, "runtime_status", strings.ToUpper(f.RuntimeStatus), RuntimeStatuses)
 	if err := fe.Err(); err != nil {
-		return Page[Pipeline]{}, err
+		return listQuery{}, err
 	}
 	q := listQuery{from: "pipeline_view v", countFrom: "pipelines v", order: pipelineOrder}
 	q.search(p.Q)
@@ -134,15 +151,7 @@ func (s *Service) ListPipelines(ctx context.Context, p ListParams, f PipelineFil
 	if f.DestinationID != nil {
 		q.cond("v.destination_id = %s", *f.DestinationID)
 	}
-	rows, total, estimated, err := list(ctx, s, q, p, pgx.RowToStructByPos[db.PipelineView])
-	if err != nil {
-		return Page[Pipeline]{}, translate(err, "pipeline", "")
-	}
-	items := make([]Pipeline, len(rows))
-	for i, r := range rows {
-		items[i] = pipelineFromView(ctx, r)
-	}
-	return Page[Pipeline]{Items: items, Total: total, TotalIsEstimate: estimated, Limit: p.Limit, Offset: p.Offset}, nil
+	return q, nil
 }
 
 func optEnum(f *apperr.Fields, field, v string, allowed []string) *string {
