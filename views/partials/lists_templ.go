@@ -685,7 +685,7 @@ func SourceTable(l SourceList, canCreate bool) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = components.Pagination(l.State.pager(l.Page.Total, l.Page.Limit, l.Page.Offset, SourcesListID, "Sources pages")).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = components.Pagination(l.State.pager(l.Page.Total, l.Page.TotalIsEstimate, l.Page.Limit, l.Page.Offset, SourcesListID, "Sources pages")).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -1204,7 +1204,7 @@ func DestinationTable(l DestinationList, canCreate bool) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = components.Pagination(l.State.pager(l.Page.Total, l.Page.Limit, l.Page.Offset, DestinationsListID, "Destinations pages")).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = components.Pagination(l.State.pager(l.Page.Total, l.Page.TotalIsEstimate, l.Page.Limit, l.Page.Offset, DestinationsListID, "Destinations pages")).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -1416,7 +1416,7 @@ func PipelineTable(l PipelineList) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = components.Pagination(l.State.pager(l.Page.Total, l.Page.Limit, l.Page.Offset, PipelinesListID, "Pipelines pages")).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = components.Pagination(l.State.pager(l.Page.Total, l.Page.TotalIsEstimate, l.Page.Limit, l.Page.Offset, PipelinesListID, "Pipelines pages")).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -91,8 +91,9 @@ func (l ListState) sortColumn(key, label, target, class string) components.SortC
 		Target: "#" + target, Class: class}
 }
 
-func (l ListState) pager(total int64, limit, offset int, target, label string) components.Pager {
-	return components.Pager{Total: int(total), Limit: limit, Offset: offset, BaseURL: l.BaseURL,
+// pager is the list's pagination; a page's total may be an estimate (catalog.Page).
+func (l ListState) pager(total int64, estimate bool, limit, offset int, target, label string) components.Pager {
+	return components.Pager{Total: int(total), Estimate: estimate, Limit: limit, Offset: offset, BaseURL: l.BaseURL,
 		Target: "#" + target, Label: label}
 }
 
