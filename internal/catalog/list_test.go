@@ -126,32 +126,42 @@ func TestPipelineListSortsAndPages(t *testing.T) {
 	t.Parallel()
 	svc, pool := newService(t)
 	ctx := context.Background()
-	ps, _, _ := listFixture(t, pool)
-	for _, sort := range catalog.PipelineSorts {
-		want := wantOrder(ps, sort)
-		all, err := svc.ListPipelines(ctx, catalog.ListParams{Sort: sort}, catalog.PipelineFilter{})
-		if err != nil {
-			t.Fatal(err)
+	all, _, _ := listFixture(t, pool)
+	// Without a search each sort walks its index; with one (three characters or more)
+	// the matches are sorted instead: both must give the same order.
+	for _, q := range []string{"", "RDER"} {
+		var ps []fixturePipeline
+		for _, p := range all {
+			if strings.Contains(strings.ToLower(p.name), strings.ToLower(q)) {
+				ps = append(ps, p)
+			}
 		}
-		if got := names(all.Items); !slices.Equal(got, want) {
-			t.Errorf("sort %s:\n got %v\nwant %v", sort, got, want)
-		}
-		if all.Total != int64(len(ps)) || all.TotalIsEstimate {
-			t.Errorf("sort %s: total %d (estimate %v), want exactly %d", sort, all.Total, all.TotalIsEstimate, len(ps))
-		}
-		var paged []string
-		for off := 0; off < len(ps)+5; off += 5 {
-			p, err := svc.ListPipelines(ctx, catalog.ListParams{Sort: sort, Limit: 5, Offset: off}, catalog.PipelineFilter{})
+		for _, sort := range catalog.PipelineSorts {
+			want := wantOrder(ps, sort)
+			page, err := svc.ListPipelines(ctx, catalog.ListParams{Sort: sort, Q: q}, catalog.PipelineFilter{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if p.Total != int64(len(ps)) || p.Limit != 5 || p.Offset != off {
-				t.Errorf("sort %s offset %d: page %+v", sort, off, p)
+			if got := names(page.Items); !slices.Equal(got, want) {
+				t.Errorf("q %q sort %s:\n got %v\nwant %v", q, sort, got, want)
 			}
-			paged = append(paged, names(p.Items)...)
-		}
-		if !slices.Equal(paged, want) {
-			t.Errorf("sort %s paged by 5:\n got %v\nwant %v", sort, paged, want)
+			if page.Total != int64(len(ps)) || page.TotalIsEstimate {
+				t.Errorf("q %q sort %s: total %d (estimate %v), want exactly %d", q, sort, page.Total, page.TotalIsEstimate, len(ps))
+			}
+			var paged []string
+			for off := 0; off < len(ps)+2; off += 2 {
+				p, err := svc.ListPipelines(ctx, catalog.ListParams{Sort: sort, Q: q, Limit: 2, Offset: off}, catalog.PipelineFilter{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if p.Total != int64(len(ps)) || p.Limit != 2 || p.Offset != off {
+					t.Errorf("q %q sort %s offset %d: page %+v", q, sort, off, p)
+				}
+				paged = append(paged, names(p.Items)...)
+			}
+			if !slices.Equal(paged, want) {
+				t.Errorf("q %q sort %s paged by 2:\n got %v\nwant %v", q, sort, paged, want)
+			}
 		}
 	}
 }
