@@ -127,9 +127,13 @@ type listQuery struct {
 	// countFrom is what the total counts: the narrowest relation the conditions allow
 	// (a pipeline's count needs no join unless it filters on runtime status).
 	countFrom string
-	order     map[string][]orderKey
-	where     []string
-	args      []any
+	// keysFrom, when set, is the narrow relation the page's ids are chosen from (the
+	// columns its conditions and sort need); only those 50 rows are then read from
+	// `from`, so a search's matches are sorted before the joins, not after.
+	keysFrom string
+	order    map[string][]orderKey
+	where    []string
+	args     []any
 	// trigram is set by a search the pg_trgm index can serve (three characters or more).
 	trigram bool
 }
@@ -175,9 +179,13 @@ func (q *listQuery) pageSQL(sort string, limit, offset int) (string, []any, erro
 	}
 	order := orderSQL(ks, q.trigram)
 	n := len(q.args)
-	sql := "SELECT v.* FROM " + q.from + q.whereSQL() + " ORDER BY " + order +
-		" LIMIT $" + strconv.Itoa(n+1) + " OFFSET $" + strconv.Itoa(n+2)
-	return sql, append(append([]any{}, q.args...), int64(limit), int64(offset)), nil
+	page := " ORDER BY " + order + " LIMIT $" + strconv.Itoa(n+1) + " OFFSET $" + strconv.Itoa(n+2)
+	args := append(append([]any{}, q.args...), int64(limit), int64(offset))
+	if q.keysFrom == "" {
+		return "SELECT v.* FROM " + q.from + q.whereSQL() + page, args, nil
+	}
+	return "SELECT v.* FROM (SELECT v.id FROM " + q.keysFrom + q.whereSQL() + page + ") k JOIN " + q.from +
+		" ON v.id = k.id ORDER BY " + orderSQL(ks, false), args, nil
 }
 
 // countSQL counts the matches, stopping one past the cap.

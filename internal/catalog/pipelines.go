@@ -124,6 +124,11 @@ func (s *Service) ListPipelines(ctx context.Context, p ListParams, f PipelineFil
 	return Page[Pipeline]{Items: items, Total: total, TotalIsEstimate: estimated, Limit: p.Limit, Offset: p.Offset}, nil
 }
 
+// pipelinesWithRuntime is the narrow relation a list sorted or filtered by runtime
+// status chooses its page from: the pipeline and its runtime status, no names.
+const pipelinesWithRuntime = "(SELECT p.*, m.status AS runtime_status FROM pipelines p " +
+	"JOIN pipeline_metadata m ON m.pipeline_id = p.id) v"
+
 // pipelineListQuery validates the list controls and filters and builds the statement.
 func pipelineListQuery(p *ListParams, f PipelineFilter) (listQuery, error) {
 	var fe apperr.Fields
@@ -135,7 +140,10 @@ func pipelineListQuery(p *ListParams, f PipelineFilter) (listQuery, error) {
 	if err := fe.Err(); err != nil {
 		return listQuery{}, err
 	}
-	q := listQuery{from: "pipeline_view v", countFrom: "pipelines v", order: pipelineOrder}
+	q := listQuery{from: "pipeline_view v", countFrom: "pipelines v", keysFrom: "pipelines v", order: pipelineOrder}
+	if p.Sort == "status" {
+		q.keysFrom = pipelinesWithRuntime
+	}
 	q.search(p.Q)
 	if status != nil {
 		q.cond("v.status = %s", *status)
@@ -143,7 +151,7 @@ func pipelineListQuery(p *ListParams, f PipelineFilter) (listQuery, error) {
 	if runtime != nil {
 		// As a rank, so the status sort's index serves it; the count then needs the join.
 		q.cond(statusRankSQL("v.runtime_status")+" = %s", statusRank(*runtime))
-		q.countFrom = "pipeline_view v"
+		q.countFrom, q.keysFrom = pipelinesWithRuntime, pipelinesWithRuntime
 	}
 	if f.SourceID != nil {
 		q.cond("v.source_id = %s", *f.SourceID)
