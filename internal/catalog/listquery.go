@@ -127,9 +127,8 @@ type listQuery struct {
 	// countFrom is what the total counts: the narrowest relation the conditions allow
 	// (a pipeline's count needs no join unless it filters on runtime status).
 	countFrom string
-	// keysFrom, when set, is the narrow relation the page's ids are chosen from (the
-	// columns its conditions and sort need); only those 50 rows are then read from
-	// `from`, so a search's matches are sorted before the joins, not after.
+	// keysFrom is the narrow relation a searched page's ids are chosen from (the columns
+	// its conditions and sort need, no joins the planner could hash): see pageSQL.
 	keysFrom string
 	order    map[string][]orderKey
 	where    []string
@@ -166,6 +165,9 @@ func (q *listQuery) whereSQL() string {
 
 // pageSQL is the page's statement, with its arguments.
 //
+// Without a search, the page walks the sort's index and joins as it goes: about one
+// page of rows read, whatever the size of the fleet.
+//
 // With a search, the sort is written so that no index matches it: the matches are then
 // found through the trigram index and sorted, a cost that follows the number of matches.
 // Left to itself, the planner may walk the sort's index and filter, assuming matches
@@ -181,11 +183,14 @@ func (q *listQuery) pageSQL(sort string, limit, offset int) (string, []any, erro
 	n := len(q.args)
 	page := " ORDER BY " + order + " LIMIT $" + strconv.Itoa(n+1) + " OFFSET $" + strconv.Itoa(n+2)
 	args := append(append([]any{}, q.args...), int64(limit), int64(offset))
-	if q.keysFrom == "" {
+	if !q.trigram || q.keysFrom == "" {
 		return "SELECT v.* FROM " + q.from + q.whereSQL() + page, args, nil
 	}
-	return "SELECT v.* FROM (SELECT v.id FROM " + q.keysFrom + q.whereSQL() + page + ") k JOIN " + q.from +
-		" ON v.id = k.id ORDER BY " + orderSQL(ks, false), args, nil
+	// The page's ids first, sorted among the matches only; then the 50 rows, each
+	// fetched by its primary key (= ANY of an array: an index probe per id, where a join
+	// could be planned as a hash of whole tables).
+	return "SELECT v.* FROM " + q.from + " WHERE v.id = ANY(ARRAY(SELECT v.id FROM " + q.keysFrom + q.whereSQL() + page +
+		")) ORDER BY " + orderSQL(ks, false), args, nil
 }
 
 // countSQL counts the matches, stopping one past the cap.

@@ -124,10 +124,16 @@ func (s *Service) ListPipelines(ctx context.Context, p ListParams, f PipelineFil
 	return Page[Pipeline]{Items: items, Total: total, TotalIsEstimate: estimated, Limit: p.Limit, Offset: p.Offset}, nil
 }
 
-// pipelinesWithRuntime is the narrow relation a list sorted or filtered by runtime
-// status chooses its page from: the pipeline and its runtime status, no names.
-const pipelinesWithRuntime = "(SELECT p.*, m.status AS runtime_status FROM pipelines p " +
-	"JOIN pipeline_metadata m ON m.pipeline_id = p.id) v"
+// Narrow relations for a list that sorts or filters by runtime status. The count joins
+// the metadata (the rank index then serves a runtime filter); a searched page's keys
+// read each match's status by its primary key (a subplan per match: a join there was
+// planned as a hash of the whole metadata table, whatever the number of matches).
+const (
+	pipelinesWithRuntime = "(SELECT p.*, m.status AS runtime_status FROM pipelines p " +
+		"JOIN pipeline_metadata m ON m.pipeline_id = p.id) v"
+	pipelineKeysWithRuntime = "(SELECT p.*, (SELECT m.status FROM pipeline_metadata m WHERE m.pipeline_id = p.id) " +
+		"AS runtime_status FROM pipelines p) v"
+)
 
 // pipelineListQuery validates the list controls and filters and builds the statement.
 func pipelineListQuery(p *ListParams, f PipelineFilter) (listQuery, error) {
@@ -142,7 +148,7 @@ func pipelineListQuery(p *ListParams, f PipelineFilter) (listQuery, error) {
 	}
 	q := listQuery{from: "pipeline_view v", countFrom: "pipelines v", keysFrom: "pipelines v", order: pipelineOrder}
 	if p.Sort == "status" {
-		q.keysFrom = pipelinesWithRuntime
+		q.keysFrom = pipelineKeysWithRuntime
 	}
 	q.search(p.Q)
 	if status != nil {
@@ -151,7 +157,7 @@ func pipelineListQuery(p *ListParams, f PipelineFilter) (listQuery, error) {
 	if runtime != nil {
 		// As a rank, so the status sort's index serves it; the count then needs the join.
 		q.cond(statusRankSQL("v.runtime_status")+" = %s", statusRank(*runtime))
-		q.countFrom, q.keysFrom = pipelinesWithRuntime, pipelinesWithRuntime
+		q.countFrom, q.keysFrom = pipelinesWithRuntime, pipelineKeysWithRuntime
 	}
 	if f.SourceID != nil {
 		q.cond("v.source_id = %s", *f.SourceID)
