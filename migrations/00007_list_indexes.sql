@@ -39,7 +39,22 @@ CREATE INDEX destinations_created_at_id_idx ON destinations (created_at, id);
 CREATE INDEX destinations_account_id_idx ON destinations (lower(snowflake_account), id);
 CREATE INDEX destinations_name_trgm_idx ON destinations USING gin (name gin_trgm_ops);
 
+-- The audit log is read newest first, filtered by entity, actor or action: each filter's
+-- index ends with id, so a filtered page walks it backwards and stops after one page.
+CREATE INDEX audit_events_entity_id_idx ON audit_events (entity_kind, entity_id, id);
+CREATE INDEX audit_events_actor_user_id_id_idx ON audit_events (actor_user_id, id);
+CREATE INDEX audit_events_actor_email_id_idx ON audit_events (lower(actor_email), id);
+CREATE INDEX audit_events_action_id_idx ON audit_events (action, id);
+DROP INDEX audit_events_entity_idx;
+DROP INDEX audit_events_actor_user_id_idx;
+
 -- +goose Down
+CREATE INDEX audit_events_actor_user_id_idx ON audit_events (actor_user_id);
+CREATE INDEX audit_events_entity_idx ON audit_events (entity_kind, entity_id);
+DROP INDEX audit_events_action_id_idx;
+DROP INDEX audit_events_actor_email_id_idx;
+DROP INDEX audit_events_actor_user_id_id_idx;
+DROP INDEX audit_events_entity_id_idx;
 DROP INDEX destinations_name_trgm_idx;
 DROP INDEX destinations_account_id_idx;
 DROP INDEX destinations_created_at_id_idx;

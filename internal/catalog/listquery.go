@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/rosetta-cdc/rosetta/internal/db"
 )
 
 // The lists (sources, destinations, pipelines) are assembled here rather than written as
@@ -206,15 +208,20 @@ func exec(args []any) []any { return append([]any{pgx.QueryExecModeExec}, args..
 // list runs the page and its total. The total is exact up to the service's cap; above
 // it, the planner's estimate.
 func list[T any](ctx context.Context, s *Service, q listQuery, p ListParams, scan pgx.RowToFunc[T]) ([]T, int64, bool, error) {
-	sql, args, err := q.pageSQL(p.Sort, p.Limit, p.Offset)
+	return runList(ctx, s.pool, s.totalCap, q, p.Sort, p.Limit, p.Offset, scan)
+}
+
+func runList[T any](ctx context.Context, pool *db.Pool, totalCap int, q listQuery, sort string, limit, offset int,
+	scan pgx.RowToFunc[T]) ([]T, int64, bool, error) {
+	sql, args, err := q.pageSQL(sort, limit, offset)
 	if err != nil {
 		return nil, 0, false, err
 	}
 	var n int64
-	if err := s.pool.QueryRow(ctx, q.countSQL(s.totalCap+1), exec(q.args)...).Scan(&n); err != nil {
+	if err := pool.QueryRow(ctx, q.countSQL(totalCap+1), exec(q.args)...).Scan(&n); err != nil {
 		return nil, 0, false, err
 	}
-	rows, err := s.pool.Query(ctx, sql, exec(args)...)
+	rows, err := pool.Query(ctx, sql, exec(args)...)
 	if err != nil {
 		return nil, 0, false, err
 	}
@@ -222,10 +229,10 @@ func list[T any](ctx context.Context, s *Service, q listQuery, p ListParams, sca
 	if err != nil {
 		return nil, 0, false, err
 	}
-	if n <= int64(s.totalCap) {
+	if n <= int64(totalCap) {
 		return items, n, false, nil
 	}
-	est, err := s.estimate(ctx, q)
+	est, err := estimate(ctx, pool, q)
 	if err != nil {
 		return nil, 0, false, err
 	}
@@ -235,18 +242,40 @@ func list[T any](ctx context.Context, s *Service, q listQuery, p ListParams, sca
 
 // estimate is the planner's row estimate for the matches: what EXPLAIN says, with the
 // statistics ANALYZE (or autovacuum) last gathered. It costs one planning, not a scan.
-func (s *Service) estimate(ctx context.Context, q listQuery) (int64, error) {
+func estimate(ctx context.Context, pool *db.Pool, q listQuery) (int64, error) {
 	var plan []struct {
 		Plan struct {
 			Rows float64 `json:"Plan Rows"`
 		} `json:"Plan"`
 	}
 	var raw []byte
-	if err := s.pool.QueryRow(ctx, "EXPLAIN (FORMAT JSON) SELECT 1 FROM "+q.countFrom+q.whereSQL(), exec(q.args)...).Scan(&raw); err != nil {
+	if err := pool.QueryRow(ctx, "EXPLAIN (FORMAT JSON) SELECT 1 FROM "+q.countFrom+q.whereSQL(), exec(q.args)...).Scan(&raw); err != nil {
 		return 0, err
 	}
 	if err := json.Unmarshal(raw, &plan); err != nil || len(plan) == 0 {
 		return 0, fmt.Errorf("catalog: cannot read the planner's estimate: %v", err)
 	}
 	return int64(plan[0].Plan.Rows), nil
+}
+
+// NewestFirst is a list of another package's table, newest (highest id) first, with
+// the catalog lists' rules: only the conditions given, values as parameters, the total
+// exact up to DefaultExactTotalCap and estimated above. The audit log uses it.
+type NewestFirst struct{ q listQuery }
+
+// NewNewestFirst lists table, which must be a constant of the calling package (it
+// becomes SQL text), never input.
+func NewNewestFirst(table string) *NewestFirst {
+	return &NewestFirst{q: listQuery{from: table + " v", countFrom: table + " v",
+		order: map[string][]orderKey{"": desc(num("v.id"))}}}
+}
+
+// Where adds a condition on the table's columns (as v.column); each %s in format
+// becomes the next value's parameter.
+func (l *NewestFirst) Where(format string, vals ...any) { l.q.cond(format, vals...) }
+
+// CollectNewestFirst reads one page and the total.
+func CollectNewestFirst[T any](ctx context.Context, pool *db.Pool, l *NewestFirst, limit, offset int,
+	scan pgx.RowToFunc[T]) (items []T, total int64, estimated bool, err error) {
+	return runList(ctx, pool, DefaultExactTotalCap, l.q, "", limit, offset, scan)
 }
