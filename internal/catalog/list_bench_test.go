@@ -141,12 +141,16 @@ func logPlans(b *testing.B, small, big *db.Pool, p catalog.ListParams) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, x := range []struct {
-		size string
-		pool *db.Pool
-	}{{"5k", small}, {"large", big}} {
-		b.Logf("page at %s: %s", x.size, explainAnalyze(b, x.pool, page, pageArgs))
-		b.Logf("total at %s: %s", x.size, explainAnalyze(b, x.pool, count, countArgs))
+	logBoth(b, "", small, big, page, pageArgs, count, countArgs)
+}
+
+// logBoth logs the plans of a page and its total at both sizes.
+func logBoth(b *testing.B, prefix string, small, big *db.Pool, page string, pageArgs []any, count string, countArgs []any) {
+	pools := map[string]*db.Pool{"5k": small, "large": big}
+	for _, size := range []string{"5k", "large"} {
+		pool := pools[size]
+		b.Logf("%spage at %s: %s", prefix, size, explainAnalyze(b, pool, page, pageArgs))
+		b.Logf("%stotal at %s: %s", prefix, size, explainAnalyze(b, pool, count, countArgs))
 	}
 }
 
@@ -216,11 +220,5 @@ func legacyList(b *testing.B, pool *db.Pool, sort, q string) {
 
 func logLegacyPlans(b *testing.B, small, big *db.Pool, sort, q string) {
 	countArgs, pageArgs := legacyArgs(sort, q)
-	for _, x := range []struct {
-		size string
-		pool *db.Pool
-	}{{"5k", small}, {"large", big}} {
-		b.Logf("legacy page at %s: %s", x.size, explainAnalyze(b, x.pool, legacyPage, pageArgs))
-		b.Logf("legacy total at %s: %s", x.size, explainAnalyze(b, x.pool, legacyCount, countArgs))
-	}
+	logBoth(b, "legacy ", small, big, legacyPage, pageArgs, legacyCount, countArgs)
 }
