@@ -28,22 +28,9 @@ RETURNING *;
 -- name: DeleteDestination :execrows
 DELETE FROM destinations WHERE id = @id;
 
+-- Lists are built by catalog/listquery.go (sorts and filters each with their index).
 -- name: CountDestinations :one
-SELECT count(*) FROM destinations
-WHERE (sqlc.narg(q)::text IS NULL OR name ILIKE '%' || sqlc.narg(q) || '%');
-
--- name: ListDestinations :many
-SELECT * FROM destinations
-WHERE (sqlc.narg(q)::text IS NULL OR name ILIKE '%' || sqlc.narg(q) || '%')
-ORDER BY
-    CASE WHEN @sort::text = 'name' THEN lower(name) END ASC,
-    CASE WHEN @sort::text = '-name' THEN lower(name) END DESC,
-    CASE WHEN @sort::text = 'created_at' THEN created_at END ASC,
-    CASE WHEN @sort::text = '-created_at' THEN created_at END DESC,
-    CASE WHEN @sort::text = 'account' THEN lower(snowflake_account) END ASC,
-    CASE WHEN @sort::text = '-account' THEN lower(snowflake_account) END DESC,
-    id ASC
-LIMIT @lim OFFSET @off;
+SELECT count(*) FROM destinations;
 
 -- name: ListAllSealedPassphrases :many
 SELECT id, snowflake_private_key_passphrase FROM destinations

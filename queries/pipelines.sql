@@ -36,49 +36,10 @@ UPDATE pipeline_metadata SET status = 'PAUSED', updated_at = now() WHERE pipelin
 -- name: DeletePipeline :execrows
 DELETE FROM pipelines WHERE id = @id;
 
+-- The list (catalog/listquery.go) selects from the same view: one home for a pipeline's
+-- read shape (migration 00007).
 -- name: GetPipelineView :one
-SELECT p.id, p.name, p.status, p.created_at, p.updated_at,
-       p.source_id, s.name AS source_name,
-       p.destination_id, d.name AS destination_name,
-       m.status AS runtime_status, m.last_error, m.last_error_detail, m.last_error_at, m.last_start_at, m.preflight_warning
-FROM pipelines p
-JOIN sources s ON s.id = p.source_id
-JOIN destinations d ON d.id = p.destination_id
-JOIN pipeline_metadata m ON m.pipeline_id = p.id
-WHERE p.id = @id;
-
--- name: CountPipelines :one
-SELECT count(*) FROM pipelines p
-JOIN pipeline_metadata m ON m.pipeline_id = p.id
-WHERE (sqlc.narg(q)::text IS NULL OR p.name ILIKE '%' || sqlc.narg(q) || '%')
-  AND (sqlc.narg(status)::text IS NULL OR p.status = sqlc.narg(status))
-  AND (sqlc.narg(runtime_status)::text IS NULL OR m.status = sqlc.narg(runtime_status))
-  AND (sqlc.narg(source_id)::bigint IS NULL OR p.source_id = sqlc.narg(source_id))
-  AND (sqlc.narg(destination_id)::bigint IS NULL OR p.destination_id = sqlc.narg(destination_id));
-
--- name: ListPipelines :many
-SELECT p.id, p.name, p.status, p.created_at, p.updated_at,
-       p.source_id, s.name AS source_name,
-       p.destination_id, d.name AS destination_name,
-       m.status AS runtime_status, m.last_error, m.last_error_detail, m.last_error_at, m.last_start_at, m.preflight_warning
-FROM pipelines p
-JOIN sources s ON s.id = p.source_id
-JOIN destinations d ON d.id = p.destination_id
-JOIN pipeline_metadata m ON m.pipeline_id = p.id
-WHERE (sqlc.narg(q)::text IS NULL OR p.name ILIKE '%' || sqlc.narg(q) || '%')
-  AND (sqlc.narg(status)::text IS NULL OR p.status = sqlc.narg(status))
-  AND (sqlc.narg(runtime_status)::text IS NULL OR m.status = sqlc.narg(runtime_status))
-  AND (sqlc.narg(source_id)::bigint IS NULL OR p.source_id = sqlc.narg(source_id))
-  AND (sqlc.narg(destination_id)::bigint IS NULL OR p.destination_id = sqlc.narg(destination_id))
-ORDER BY
-    -- errors first is what an operator scanning the list wants to see
-    CASE WHEN @sort::text = 'status' THEN (CASE m.status WHEN 'ERROR' THEN 0 WHEN 'RUNNING' THEN 1 ELSE 2 END) END ASC,
-    CASE WHEN @sort::text = 'name' THEN lower(p.name) END ASC,
-    CASE WHEN @sort::text = '-name' THEN lower(p.name) END DESC,
-    CASE WHEN @sort::text = 'created_at' THEN p.created_at END ASC,
-    CASE WHEN @sort::text = '-created_at' THEN p.created_at END DESC,
-    p.id ASC
-LIMIT @lim OFFSET @off;
+SELECT * FROM pipeline_view WHERE id = @id;
 
 -- The pipelines that block deleting a source or a destination (pass one of the two).
 -- name: PipelinesUsing :many

@@ -24,24 +24,9 @@ RETURNING *;
 -- name: DeleteSource :execrows
 DELETE FROM sources WHERE id = @id;
 
+-- Lists are built by catalog/listquery.go (sorts and filters each with their index).
 -- name: CountSources :one
-SELECT count(*) FROM sources
-WHERE (sqlc.narg(q)::text IS NULL OR name ILIKE '%' || sqlc.narg(q) || '%');
-
--- Sorting is a closed set of keys chosen by the service; every key ends with id so pages
--- never shuffle rows that tie.
--- name: ListSources :many
-SELECT * FROM sources s
-WHERE (sqlc.narg(q)::text IS NULL OR s.name ILIKE '%' || sqlc.narg(q) || '%')
-ORDER BY
-    CASE WHEN @sort::text = 'name' THEN lower(s.name) END ASC,
-    CASE WHEN @sort::text = '-name' THEN lower(s.name) END DESC,
-    CASE WHEN @sort::text = 'created_at' THEN s.created_at END ASC,
-    CASE WHEN @sort::text = '-created_at' THEN s.created_at END DESC,
-    CASE WHEN @sort::text = 'host' THEN lower(s.pg_host) END ASC,
-    CASE WHEN @sort::text = '-host' THEN lower(s.pg_host) END DESC,
-    s.id ASC
-LIMIT @lim OFFSET @off;
+SELECT count(*) FROM sources;
 
 -- The newest sample of each listed source, one index probe per source (a DISTINCT ON over
 -- the whole table would read every sample those sources ever had).

@@ -2,8 +2,10 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -11,7 +13,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/rosetta-cdc/rosetta/internal/catalog"
 	"github.com/rosetta-cdc/rosetta/internal/testdb"
+	"github.com/rosetta-cdc/rosetta/views/components"
 	"github.com/rosetta-cdc/rosetta/web/webtest"
 )
 
@@ -228,4 +232,52 @@ func TestSourceTestEndpoint(t *testing.T) {
 		t.Errorf("closed port: %v", r)
 	}
 	expectProblem(t, a.Do("POST", "/api/v1/sources/987654/test", nil), http.StatusNotFound)
+}
+
+// Every list answers whether its total is exact, and the OpenAPI document describes it
+// for every paged schema, with the cap the catalog applies.
+func TestAPIListTotalIsEstimate(t *testing.T) {
+	t.Parallel()
+	a := webtest.New(t)
+	for _, path := range []string{"/api/v1/pipelines", "/api/v1/sources", "/api/v1/destinations", "/api/v1/audit"} {
+		l := a.Do("GET", path+"?limit=1", nil).Expect(t, 200).Map(t)
+		if v, ok := l["total_is_estimate"]; !ok || v != false {
+			t.Errorf("GET %s: total_is_estimate = %v (present %v), want false for a small list", path, v, ok)
+		}
+	}
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]struct {
+					Type        any    `json:"type"`
+					Description string `json:"description"`
+				} `json:"properties"`
+				Required []string `json:"required"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(a.Do("GET", "/api/v1/openapi.json", nil).Expect(t, 200).Body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	cap := components.Count(catalog.DefaultExactTotalCap, false)
+	pages := 0
+	for name, s := range doc.Components.Schemas {
+		if _, paged := s.Properties["items"]; !paged {
+			continue
+		}
+		if _, ok := s.Properties["total"]; !ok {
+			continue
+		}
+		pages++
+		est, ok := s.Properties["total_is_estimate"]
+		if !ok || est.Type != "boolean" || !slices.Contains(s.Required, "total_is_estimate") {
+			t.Errorf("schema %s: total_is_estimate missing, not boolean or not required: %+v", name, est)
+		}
+		if d := s.Properties["total"].Description; !strings.Contains(d, cap) || !strings.Contains(est.Description, cap) {
+			t.Errorf("schema %s: total and total_is_estimate should name the cap %s: %q / %q", name, cap, d, est.Description)
+		}
+	}
+	if pages < 4 {
+		t.Errorf("found %d paged schemas in the OpenAPI document, want at least 4", pages)
+	}
 }

@@ -47,27 +47,46 @@ func (s *Server) renderRefused(c echo.Context, title string, err error, back, ba
 
 func isConflict(err error) bool { return apperr.CodeOf(err) == apperr.Conflict }
 
-// sourceOptions and destinationOptions fill the pipeline selects, by name.
-func (s *Server) sourceOptions(ctx context.Context) ([]components.Option, error) {
-	return options(ctx, s.deps.Catalog.ListSources, func(x catalog.Source) (int64, string) { return x.ID, x.Name })
+// sourceOptions and destinationOptions fill the pipeline selects (the list's filters and
+// the pipeline form): the first partials.RefOptionsLimit by name, plus the selected one
+// (an id from the query or the form) wherever it sorts. more says that others exist: the
+// page then says how to reach them, rather than rendering the whole fleet into every
+// page load.
+func (s *Server) sourceOptions(ctx context.Context, selected string) ([]components.Option, bool, error) {
+	return refOptions(ctx, selected, s.deps.Catalog.ListSources, s.deps.Catalog.GetSource,
+		func(x catalog.Source) (int64, string) { return x.ID, x.Name })
 }
 
-func (s *Server) destinationOptions(ctx context.Context) ([]components.Option, error) {
-	return options(ctx, s.deps.Catalog.ListDestinations, func(x catalog.Destination) (int64, string) { return x.ID, x.Name })
+func (s *Server) destinationOptions(ctx context.Context, selected string) ([]components.Option, bool, error) {
+	return refOptions(ctx, selected, s.deps.Catalog.ListDestinations, s.deps.Catalog.GetDestination,
+		func(x catalog.Destination) (int64, string) { return x.ID, x.Name })
 }
 
-func options[T any](ctx context.Context, list func(context.Context, catalog.ListParams) (catalog.Page[T], error),
-	label func(T) (int64, string)) ([]components.Option, error) {
-	p, err := list(ctx, catalog.ListParams{Limit: catalog.MaxLimit, Sort: "name"})
+func refOptions[T any](ctx context.Context, selected string, list func(context.Context, catalog.ListParams) (catalog.Page[T], error),
+	get func(context.Context, int64) (T, error), label func(T) (int64, string)) ([]components.Option, bool, error) {
+	p, err := list(ctx, catalog.ListParams{Limit: partials.RefOptionsLimit, Sort: "name"})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	out := make([]components.Option, len(p.Items))
-	for i, x := range p.Items {
+	out := make([]components.Option, 0, len(p.Items)+1)
+	found := selected == ""
+	for _, x := range p.Items {
 		id, name := label(x)
-		out[i] = components.Option{Value: strconv.FormatInt(id, 10), Label: name}
+		v := strconv.FormatInt(id, 10)
+		found = found || v == selected
+		out = append(out, components.Option{Value: v, Label: name})
 	}
-	return out, nil
+	if id, err := strconv.ParseInt(selected, 10, 64); !found && err == nil && id > 0 {
+		x, err := get(ctx, id)
+		switch {
+		case err == nil:
+			_, name := label(x)
+			out = append(out, components.Option{Value: selected, Label: name})
+		case apperr.CodeOf(err) != apperr.NotFound: // a stale id just selects nothing
+			return nil, false, err
+		}
+	}
+	return out, p.Total > int64(len(p.Items)), nil
 }
 
 // deleteEntity is every console delete: name fetches the entity (404 when gone, and its

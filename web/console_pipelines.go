@@ -52,10 +52,10 @@ func (s *Server) pipelinesIndex(c echo.Context) error {
 	if IsFragmentRequest(c.Request()) { // the selects are outside the fragment
 		return Render(c, http.StatusOK, partials.PipelineTable(l), partials.PipelineTable(l))
 	}
-	if l.Filters.Sources, err = s.sourceOptions(ctxOf(c)); err != nil {
+	if l.Filters.Sources, l.Filters.MoreSources, err = s.sourceOptions(ctxOf(c), pf.SourceID); err != nil {
 		return err
 	}
-	if l.Filters.Destinations, err = s.destinationOptions(ctxOf(c)); err != nil {
+	if l.Filters.Destinations, l.Filters.MoreDestinations, err = s.destinationOptions(ctxOf(c), pf.DestinationID); err != nil {
 		return err
 	}
 	return Render(c, http.StatusOK, pages.PipelinesPage(meta, l), nil)
@@ -92,10 +92,10 @@ var pipelineForm = entityForm{kind: "Pipeline", plural: "Pipelines", id: "pipeli
 	view: func(c echo.Context, s *Server, f partials.Form, e *editing) (templ.Component, error) {
 		pf := partials.PipelineForm{Form: f, Running: e != nil && e.fixedRefs}
 		var err error
-		if pf.Sources, err = s.sourceOptions(ctxOf(c)); err != nil {
+		if pf.Sources, pf.MoreSources, err = s.sourceOptions(ctxOf(c), f.Values.Get("source_id")); err != nil {
 			return nil, err
 		}
-		if pf.Destinations, err = s.destinationOptions(ctxOf(c)); err != nil {
+		if pf.Destinations, pf.MoreDestinations, err = s.destinationOptions(ctxOf(c), f.Values.Get("destination_id")); err != nil {
 			return nil, err
 		}
 		return partials.PipelineFormView(pf), nil

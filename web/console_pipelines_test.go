@@ -10,6 +10,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/rosetta-cdc/rosetta/views/partials"
 	"github.com/rosetta-cdc/rosetta/web/webtest"
 )
 
@@ -353,4 +354,73 @@ func TestConsolePipelineActions(t *testing.T) {
 		t.Errorf("delete redirects to %q", got)
 	}
 	get(t, a, path, http.StatusNotFound)
+}
+
+// The pipeline selects (the list's source and destination filters, the pipeline form)
+// offer a bounded number of choices, by name, plus the one selected; when there are
+// more, the field says how to reach the rest. A page never renders the whole fleet.
+func TestConsolePipelineSelectsAreBounded(t *testing.T) {
+	t.Parallel()
+	a := webtest.New(t)
+	few := mkSource(t, a, "few-source")
+	dst := mkDestination(t, a, "only-destination")
+	mkPipeline(t, a, "p1", few.ID, dst.ID)
+
+	selectOf := func(doc *goquery.Document, scope, name string) (*goquery.Selection, string) {
+		sel := doc.Find(scope).Find(`select[name="` + name + `"]`)
+		if sel.Length() != 1 {
+			t.Fatalf("%s: %d selects named %s", scope, sel.Length(), name)
+		}
+		help := ""
+		if id := sel.AttrOr("aria-describedby", ""); id != "" {
+			for _, part := range strings.Fields(id) {
+				help += text(doc.Find("#" + part))
+			}
+		}
+		return sel, help
+	}
+	// Few sources: all of them, no hint.
+	doc, _ := get(t, a, "/pipelines", http.StatusOK)
+	sel, help := selectOf(doc, "form#pipelines-filter", "source_id")
+	if n := sel.Find("option[value!='']").Length(); n != 1 || strings.Contains(help, "first") {
+		t.Errorf("one source: %d options, help %q", n, help)
+	}
+
+	// Many: the first RefOptionsLimit by name, and a hint naming where the rest are.
+	if _, err := a.Pool.Exec(context.Background(), `INSERT INTO sources (name, pg_host, pg_database, pg_username, pg_password,
+		publication_name, replication_id) SELECT 'bulk-' || lpad(i::text, 3, '0'), 'h', 'd', 'u', '\x00'::bytea, 'p', 'r'
+		FROM generate_series(1, $1::int) i`, partials.RefOptionsLimit+5); err != nil {
+		t.Fatal(err)
+	}
+	var last int64 // "few-source" sorts after every "bulk-…": outside the first page of names
+	for _, path := range []string{"/pipelines", "/pipelines/new"} {
+		scope := map[string]string{"/pipelines": "form#pipelines-filter", "/pipelines/new": "form#pipeline-form"}[path]
+		doc, _ := get(t, a, path, http.StatusOK)
+		sel, help := selectOf(doc, scope, "source_id")
+		opts := sel.Find("option[value!='']")
+		if opts.Length() != partials.RefOptionsLimit || text(opts.First()) != "bulk-001" || strings.Contains(sel.Text(), "few-source") {
+			t.Errorf("%s: %d options from %q; want the first %d by name", path, opts.Length(), text(opts.First()), partials.RefOptionsLimit)
+		}
+		if !strings.Contains(help, fmt.Sprintf("first %d sources", partials.RefOptionsLimit)) || !strings.Contains(help, "Sources") {
+			t.Errorf("%s: help %q does not say how to reach the rest", path, help)
+		}
+		// Selected by id (a link from the source's page): offered and selected though not
+		// among the first names.
+		last = few.ID
+		doc, _ = get(t, a, fmt.Sprintf("%s?source_id=%d", path, last), http.StatusOK)
+		sel, _ = selectOf(doc, scope, "source_id")
+		if got := sel.Find("option[selected]"); got.Length() != 1 || text(got) != "few-source" {
+			t.Errorf("%s?source_id=%d: selected %q", path, last, text(got))
+		}
+		if n := sel.Find("option[value!='']").Length(); n != partials.RefOptionsLimit+1 {
+			t.Errorf("%s?source_id=: %d options, want the first %d and the selected one", path, n, partials.RefOptionsLimit)
+		}
+	}
+	// The filter still filters by it.
+	doc, _ = get(t, a, fmt.Sprintf("/pipelines?source_id=%d", few.ID), http.StatusOK)
+	if got := texts(doc.Find(`[data-testid="pipeline-row"] th a`)); strings.Join(got, ",") != "p1" {
+		t.Errorf("filtered by the selected source: %v", got)
+	}
+	// A stale id selects nothing and fails nothing.
+	get(t, a, "/pipelines?source_id=999999", http.StatusOK)
 }

@@ -2,6 +2,7 @@ package audit_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/rosetta-cdc/rosetta/internal/apperr"
 	"github.com/rosetta-cdc/rosetta/internal/audit"
 	"github.com/rosetta-cdc/rosetta/internal/auth"
+	"github.com/rosetta-cdc/rosetta/internal/catalog"
 	"github.com/rosetta-cdc/rosetta/internal/db"
 	"github.com/rosetta-cdc/rosetta/internal/testdb"
 )
@@ -92,5 +94,52 @@ func TestListIsOrderedByIDNotTransactionStart(t *testing.T) {
 	}
 	if first.EntityName != "last-committed" || first.ID <= second.ID {
 		t.Errorf("newest first: %s (id %d) then %s (id %d)", first.EntityName, first.ID, second.EntityName, second.ID)
+	}
+}
+
+// Filters combine, the order is newest first, and a log longer than the count cap
+// answers an estimated total rather than counting every event it ever recorded.
+func TestListFiltersAndCappedTotal(t *testing.T) {
+	t.Parallel()
+	pool := db.Wrap(testdb.New(t).Pool, 5*time.Second)
+	ctx := auth.WithPrincipal(context.Background(), auth.Principal{Email: "ops@example.com", Role: auth.Viewer})
+	n := catalog.DefaultExactTotalCap + 50
+	if _, err := pool.Exec(ctx, `INSERT INTO audit_events (actor_email, action, entity_kind, entity_id, entity_name)
+		SELECT CASE WHEN i % 10 = 0 THEN 'Ops@Example.com' ELSE 'cli:seed' END,
+		       CASE WHEN i % 3 = 0 THEN 'delete' ELSE 'update' END, 'source', i % 7, 's' || i
+		FROM generate_series(1, $1::int) i`, n); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, "ANALYZE audit_events"); err != nil {
+		t.Fatal(err)
+	}
+	svc := audit.New(pool)
+	all, err := svc.List(ctx, audit.Filter{Limit: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !all.TotalIsEstimate || all.Total <= int64(catalog.DefaultExactTotalCap) {
+		t.Errorf("%d events: total %d, estimate %v; want an estimate above the cap", n, all.Total, all.TotalIsEstimate)
+	}
+	if len(all.Items) != 5 || all.Items[0].EntityName != fmt.Sprintf("s%d", n) {
+		t.Errorf("newest first: %d items, first %q", len(all.Items), all.Items[0].EntityName)
+	}
+	// delete ∧ actor (case-insensitive email) ∧ entity 3: i ≡ 0 (mod 30) and i ≡ 3 (mod 7).
+	var want []string
+	for i := n; i >= 1; i-- {
+		if i%30 == 0 && i%7 == 3 {
+			want = append(want, fmt.Sprintf("s%d", i))
+		}
+	}
+	got, err := svc.List(ctx, audit.Filter{Action: "delete", Actor: "ops@example.com", EntityKind: "source", EntityID: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range got.Items {
+		names = append(names, e.EntityName)
+	}
+	if strings.Join(names, ",") != strings.Join(want, ",") || got.Total != int64(len(want)) || got.TotalIsEstimate || len(want) == 0 {
+		t.Errorf("filtered: %v (total %d, estimate %v), want %v", names, got.Total, got.TotalIsEstimate, want)
 	}
 }

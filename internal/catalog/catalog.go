@@ -53,6 +53,7 @@ type Service struct {
 	audit     AuditFunc
 	monitor   MonitorSettings
 	snowflake snowflake.Options // how destination checks reach Snowflake; zero = production
+	totalCap  int               // lists count exactly up to this many rows (DefaultExactTotalCap)
 }
 
 type Option func(*Service)
@@ -68,7 +69,7 @@ func New(pool *db.Pool, box *secrets.Box, audit AuditFunc, opts ...Option) *Serv
 		panic("catalog.New: pool, secrets box and audit recorder are all required")
 	}
 	s := &Service{pool: pool, q: db.New(pool), box: box, preflight: pgsource.RunChecks, audit: audit,
-		monitor: DefaultMonitorSettings}
+		monitor: DefaultMonitorSettings, totalCap: DefaultExactTotalCap}
 	for _, o := range opts {
 		o(s)
 	}
@@ -92,12 +93,16 @@ const (
 	MaxOffset = math.MaxInt32
 )
 
-// Page is one page of a list, with the total matching count for pagination.
+// Page is one page of a list, with the total matching count for pagination. Counting
+// every match would make each page cost as much as the whole fleet, so a list counts
+// exactly up to a cap (DefaultExactTotalCap) and estimates above it.
 type Page[T any] struct {
-	Items  []T   `json:"items"`
-	Total  int64 `json:"total"`
-	Limit  int   `json:"limit"`
-	Offset int   `json:"offset"`
+	Items []T   `json:"items"`
+	Total int64 `json:"total" doc:"Items matching the filters: exact up to 1,000, above that the database's estimate (see total_is_estimate)"`
+	// TotalIsEstimate says Total is the planner's estimate rather than a count.
+	TotalIsEstimate bool `json:"total_is_estimate" doc:"True when total is an estimate (more than 1,000 matches); false when it is exact"`
+	Limit           int  `json:"limit"`
+	Offset          int  `json:"offset"`
 }
 
 // normalize validates list controls against the sort keys the entity supports.

@@ -20,6 +20,12 @@ func TestMain(m *testing.M) { testdb.Main(m) }
 
 func newService(t *testing.T) (*catalog.Service, *db.Pool) {
 	t.Helper()
+	return newServiceWith(t)
+}
+
+// newServiceWith is newService with options, for benchmarks too.
+func newServiceWith(t testing.TB, opts ...catalog.Option) (*catalog.Service, *db.Pool) {
+	t.Helper()
 	d := testdb.New(t)
 	box, err := secrets.NewBox("test-secret-key-0123456789abcdef")
 	if err != nil {
@@ -33,7 +39,7 @@ func newService(t *testing.T) (*catalog.Service, *db.Pool) {
 		}
 		return []pgsource.Check{{Name: pgsource.CheckConnection, Status: pgsource.StatusOK, Message: "ok"}}
 	}
-	return catalog.New(pool, box, audit.ForCatalog(), catalog.WithPreflight(pre)), pool
+	return catalog.New(pool, box, audit.ForCatalog(), append([]catalog.Option{catalog.WithPreflight(pre)}, opts...)...), pool
 }
 
 func TestDashboard(t *testing.T) {

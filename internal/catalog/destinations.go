@@ -245,11 +245,9 @@ func (s *Service) ListDestinations(ctx context.Context, p ListParams) (Page[Dest
 	if err := p.normalize(DestinationSorts); err != nil {
 		return Page[Destination]{}, err
 	}
-	total, err := s.q.CountDestinations(ctx, qArg(p.Q))
-	if err != nil {
-		return Page[Destination]{}, translate(err, "destination", "")
-	}
-	rows, err := s.q.ListDestinations(ctx, db.ListDestinationsParams{Q: qArg(p.Q), Sort: p.Sort, Lim: int32(p.Limit), Off: int32(p.Offset)})
+	q := listQuery{from: "destinations v", countFrom: "destinations v", order: destinationOrder}
+	q.search(p.Q)
+	rows, total, estimated, err := list(ctx, s, q, p, pgx.RowToStructByPos[db.Destination])
 	if err != nil {
 		return Page[Destination]{}, translate(err, "destination", "")
 	}
@@ -257,7 +255,7 @@ func (s *Service) ListDestinations(ctx context.Context, p ListParams) (Page[Dest
 	for i, r := range rows {
 		items[i] = destinationFromRow(r)
 	}
-	return Page[Destination]{Items: items, Total: total, Limit: p.Limit, Offset: p.Offset}, nil
+	return Page[Destination]{Items: items, Total: total, TotalIsEstimate: estimated, Limit: p.Limit, Offset: p.Offset}, nil
 }
 
 func (s *Service) UpdateDestination(ctx context.Context, id int64, in DestinationPatch) (Destination, error) {

@@ -82,7 +82,7 @@ type PipelineFilter struct {
 
 // pipelineFromView is a pipeline as the caller in ctx may see it: the last error's network
 // detail (a failed connection's address and reason) only for those who may edit.
-func pipelineFromView(ctx context.Context, r db.GetPipelineViewRow) Pipeline {
+func pipelineFromView(ctx context.Context, r db.PipelineView) Pipeline {
 	lastError := r.LastError
 	if lastError != nil && r.LastErrorDetail != nil && seesNetworkDetail(ctx) {
 		lastError = r.LastErrorDetail
@@ -109,6 +109,34 @@ func (s *Service) getPipeline(ctx context.Context, q *db.Queries, id int64) (Pip
 }
 
 func (s *Service) ListPipelines(ctx context.Context, p ListParams, f PipelineFilter) (Page[Pipeline], error) {
+	q, err := pipelineListQuery(&p, f)
+	if err != nil {
+		return Page[Pipeline]{}, err
+	}
+	rows, total, estimated, err := list(ctx, s, q, p, pgx.RowToStructByPos[db.PipelineView])
+	if err != nil {
+		return Page[Pipeline]{}, translate(err, "pipeline", "")
+	}
+	items := make([]Pipeline, len(rows))
+	for i, r := range rows {
+		items[i] = pipelineFromView(ctx, r)
+	}
+	return Page[Pipeline]{Items: items, Total: total, TotalIsEstimate: estimated, Limit: p.Limit, Offset: p.Offset}, nil
+}
+
+// Narrow relations for a list that sorts or filters by runtime status. The count joins
+// the metadata (the rank index then serves a runtime filter); a searched page's keys
+// read each match's status by its primary key (a subplan per match: a join there was
+// planned as a hash of the whole metadata table, whatever the number of matches).
+const (
+	pipelinesWithRuntime = "(SELECT p.*, m.status AS runtime_status FROM pipelines p " +
+		"JOIN pipeline_metadata m ON m.pipeline_id = p.id) v"
+	pipelineKeysWithRuntime = "(SELECT p.*, (SELECT m.status FROM pipeline_metadata m WHERE m.pipeline_id = p.id) " +
+		"AS runtime_status FROM pipelines p) v"
+)
+
+// pipelineListQuery validates the list controls and filters and builds the statement.
+func pipelineListQuery(p *ListParams, f PipelineFilter) (listQuery, error) {
 	var fe apperr.Fields
 	if err := p.normalize(PipelineSorts); err != nil {
 		fe = apperr.As(err).Fields
@@ -116,23 +144,28 @@ func (s *Service) ListPipelines(ctx context.Context, p ListParams, f PipelineFil
 	status := optEnum(&fe, "status", strings.ToUpper(f.Status), DesiredStatuses)
 	runtime := optEnum(&fe, "runtime_status", strings.ToUpper(f.RuntimeStatus), RuntimeStatuses)
 	if err := fe.Err(); err != nil {
-		return Page[Pipeline]{}, err
+		return listQuery{}, err
 	}
-	total, err := s.q.CountPipelines(ctx, db.CountPipelinesParams{Q: qArg(p.Q), Status: status, RuntimeStatus: runtime,
-		SourceID: f.SourceID, DestinationID: f.DestinationID})
-	if err != nil {
-		return Page[Pipeline]{}, translate(err, "pipeline", "")
+	q := listQuery{from: "pipeline_view v", countFrom: "pipelines v", keysFrom: "pipelines v", order: pipelineOrder}
+	if p.Sort == "status" {
+		q.keysFrom = pipelineKeysWithRuntime
 	}
-	rows, err := s.q.ListPipelines(ctx, db.ListPipelinesParams{Q: qArg(p.Q), Status: status, RuntimeStatus: runtime,
-		SourceID: f.SourceID, DestinationID: f.DestinationID, Sort: p.Sort, Lim: int32(p.Limit), Off: int32(p.Offset)})
-	if err != nil {
-		return Page[Pipeline]{}, translate(err, "pipeline", "")
+	q.search(p.Q)
+	if status != nil {
+		q.cond("v.status = %s", *status)
 	}
-	items := make([]Pipeline, len(rows))
-	for i, r := range rows {
-		items[i] = pipelineFromView(ctx, db.GetPipelineViewRow(r))
+	if runtime != nil {
+		// As a rank, so the status sort's index serves it; the count then needs the join.
+		q.cond(statusRankSQL("v.runtime_status")+" = %s", statusRank(*runtime))
+		q.countFrom, q.keysFrom = pipelinesWithRuntime, pipelineKeysWithRuntime
 	}
-	return Page[Pipeline]{Items: items, Total: total, Limit: p.Limit, Offset: p.Offset}, nil
+	if f.SourceID != nil {
+		q.cond("v.source_id = %s", *f.SourceID)
+	}
+	if f.DestinationID != nil {
+		q.cond("v.destination_id = %s", *f.DestinationID)
+	}
+	return q, nil
 }
 
 func optEnum(f *apperr.Fields, field, v string, allowed []string) *string {
@@ -198,10 +231,10 @@ func (s *Service) CreatePipeline(ctx context.Context, in PipelineInput) (Pipelin
 // lockPipeline takes the pipeline's row lock for the rest of the transaction, then reads
 // its runtime state. The order matters: read after the lock, the state cannot change
 // before the caller's decision on it commits, so concurrent transitions serialise.
-func lockPipeline(ctx context.Context, q *db.Queries, id int64) (db.Pipeline, db.GetPipelineViewRow, error) {
+func lockPipeline(ctx context.Context, q *db.Queries, id int64) (db.Pipeline, db.PipelineView, error) {
 	cur, err := q.GetPipelineForUpdate(ctx, id)
 	if err != nil {
-		return db.Pipeline{}, db.GetPipelineViewRow{}, err
+		return db.Pipeline{}, db.PipelineView{}, err
 	}
 	v, err := q.GetPipelineView(ctx, id)
 	return cur, v, err
@@ -432,10 +465,10 @@ type Counts struct {
 func (s *Service) Counts(ctx context.Context) (Counts, error) {
 	var c Counts
 	var err error
-	if c.Sources, err = s.q.CountSources(ctx, nil); err != nil {
+	if c.Sources, err = s.q.CountSources(ctx); err != nil {
 		return c, translate(err, "source", "")
 	}
-	if c.Destinations, err = s.q.CountDestinations(ctx, nil); err != nil {
+	if c.Destinations, err = s.q.CountDestinations(ctx); err != nil {
 		return c, translate(err, "destination", "")
 	}
 	rows, err := s.q.CountPipelinesByRuntimeStatus(ctx)

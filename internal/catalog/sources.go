@@ -254,11 +254,9 @@ func (s *Service) ListSources(ctx context.Context, p ListParams) (Page[Source], 
 	if err := p.normalize(SourceSorts); err != nil {
 		return Page[Source]{}, err
 	}
-	total, err := s.q.CountSources(ctx, qArg(p.Q))
-	if err != nil {
-		return Page[Source]{}, translate(err, "source", "")
-	}
-	rows, err := s.q.ListSources(ctx, db.ListSourcesParams{Q: qArg(p.Q), Sort: p.Sort, Lim: int32(p.Limit), Off: int32(p.Offset)})
+	q := listQuery{from: "sources v", countFrom: "sources v", order: sourceOrder}
+	q.search(p.Q)
+	rows, total, estimated, err := list(ctx, s, q, p, pgx.RowToStructByPos[db.Source])
 	if err != nil {
 		return Page[Source]{}, translate(err, "source", "")
 	}
@@ -266,7 +264,7 @@ func (s *Service) ListSources(ctx context.Context, p ListParams) (Page[Source], 
 	if err != nil {
 		return Page[Source]{}, err
 	}
-	return Page[Source]{Items: items, Total: total, Limit: p.Limit, Offset: p.Offset}, nil
+	return Page[Source]{Items: items, Total: total, TotalIsEstimate: estimated, Limit: p.Limit, Offset: p.Offset}, nil
 }
 
 // withLatestWAL converts rows to Sources carrying their newest WAL sample.

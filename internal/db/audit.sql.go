@@ -9,36 +9,6 @@ import (
 	"context"
 )
 
-const countAuditEvents = `-- name: CountAuditEvents :one
-SELECT count(*) FROM audit_events
-WHERE ($1::text IS NULL OR entity_kind = $1)
-  AND ($2::bigint IS NULL OR entity_id = $2)
-  AND ($3::bigint IS NULL OR actor_user_id = $3)
-  AND ($4::text IS NULL OR lower(actor_email) = lower($4))
-  AND ($5::text IS NULL OR action = $5)
-`
-
-type CountAuditEventsParams struct {
-	EntityKind  *string
-	EntityID    *int64
-	ActorUserID *int64
-	ActorEmail  *string
-	Action      *string
-}
-
-func (q *Queries) CountAuditEvents(ctx context.Context, arg CountAuditEventsParams) (int64, error) {
-	row := q.db.QueryRow(ctx, countAuditEvents,
-		arg.EntityKind,
-		arg.EntityID,
-		arg.ActorUserID,
-		arg.ActorEmail,
-		arg.Action,
-	)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
-}
-
 const insertAuditEvent = `-- name: InsertAuditEvent :exec
 INSERT INTO audit_events (actor_user_id, actor_email, actor_token_id, action, entity_kind, entity_id, entity_name, remote_addr, changes)
 VALUES ($1, $2, $3, $4, $5, $6,
@@ -70,65 +40,4 @@ func (q *Queries) InsertAuditEvent(ctx context.Context, arg InsertAuditEventPara
 		arg.Changes,
 	)
 	return err
-}
-
-const listAuditEvents = `-- name: ListAuditEvents :many
-SELECT id, at, actor_user_id, actor_email, actor_token_id, action, entity_kind, entity_id, entity_name, remote_addr, changes FROM audit_events
-WHERE ($1::text IS NULL OR entity_kind = $1)
-  AND ($2::bigint IS NULL OR entity_id = $2)
-  AND ($3::bigint IS NULL OR actor_user_id = $3)
-  AND ($4::text IS NULL OR lower(actor_email) = lower($4))
-  AND ($5::text IS NULL OR action = $5)
-ORDER BY id DESC
-LIMIT $7 OFFSET $6
-`
-
-type ListAuditEventsParams struct {
-	EntityKind  *string
-	EntityID    *int64
-	ActorUserID *int64
-	ActorEmail  *string
-	Action      *string
-	Off         int32
-	Lim         int32
-}
-
-func (q *Queries) ListAuditEvents(ctx context.Context, arg ListAuditEventsParams) ([]AuditEvent, error) {
-	rows, err := q.db.Query(ctx, listAuditEvents,
-		arg.EntityKind,
-		arg.EntityID,
-		arg.ActorUserID,
-		arg.ActorEmail,
-		arg.Action,
-		arg.Off,
-		arg.Lim,
-	)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []AuditEvent{}
-	for rows.Next() {
-		var i AuditEvent
-		if err := rows.Scan(
-			&i.ID,
-			&i.At,
-			&i.ActorUserID,
-			&i.ActorEmail,
-			&i.ActorTokenID,
-			&i.Action,
-			&i.EntityKind,
-			&i.EntityID,
-			&i.EntityName,
-			&i.RemoteAddr,
-			&i.Changes,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
 }

@@ -11,11 +11,11 @@ import (
 
 const countDestinations = `-- name: CountDestinations :one
 SELECT count(*) FROM destinations
-WHERE ($1::text IS NULL OR name ILIKE '%' || $1 || '%')
 `
 
-func (q *Queries) CountDestinations(ctx context.Context, q_ *string) (int64, error) {
-	row := q.db.QueryRow(ctx, countDestinations, q_)
+// Lists are built by catalog/listquery.go (sorts and filters each with their index).
+func (q *Queries) CountDestinations(ctx context.Context) (int64, error) {
+	row := q.db.QueryRow(ctx, countDestinations)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
@@ -172,70 +172,6 @@ func (q *Queries) ListAllSealedPassphrases(ctx context.Context) ([]ListAllSealed
 	for rows.Next() {
 		var i ListAllSealedPassphrasesRow
 		if err := rows.Scan(&i.ID, &i.SnowflakePrivateKeyPassphrase); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const listDestinations = `-- name: ListDestinations :many
-SELECT id, name, snowflake_account, snowflake_user, snowflake_database, snowflake_schema, snowflake_role, snowflake_private_key_path, snowflake_host, snowflake_warehouse, snowflake_private_key_passphrase, created_at, updated_at, snowflake_private_key, last_test_status, last_test_summary, last_test_at FROM destinations
-WHERE ($1::text IS NULL OR name ILIKE '%' || $1 || '%')
-ORDER BY
-    CASE WHEN $2::text = 'name' THEN lower(name) END ASC,
-    CASE WHEN $2::text = '-name' THEN lower(name) END DESC,
-    CASE WHEN $2::text = 'created_at' THEN created_at END ASC,
-    CASE WHEN $2::text = '-created_at' THEN created_at END DESC,
-    CASE WHEN $2::text = 'account' THEN lower(snowflake_account) END ASC,
-    CASE WHEN $2::text = '-account' THEN lower(snowflake_account) END DESC,
-    id ASC
-LIMIT $4 OFFSET $3
-`
-
-type ListDestinationsParams struct {
-	Q    *string
-	Sort string
-	Off  int32
-	Lim  int32
-}
-
-func (q *Queries) ListDestinations(ctx context.Context, arg ListDestinationsParams) ([]Destination, error) {
-	rows, err := q.db.Query(ctx, listDestinations,
-		arg.Q,
-		arg.Sort,
-		arg.Off,
-		arg.Lim,
-	)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []Destination{}
-	for rows.Next() {
-		var i Destination
-		if err := rows.Scan(
-			&i.ID,
-			&i.Name,
-			&i.SnowflakeAccount,
-			&i.SnowflakeUser,
-			&i.SnowflakeDatabase,
-			&i.SnowflakeSchema,
-			&i.SnowflakeRole,
-			&i.SnowflakePrivateKeyPath,
-			&i.SnowflakeHost,
-			&i.SnowflakeWarehouse,
-			&i.SnowflakePrivateKeyPassphrase,
-			&i.CreatedAt,
-			&i.UpdatedAt,
-			&i.SnowflakePrivateKey,
-			&i.LastTestStatus,
-			&i.LastTestSummary,
-			&i.LastTestAt,
-		); err != nil {
 			return nil, err
 		}
 		items = append(items, i)

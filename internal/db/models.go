@@ -83,6 +83,24 @@ type PipelineMetadatum struct {
 	PreflightWarning *string
 }
 
+type PipelineView struct {
+	ID               int64
+	Name             string
+	Status           string
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+	SourceID         int64
+	SourceName       string
+	DestinationID    int64
+	DestinationName  string
+	RuntimeStatus    string
+	LastError        *string
+	LastErrorDetail  *string
+	LastErrorAt      *time.Time
+	LastStartAt      *time.Time
+	PreflightWarning *string
+}
+
 type Session struct {
 	Token  string
 	Data   []byte

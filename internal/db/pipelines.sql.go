@@ -7,39 +7,7 @@ package db
 
 import (
 	"context"
-	"time"
 )
-
-const countPipelines = `-- name: CountPipelines :one
-SELECT count(*) FROM pipelines p
-JOIN pipeline_metadata m ON m.pipeline_id = p.id
-WHERE ($1::text IS NULL OR p.name ILIKE '%' || $1 || '%')
-  AND ($2::text IS NULL OR p.status = $2)
-  AND ($3::text IS NULL OR m.status = $3)
-  AND ($4::bigint IS NULL OR p.source_id = $4)
-  AND ($5::bigint IS NULL OR p.destination_id = $5)
-`
-
-type CountPipelinesParams struct {
-	Q             *string
-	Status        *string
-	RuntimeStatus *string
-	SourceID      *int64
-	DestinationID *int64
-}
-
-func (q *Queries) CountPipelines(ctx context.Context, arg CountPipelinesParams) (int64, error) {
-	row := q.db.QueryRow(ctx, countPipelines,
-		arg.Q,
-		arg.Status,
-		arg.RuntimeStatus,
-		arg.SourceID,
-		arg.DestinationID,
-	)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
-}
 
 const countPipelinesByRuntimeStatus = `-- name: CountPipelinesByRuntimeStatus :many
 SELECT m.status, count(*) AS n FROM pipeline_metadata m GROUP BY m.status ORDER BY m.status
@@ -137,38 +105,14 @@ func (q *Queries) GetPipelineForUpdate(ctx context.Context, id int64) (Pipeline,
 }
 
 const getPipelineView = `-- name: GetPipelineView :one
-SELECT p.id, p.name, p.status, p.created_at, p.updated_at,
-       p.source_id, s.name AS source_name,
-       p.destination_id, d.name AS destination_name,
-       m.status AS runtime_status, m.last_error, m.last_error_detail, m.last_error_at, m.last_start_at, m.preflight_warning
-FROM pipelines p
-JOIN sources s ON s.id = p.source_id
-JOIN destinations d ON d.id = p.destination_id
-JOIN pipeline_metadata m ON m.pipeline_id = p.id
-WHERE p.id = $1
+SELECT id, name, status, created_at, updated_at, source_id, source_name, destination_id, destination_name, runtime_status, last_error, last_error_detail, last_error_at, last_start_at, preflight_warning FROM pipeline_view WHERE id = $1
 `
 
-type GetPipelineViewRow struct {
-	ID               int64
-	Name             string
-	Status           string
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
-	SourceID         int64
-	SourceName       string
-	DestinationID    int64
-	DestinationName  string
-	RuntimeStatus    string
-	LastError        *string
-	LastErrorDetail  *string
-	LastErrorAt      *time.Time
-	LastStartAt      *time.Time
-	PreflightWarning *string
-}
-
-func (q *Queries) GetPipelineView(ctx context.Context, id int64) (GetPipelineViewRow, error) {
+// The list (catalog/listquery.go) selects from the same view: one home for a pipeline's
+// read shape (migration 00007).
+func (q *Queries) GetPipelineView(ctx context.Context, id int64) (PipelineView, error) {
 	row := q.db.QueryRow(ctx, getPipelineView, id)
-	var i GetPipelineViewRow
+	var i PipelineView
 	err := row.Scan(
 		&i.ID,
 		&i.Name,
@@ -187,105 +131,6 @@ func (q *Queries) GetPipelineView(ctx context.Context, id int64) (GetPipelineVie
 		&i.PreflightWarning,
 	)
 	return i, err
-}
-
-const listPipelines = `-- name: ListPipelines :many
-SELECT p.id, p.name, p.status, p.created_at, p.updated_at,
-       p.source_id, s.name AS source_name,
-       p.destination_id, d.name AS destination_name,
-       m.status AS runtime_status, m.last_error, m.last_error_detail, m.last_error_at, m.last_start_at, m.preflight_warning
-FROM pipelines p
-JOIN sources s ON s.id = p.source_id
-JOIN destinations d ON d.id = p.destination_id
-JOIN pipeline_metadata m ON m.pipeline_id = p.id
-WHERE ($1::text IS NULL OR p.name ILIKE '%' || $1 || '%')
-  AND ($2::text IS NULL OR p.status = $2)
-  AND ($3::text IS NULL OR m.status = $3)
-  AND ($4::bigint IS NULL OR p.source_id = $4)
-  AND ($5::bigint IS NULL OR p.destination_id = $5)
-ORDER BY
-    -- errors first is what an operator scanning the list wants to see
-    CASE WHEN $6::text = 'status' THEN (CASE m.status WHEN 'ERROR' THEN 0 WHEN 'RUNNING' THEN 1 ELSE 2 END) END ASC,
-    CASE WHEN $6::text = 'name' THEN lower(p.name) END ASC,
-    CASE WHEN $6::text = '-name' THEN lower(p.name) END DESC,
-    CASE WHEN $6::text = 'created_at' THEN p.created_at END ASC,
-    CASE WHEN $6::text = '-created_at' THEN p.created_at END DESC,
-    p.id ASC
-LIMIT $8 OFFSET $7
-`
-
-type ListPipelinesParams struct {
-	Q             *string
-	Status        *string
-	RuntimeStatus *string
-	SourceID      *int64
-	DestinationID *int64
-	Sort          string
-	Off           int32
-	Lim           int32
-}
-
-type ListPipelinesRow struct {
-	ID               int64
-	Name             string
-	Status           string
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
-	SourceID         int64
-	SourceName       string
-	DestinationID    int64
-	DestinationName  string
-	RuntimeStatus    string
-	LastError        *string
-	LastErrorDetail  *string
-	LastErrorAt      *time.Time
-	LastStartAt      *time.Time
-	PreflightWarning *string
-}
-
-func (q *Queries) ListPipelines(ctx context.Context, arg ListPipelinesParams) ([]ListPipelinesRow, error) {
-	rows, err := q.db.Query(ctx, listPipelines,
-		arg.Q,
-		arg.Status,
-		arg.RuntimeStatus,
-		arg.SourceID,
-		arg.DestinationID,
-		arg.Sort,
-		arg.Off,
-		arg.Lim,
-	)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []ListPipelinesRow{}
-	for rows.Next() {
-		var i ListPipelinesRow
-		if err := rows.Scan(
-			&i.ID,
-			&i.Name,
-			&i.Status,
-			&i.CreatedAt,
-			&i.UpdatedAt,
-			&i.SourceID,
-			&i.SourceName,
-			&i.DestinationID,
-			&i.DestinationName,
-			&i.RuntimeStatus,
-			&i.LastError,
-			&i.LastErrorDetail,
-			&i.LastErrorAt,
-			&i.LastStartAt,
-			&i.PreflightWarning,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
 }
 
 const pipelinesUsing = `-- name: PipelinesUsing :many

@@ -11,11 +11,11 @@ import (
 
 const countSources = `-- name: CountSources :one
 SELECT count(*) FROM sources
-WHERE ($1::text IS NULL OR name ILIKE '%' || $1 || '%')
 `
 
-func (q *Queries) CountSources(ctx context.Context, q_ *string) (int64, error) {
-	row := q.db.QueryRow(ctx, countSources, q_)
+// Lists are built by catalog/listquery.go (sorts and filters each with their index).
+func (q *Queries) CountSources(ctx context.Context) (int64, error) {
+	row := q.db.QueryRow(ctx, countSources)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
@@ -232,77 +232,6 @@ func (q *Queries) ListAllSealedSourcePasswords(ctx context.Context) ([]ListAllSe
 	for rows.Next() {
 		var i ListAllSealedSourcePasswordsRow
 		if err := rows.Scan(&i.ID, &i.PgPassword); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
-const listSources = `-- name: ListSources :many
-SELECT id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, tls_mode, tls_ca_cert, last_probe_error_detail, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts FROM sources s
-WHERE ($1::text IS NULL OR s.name ILIKE '%' || $1 || '%')
-ORDER BY
-    CASE WHEN $2::text = 'name' THEN lower(s.name) END ASC,
-    CASE WHEN $2::text = '-name' THEN lower(s.name) END DESC,
-    CASE WHEN $2::text = 'created_at' THEN s.created_at END ASC,
-    CASE WHEN $2::text = '-created_at' THEN s.created_at END DESC,
-    CASE WHEN $2::text = 'host' THEN lower(s.pg_host) END ASC,
-    CASE WHEN $2::text = '-host' THEN lower(s.pg_host) END DESC,
-    s.id ASC
-LIMIT $4 OFFSET $3
-`
-
-type ListSourcesParams struct {
-	Q    *string
-	Sort string
-	Off  int32
-	Lim  int32
-}
-
-// Sorting is a closed set of keys chosen by the service; every key ends with id so pages
-// never shuffle rows that tie.
-func (q *Queries) ListSources(ctx context.Context, arg ListSourcesParams) ([]Source, error) {
-	rows, err := q.db.Query(ctx, listSources,
-		arg.Q,
-		arg.Sort,
-		arg.Off,
-		arg.Lim,
-	)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []Source{}
-	for rows.Next() {
-		var i Source
-		if err := rows.Scan(
-			&i.ID,
-			&i.Name,
-			&i.PgHost,
-			&i.PgPort,
-			&i.PgDatabase,
-			&i.PgUsername,
-			&i.PgPassword,
-			&i.PublicationName,
-			&i.ReplicationID,
-			&i.LastProbeError,
-			&i.LastProbeErrorAt,
-			&i.LastProbeAt,
-			&i.CreatedAt,
-			&i.UpdatedAt,
-			&i.TlsMode,
-			&i.TlsCaCert,
-			&i.LastProbeErrorDetail,
-			&i.LastProbeReason,
-			&i.ProbeFailures,
-			&i.ProbeFailingSince,
-			&i.WalAlertThresholdBytes,
-			&i.ActiveAlerts,
-		); err != nil {
 			return nil, err
 		}
 		items = append(items, i)

@@ -322,6 +322,27 @@ func TestPaginationEdges(t *testing.T) {
 	}
 }
 
+// A total above the count cap is an estimate, and the summary says so; large numbers are
+// grouped by thousands.
+func TestPaginationEstimatedTotal(t *testing.T) {
+	doc, _ := viewtest.Render(t, components.Pagination(components.Pager{Total: 100_000, Estimate: true, Limit: 50, BaseURL: "/pipelines"}))
+	if got := doc.Find(".summary").Text(); got != "Showing 1–50 of about 100,000" {
+		t.Errorf("estimated summary %q", got)
+	}
+	doc, _ = viewtest.Render(t, components.Pagination(components.Pager{Total: 1234, Limit: 50, Offset: 1200, BaseURL: "/pipelines"}))
+	if got := doc.Find(".summary").Text(); got != "Showing 1,201–1,234 of 1,234" {
+		t.Errorf("exact summary %q", got)
+	}
+	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567", -4500: "-4,500"} {
+		if got := components.Count(n, false); got != want {
+			t.Errorf("Count(%d) = %q, want %q", n, got, want)
+		}
+	}
+	if got := components.Count(5000, true); got != "about 5,000" {
+		t.Errorf("estimate: %q", got)
+	}
+}
+
 func TestSortHeader(t *testing.T) {
 	base := "/sources?q=prod&sort=name&offset=40"
 	for _, tc := range []struct{ current, ariaSort, nextSort string }{

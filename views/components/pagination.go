@@ -54,6 +54,9 @@ type Pager struct {
 	// (hx-swap="outerHTML") and push the URL. Empty: plain links only.
 	Target string
 	Label  string // aria-label of the nav; default "Pagination"
+	// Estimate says Total is an estimate (a large list is counted exactly only up to a
+	// cap): the summary says "about".
+	Estimate bool
 }
 
 type pageLink struct {
@@ -139,17 +142,42 @@ func (p Pager) links() (prev pageLink, numbers []pageLink, next pageLink) {
 	return prev, numbers, next
 }
 
-// summary reads "Showing 21–40 of 135".
+// summary reads "Showing 21–40 of 135", or "Showing 1–50 of about 100,000" when the total
+// is an estimate.
 func (p Pager) summary() string {
+	total := Count(int64(p.Total), p.Estimate)
 	from := p.Offset + 1
 	if from > p.Total {
-		return fmt.Sprintf("Nothing on this page; %d in total", p.Total)
+		return fmt.Sprintf("Nothing on this page; %s in total", total)
 	}
 	to := p.Total
 	if p.Limit > 0 {
 		to = min(p.Offset+p.Limit, p.Total)
 	}
-	return fmt.Sprintf("Showing %d–%d of %d", from, to, p.Total)
+	return fmt.Sprintf("Showing %s–%s of %s", Count(int64(from), false), Count(int64(to), false), total)
+}
+
+// Count writes a number for people: digits grouped by thousands ("100,000"), and
+// "about 100,000" when it is an estimate.
+func Count(n int64, estimate bool) string {
+	digits := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(digits, "-")
+	digits = strings.TrimPrefix(digits, "-")
+	var b strings.Builder
+	for i, d := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(d)
+	}
+	out := b.String()
+	if neg {
+		out = "-" + out
+	}
+	if estimate {
+		return "about " + out
+	}
+	return out
 }
 
 // SortColumn describes one sortable table header.

@@ -91,8 +91,9 @@ func (l ListState) sortColumn(key, label, target, class string) components.SortC
 		Target: "#" + target, Class: class}
 }
 
-func (l ListState) pager(total int64, limit, offset int, target, label string) components.Pager {
-	return components.Pager{Total: int(total), Limit: limit, Offset: offset, BaseURL: l.BaseURL,
+// pager is the list's pagination; a page's total may be an estimate (catalog.Page).
+func (l ListState) pager(total int64, estimate bool, limit, offset int, target, label string) components.Pager {
+	return components.Pager{Total: int(total), Estimate: estimate, Limit: limit, Offset: offset, BaseURL: l.BaseURL,
 		Target: "#" + target, Label: label}
 }
 
@@ -131,6 +132,8 @@ type PipelineFilters struct {
 	DestinationID string
 	Sources       []components.Option
 	Destinations  []components.Option
+	// MoreSources and MoreDestinations: the selects hold only the first RefOptionsLimit.
+	MoreSources, MoreDestinations bool
 }
 
 // Any reports whether a filter narrows the list.
@@ -375,8 +378,29 @@ type PipelineForm struct {
 	Form
 	Sources      []components.Option
 	Destinations []components.Option
+	// MoreSources and MoreDestinations: the selects hold only the first RefOptionsLimit.
+	MoreSources, MoreDestinations bool
 	// Running: the source and destination cannot change until the pipeline is paused.
 	Running bool
+}
+
+// RefOptionsLimit is how many sources (or destinations) a pipeline select offers, by
+// name: a page never renders the whole fleet. The rest are reached from their own list,
+// which has a search: a source's page links to its pipelines and to a new pipeline
+// reading it.
+const RefOptionsLimit = 100
+
+// moreRefsHelp tells, under a bounded select, how to reach the rest. forForm: the
+// pipeline form (choose) rather than the list's filter.
+func moreRefsHelp(more bool, kind, plural, section string, forForm bool) string {
+	if !more {
+		return ""
+	}
+	help := fmt.Sprintf("Lists the first %d %s by name. ", RefOptionsLimit, plural)
+	if forForm {
+		return help + fmt.Sprintf("For another, open it under %s and choose “New pipeline from this %s”.", section, kind)
+	}
+	return help + fmt.Sprintf("For another, open it under %s: its page links to its pipelines.", section)
 }
 
 // Refused describes a delete the catalog refused because other entities use the one
@@ -482,9 +506,12 @@ func hostHelp(f Form) string {
 	return "Optional: <account>.snowflakecomputing.com otherwise."
 }
 
-func refHelp(running bool, help string) string {
+func refHelp(running bool, help, more string) string {
 	if running {
 		return help + " Pause the pipeline to change it."
+	}
+	if more != "" {
+		return help + " " + more
 	}
 	return help
 }

@@ -337,7 +337,7 @@ func WALFleetTable(l WALFleetList) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = components.Pagination(l.State.pager(l.Page.Total, l.Page.Limit, l.Page.Offset, WALListID, "WAL pages")).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = components.Pagination(l.State.pager(l.Page.Total, l.Page.TotalIsEstimate, l.Page.Limit, l.Page.Offset, WALListID, "WAL pages")).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -284,7 +284,7 @@ func Audit(meta layout.PageMeta, p AuditPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = components.Pagination(components.Pager{Total: int(p.Events.Total), Limit: p.Events.Limit, Offset: p.Events.Offset,
+				templ_7745c5c3_Err = components.Pagination(components.Pager{Total: int(p.Events.Total), Estimate: p.Events.TotalIsEstimate, Limit: p.Events.Limit, Offset: p.Events.Offset,
 					BaseURL: p.BaseURL, Label: "Audit log pages"}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
