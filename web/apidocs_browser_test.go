@@ -81,6 +81,14 @@ func TestBrowserAPIDocs(t *testing.T) {
 	}
 	b.checkAxeAll("/api/docs with a response shown")
 	b.screenshot("apidocs-try-it-out")
+	// Swagger UI's own dark theme follows the system, as the console does
+	b.colorScheme("dark")
+	b.nav("/api/docs")
+	b.waitFor("Swagger UI renders the API in the dark", `document.documentElement.classList.contains("dark-mode") && document.querySelectorAll('#swagger-ui .opblock').length > 20`)
+	b.checkAxe("/api/docs in the dark")
+	b.checkContrast("/api/docs in the dark")
+	b.screenshot("apidocs-dark")
+	b.colorScheme("light")
 
 	// ---- without the CSRF token the same session is refused
 	other := runningPipeline(t, b, "billing")

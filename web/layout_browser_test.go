@@ -107,6 +107,9 @@ func TestBrowserLayoutFits(t *testing.T) {
 			b.nav(p)
 			b.waitFor(p+" rendered", `!!document.querySelector("main#main h1")`)
 			b.checkOverflow(fmt.Sprintf("%s at %dpx", p, w.width))
+			if w.width == 1280 { // the folded errors, grouped causes and stacked lists pass axe too
+				b.checkAxe(p)
+			}
 			if p == "/pipelines" {
 				b.screenshot(fmt.Sprintf("layout-pipelines-%d", w.width))
 				checkLongErrorFolds(b, w.width)
