@@ -25,7 +25,8 @@ LIMIT @lim;
 WITH failing AS (
     SELECT p.id, p.source_id, p.destination_id, m.last_error, m.last_error_detail, m.last_error_at,
            (m.monitor_error_at IS NOT NULL AND m.monitor_error_at = m.last_error_at) AS by_monitor,
-           coalesce(m.last_error LIKE 'destination check %', false) AS by_destination
+           -- the catalog's prefix of a failed destination check (destinationCheckPrefix)
+           coalesce(starts_with(m.last_error, @destination_prefix::text), false) AS by_destination
     FROM pipelines p
     JOIN pipeline_metadata m ON m.pipeline_id = p.id
     WHERE m.status = 'ERROR'

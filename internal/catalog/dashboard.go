@@ -71,6 +71,10 @@ const (
 	CauseDestination = "destination"
 )
 
+// destinationCheckPrefix starts the last error of a start that failed a destination
+// check: the dashboard groups those under the destination (ListErrorCauses matches it).
+const destinationCheckPrefix = "destination check "
+
 // ErrorCause is one reason things fail, with how many pipelines it holds in ERROR.
 type ErrorCause struct {
 	Kind string // CauseProbe, CauseSource or CauseDestination
@@ -96,7 +100,7 @@ func (c ErrorCauses) More() int64 { return c.Total - int64(len(c.Items)) }
 // ErrorCauses groups failing pipelines and failing probes by where they are fixed, in
 // SQL: limit rows are read however many pipelines fail.
 func (s *Service) ErrorCauses(ctx context.Context, limit int32) (ErrorCauses, error) {
-	rows, err := s.q.ListErrorCauses(ctx, limit)
+	rows, err := s.q.ListErrorCauses(ctx, db.ListErrorCausesParams{DestinationPrefix: destinationCheckPrefix, Lim: limit})
 	if err != nil {
 		return ErrorCauses{}, translate(err, "pipeline", "")
 	}

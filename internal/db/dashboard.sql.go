@@ -14,7 +14,8 @@ const listErrorCauses = `-- name: ListErrorCauses :many
 WITH failing AS (
     SELECT p.id, p.source_id, p.destination_id, m.last_error, m.last_error_detail, m.last_error_at,
            (m.monitor_error_at IS NOT NULL AND m.monitor_error_at = m.last_error_at) AS by_monitor,
-           coalesce(m.last_error LIKE 'destination check %', false) AS by_destination
+           -- the catalog's prefix of a failed destination check (destinationCheckPrefix)
+           coalesce(starts_with(m.last_error, $2::text), false) AS by_destination
     FROM pipelines p
     JOIN pipeline_metadata m ON m.pipeline_id = p.id
     WHERE m.status = 'ERROR'
@@ -50,6 +51,11 @@ ORDER BY pipelines DESC, last_at DESC NULLS LAST, lower(entity_name), kind
 LIMIT $1
 `
 
+type ListErrorCausesParams struct {
+	Lim               int32
+	DestinationPrefix string
+}
+
 type ListErrorCausesRow struct {
 	Kind       string
 	EntityID   int64
@@ -72,8 +78,8 @@ type ListErrorCausesRow struct {
 //
 // Grouped here, not in Go, so the page reads @lim rows whatever the fleet's size; total
 // (every cause, before the limit) lets the page say how many more there are.
-func (q *Queries) ListErrorCauses(ctx context.Context, lim int32) ([]ListErrorCausesRow, error) {
-	rows, err := q.db.Query(ctx, listErrorCauses, lim)
+func (q *Queries) ListErrorCauses(ctx context.Context, arg ListErrorCausesParams) ([]ListErrorCausesRow, error) {
+	rows, err := q.db.Query(ctx, listErrorCauses, arg.Lim, arg.DestinationPrefix)
 	if err != nil {
 		return nil, err
 	}
