@@ -72,7 +72,8 @@ func TestBrowserAPIDocs(t *testing.T) {
 	b.do("type the id", chromedp.SendKeys(op+` tr[data-param-name="id"] input`, fmt.Sprint(id)))
 	b.checkAxeAll("/api/docs with Try it out open")
 	b.click(op + ` .btn.execute`)
-	b.waitFor("the response", `!!document.querySelector('`+op+` .live-responses-table tbody .response-col_status')`)
+	// done: the status is shown and Execute is no longer disabled for the request
+	b.waitFor("the response", `!!document.querySelector('`+op+` .live-responses-table tbody .response-col_status') && !document.querySelector('`+op+` .btn.execute[disabled]')`)
 	if got := evalJS[string](b, `document.querySelector('`+op+` .live-responses-table tbody .response-col_status').innerText.trim()`); got != "200" {
 		t.Errorf("Try it out answered %q, want 200: %s", got, evalJS[string](b, `document.querySelector('`+op+` .live-responses-table').innerText`))
 	}
