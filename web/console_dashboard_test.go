@@ -86,13 +86,14 @@ func TestConsoleDashboard(t *testing.T) {
 	if got := texts(rows.Find("th a")); strings.Join(got, ",") != "z-failing,a-running,m-paused" {
 		t.Errorf("dashboard pipelines %v, want ERROR first", got)
 	}
-	if first := rows.First(); first.AttrOr("data-status", "") != "ERROR" || !strings.Contains(text(first), `preflight check "publication" failed`) {
+	// one status word per row; the error itself is told once, grouped by cause
+	if first := rows.First(); first.AttrOr("data-status", "") != "ERROR" || text(first.Find(`[data-testid="status-badge"]`)) != "ERROR" {
 		t.Errorf("first row %q", text(first))
 	}
-	// the failing probe
-	failing := doc.Find(`[data-testid="failing-source"]`)
-	if failing.Length() != 1 || !strings.Contains(text(failing), "billing") || !strings.Contains(text(failing), "connection refused") {
-		t.Errorf("failing probes %q", text(doc.Find(`[data-testid="dashboard-probes"]`)))
+	causes := doc.Find(`[data-testid="error-cause"]`)
+	if got := texts(causes.Find(`[data-testid="cause-entity"]`)); strings.Join(got, ",") != "billing,billing" ||
+		!strings.Contains(text(causes), `preflight check "publication" failed`) || !strings.Contains(text(causes), "connection refused") {
+		t.Errorf("causes %q: want billing's failed start and its failing probe", text(causes))
 	}
 	// the latest WAL per source, most retained first, sizes in words
 	wal := doc.Find(`[data-testid="dashboard-wal-row"]`)

@@ -127,7 +127,7 @@ func TestConsoleSourceHealth(t *testing.T) {
 	if doc.Find(`[data-testid="probes-ok"]`).Length() != 0 {
 		t.Error("dashboard says OK with a failing and a never-checked source")
 	}
-	if f := doc.Find(`[data-testid="failing-source"]`); f.Length() != 1 || !strings.Contains(text(f), "billing") || !strings.Contains(text(f), "connection refused") {
+	if f := doc.Find(`[data-testid="error-cause"][data-kind="probe"]`); f.Length() != 1 || !strings.Contains(text(f), "billing") || !strings.Contains(text(f), "connection refused") {
 		t.Errorf("failing sources %q", text(f))
 	}
 	got := map[string]string{}

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"time"
 
 	"github.com/rosetta-cdc/rosetta/internal/db"
 )
@@ -15,8 +16,9 @@ type Dashboard struct {
 	// Pipelines are the first DashboardLimit pipelines with the ERROR ones first (sort
 	// "status"), so a failing pipeline is never below the fold.
 	Pipelines Page[Pipeline]
-	// FailingSources are sources whose last WAL probe failed, newest failure first.
-	FailingSources []Source
+	// Causes are why pipelines are in ERROR and sources fail their probes, one entry per
+	// cause (a source's wrong password, not each of its pipelines), most pipelines first.
+	Causes ErrorCauses
 	// AlertSources are sources with an alert raised (failing N cycles, slot inactive or
 	// lost, retention over threshold), read from the state the monitor stores.
 	AlertSources []Source
@@ -38,11 +40,7 @@ func (s *Service) Dashboard(ctx context.Context) (Dashboard, error) {
 	if d.Pipelines, err = s.ListPipelines(ctx, ListParams{Limit: DashboardLimit, Sort: "status"}, PipelineFilter{}); err != nil {
 		return d, err
 	}
-	failing, err := s.q.ListSourcesWithProbeErrors(ctx, DashboardLimit)
-	if err != nil {
-		return d, translate(err, "source", "")
-	}
-	if d.FailingSources, err = s.withLatestWAL(ctx, failing); err != nil {
+	if d.Causes, err = s.ErrorCauses(ctx, DashboardLimit); err != nil {
 		return d, err
 	}
 	alerting, err := s.q.ListSourcesWithAlerts(ctx, DashboardLimit)
@@ -60,6 +58,64 @@ func (s *Service) Dashboard(ctx context.Context) (Dashboard, error) {
 		return d, err
 	}
 	return d, nil
+}
+
+// Where an error cause is fixed: the kinds ErrorCause.Kind takes.
+const (
+	// CauseProbe: the WAL monitor cannot probe the source, or its slot is lost; the
+	// source's probe state says why and "Probe now" tries again once it is fixed.
+	CauseProbe = "probe"
+	// CauseSource: a start or refresh failed one of the source's checks.
+	CauseSource = "source"
+	// CauseDestination: a start or refresh failed one of the destination's checks.
+	CauseDestination = "destination"
+)
+
+// destinationCheckPrefix starts the last error of a start that failed a destination
+// check: the dashboard groups those under the destination (ListErrorCauses matches it).
+const destinationCheckPrefix = "destination check "
+
+// ErrorCause is one reason things fail, with how many pipelines it holds in ERROR.
+type ErrorCause struct {
+	Kind string // CauseProbe, CauseSource or CauseDestination
+	// EntityID and EntityName are the source (probe, source) or destination where the
+	// cause is fixed.
+	EntityID   int64
+	EntityName string
+	// Message is the error; its network detail only for those who may edit the source.
+	Message   string
+	Pipelines int64
+	LastAt    time.Time
+}
+
+// ErrorCauses is a bounded list of causes and how many there are in all.
+type ErrorCauses struct {
+	Items []ErrorCause
+	Total int64
+}
+
+// More is how many causes the list leaves out.
+func (c ErrorCauses) More() int64 { return c.Total - int64(len(c.Items)) }
+
+// ErrorCauses groups failing pipelines and failing probes by where they are fixed, in
+// SQL: limit rows are read however many pipelines fail.
+func (s *Service) ErrorCauses(ctx context.Context, limit int32) (ErrorCauses, error) {
+	rows, err := s.q.ListErrorCauses(ctx, db.ListErrorCausesParams{DestinationPrefix: destinationCheckPrefix, Lim: limit})
+	if err != nil {
+		return ErrorCauses{}, translate(err, "pipeline", "")
+	}
+	out := ErrorCauses{Items: make([]ErrorCause, 0, len(rows))}
+	detail := seesNetworkDetail(ctx)
+	for _, r := range rows {
+		msg := r.Message
+		if detail && r.Detail != "" {
+			msg = r.Detail
+		}
+		out.Items = append(out.Items, ErrorCause{Kind: r.Kind, EntityID: r.EntityID, EntityName: r.EntityName,
+			Message: msg, Pipelines: r.Pipelines, LastAt: utc(r.LastAt)})
+		out.Total = r.Total
+	}
+	return out, nil
 }
 
 // RecentWALLimit is how many samples the slot panels list.

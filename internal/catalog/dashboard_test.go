@@ -51,7 +51,7 @@ func TestDashboard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Counts.Sources != 0 || len(d.Pipelines.Items) != 0 || len(d.WAL) != 0 || len(d.FailingSources) != 0 {
+	if d.Counts.Sources != 0 || len(d.Pipelines.Items) != 0 || len(d.WAL) != 0 || d.Causes.Total != 0 {
 		t.Fatalf("empty catalog: %+v", d)
 	}
 
@@ -124,11 +124,12 @@ func TestDashboard(t *testing.T) {
 		t.Error("the failing pipeline carries no last error")
 	}
 	names = nil
-	for _, s := range d.FailingSources {
-		names = append(names, s.Name+":"+*s.LastProbeError)
+	for _, c := range d.Causes.Items {
+		names = append(names, c.Kind+":"+c.EntityName+":"+strconv.FormatInt(c.Pipelines, 10))
 	}
-	if strings.Join(names, ",") != "quiet:newer failure,bad:older failure" {
-		t.Errorf("failing sources %v, want the newest failure first", names)
+	// the failed start holds a pipeline; then the probe failures, newest first
+	if strings.Join(names, ",") != "source:bad:1,probe:quiet:0,probe:bad:0" || d.Causes.Total != 3 {
+		t.Errorf("causes %v (total %d), want the failed start first, then the failing probes newest first", names, d.Causes.Total)
 	}
 	names = nil
 	for _, s := range d.WAL {

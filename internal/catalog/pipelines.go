@@ -387,7 +387,7 @@ func (s *Service) transition(ctx context.Context, id int64, action Action) (Acti
 	}
 	blocking, warning := destinationVerdict(dst)
 	if failMsg == "" && blocking != nil {
-		failMsg = fmt.Sprintf("destination check %q failed: %s", blocking.Name, blocking.Message)
+		failMsg = fmt.Sprintf(destinationCheckPrefix+"%q failed: %s", blocking.Name, blocking.Message)
 	}
 
 	res := ActionResult{Preflight: checks, DestinationPreflight: preflightView(dst)}

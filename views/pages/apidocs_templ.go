@@ -60,7 +60,7 @@ func APIDocs(meta layout.PageMeta) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "\" role=\"button\" class=\"secondary outline\">OpenAPI document</a></div><p>Every endpoint under <code>/api/v1</code> takes an API token: <code>Authorization: Bearer &lt;token&gt;</code>. Create one under <a href=\"/settings/tokens\">API tokens</a>, then use <em>Authorize</em> below to try requests.</p></header><div id=\"swagger-ui\" class=\"apidocs\" data-openapi-url=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "\" role=\"button\" class=\"secondary outline\">OpenAPI document</a></div><p>Signed in here, <em>Try it out</em> works as you: your session goes along, no token needed. Scripts send an API token: <code>Authorization: Bearer &lt;token&gt;</code>. Create one under <a href=\"/settings/tokens\">API tokens</a>.</p></header><div id=\"swagger-ui\" class=\"apidocs\" data-openapi-url=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
