@@ -145,8 +145,9 @@ func (s *Server) pipelineAction(action catalog.Action) echo.HandlerFunc {
 			if !isConflict(err) {
 				return err
 			}
-			// e.g. a refresh already running: say so, and show the state as it is now
-			fl = layout.Flash{Kind: components.FlashError, Message: sentence(apperr.As(err).Message)}
+			// e.g. a refresh already running, or another pipeline holding the slot (named
+			// and linked): say so, and show the state as it is now
+			fl = refusalFlash(err)
 			status = apperr.Status(apperr.Conflict)
 			if res.Pipeline, err = s.deps.Catalog.GetPipeline(ctxOf(c), id); err != nil {
 				return err
@@ -156,7 +157,7 @@ func (s *Server) pipelineAction(action catalog.Action) echo.HandlerFunc {
 		}
 		next := localPath(v.Get("next"), partials.PipelineURL(id))
 		if !IsFragmentRequest(c.Request()) {
-			s.setFlash(c, fl.Kind, fl.Message)
+			s.setFlashLinks(c, fl)
 			return redirect(c, next)
 		}
 		meta := s.pageMeta(c, res.Pipeline.Name, layout.NavPipelines)

@@ -116,6 +116,8 @@ func (s *Server) routes() {
 	register(a, get("list-wal-metrics", "/metrics/wal", "WAL samples, newest first; ranges with more samples than limit are downsampled in SQL", "metrics"),
 		h.WALMetrics)
 
+	api.DescribeSlotCreation(a.OpenAPI())
+
 	// ---- access: sign-in, API tokens, users, audit log (access_pages.go)
 	e.GET("/login", s.loginPage)
 	e.POST("/login", s.loginSubmit, middleware.BodyLimit("16K"))

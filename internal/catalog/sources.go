@@ -89,6 +89,42 @@ type Source struct {
 	// WALAlertThresholdBytes is the source's own threshold, nil when it uses the default.
 	WALAlertThresholdBytes *int64   `json:"wal_alert_threshold_bytes,omitempty" doc:"Alert when the slot retains more WAL than this; absent = the configured default"`
 	ActiveAlerts           []string `json:"active_alerts" doc:"Alerts currently raised: failing, slot_inactive, slot_lost, retention"`
+	// Warnings come with a create or update only: what was saved but deserves a look.
+	Warnings []Warning `json:"warnings,omitempty" doc:"Only in the answer to a create or update: things saved but worth a look, e.g. another source naming the same replication slot (host, port, database and slot)"`
+}
+
+// Warning is something a save accepted but the operator should know.
+type Warning struct {
+	Code    string       `json:"code" enum:"shared_slot" doc:"shared_slot: another source names the same replication slot"`
+	Message string       `json:"message"`
+	Related []apperr.Ref `json:"related,omitempty" doc:"The entities the warning is about"`
+}
+
+// WarningSharedSlot: another source names the same logical slot.
+const WarningSharedSlot = "shared_slot"
+
+// sharedSlotWarning warns when other sources name the same slot as source id: allowed
+// (an operator may register one database twice, say with different users), but only
+// one pipeline among them can run at a time, since a logical slot feeds one consumer.
+func sharedSlotWarning(ctx context.Context, q *db.Queries, id int64, slot Slot) ([]Warning, error) {
+	others, err := q.SourcesSharingSlot(ctx, db.SourcesSharingSlotParams{ID: id, PgHost: slot.Host,
+		PgPort: int32(slot.Port), PgDatabase: slot.Database, ReplicationID: slot.Name})
+	if err != nil || len(others) == 0 {
+		return nil, err
+	}
+	refs := make([]apperr.Ref, len(others))
+	names := make([]string, len(others))
+	for i, o := range others {
+		refs[i] = apperr.Ref{Kind: KindSource, ID: o.ID, Name: o.Name}
+		names[i] = fmt.Sprintf("%q", o.Name)
+	}
+	noun := "source"
+	if len(others) > 1 {
+		noun = "sources"
+	}
+	return []Warning{{Code: WarningSharedSlot, Related: refs, Message: fmt.Sprintf(
+		"%s %s also use%s the replication slot %s: a logical slot feeds one consumer, so only one pipeline of these sources can run at a time",
+		noun, strings.Join(names, ", "), map[bool]string{true: "", false: "s"}[len(others) > 1], slot)}}, nil
 }
 
 // SourceSorts are the accepted sort keys; the first is the default.
@@ -227,6 +263,9 @@ func (s *Service) CreateSource(ctx context.Context, in SourceInput) (Source, err
 			row.WalAlertThresholdBytes = v.threshold
 		}
 		out = sourceFromRow(ctx, row)
+		if out.Warnings, err = sharedSlotWarning(ctx, q, row.ID, slotOf(row)); err != nil {
+			return err
+		}
 		return s.record(ctx, tx, AuditEvent{Action: "create", EntityKind: KindSource, EntityID: row.ID, EntityName: row.Name,
 			Changes: sourceChanges(nil, row, true)})
 	})
@@ -359,7 +398,12 @@ func (s *Service) UpdateSource(ctx context.Context, id int64, in SourcePatch) (S
 	if err != nil {
 		return Source{}, translate(err, "source", name)
 	}
-	return s.GetSource(ctx, id)
+	out, err := s.GetSource(ctx, id)
+	if err != nil {
+		return out, err
+	}
+	out.Warnings, err = sharedSlotWarning(ctx, s.q, id, Slot{Host: out.PgHost, Port: out.PgPort, Database: out.PgDatabase, Name: out.ReplicationID})
+	return out, translate(err, "source", "")
 }
 
 // DeleteSource refuses while pipelines use the source, naming them. Its WAL samples go

@@ -28,6 +28,15 @@ const (
 type Flash struct {
 	Kind    string // FlashSuccess, FlashError, FlashInfo or FlashWarning
 	Message string
+	// Links follow the message: the entities it names (the pipeline holding a slot),
+	// so the reader can go there and fix it.
+	Links []Link
+}
+
+// Link is a labelled local URL.
+type Link struct {
+	Label string
+	URL   string
 }
 
 func flashKind(kind string) string {

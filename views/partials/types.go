@@ -379,21 +379,6 @@ type PipelineForm struct {
 	Running bool
 }
 
-// Refused describes a delete the catalog refused because other entities use the one
-// being deleted.
-type Refused struct {
-	Title   string // "Source cannot be deleted"
-	Message string // the catalog's sentence
-	Related []RelatedLink
-	Back    string // URL of the entity
-	BackTo  string // its name, for the link text
-}
-
-// RelatedLink is an entity named by a refusal, as a link.
-type RelatedLink struct {
-	Kind, Name, URL string
-}
-
 // RelatedURL is the console page of a related entity.
 func RelatedURL(kind string, id int64) string {
 	switch kind {
