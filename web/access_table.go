@@ -125,6 +125,7 @@ var permissions = map[string]Access{
 	"PATCH /api/v1/sources/:id":      OperatorAccess,
 	"DELETE /api/v1/sources/:id":     OperatorAccess,
 	"POST /api/v1/sources/:id/test":  OperatorAccess,
+	"POST /api/v1/sources/test":      OperatorAccess,
 	"POST /api/v1/sources/:id/probe": OperatorAccess,
 
 	"GET /api/v1/destinations":           ViewerAccess,
@@ -134,6 +135,7 @@ var permissions = map[string]Access{
 	"PATCH /api/v1/destinations/:id":     OperatorAccess,
 	"DELETE /api/v1/destinations/:id":    OperatorAccess,
 	"POST /api/v1/destinations/:id/test": OperatorAccess,
+	"POST /api/v1/destinations/test":     OperatorAccess,
 
 	"GET /api/v1/pipelines":              ViewerAccess,
 	"POST /api/v1/pipelines":             OperatorAccess,

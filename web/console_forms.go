@@ -13,6 +13,7 @@ import (
 
 	"github.com/rosetta-cdc/rosetta/internal/auth"
 	"github.com/rosetta-cdc/rosetta/views/components"
+	"github.com/rosetta-cdc/rosetta/views/layout"
 	"github.com/rosetta-cdc/rosetta/views/pages"
 	"github.com/rosetta-cdc/rosetta/views/partials"
 )
@@ -101,12 +102,12 @@ func (s *Server) showForm(c echo.Context, ef entityForm, status int, v url.Value
 // messages and what was typed, secrets excepted; any other error goes to the error
 // handler; success flashes and redirects to the entity's page.
 func (s *Server) submitForm(c echo.Context, ef entityForm, e *editing,
-	save func(v url.Values) (id int64, name string, err error)) error {
+	save func(v url.Values) (id int64, name string, notes []layout.Flash, err error)) error {
 	v, err := formValues(c)
 	if err != nil {
 		return err
 	}
-	id, name, err := save(v)
+	id, name, notes, err := save(v)
 	if err != nil {
 		fields, msg, status, ok := formErrors(err)
 		if !ok {
@@ -121,6 +122,9 @@ func (s *Server) submitForm(c echo.Context, ef entityForm, e *editing,
 		done = strings.TrimSpace(ef.kind + " " + quoted(name) + " created. " + ef.created)
 	}
 	s.setFlash(c, components.FlashSuccess, done)
+	for _, n := range notes {
+		s.setFlashLinks(c, n)
+	}
 	return redirect(c, ef.url(id))
 }
 
@@ -142,6 +146,16 @@ type entityHandlers[E, In, P any] struct {
 	// password keeps the stored one, a cleared port is the default…
 	fixInput func(*In, url.Values)
 	fixPatch func(*P, url.Values, E)
+	// notes are what a save accepted but the operator should read (a source sharing
+	// another's slot), flashed after the save's own message (nil: none).
+	notes func(E) []layout.Flash
+}
+
+func (h entityHandlers[E, In, P]) notesOf(x E) []layout.Flash {
+	if h.notes == nil {
+		return nil
+	}
+	return h.notes(x)
 }
 
 func (h entityHandlers[E, In, P]) newForm(s *Server, c echo.Context) error {
@@ -153,19 +167,34 @@ func (h entityHandlers[E, In, P]) newForm(s *Server, c echo.Context) error {
 }
 
 func (h entityHandlers[E, In, P]) createForm(s *Server, c echo.Context) error {
-	return s.submitForm(c, h.form, nil, func(v url.Values) (int64, string, error) {
-		var in In
-		formInto(v, &in)
-		if h.fixInput != nil {
-			h.fixInput(&in, v)
-		}
-		x, err := h.create(ctxOf(c), in)
+	return s.submitForm(c, h.form, nil, func(v url.Values) (int64, string, []layout.Flash, error) {
+		x, err := h.create(ctxOf(c), h.input(v))
 		if err != nil {
-			return 0, "", err
+			return 0, "", nil, err
 		}
 		e := h.editing(x)
-		return e.id, e.name, nil
+		return e.id, e.name, h.notesOf(x), nil
 	})
+}
+
+// input is a new entity's form as the catalog input.
+func (h entityHandlers[E, In, P]) input(v url.Values) In {
+	var in In
+	formInto(v, &in)
+	if h.fixInput != nil {
+		h.fixInput(&in, v)
+	}
+	return in
+}
+
+// patch is an edit form as the catalog patch of cur.
+func (h entityHandlers[E, In, P]) patch(v url.Values, cur E) P {
+	var patch P
+	formInto(v, &patch)
+	if h.fixPatch != nil {
+		h.fixPatch(&patch, v, cur)
+	}
+	return patch
 }
 
 // load is the entity the path names.
@@ -197,18 +226,13 @@ func (h entityHandlers[E, In, P]) updateForm(s *Server, c echo.Context) error {
 		return err
 	}
 	e := h.editing(cur)
-	return s.submitForm(c, h.form, e, func(v url.Values) (int64, string, error) {
-		var patch P
-		formInto(v, &patch)
-		if h.fixPatch != nil {
-			h.fixPatch(&patch, v, cur)
-		}
-		x, err := h.update(ctxOf(c), e.id, patch)
+	return s.submitForm(c, h.form, e, func(v url.Values) (int64, string, []layout.Flash, error) {
+		x, err := h.update(ctxOf(c), e.id, h.patch(v, cur))
 		if err != nil {
-			return 0, "", err
+			return 0, "", nil, err
 		}
 		saved := h.editing(x)
-		return saved.id, saved.name, nil
+		return saved.id, saved.name, h.notesOf(x), nil
 	})
 }
 

@@ -88,6 +88,17 @@ func (s *Server) sources() entityHandlers[catalog.Source, catalog.SourceInput, c
 				v.Set("wal_alert_threshold_bytes", strconv.FormatInt(*src.WALAlertThresholdBytes, 10))
 			}
 		},
+		notes: func(src catalog.Source) []layout.Flash {
+			var out []layout.Flash
+			for _, w := range src.Warnings {
+				f := layout.Flash{Kind: components.FlashWarning, Message: sentence(w.Message)}
+				for _, r := range w.Related {
+					f.Links = append(f.Links, components.Link{Label: r.Name, URL: partials.RelatedURL(r.Kind, r.ID)})
+				}
+				out = append(out, f)
+			}
+			return out
+		},
 		fixInput: func(in *catalog.SourceInput, v url.Values) {
 			in.WALAlertThresholdBytes = formThreshold(v)
 		},

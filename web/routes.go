@@ -62,6 +62,9 @@ func (s *Server) routes() {
 		http.StatusNotFound, http.StatusConflict)
 	register(a, post("test-source", "/sources/{id}/test", "Run the connection checks against the source (changes nothing)", "sources", http.StatusOK), h.TestSource,
 		http.StatusNotFound)
+	register(a, post("test-new-source", "/sources/test",
+		"Run the connection checks on a source as given, without saving it: the body is a create's, validated the same way (422 naming every bad field). A host that never answers takes up to 5 s",
+		"sources", http.StatusOK), h.TestNewSource, http.StatusUnprocessableEntity)
 	register(a, post("probe-source", "/sources/{id}/probe",
 		"Probe the source's WAL now: one sample is recorded like the monitor's and returned; a failed probe is recorded on the source and answered 503 with the reason",
 		"sources", http.StatusOK), h.ProbeSource, http.StatusNotFound, http.StatusServiceUnavailable)
@@ -72,6 +75,9 @@ func (s *Server) routes() {
 	registerUpdate(a, "destination", "destinations", h.UpdateDestination)
 	register(a, del("delete-destination", "/destinations/{id}", "Delete a destination; refused while pipelines use it", "destinations"), h.DeleteDestination,
 		http.StatusNotFound, http.StatusConflict)
+	register(a, post("test-new-destination", "/destinations/test",
+		"Run the destination's checks on a destination as given, without saving it: the body is a create's, validated the same way (422 naming every bad field)",
+		"destinations", http.StatusOK), h.TestNewDestination, http.StatusUnprocessableEntity)
 	register(a, post("test-destination", "/destinations/{id}/test",
 		"Run the destination's checks: account, private key (file or pasted), then DNS, TLS and a key-pair sign-in to Snowflake (changes nothing)",
 		"destinations", http.StatusOK), h.TestDestination, http.StatusNotFound)

@@ -223,7 +223,8 @@ func (v *sourceValues) validate(creating, endpointChanged bool) error {
 	return f.Err()
 }
 
-func (s *Service) CreateSource(ctx context.Context, in SourceInput) (Source, error) {
+// newSourceValues are a new source's values as given (the port and TLS mode defaulted).
+func newSourceValues(in SourceInput) sourceValues {
 	v := sourceValues{
 		name: trimmed(in.Name), host: trimmed(in.PgHost), database: in.PgDatabase, username: in.PgUsername,
 		publication: trimmed(in.PublicationName), slot: trimmed(in.ReplicationID), port: DefaultPgPort,
@@ -239,6 +240,11 @@ func (s *Service) CreateSource(ctx context.Context, in SourceInput) (Source, err
 	if in.TLSMode != "" {
 		v.tlsMode = in.TLSMode
 	}
+	return v
+}
+
+func (s *Service) CreateSource(ctx context.Context, in SourceInput) (Source, error) {
+	v := newSourceValues(in)
 	if err := v.validate(true, false); err != nil {
 		return Source{}, err
 	}
@@ -342,33 +348,9 @@ func (s *Service) UpdateSource(ctx context.Context, id int64, in SourcePatch) (S
 		if err != nil {
 			return err
 		}
-		v := sourceValues{name: cur.Name, host: cur.PgHost, port: int(cur.PgPort), database: cur.PgDatabase,
-			username: cur.PgUsername, publication: cur.PublicationName, slot: cur.ReplicationID,
-			tlsMode: cur.TlsMode, caCert: caCertText(deref(cur.TlsCaCert))}
-		before := v.endpoint()
-		setStr(&v.name, trimmedPtr(in.Name))
-		setStr(&v.host, trimmedPtr(in.PgHost))
-		setStr(&v.database, in.PgDatabase)
-		setStr(&v.username, in.PgUsername)
-		setStr(&v.publication, trimmedPtr(in.PublicationName))
-		setStr(&v.slot, trimmedPtr(in.ReplicationID))
-		if in.PgPort != nil {
-			v.port = *in.PgPort
-		}
-		setStr(&v.tlsMode, in.TLSMode)
-		if in.TLSCACert != nil {
-			v.caCert = caCertText(*in.TLSCACert)
-		}
-		v.password = in.PgPassword
-		v.threshold = cur.WalAlertThresholdBytes
-		if in.WALAlertThresholdBytes != nil {
-			v.threshold = thresholdArg(in.WALAlertThresholdBytes)
-			if *in.WALAlertThresholdBytes < 0 {
-				v.threshold = in.WALAlertThresholdBytes // reported by validate
-			}
-		}
+		v, endpointChanged := patchedSourceValues(cur, in)
 		name = v.name
-		if err := v.validate(false, v.endpoint() != before); err != nil {
+		if err := v.validate(false, endpointChanged); err != nil {
 			return err
 		}
 		sealed := cur.PgPassword
@@ -404,6 +386,38 @@ func (s *Service) UpdateSource(ctx context.Context, id int64, in SourcePatch) (S
 	}
 	out.Warnings, err = sharedSlotWarning(ctx, s.q, id, Slot{Host: out.PgHost, Port: out.PgPort, Database: out.PgDatabase, Name: out.ReplicationID})
 	return out, translate(err, "source", "")
+}
+
+// patchedSourceValues are a stored source's values with the patch applied, and whether
+// the endpoint (where the stored password goes) changed. Save and "Test connection" on
+// an edit form share it, so both apply the same password rule.
+func patchedSourceValues(cur db.Source, in SourcePatch) (sourceValues, bool) {
+	v := sourceValues{name: cur.Name, host: cur.PgHost, port: int(cur.PgPort), database: cur.PgDatabase,
+		username: cur.PgUsername, publication: cur.PublicationName, slot: cur.ReplicationID,
+		tlsMode: cur.TlsMode, caCert: caCertText(deref(cur.TlsCaCert))}
+	before := v.endpoint()
+	setStr(&v.name, trimmedPtr(in.Name))
+	setStr(&v.host, trimmedPtr(in.PgHost))
+	setStr(&v.database, in.PgDatabase)
+	setStr(&v.username, in.PgUsername)
+	setStr(&v.publication, trimmedPtr(in.PublicationName))
+	setStr(&v.slot, trimmedPtr(in.ReplicationID))
+	if in.PgPort != nil {
+		v.port = *in.PgPort
+	}
+	setStr(&v.tlsMode, in.TLSMode)
+	if in.TLSCACert != nil {
+		v.caCert = caCertText(*in.TLSCACert)
+	}
+	v.password = in.PgPassword
+	v.threshold = cur.WalAlertThresholdBytes
+	if in.WALAlertThresholdBytes != nil {
+		v.threshold = thresholdArg(in.WALAlertThresholdBytes)
+		if *in.WALAlertThresholdBytes < 0 {
+			v.threshold = in.WALAlertThresholdBytes // reported by validate
+		}
+	}
+	return v, v.endpoint() != before
 }
 
 // DeleteSource refuses while pipelines use the source, naming them. Its WAL samples go
@@ -453,6 +467,47 @@ func (s *Service) TestSource(ctx context.Context, id int64) ([]pgsource.Check, e
 		return nil, err
 	}
 	return s.preflight(ctx, conn.Conn, conn.publication, conn.slot), nil
+}
+
+// TestNewSource runs the connection checks on a source as typed, saving nothing: a
+// broken source is found before it is registered. The input is validated as a create
+// would validate it (Invalid, per field, the same messages).
+func (s *Service) TestNewSource(ctx context.Context, in SourceInput) ([]pgsource.Check, error) {
+	v := newSourceValues(in)
+	if err := v.validate(true, false); err != nil {
+		return nil, err
+	}
+	return s.checkValues(ctx, v, *v.password), nil
+}
+
+// TestSourceChanges runs the connection checks on a stored source with the patch
+// applied, saving nothing. The stored password is used only where a save would keep it:
+// when the endpoint (host, port, database, user) is unchanged; otherwise the password
+// must be typed again, the same field error a save gives.
+func (s *Service) TestSourceChanges(ctx context.Context, id int64, in SourcePatch) ([]pgsource.Check, error) {
+	cur, err := s.q.GetSource(ctx, id)
+	if err != nil {
+		return nil, translate(err, "source", "")
+	}
+	v, endpointChanged := patchedSourceValues(cur, in)
+	if err := v.validate(false, endpointChanged); err != nil {
+		return nil, err
+	}
+	var pw string
+	if v.password != nil {
+		pw = *v.password
+	} else if pw, err = s.box.Open(cur.PgPassword); err != nil {
+		return nil, apperr.Wrap(err, "cannot open the stored password of source %d", id)
+	}
+	return s.checkValues(ctx, v, pw), nil
+}
+
+// checkValues runs the checks on unsaved values, connecting through connOf like every
+// other connection to a source.
+func (s *Service) checkValues(ctx context.Context, v sourceValues, password string) []pgsource.Check {
+	row := db.Source{PgHost: v.host, PgPort: int32(v.port), PgDatabase: v.database, PgUsername: v.username,
+		TlsMode: v.tlsMode, TlsCaCert: optText(v.caCert)}
+	return s.preflight(ctx, connOf(row, password), v.publication, v.slot)
 }
 
 type sourceConn struct {
