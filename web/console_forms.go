@@ -36,6 +36,9 @@ type entityForm struct {
 	url         func(int64) string // the entity's page; the form posts here to save
 	description string             // under the title of a new one
 	created     string             // the flash after "… created.", or ""
+	// testWait, when set, offers "Test connection" on the form and says how long it can
+	// wait for a silent server ("waits up to 5 s").
+	testWait string
 	// view draws the form; it may look things up (the pipeline form's choices).
 	view func(c echo.Context, s *Server, f partials.Form, e *editing) (templ.Component, error)
 }
@@ -61,7 +64,7 @@ func staticView(v func(partials.Form) templ.Component) func(echo.Context, *Serve
 // form is the form around values: a new entity's, or e's.
 func (ef entityForm) form(token string, v url.Values, e *editing) partials.Form {
 	f := partials.Form{ID: ef.id, Action: ef.list, Values: v, CSRFToken: token,
-		Submit: "Create " + strings.ToLower(ef.kind), Cancel: ef.list}
+		Submit: "Create " + strings.ToLower(ef.kind), Cancel: ef.list, TestWait: ef.testWait}
 	if e != nil {
 		f.Action, f.Cancel = ef.url(e.id), ef.url(e.id)
 		f.Submit, f.Editing, f.SecretSet = "Save changes", true, e.secretSet
@@ -102,20 +105,18 @@ func (s *Server) showForm(c echo.Context, ef entityForm, status int, v url.Value
 // messages and what was typed, secrets excepted; any other error goes to the error
 // handler; success flashes and redirects to the entity's page.
 func (s *Server) submitForm(c echo.Context, ef entityForm, e *editing,
-	save func(v url.Values) (id int64, name string, notes []layout.Flash, err error)) error {
+	save func(v url.Values) (id int64, name string, notes []layout.Flash, err error),
+	test func(v url.Values) (partials.FormTest, error)) error {
 	v, err := formValues(c)
 	if err != nil {
 		return err
 	}
+	if v.Get("action") == "test" && test != nil {
+		return s.testForm(c, ef, e, v, test)
+	}
 	id, name, notes, err := save(v)
 	if err != nil {
-		fields, msg, status, ok := formErrors(err)
-		if !ok {
-			return err
-		}
-		return s.showForm(c, ef, status, withoutSecrets(v), e, func(f *partials.Form) {
-			f.Errors, f.Message = fields, msg
-		})
+		return s.refusedForm(c, ef, e, v, err)
 	}
 	done := ef.kind + " " + quoted(name) + " saved."
 	if e == nil {
@@ -126,6 +127,43 @@ func (s *Server) submitForm(c echo.Context, ef entityForm, e *editing,
 		s.setFlashLinks(c, n)
 	}
 	return redirect(c, ef.url(id))
+}
+
+// refusedForm shows the form again after a refusal it can show (invalid fields, a
+// conflict), with the messages and what was typed, secrets excepted; any other error
+// goes to the error handler.
+func (s *Server) refusedForm(c echo.Context, ef entityForm, e *editing, v url.Values, err error) error {
+	fields, msg, status, ok := formErrors(err)
+	if !ok {
+		return err
+	}
+	if IsFragmentRequest(c.Request()) {
+		// The test button targets its results region; messages go beside the fields.
+		c.Response().Header().Set("HX-Retarget", "#"+ef.id)
+		c.Response().Header().Set("HX-Reswap", "outerHTML")
+	}
+	return s.showForm(c, ef, status, withoutSecrets(v), e, func(f *partials.Form) {
+		f.Errors, f.Message = fields, msg
+	})
+}
+
+// testForm is "Test connection" on a form: the checks run on what is typed, nothing is
+// saved. htmx gets the results region alone (the form, with the password typed into it,
+// stays); a plain POST gets the form again with the results and what was typed (secrets
+// excepted, as after any refusal).
+func (s *Server) testForm(c echo.Context, ef entityForm, e *editing, v url.Values,
+	test func(v url.Values) (partials.FormTest, error)) error {
+	res, err := test(v)
+	if err != nil {
+		return s.refusedForm(c, ef, e, v, err)
+	}
+	if IsFragmentRequest(c.Request()) {
+		f := ef.form("", v, e)
+		f.Test = &res
+		frag := partials.FormTestResults(f)
+		return Render(c, http.StatusOK, frag, frag)
+	}
+	return s.showForm(c, ef, http.StatusOK, withoutSecrets(v), e, func(f *partials.Form) { f.Test = &res })
 }
 
 // entityHandlers are one entity's console form handlers (new, create, edit, update,
@@ -146,6 +184,10 @@ type entityHandlers[E, In, P any] struct {
 	// password keeps the stored one, a cleared port is the default…
 	fixInput func(*In, url.Values)
 	fixPatch func(*P, url.Values, E)
+	// testNew and testEdit run the entity's checks on an unsaved form (nil: the form
+	// has no "Test connection").
+	testNew  func(context.Context, In) (partials.FormTest, error)
+	testEdit func(context.Context, int64, P) (partials.FormTest, error)
 	// notes are what a save accepted but the operator should read (a source sharing
 	// another's slot), flashed after the save's own message (nil: none).
 	notes func(E) []layout.Flash
@@ -174,7 +216,14 @@ func (h entityHandlers[E, In, P]) createForm(s *Server, c echo.Context) error {
 		}
 		e := h.editing(x)
 		return e.id, e.name, h.notesOf(x), nil
-	})
+	}, h.testNewOf(c))
+}
+
+func (h entityHandlers[E, In, P]) testNewOf(c echo.Context) func(url.Values) (partials.FormTest, error) {
+	if h.testNew == nil {
+		return nil
+	}
+	return func(v url.Values) (partials.FormTest, error) { return h.testNew(ctxOf(c), h.input(v)) }
 }
 
 // input is a new entity's form as the catalog input.
@@ -233,7 +282,14 @@ func (h entityHandlers[E, In, P]) updateForm(s *Server, c echo.Context) error {
 		}
 		saved := h.editing(x)
 		return saved.id, saved.name, h.notesOf(x), nil
-	})
+	}, h.testEditOf(c, cur, e.id))
+}
+
+func (h entityHandlers[E, In, P]) testEditOf(c echo.Context, cur E, id int64) func(url.Values) (partials.FormTest, error) {
+	if h.testEdit == nil {
+		return nil
+	}
+	return func(v url.Values) (partials.FormTest, error) { return h.testEdit(ctxOf(c), id, h.patch(v, cur)) }
 }
 
 func (h entityHandlers[E, In, P]) deleteForm(s *Server, c echo.Context) error {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -310,6 +311,37 @@ type Form struct {
 	WALAlertDefault int64
 	// PastedKeySet: a destination's pasted private key is stored; blank keeps it.
 	PastedKeySet bool
+	// TestWait, when set, offers "Test connection" beside the submit button: it runs the
+	// checks on what is typed without saving, and this says how long a silent server can
+	// keep it waiting ("up to 5 s").
+	TestWait string
+	// Test holds the results of that test, when it just ran.
+	Test *FormTest
+}
+
+// FormTest is the outcome of "Test connection" on an unsaved form.
+type FormTest struct {
+	Checks      []pgsource.Check
+	Fingerprint string // a destination key's fingerprint, when it could be read
+}
+
+// WaitsUpTo says how long a check can wait for a server that never answers ("waits up
+// to 5 s"), from the timeout that bounds it.
+func WaitsUpTo(d time.Duration) string { return fmt.Sprintf("waits up to %d s", int(d.Seconds())) }
+
+// FormTestID is the id of a form's test results region, the htmx target of its test button.
+func FormTestID(formID string) string { return formID + "-test" }
+
+// testButtonAttrs make "Test connection" an htmx request of its own that swaps only the
+// results region, so the form (and the password typed into it) stays as it is.
+func testButtonAttrs(f Form) templ.Attributes {
+	return templ.Attributes{
+		"hx-post":         f.Action,
+		"hx-target":       "#" + FormTestID(f.ID),
+		"hx-swap":         "outerHTML",
+		"hx-vals":         `{"action": "test"}`,
+		"hx-disabled-elt": "this",
+	}
 }
 
 // thresholdField is the source form's retention threshold: blank (or 0) = the default.
