@@ -177,6 +177,28 @@ func (s *Server) pipelineAction(action catalog.Action) echo.HandlerFunc {
 	}
 }
 
+// pipelineConfirm is GET /pipelines/:id/pause|refresh: the action's confirmation as a
+// page, the same words and POST form the buttons open in place.
+func (s *Server) pipelineConfirm(action catalog.Action) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p, err := s.pipelines().load(c)
+		if err != nil {
+			return err
+		}
+		meta := s.pageMeta(c, strings.TrimSuffix(actionTitle(action), "…")+" "+p.Name, layout.NavPipelines)
+		conf, _ := partials.ActionConfirm(p, action, meta.CSRFToken, partials.PipelineURL(p.ID))
+		conf.Open = true
+		crumbs := []pages.Crumb{{Label: "Pipelines", URL: "/pipelines"}, {Label: p.Name, URL: partials.PipelineURL(p.ID)},
+			{Label: conf.Summary, URL: conf.Action}}
+		return Render(c, http.StatusOK, pages.ConfirmPage(meta, crumbs, conf, partials.PipelineURL(p.ID)), nil)
+	}
+}
+
+func actionTitle(a catalog.Action) string {
+	t := string(a)
+	return strings.ToUpper(t[:1]) + t[1:]
+}
+
 // actionFlash says what an action did, in words; a refused start names the failed check.
 func actionFlash(action catalog.Action, res catalog.ActionResult) layout.Flash {
 	p := res.Pipeline

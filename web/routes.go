@@ -130,6 +130,7 @@ func (s *Server) routes() {
 	e.POST("/logout", s.logout)
 	e.GET("/settings/tokens", s.tokensPage)
 	e.POST("/settings/tokens", s.tokenCreate)
+	e.GET("/settings/tokens/:id/revoke", s.tokenRevokeConfirm)
 	e.POST("/settings/tokens/:id/revoke", s.tokenRevoke)
 	e.GET("/users", s.usersPage)
 	e.POST("/users", s.userCreate)
@@ -177,6 +178,9 @@ func (s *Server) routes() {
 	e.POST("/pipelines/:id", s.pipelineUpdate)
 	e.POST("/pipelines/:id/delete", s.pipelineDelete)
 	e.POST("/pipelines/:id/start", s.pipelineAction(catalog.ActionStart))
+	// GET on a costly action's URL is its confirmation page (no JavaScript needed)
+	e.GET("/pipelines/:id/pause", s.pipelineConfirm(catalog.ActionPause))
+	e.GET("/pipelines/:id/refresh", s.pipelineConfirm(catalog.ActionRefresh))
 	e.POST("/pipelines/:id/pause", s.pipelineAction(catalog.ActionPause))
 	e.POST("/pipelines/:id/refresh", s.pipelineAction(catalog.ActionRefresh))
 

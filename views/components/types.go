@@ -128,3 +128,18 @@ type ErrorInfo struct {
 	Message   string
 	RequestID string // shown so a user can quote it to an operator
 }
+
+// joinSentences joins the sentences that are not empty with a space.
+func joinSentences(ss ...string) string {
+	out := ""
+	for _, s := range ss {
+		if s == "" {
+			continue
+		}
+		if out != "" {
+			out += " "
+		}
+		out += s
+	}
+	return out
+}

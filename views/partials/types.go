@@ -215,6 +215,43 @@ func actionClass(action catalog.Action) string {
 	}
 }
 
+// ActionConfirm is the confirmation of an action that costs, ok false for one that
+// needs none (start). Refresh reloads everything; pause leaves the slot retaining WAL.
+// The pipeline's buttons and the no-JavaScript confirmation page (GET …/refresh) both
+// show it.
+func ActionConfirm(p catalog.Pipeline, a catalog.Action, csrf, next string) (components.Confirm, bool) {
+	c := components.Confirm{Name: string(a), Action: PipelineURL(p.ID) + "/" + string(a), CSRFToken: csrf}
+	if next != "" {
+		c.Hidden = map[string]string{"next": next}
+	}
+	switch a {
+	case catalog.ActionRefresh:
+		c.Summary, c.Button = "Refresh…", "Refresh now"
+		c.Question = "Refresh pipeline “" + p.Name + "”?"
+		c.Consequence = "It re-syncs from a fresh snapshot: every published table is copied from the source and loaded into Snowflake again, " +
+			"which takes time, load on the source and warehouse credits on large tables."
+	case catalog.ActionPause:
+		c.Summary, c.Button = "Pause…", "Pause now"
+		c.Question = "Pause pipeline “" + p.Name + "”?"
+		c.Consequence = "Changes stop flowing to Snowflake, but the replication slot on the source keeps retaining WAL until the pipeline " +
+			"is resumed: a long pause can fill the source's disk."
+	default:
+		return c, false
+	}
+	return c, true
+}
+
+// withHTMX makes a pipeline action's confirmation post in place (see actionAttrs), its
+// button named like the plain action buttons.
+func withHTMX(c components.Confirm, url, target, idPrefix string, a catalog.Action, focus bool) components.Confirm {
+	c.Attrs = actionAttrs(url, target)
+	c.ButtonAttrs = templ.Attributes{"id": idPrefix + "-" + string(a), "data-action": string(a)}
+	if focus {
+		c.ButtonAttrs["autofocus"] = true
+	}
+	return c
+}
+
 // PipelineRowID is the id of a pipeline's table row; an action posted from the row
 // targets it.
 func PipelineRowID(id int64) string { return "pipeline-" + strconv.FormatInt(id, 10) }

@@ -242,9 +242,7 @@ func Tokens(meta layout.PageMeta, p TokensPage) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					if t.Active(p.Now) {
-						templ_7745c5c3_Err = components.ActionForm(components.Action{URL: "/settings/tokens/" + id(t.ID) + "/revoke",
-							Label: "Revoke", CSRFToken: meta.CSRFToken, Class: "secondary outline",
-							Attrs: templ.Attributes{"data-testid": "revoke"}}).Render(ctx, templ_7745c5c3_Buffer)
+						templ_7745c5c3_Err = components.ConfirmAction(RevokeConfirm(t, meta.CSRFToken)).Render(ctx, templ_7745c5c3_Buffer)
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
