@@ -392,12 +392,14 @@ func (f Form) thresholdField() components.Field {
 
 // Field builds a components.Field for name from the form's values and messages.
 func (f Form) Field(name, label string) components.Field {
-	return components.Field{Name: name, Label: label, Value: f.Values.Get(name), Error: fieldMessage(label, f.Errors[name])}
+	return components.Field{Name: name, Label: label, Value: f.Values.Get(name), Error: FieldMessage(label, f.Errors[name])}
 }
 
-// fieldMessage makes a sentence of a catalog message, which is a clause about the field
+// FieldMessage makes a sentence of a field's message, which is a clause about the field
 // ("is required", "must be between 1 and 65535"): "Port must be between 1 and 65535."
-func fieldMessage(label, msg string) string {
+// Every form's messages go through it (entity forms, tokens, users, password), so they
+// all name their field the same way.
+func FieldMessage(label, msg string) string {
 	msg = strings.TrimSpace(msg)
 	if msg == "" {
 		return ""
