@@ -54,6 +54,20 @@ func (s *Server) setFlashLinks(c echo.Context, f layout.Flash) {
 		return
 	}
 	payload := base64.RawURLEncoding.EncodeToString(raw)
+	// The cookie holds every message queued so far: it replaces the one an earlier
+	// message of this response set, rather than adding a second cookie of one name.
+	h := c.Response().Header()
+	prefix := s.cookieName(c, flashCookie) + "="
+	kept := h.Values(echo.HeaderSetCookie)[:0:0]
+	for _, v := range h.Values(echo.HeaderSetCookie) {
+		if !strings.HasPrefix(v, prefix) {
+			kept = append(kept, v)
+		}
+	}
+	h.Del(echo.HeaderSetCookie)
+	for _, v := range kept {
+		h.Add(echo.HeaderSetCookie, v)
+	}
 	s.writeFlashCookie(c, payload+"."+base64.RawURLEncoding.EncodeToString(s.sign("flash", payload)), flashMaxAge)
 }
 
