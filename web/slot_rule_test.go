@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/rosetta-cdc/rosetta/internal/apperr"
 	"github.com/rosetta-cdc/rosetta/internal/catalog"
+	"github.com/rosetta-cdc/rosetta/internal/pgsource"
 	"github.com/rosetta-cdc/rosetta/internal/testdb"
 	"github.com/rosetta-cdc/rosetta/web/webtest"
 )
@@ -213,5 +215,32 @@ func TestConsoleOneSlotOneConsumer(t *testing.T) {
 	r = post(a, loc, v)
 	if doc, _ := followFlash(t, a, r, loc); !strings.Contains(text(doc.Find("#flash .flash-warning")), "one consumer") {
 		t.Errorf("edit on a shared slot: flashes %q", texts(doc.Find("#flash [data-testid=flash]")))
+	}
+}
+
+// Who creates slots is said once (pgsource.SlotCreation) and quoted everywhere it is
+// told: the source form's help, the API's description of replication_id, the README.
+func TestSlotCreationIsSaidOneWayEverywhere(t *testing.T) {
+	t.Parallel()
+	a := webtest.New(t)
+	doc, _ := get(t, a, "/sources/new", http.StatusOK)
+	if help := text(doc.Find(`[data-testid="field-replication_id"] .field-help`)); !strings.Contains(help, pgsource.SlotCreation) {
+		t.Errorf("form help %q", help)
+	}
+	spec := string(a.Do("GET", "/api/v1/openapi.json", nil).Expect(t, http.StatusOK).Body)
+	if n := strings.Count(spec, pgsource.SlotCreation); n < 2 {
+		t.Errorf("the OpenAPI document quotes the slot sentence %d times, want it on the input and the patch at least", n)
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(strings.Fields(string(readme)), " "), pgsource.SlotCreation) {
+		t.Error("README does not say who creates slots in the same words")
+	}
+	for _, old := range []string{"Created by the replication worker if missing", "Rosetta never creates slots or publications (", "the replication worker creates it when"} {
+		if strings.Contains(spec+string(readme)+doc.Text(), old) {
+			t.Errorf("an older wording survives: %q", old)
+		}
 	}
 }
