@@ -68,7 +68,7 @@ func TestConsoleCostlyActionsAskFirst(t *testing.T) {
 		t.Error("the detail page's pause does not ask first")
 	}
 	// viewers are not offered it
-	a.Browser(auth.Viewer).Get(path + "/refresh").Expect(t, http.StatusForbidden)
+	a.Browser(auth.Viewer).Get(path+"/refresh").Expect(t, http.StatusForbidden)
 }
 
 func TestConsoleTokenRevokeAsksFirst(t *testing.T) {
@@ -86,13 +86,13 @@ func TestConsoleTokenRevokeAsksFirst(t *testing.T) {
 		conf.Find("form").AttrOr("action", "") != "/settings/tokens/"+id+"/revoke" {
 		t.Fatalf("revoke does not ask first: %q", text(row))
 	}
-	doc := b.Get("/settings/tokens/" + id + "/revoke").Expect(t, http.StatusOK).Doc(t)
+	doc := b.Get("/settings/tokens/"+id+"/revoke").Expect(t, http.StatusOK).Doc(t)
 	if c := doc.Find(`[data-testid="confirm-page"] details[data-testid="confirm-revoke"][open] form[method="post"]`); !strings.Contains(text(c), "“ci”") {
 		t.Errorf("revoke confirmation page: %q", text(doc.Find("main")))
 	}
 	// another user's token is not there to confirm
-	a.Browser(auth.Operator).Get("/settings/tokens/" + id + "/revoke").Expect(t, http.StatusNotFound)
-	if st := b.Get("/settings/tokens").Doc(t).Find(`[data-token-id="` + id + `"]`).AttrOr("data-state", ""); st != "active" {
+	a.Browser(auth.Operator).Get("/settings/tokens/"+id+"/revoke").Expect(t, http.StatusNotFound)
+	if st := b.Get("/settings/tokens").Doc(t).Find(`[data-token-id="`+id+`"]`).AttrOr("data-state", ""); st != "active" {
 		t.Errorf("looking at the confirmation revoked the token: %s", st)
 	}
 }
