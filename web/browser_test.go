@@ -861,7 +861,8 @@ func seedShowcase(t *testing.T, a *webtest.App) {
 	running := pipe("orders-to-analytics", orders)
 	failed := pipe("billing-to-analytics", billing)
 	pipe("crm-contacts", crm)
-	refreshing := pipe("orders-history", orders)
+	// a slot feeds one consumer: the refreshing pipeline reads a database of its own
+	refreshing := pipe("orders-history", mk("orders-archive", testdb.NewSource(t, testdb.SourceOptions{})))
 	for _, step := range []func() error{
 		func() error { _, err := a.Catalog.Start(ctx, running); return err },
 		func() error { _, err := a.Catalog.Start(ctx, failed); return err },
