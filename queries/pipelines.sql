@@ -49,3 +49,20 @@ ORDER BY lower(name), id;
 
 -- name: CountPipelinesByRuntimeStatus :many
 SELECT m.status, count(*) AS n FROM pipeline_metadata m GROUP BY m.status ORDER BY m.status;
+
+-- name: LockSlot :exec
+-- Serialises every start and refresh that would feed one logical slot (the same host,
+-- port, database and slot name, whichever source row names it) until the transaction
+-- ends: the check for another consumer and the status change commit as one.
+SELECT pg_advisory_xact_lock(hashtextextended('rosetta.slot:' || lower(@pg_host::text) || ':' || @pg_port::int
+    || ':' || @pg_database::text || ':' || @replication_id::text, 0));
+
+-- name: SlotConsumers :many
+-- The pipelines, other than @pipeline_id, asked to start or refresh on a source that
+-- names the same slot: the consumers a second start would compete with.
+SELECT p.id, p.name, p.source_id, s.name AS source_name FROM pipelines p
+JOIN sources s ON s.id = p.source_id
+WHERE p.status IN ('START', 'REFRESH') AND p.id <> @pipeline_id
+  AND lower(s.pg_host) = lower(@pg_host::text) AND s.pg_port = @pg_port::int
+  AND s.pg_database = @pg_database::text AND s.replication_id = @replication_id::text
+ORDER BY p.id;

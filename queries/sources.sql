@@ -54,3 +54,11 @@ WHERE id = @id;
 
 -- name: CountSourcesWithProbeErrors :one
 SELECT count(*) FROM sources WHERE last_probe_error IS NOT NULL;
+
+-- name: SourcesSharingSlot :many
+-- Other sources naming the same logical slot (host, port, database, slot): a second
+-- source on one slot is allowed, but both faces warn about it.
+SELECT id, name FROM sources
+WHERE id <> @id AND lower(pg_host) = lower(@pg_host::text) AND pg_port = @pg_port::int
+  AND pg_database = @pg_database::text AND replication_id = @replication_id::text
+ORDER BY lower(name), id;

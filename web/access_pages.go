@@ -15,6 +15,7 @@ import (
 	"github.com/rosetta-cdc/rosetta/internal/auth"
 	"github.com/rosetta-cdc/rosetta/views/components"
 	"github.com/rosetta-cdc/rosetta/views/layout"
+	"github.com/rosetta-cdc/rosetta/views/pages"
 	"github.com/rosetta-cdc/rosetta/views/pages/access"
 )
 
@@ -139,6 +140,30 @@ func (s *Server) tokenCreate(c echo.Context) error {
 		return err
 	}
 	return s.renderTokens(c, http.StatusCreated, access.TokensPage{Created: &tok, Form: access.TokenForm{Expires: form.Expires}})
+}
+
+// tokenRevokeConfirm is GET /settings/tokens/:id/revoke: the revoke's confirmation as a
+// page. Only a token the user may see (their own; any for an admin) is found.
+func (s *Server) tokenRevokeConfirm(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	toks, err := s.deps.Auth.ListTokens(c.Request().Context(), 0)
+	if err != nil {
+		return err
+	}
+	for _, t := range toks {
+		if t.ID != id {
+			continue
+		}
+		meta := s.pageMeta(c, "Revoke "+t.Name, layout.NavTokens)
+		conf := access.RevokeConfirm(t, meta.CSRFToken)
+		conf.Open = true
+		crumbs := []pages.Crumb{{Label: "API tokens", URL: "/settings/tokens"}, {Label: "Revoke " + t.Name, URL: conf.Action}}
+		return Render(c, http.StatusOK, pages.ConfirmPage(meta, crumbs, conf, "/settings/tokens"), nil)
+	}
+	return echo.ErrNotFound
 }
 
 func (s *Server) tokenRevoke(c echo.Context) error {

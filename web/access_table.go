@@ -101,6 +101,8 @@ var permissions = map[string]Access{
 	"POST /pipelines/:id/delete":  OperatorAccess,
 	"POST /pipelines/:id/start":   OperatorAccess,
 	"POST /pipelines/:id/pause":   OperatorAccess,
+	"GET /pipelines/:id/pause":    OperatorAccess,
+	"GET /pipelines/:id/refresh":  OperatorAccess,
 	"POST /pipelines/:id/refresh": OperatorAccess,
 
 	"GET /audit": ViewerAccess,
@@ -108,6 +110,7 @@ var permissions = map[string]Access{
 	"GET /settings/tokens":             ViewerAccess,
 	"POST /settings/tokens":            ViewerAccess,
 	"POST /settings/tokens/:id/revoke": ViewerAccess,
+	"GET /settings/tokens/:id/revoke":  ViewerAccess,
 	"GET /users":                       AdminAccess,
 	"POST /users":                      AdminAccess,
 	"POST /users/:id/role":             AdminAccess,
@@ -125,6 +128,7 @@ var permissions = map[string]Access{
 	"PATCH /api/v1/sources/:id":      OperatorAccess,
 	"DELETE /api/v1/sources/:id":     OperatorAccess,
 	"POST /api/v1/sources/:id/test":  OperatorAccess,
+	"POST /api/v1/sources/test":      OperatorAccess,
 	"POST /api/v1/sources/:id/probe": OperatorAccess,
 
 	"GET /api/v1/destinations":           ViewerAccess,
@@ -134,6 +138,7 @@ var permissions = map[string]Access{
 	"PATCH /api/v1/destinations/:id":     OperatorAccess,
 	"DELETE /api/v1/destinations/:id":    OperatorAccess,
 	"POST /api/v1/destinations/:id/test": OperatorAccess,
+	"POST /api/v1/destinations/test":     OperatorAccess,
 
 	"GET /api/v1/pipelines":              ViewerAccess,
 	"POST /api/v1/pipelines":             OperatorAccess,

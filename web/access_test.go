@@ -115,8 +115,11 @@ func TestPermissionTableFollowsThePolicy(t *testing.T) {
 			want = web.AdminAccess
 		case catalogRoute && method != http.MethodGet:
 			want = web.OperatorAccess
-		case catalogRoute && (strings.HasSuffix(path, "/new") || strings.HasSuffix(path, "/edit")):
-			want = web.OperatorAccess // forms that lead only to an operator's change
+		case catalogRoute && (strings.HasSuffix(path, "/new") || strings.HasSuffix(path, "/edit") ||
+			strings.HasSuffix(path, "/pause") || strings.HasSuffix(path, "/refresh")):
+			// forms that lead only to an operator's change (a GET on an action's URL is
+			// its confirmation page)
+			want = web.OperatorAccess
 		default:
 			want = web.ViewerAccess
 		}

@@ -525,6 +525,7 @@ func TestBrowserOperatorFlow(t *testing.T) {
 	b.nav("/pipelines")
 	row := `#pipeline-` + pid
 	b.markPage()
+	b.click(row + ` [data-testid="confirm-pause"] summary`)
 	b.click(row + ` [data-action="pause"]`)
 	b.waitFor("the row shows PAUSED", `document.querySelector('`+row+`').dataset.status === "PAUSED"`)
 	b.stillSamePage("pause")
@@ -576,23 +577,83 @@ func TestBrowserOperatorFlow(t *testing.T) {
 
 	// ---- refresh from the row: REFRESH / RUNNING offers no second refresh
 	b.nav("/pipelines")
+	b.click(row + ` [data-testid="confirm-pause"] summary`)
 	b.click(row + ` [data-action="pause"]`)
 	b.waitFor("paused again", `document.querySelector('`+row+`').dataset.status === "PAUSED"`)
+	b.click(row + ` [data-testid="confirm-refresh"] summary`)
 	b.click(row + ` [data-action="refresh"]`)
 	b.waitFor("refreshing", `document.querySelector('`+row+`').dataset.status === "RUNNING" && !document.querySelector('`+row+` [data-action="refresh"]')`)
 
-	// ---- deleting the source in use is refused, naming the pipelines with links
+	// ---- a source in use says so where its delete button would be, naming the pipelines
 	b.nav("/sources/" + sourceID)
-	b.click(`[data-testid="confirm-delete"] summary`)
-	b.click(`[data-testid="confirm-delete"] button.danger`)
-	b.waitFor("the refusal", `!!document.querySelector('[data-testid="delete-refused"]')`)
-	if !evalJS[bool](b, `!!document.querySelector('[data-testid="related"] a[href="/pipelines/`+pid+`"]')`) {
-		t.Errorf("the refusal does not link the pipeline: %s", b.mainText())
+	if evalJS[bool](b, `!!document.querySelector('[data-testid="confirm-delete"]')`) {
+		t.Error("a source in use offers Delete")
 	}
-	if !evalJS[bool](b, `!!document.querySelector('nav[aria-label="Main"]') || !!document.querySelector("header.site-header")`) {
-		t.Error("the refusal page lost the layout")
+	if !evalJS[bool](b, `!!document.querySelector('[data-testid="delete-blocked"] a[href="/pipelines/`+pid+`"]')`) {
+		t.Errorf("the source page does not say which pipelines block its delete: %s", b.mainText())
 	}
-	b.screenshot("source-delete-refused")
+	b.screenshot("source-delete-blocked")
+}
+
+// A refresh reloads everything from a fresh snapshot, so it asks first: opening the
+// question and closing it again changes nothing; confirming refreshes. And "Test
+// connection" on the source form checks what is typed without saving or losing it.
+func TestBrowserRefreshAsksFirst(t *testing.T) {
+	b := newBrowser(t)
+	src := testdb.NewSource(t, testdb.SourceOptions{})
+	ctx := context.Background()
+
+	b.nav("/sources/new")
+	b.waitFor("the form is ready", `document.readyState === "complete" && !!window.htmx`)
+	b.fill(map[string]string{
+		"field-name": "typed-only", "field-pg_host": src.Host, "field-pg_port": fmt.Sprint(src.Port),
+		"field-pg_database": src.Database, "field-pg_username": src.User, "field-pg_password": src.Password,
+		"field-publication_name": src.Publication, "field-replication_id": src.Slot,
+	})
+	if txt := evalJS[string](b, `document.querySelector('[data-testid="test-wait"]').innerText`); !strings.Contains(txt, "waits up to 5 s") {
+		t.Errorf("the test button does not say how long it can wait: %q", txt)
+	}
+	b.markPage()
+	b.click(`#source-form [data-testid="test-connection"]`)
+	b.waitFor("results in place", `!!document.querySelector('#source-form-test [data-testid="check-results"]')`)
+	b.stillSamePage("test before save")
+	if got := evalJS[string](b, `document.getElementById("field-pg_password").value`); got != src.Password {
+		t.Error("testing lost the typed password")
+	}
+	if p, err := b.app.Catalog.ListSources(ctx, catalog.ListParams{}); err != nil || p.Total != 0 {
+		t.Fatalf("testing saved a source: %d %v", p.Total, err)
+	}
+
+	id := seedPipeline(t, b.app, "orders-to-dw", src)
+	row := fmt.Sprintf("#pipeline-%d", id)
+	b.nav("/pipelines")
+	b.waitFor("the list is ready", `document.readyState === "complete" && !!window.htmx`)
+	if evalJS[bool](b, `(() => { const btn = document.querySelector('`+row+` [data-action="refresh"]'); return !!btn && btn.checkVisibility(); })()`) {
+		t.Fatal("Refresh can be clicked without a question first")
+	}
+	b.click(row + ` [data-testid="confirm-refresh"] summary`)
+	b.waitFor("the question", `document.querySelector('`+row+` [data-testid="confirm-refresh"]').open`)
+	if txt := evalJS[string](b, `document.querySelector('`+row+` [data-testid="confirm-refresh"] form').innerText`); !strings.Contains(txt, "fresh snapshot") {
+		t.Errorf("the question does not say what happens: %q", txt)
+	}
+	b.screenshot("refresh-confirm")
+	// dismissed: closed again, nothing sent, nothing changed
+	b.click(row + ` [data-testid="confirm-refresh"] summary`)
+	b.waitFor("the question is closed", `!document.querySelector('`+row+` [data-testid="confirm-refresh"]').open`)
+	if p, err := b.app.Catalog.GetPipeline(ctx, id); err != nil || p.Status != catalog.DesiredPause || p.Metadata.Status != catalog.RuntimePaused {
+		t.Fatalf("a dismissed refresh changed the pipeline: %s/%s %v", p.Status, p.Metadata.Status, err)
+	}
+	// accepted: refreshed, in place
+	b.markPage()
+	b.click(row + ` [data-testid="confirm-refresh"] summary`)
+	b.click(row + ` [data-action="refresh"]`)
+	// (the seeded destination's key file is missing, so the refresh's preflight ends in
+	// ERROR: what matters here is that the refresh was asked)
+	b.waitFor("refreshed", `document.querySelector('`+row+`').dataset.status !== "PAUSED"`)
+	b.stillSamePage("refresh")
+	if p, err := b.app.Catalog.GetPipeline(ctx, id); err != nil || p.Status != catalog.DesiredRefresh {
+		t.Errorf("a confirmed refresh did not refresh: %s %v", p.Status, err)
+	}
 }
 
 // seedPipeline registers src and a destination through the catalog and returns the id
@@ -800,7 +861,8 @@ func seedShowcase(t *testing.T, a *webtest.App) {
 	running := pipe("orders-to-analytics", orders)
 	failed := pipe("billing-to-analytics", billing)
 	pipe("crm-contacts", crm)
-	refreshing := pipe("orders-history", orders)
+	// a slot feeds one consumer: the refreshing pipeline reads a database of its own
+	refreshing := pipe("orders-history", mk("orders-archive", testdb.NewSource(t, testdb.SourceOptions{})))
 	for _, step := range []func() error{
 		func() error { _, err := a.Catalog.Start(ctx, running); return err },
 		func() error { _, err := a.Catalog.Start(ctx, failed); return err },

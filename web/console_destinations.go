@@ -1,12 +1,14 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/rosetta-cdc/rosetta/internal/catalog"
+	"github.com/rosetta-cdc/rosetta/internal/snowflake"
 	"github.com/rosetta-cdc/rosetta/views/layout"
 	"github.com/rosetta-cdc/rosetta/views/pages"
 	"github.com/rosetta-cdc/rosetta/views/partials"
@@ -74,7 +76,7 @@ func (s *Server) destinationTest(c echo.Context) error {
 var destinationForm = entityForm{kind: "Destination", plural: "Destinations", id: "destination-form",
 	nav: layout.NavDestinations, list: "/destinations", url: partials.DestinationURL,
 	description: "Register a Snowflake schema to load into, with key-pair authentication.",
-	view:        staticView(partials.DestinationForm)}
+	view:        staticView(partials.DestinationForm), testWait: partials.WaitsUpTo(snowflake.DefaultTimeout)}
 
 // destinations are the destination form's handlers.
 func (s *Server) destinations() entityHandlers[catalog.Destination, catalog.DestinationInput, catalog.DestinationPatch] {
@@ -85,6 +87,14 @@ func (s *Server) destinations() entityHandlers[catalog.Destination, catalog.Dest
 		editing: func(d catalog.Destination) *editing {
 			return &editing{id: d.ID, name: d.Name, secretSet: d.SnowflakePrivateKeyPassphraseSet,
 				pastedKeySet: d.SnowflakePrivateKeySet}
+		},
+		testNew: func(ctx context.Context, in catalog.DestinationInput) (partials.FormTest, error) {
+			r, err := cat.TestNewDestination(ctx, in)
+			return partials.FormTest{Checks: r.Checks, Fingerprint: r.Fingerprint}, err
+		},
+		testEdit: func(ctx context.Context, id int64, p catalog.DestinationPatch) (partials.FormTest, error) {
+			r, err := cat.TestDestinationChanges(ctx, id, p)
+			return partials.FormTest{Checks: r.Checks, Fingerprint: r.Fingerprint}, err
 		},
 		stored: func(d catalog.Destination, v url.Values) {
 			if d.SnowflakeHostIsDefault { // shown as the hint, not as a value to keep

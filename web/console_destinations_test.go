@@ -126,12 +126,17 @@ func TestConsoleDestinationCreateEditDelete(t *testing.T) {
 	// delete refused while used, naming the pipeline; then allowed
 	src := mkSource(t, a, "orders")
 	p := mkPipeline(t, a, "orders-to-eu", src.ID, id)
-	r = post(a, loc+"/delete", nil)
-	if r.Code != http.StatusConflict {
-		t.Fatalf("status %d", r.Code)
+	doc, _ = get(t, a, loc, http.StatusOK)
+	if doc.Find(`[data-testid="confirm-delete"]`).Length() != 0 ||
+		text(doc.Find(fmt.Sprintf(`[data-testid="delete-blocked"] a[href="/pipelines/%d"]`, p.ID))) != "orders-to-eu" {
+		t.Errorf("a destination in use still offers delete: %q", text(doc.Find(`.danger-zone`)))
 	}
-	if link := parse(t, r).Find(fmt.Sprintf(`[data-testid="delete-refused"] a[href="/pipelines/%d"]`, p.ID)); text(link) != "orders-to-eu" {
-		t.Error("refusal does not link the pipeline")
+	r = post(a, loc+"/delete", nil)
+	if got := redirectTo(t, r); got != loc {
+		t.Fatalf("refused delete redirects to %q", got)
+	}
+	if doc, _ := followFlash(t, a, r, loc); text(doc.Find(fmt.Sprintf(`#flash .flash-error a[href="/pipelines/%d"]`, p.ID))) != "orders-to-eu" {
+		t.Error("refusal flash does not link the pipeline")
 	}
 	if err := a.Catalog.DeletePipeline(context.Background(), p.ID); err != nil {
 		t.Fatal(err)

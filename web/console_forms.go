@@ -13,6 +13,7 @@ import (
 
 	"github.com/rosetta-cdc/rosetta/internal/auth"
 	"github.com/rosetta-cdc/rosetta/views/components"
+	"github.com/rosetta-cdc/rosetta/views/layout"
 	"github.com/rosetta-cdc/rosetta/views/pages"
 	"github.com/rosetta-cdc/rosetta/views/partials"
 )
@@ -35,6 +36,9 @@ type entityForm struct {
 	url         func(int64) string // the entity's page; the form posts here to save
 	description string             // under the title of a new one
 	created     string             // the flash after "… created.", or ""
+	// testWait, when set, offers "Test connection" on the form and says how long it can
+	// wait for a silent server ("waits up to 5 s").
+	testWait string
 	// view draws the form; it may look things up (the pipeline form's choices).
 	view func(c echo.Context, s *Server, f partials.Form, e *editing) (templ.Component, error)
 }
@@ -60,7 +64,7 @@ func staticView(v func(partials.Form) templ.Component) func(echo.Context, *Serve
 // form is the form around values: a new entity's, or e's.
 func (ef entityForm) form(token string, v url.Values, e *editing) partials.Form {
 	f := partials.Form{ID: ef.id, Action: ef.list, Values: v, CSRFToken: token,
-		Submit: "Create " + strings.ToLower(ef.kind), Cancel: ef.list}
+		Submit: "Create " + strings.ToLower(ef.kind), Cancel: ef.list, TestWait: ef.testWait}
 	if e != nil {
 		f.Action, f.Cancel = ef.url(e.id), ef.url(e.id)
 		f.Submit, f.Editing, f.SecretSet = "Save changes", true, e.secretSet
@@ -101,27 +105,65 @@ func (s *Server) showForm(c echo.Context, ef entityForm, status int, v url.Value
 // messages and what was typed, secrets excepted; any other error goes to the error
 // handler; success flashes and redirects to the entity's page.
 func (s *Server) submitForm(c echo.Context, ef entityForm, e *editing,
-	save func(v url.Values) (id int64, name string, err error)) error {
+	save func(v url.Values) (id int64, name string, notes []layout.Flash, err error),
+	test func(v url.Values) (partials.FormTest, error)) error {
 	v, err := formValues(c)
 	if err != nil {
 		return err
 	}
-	id, name, err := save(v)
+	if v.Get("action") == "test" && test != nil {
+		return s.testForm(c, ef, e, v, test)
+	}
+	id, name, notes, err := save(v)
 	if err != nil {
-		fields, msg, status, ok := formErrors(err)
-		if !ok {
-			return err
-		}
-		return s.showForm(c, ef, status, withoutSecrets(v), e, func(f *partials.Form) {
-			f.Errors, f.Message = fields, msg
-		})
+		return s.refusedForm(c, ef, e, v, err)
 	}
 	done := ef.kind + " " + quoted(name) + " saved."
 	if e == nil {
 		done = strings.TrimSpace(ef.kind + " " + quoted(name) + " created. " + ef.created)
 	}
 	s.setFlash(c, components.FlashSuccess, done)
+	for _, n := range notes {
+		s.setFlashLinks(c, n)
+	}
 	return redirect(c, ef.url(id))
+}
+
+// refusedForm shows the form again after a refusal it can show (invalid fields, a
+// conflict), with the messages and what was typed, secrets excepted; any other error
+// goes to the error handler.
+func (s *Server) refusedForm(c echo.Context, ef entityForm, e *editing, v url.Values, err error) error {
+	fields, msg, status, ok := formErrors(err)
+	if !ok {
+		return err
+	}
+	if IsFragmentRequest(c.Request()) {
+		// The test button targets its results region; messages go beside the fields.
+		c.Response().Header().Set("HX-Retarget", "#"+ef.id)
+		c.Response().Header().Set("HX-Reswap", "outerHTML")
+	}
+	return s.showForm(c, ef, status, withoutSecrets(v), e, func(f *partials.Form) {
+		f.Errors, f.Message = fields, msg
+	})
+}
+
+// testForm is "Test connection" on a form: the checks run on what is typed, nothing is
+// saved. htmx gets the results region alone (the form, with the password typed into it,
+// stays); a plain POST gets the form again with the results and what was typed (secrets
+// excepted, as after any refusal).
+func (s *Server) testForm(c echo.Context, ef entityForm, e *editing, v url.Values,
+	test func(v url.Values) (partials.FormTest, error)) error {
+	res, err := test(v)
+	if err != nil {
+		return s.refusedForm(c, ef, e, v, err)
+	}
+	if IsFragmentRequest(c.Request()) {
+		f := ef.form("", v, e)
+		f.Test = &res
+		frag := partials.FormTestResults(f)
+		return Render(c, http.StatusOK, frag, frag)
+	}
+	return s.showForm(c, ef, http.StatusOK, withoutSecrets(v), e, func(f *partials.Form) { f.Test = &res })
 }
 
 // entityHandlers are one entity's console form handlers (new, create, edit, update,
@@ -142,6 +184,20 @@ type entityHandlers[E, In, P any] struct {
 	// password keeps the stored one, a cleared port is the default…
 	fixInput func(*In, url.Values)
 	fixPatch func(*P, url.Values, E)
+	// testNew and testEdit run the entity's checks on an unsaved form (nil: the form
+	// has no "Test connection").
+	testNew  func(context.Context, In) (partials.FormTest, error)
+	testEdit func(context.Context, int64, P) (partials.FormTest, error)
+	// notes are what a save accepted but the operator should read (a source sharing
+	// another's slot), flashed after the save's own message (nil: none).
+	notes func(E) []layout.Flash
+}
+
+func (h entityHandlers[E, In, P]) notesOf(x E) []layout.Flash {
+	if h.notes == nil {
+		return nil
+	}
+	return h.notes(x)
 }
 
 func (h entityHandlers[E, In, P]) newForm(s *Server, c echo.Context) error {
@@ -153,19 +209,41 @@ func (h entityHandlers[E, In, P]) newForm(s *Server, c echo.Context) error {
 }
 
 func (h entityHandlers[E, In, P]) createForm(s *Server, c echo.Context) error {
-	return s.submitForm(c, h.form, nil, func(v url.Values) (int64, string, error) {
-		var in In
-		formInto(v, &in)
-		if h.fixInput != nil {
-			h.fixInput(&in, v)
-		}
-		x, err := h.create(ctxOf(c), in)
+	return s.submitForm(c, h.form, nil, func(v url.Values) (int64, string, []layout.Flash, error) {
+		x, err := h.create(ctxOf(c), h.input(v))
 		if err != nil {
-			return 0, "", err
+			return 0, "", nil, err
 		}
 		e := h.editing(x)
-		return e.id, e.name, nil
-	})
+		return e.id, e.name, h.notesOf(x), nil
+	}, h.testNewOf(c))
+}
+
+func (h entityHandlers[E, In, P]) testNewOf(c echo.Context) func(url.Values) (partials.FormTest, error) {
+	if h.testNew == nil {
+		return nil
+	}
+	return func(v url.Values) (partials.FormTest, error) { return h.testNew(ctxOf(c), h.input(v)) }
+}
+
+// input is a new entity's form as the catalog input.
+func (h entityHandlers[E, In, P]) input(v url.Values) In {
+	var in In
+	formInto(v, &in)
+	if h.fixInput != nil {
+		h.fixInput(&in, v)
+	}
+	return in
+}
+
+// patch is an edit form as the catalog patch of cur.
+func (h entityHandlers[E, In, P]) patch(v url.Values, cur E) P {
+	var patch P
+	formInto(v, &patch)
+	if h.fixPatch != nil {
+		h.fixPatch(&patch, v, cur)
+	}
+	return patch
 }
 
 // load is the entity the path names.
@@ -197,19 +275,21 @@ func (h entityHandlers[E, In, P]) updateForm(s *Server, c echo.Context) error {
 		return err
 	}
 	e := h.editing(cur)
-	return s.submitForm(c, h.form, e, func(v url.Values) (int64, string, error) {
-		var patch P
-		formInto(v, &patch)
-		if h.fixPatch != nil {
-			h.fixPatch(&patch, v, cur)
-		}
-		x, err := h.update(ctxOf(c), e.id, patch)
+	return s.submitForm(c, h.form, e, func(v url.Values) (int64, string, []layout.Flash, error) {
+		x, err := h.update(ctxOf(c), e.id, h.patch(v, cur))
 		if err != nil {
-			return 0, "", err
+			return 0, "", nil, err
 		}
 		saved := h.editing(x)
-		return saved.id, saved.name, nil
-	})
+		return saved.id, saved.name, h.notesOf(x), nil
+	}, h.testEditOf(c, cur, e.id))
+}
+
+func (h entityHandlers[E, In, P]) testEditOf(c echo.Context, cur E, id int64) func(url.Values) (partials.FormTest, error) {
+	if h.testEdit == nil {
+		return nil
+	}
+	return func(v url.Values) (partials.FormTest, error) { return h.testEdit(ctxOf(c), id, h.patch(v, cur)) }
 }
 
 func (h entityHandlers[E, In, P]) deleteForm(s *Server, c echo.Context) error {

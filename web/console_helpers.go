@@ -30,19 +30,15 @@ func (s *Server) formPage(c echo.Context, status int, meta layout.PageMeta, crum
 	return Render(c, status, pages.FormPage(meta, crumbs, description, form), form)
 }
 
-// renderRefused answers a delete that other entities block, naming them as links.
-func (s *Server) renderRefused(c echo.Context, title string, err error, back, backTo string) error {
+// refusalFlash is a refusal (a conflict) as a flash: the catalog's sentence, and the
+// entities it names (the pipelines using a source, the pipeline holding a slot) as links.
+func refusalFlash(err error) layout.Flash {
 	ae := apperr.As(err)
-	r := partials.Refused{Title: title, Message: sentence(ae.Message), Back: back, BackTo: backTo}
+	f := layout.Flash{Kind: components.FlashError, Message: sentence(ae.Message)}
 	for _, ref := range ae.Related {
-		r.Related = append(r.Related, partials.RelatedLink{Kind: ref.Kind, Name: ref.Name, URL: partials.RelatedURL(ref.Kind, ref.ID)})
+		f.Links = append(f.Links, components.Link{Label: ref.Name, URL: partials.RelatedURL(ref.Kind, ref.ID)})
 	}
-	body := pages.Refused(r)
-	if IsFragmentRequest(c.Request()) {
-		c.Response().Header().Set("HX-Retarget", "#main")
-		c.Response().Header().Set("HX-Reswap", "innerHTML")
-	}
-	return Render(c, apperr.Status(ae.Code), layout.Page(s.pageMeta(c, title, ""), body), body)
+	return f
 }
 
 func isConflict(err error) bool { return apperr.CodeOf(err) == apperr.Conflict }
@@ -91,7 +87,7 @@ func refOptions[T any](ctx context.Context, selected string, list func(context.C
 
 // deleteEntity is every console delete: name fetches the entity (404 when gone, and its
 // name for the messages), del deletes it. A refusal because others use it is answered
-// with a page naming them; success goes back to the list with a flash.
+// with the entity's page and a flash naming them; success goes back to the list.
 func (s *Server) deleteEntity(c echo.Context, kind string, detailURL func(int64) string, listURL string,
 	name func(context.Context, int64) (string, error), del func(context.Context, int64) error) error {
 	id, err := pathID(c)
@@ -104,7 +100,10 @@ func (s *Server) deleteEntity(c echo.Context, kind string, detailURL func(int64)
 	}
 	if err := del(ctxOf(c), id); err != nil {
 		if isConflict(err) {
-			return s.renderRefused(c, kind+" cannot be deleted", err, detailURL(id), n)
+			// Never a dead end: back to the entity's page, which says why (and, for a
+			// source or destination in use, listed the pipelines before the click).
+			s.setFlashLinks(c, refusalFlash(err))
+			return redirect(c, detailURL(id))
 		}
 		return err
 	}

@@ -145,8 +145,9 @@ func (s *Server) pipelineAction(action catalog.Action) echo.HandlerFunc {
 			if !isConflict(err) {
 				return err
 			}
-			// e.g. a refresh already running: say so, and show the state as it is now
-			fl = layout.Flash{Kind: components.FlashError, Message: sentence(apperr.As(err).Message)}
+			// e.g. a refresh already running, or another pipeline holding the slot (named
+			// and linked): say so, and show the state as it is now
+			fl = refusalFlash(err)
 			status = apperr.Status(apperr.Conflict)
 			if res.Pipeline, err = s.deps.Catalog.GetPipeline(ctxOf(c), id); err != nil {
 				return err
@@ -156,7 +157,7 @@ func (s *Server) pipelineAction(action catalog.Action) echo.HandlerFunc {
 		}
 		next := localPath(v.Get("next"), partials.PipelineURL(id))
 		if !IsFragmentRequest(c.Request()) {
-			s.setFlash(c, fl.Kind, fl.Message)
+			s.setFlashLinks(c, fl)
 			return redirect(c, next)
 		}
 		meta := s.pageMeta(c, res.Pipeline.Name, layout.NavPipelines)
@@ -174,6 +175,28 @@ func (s *Server) pipelineAction(action catalog.Action) echo.HandlerFunc {
 		frag = fragmentWithFlash(frag, fl) // the row first: see partials.PipelineRow
 		return Render(c, status, frag, frag)
 	}
+}
+
+// pipelineConfirm is GET /pipelines/:id/pause|refresh: the action's confirmation as a
+// page, the same words and POST form the buttons open in place.
+func (s *Server) pipelineConfirm(action catalog.Action) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p, err := s.pipelines().load(c)
+		if err != nil {
+			return err
+		}
+		meta := s.pageMeta(c, strings.TrimSuffix(actionTitle(action), "…")+" "+p.Name, layout.NavPipelines)
+		conf, _ := partials.ActionConfirm(p, action, meta.CSRFToken, partials.PipelineURL(p.ID))
+		conf.Open = true
+		crumbs := []pages.Crumb{{Label: "Pipelines", URL: "/pipelines"}, {Label: p.Name, URL: partials.PipelineURL(p.ID)},
+			{Label: conf.Summary, URL: conf.Action}}
+		return Render(c, http.StatusOK, pages.ConfirmPage(meta, crumbs, conf, partials.PipelineURL(p.ID)), nil)
+	}
+}
+
+func actionTitle(a catalog.Action) string {
+	t := string(a)
+	return strings.ToUpper(t[:1]) + t[1:]
 }
 
 // actionFlash says what an action did, in words; a refused start names the failed check.

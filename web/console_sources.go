@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -63,7 +64,7 @@ func (s *Server) sourceDetail(c echo.Context, id int64) (pages.SourceDetail, err
 // sourceForm is the console's source form.
 var sourceForm = entityForm{kind: "Source", plural: "Sources", id: "source-form", nav: layout.NavSources,
 	list: "/sources", url: partials.SourceURL, description: "Register a PostgreSQL database to replicate from.",
-	created: "Run “Test connection” to check it.", view: sourceFormView}
+	created: "Run “Test connection” to check it.", view: sourceFormView, testWait: partials.WaitsUpTo(pgsource.ConnectTimeout)}
 
 // sourceFormView draws the source form with the configured retention threshold as the
 // threshold field's placeholder.
@@ -87,6 +88,25 @@ func (s *Server) sources() entityHandlers[catalog.Source, catalog.SourceInput, c
 			if src.WALAlertThresholdBytes != nil { // blank: the configured default (the placeholder)
 				v.Set("wal_alert_threshold_bytes", strconv.FormatInt(*src.WALAlertThresholdBytes, 10))
 			}
+		},
+		testNew: func(ctx context.Context, in catalog.SourceInput) (partials.FormTest, error) {
+			checks, err := cat.TestNewSource(ctx, in)
+			return partials.FormTest{Checks: checks}, err
+		},
+		testEdit: func(ctx context.Context, id int64, p catalog.SourcePatch) (partials.FormTest, error) {
+			checks, err := cat.TestSourceChanges(ctx, id, p)
+			return partials.FormTest{Checks: checks}, err
+		},
+		notes: func(src catalog.Source) []layout.Flash {
+			var out []layout.Flash
+			for _, w := range src.Warnings {
+				f := layout.Flash{Kind: components.FlashWarning, Message: sentence(w.Message)}
+				for _, r := range w.Related {
+					f.Links = append(f.Links, components.Link{Label: r.Name, URL: partials.RelatedURL(r.Kind, r.ID)})
+				}
+				out = append(out, f)
+			}
+			return out
 		},
 		fixInput: func(in *catalog.SourceInput, v url.Values) {
 			in.WALAlertThresholdBytes = formThreshold(v)

@@ -275,20 +275,29 @@ func TestConsoleSourceCreateEditDelete(t *testing.T) {
 		t.Error("a refused edit forgets that a password is stored")
 	}
 
-	// delete refused while a pipeline uses it: the pipelines, as links
+	// delete while a pipeline uses it: the page says so up front (no delete button,
+	// the pipeline linked), and a POST anyway (an old tab) lands back on the source page
+	// with a flash naming the pipeline as a link, never a dead-end 409 page
 	d := mkDestination(t, a, "analytics")
 	p := mkPipeline(t, a, "orders-to-analytics", id, d.ID)
+	doc, _ = get(t, a, loc, http.StatusOK)
+	blocked := doc.Find(`[data-testid="delete-blocked"]`)
+	if doc.Find(`[data-testid="confirm-delete"]`).Length() != 0 || !strings.Contains(text(blocked), "used by 1 pipeline") ||
+		blocked.Find(fmt.Sprintf(`a[href="/pipelines/%d"]`, p.ID)).Length() != 1 {
+		t.Errorf("a source in use still offers delete, or does not say why: %q", text(blocked))
+	}
 	r = post(a, loc+"/delete", nil)
-	if r.Code != http.StatusConflict {
-		t.Fatalf("delete in use: status %d", r.Code)
+	if got := redirectTo(t, r); got != loc {
+		t.Fatalf("refused delete redirects to %q, want the source page", got)
 	}
-	expectFullPage(t, r)
-	refused := parse(t, r).Find(`[data-testid="delete-refused"]`)
-	if link := refused.Find(fmt.Sprintf(`[data-testid="related"] a[href="/pipelines/%d"]`, p.ID)); text(link) != "orders-to-analytics" {
-		t.Errorf("refusal does not link the pipeline: %s", text(refused))
+	doc, _ = followFlash(t, a, r, loc)
+	fl := doc.Find(`#flash .flash-error`)
+	if !strings.Contains(text(fl), "is used by pipeline") || fl.Find(fmt.Sprintf(`a[href="/pipelines/%d"]`, p.ID)).Length() != 1 {
+		t.Errorf("refusal flash %q does not name and link the pipeline", text(fl))
 	}
-	if !strings.Contains(text(refused), "is used by pipeline") {
-		t.Errorf("refusal says %q", text(refused))
+	r = post(a, loc+"/delete", nil, htmx)
+	if r.Header.Get("HX-Redirect") != loc {
+		t.Errorf("htmx refused delete: %d HX-Redirect %q", r.Code, r.Header.Get("HX-Redirect"))
 	}
 
 	// the source page lists the pipelines that use it

@@ -29,25 +29,45 @@ const (
 )
 
 type flashEntry struct {
-	K string `json:"k"`
-	M string `json:"m"`
+	K string            `json:"k"`
+	M string            `json:"m"`
+	L []components.Link `json:"l,omitempty"`
 }
 
 const pendingFlashKey = "rosetta.flash.pending"
 
 // setFlash queues a message for the next page this browser loads.
 func (s *Server) setFlash(c echo.Context, kind, msg string) {
+	s.setFlashLinks(c, layout.Flash{Kind: kind, Message: msg})
+}
+
+// setFlashLinks queues a message with its links (local URLs only; others are dropped).
+func (s *Server) setFlashLinks(c echo.Context, f layout.Flash) {
 	pending, _ := c.Get(pendingFlashKey).([]flashEntry)
 	if len(pending) >= flashMaxCount {
 		return
 	}
-	pending = append(pending, flashEntry{K: kind, M: truncate(msg, flashMaxLength)})
+	pending = append(pending, flashEntry{K: f.Kind, M: truncate(f.Message, flashMaxLength), L: localLinks(f.Links)})
 	c.Set(pendingFlashKey, pending)
 	raw, err := json.Marshal(pending)
 	if err != nil {
 		return
 	}
 	payload := base64.RawURLEncoding.EncodeToString(raw)
+	// The cookie holds every message queued so far: it replaces the one an earlier
+	// message of this response set, rather than adding a second cookie of one name.
+	h := c.Response().Header()
+	prefix := s.cookieName(c, flashCookie) + "="
+	kept := h.Values(echo.HeaderSetCookie)[:0:0]
+	for _, v := range h.Values(echo.HeaderSetCookie) {
+		if !strings.HasPrefix(v, prefix) {
+			kept = append(kept, v)
+		}
+	}
+	h.Del(echo.HeaderSetCookie)
+	for _, v := range kept {
+		h.Add(echo.HeaderSetCookie, v)
+	}
 	s.writeFlashCookie(c, payload+"."+base64.RawURLEncoding.EncodeToString(s.sign("flash", payload)), flashMaxAge)
 }
 
@@ -96,7 +116,7 @@ func (s *Server) popFlashes(c echo.Context) []layout.Flash {
 		if e.M == "" {
 			continue
 		}
-		out = append(out, layout.Flash{Kind: e.K, Message: truncate(e.M, flashMaxLength)})
+		out = append(out, layout.Flash{Kind: e.K, Message: truncate(e.M, flashMaxLength), Links: localLinks(e.L)})
 	}
 	return out
 }
@@ -129,4 +149,16 @@ func truncate(s string, n int) string {
 	}
 	r := []rune(s)
 	return string(r[:n-1]) + "…"
+}
+
+// localLinks keeps the links that stay on this site ("/pipelines/3", never
+// "//evil.example" or "https://…"), at most flashMaxCount of them.
+func localLinks(ls []components.Link) []components.Link {
+	var out []components.Link
+	for _, l := range ls {
+		if len(out) < flashMaxCount && l.Label != "" && localPath(l.URL, "") == l.URL {
+			out = append(out, components.Link{Label: truncate(l.Label, 100), URL: l.URL})
+		}
+	}
+	return out
 }

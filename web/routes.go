@@ -62,6 +62,9 @@ func (s *Server) routes() {
 		http.StatusNotFound, http.StatusConflict)
 	register(a, post("test-source", "/sources/{id}/test", "Run the connection checks against the source (changes nothing)", "sources", http.StatusOK), h.TestSource,
 		http.StatusNotFound)
+	register(a, post("test-new-source", "/sources/test",
+		"Run the connection checks on a source as given, without saving it: the body is a create's, validated the same way (422 naming every bad field). A host that never answers takes up to 5 s",
+		"sources", http.StatusOK), h.TestNewSource, http.StatusUnprocessableEntity)
 	register(a, post("probe-source", "/sources/{id}/probe",
 		"Probe the source's WAL now: one sample is recorded like the monitor's and returned; a failed probe is recorded on the source and answered 503 with the reason",
 		"sources", http.StatusOK), h.ProbeSource, http.StatusNotFound, http.StatusServiceUnavailable)
@@ -72,6 +75,9 @@ func (s *Server) routes() {
 	registerUpdate(a, "destination", "destinations", h.UpdateDestination)
 	register(a, del("delete-destination", "/destinations/{id}", "Delete a destination; refused while pipelines use it", "destinations"), h.DeleteDestination,
 		http.StatusNotFound, http.StatusConflict)
+	register(a, post("test-new-destination", "/destinations/test",
+		"Run the destination's checks on a destination as given, without saving it: the body is a create's, validated the same way (422 naming every bad field)",
+		"destinations", http.StatusOK), h.TestNewDestination, http.StatusUnprocessableEntity)
 	register(a, post("test-destination", "/destinations/{id}/test",
 		"Run the destination's checks: account, private key (file or pasted), then DNS, TLS and a key-pair sign-in to Snowflake (changes nothing)",
 		"destinations", http.StatusOK), h.TestDestination, http.StatusNotFound)
@@ -116,12 +122,15 @@ func (s *Server) routes() {
 	register(a, get("list-wal-metrics", "/metrics/wal", "WAL samples, newest first; ranges with more samples than limit are downsampled in SQL", "metrics"),
 		h.WALMetrics)
 
+	api.DescribeSlotCreation(a.OpenAPI())
+
 	// ---- access: sign-in, API tokens, users, audit log (access_pages.go)
 	e.GET("/login", s.loginPage)
 	e.POST("/login", s.loginSubmit, middleware.BodyLimit("16K"))
 	e.POST("/logout", s.logout)
 	e.GET("/settings/tokens", s.tokensPage)
 	e.POST("/settings/tokens", s.tokenCreate)
+	e.GET("/settings/tokens/:id/revoke", s.tokenRevokeConfirm)
 	e.POST("/settings/tokens/:id/revoke", s.tokenRevoke)
 	e.GET("/users", s.usersPage)
 	e.POST("/users", s.userCreate)
@@ -169,6 +178,9 @@ func (s *Server) routes() {
 	e.POST("/pipelines/:id", s.pipelineUpdate)
 	e.POST("/pipelines/:id/delete", s.pipelineDelete)
 	e.POST("/pipelines/:id/start", s.pipelineAction(catalog.ActionStart))
+	// GET on a costly action's URL is its confirmation page (no JavaScript needed)
+	e.GET("/pipelines/:id/pause", s.pipelineConfirm(catalog.ActionPause))
+	e.GET("/pipelines/:id/refresh", s.pipelineConfirm(catalog.ActionRefresh))
 	e.POST("/pipelines/:id/pause", s.pipelineAction(catalog.ActionPause))
 	e.POST("/pipelines/:id/refresh", s.pipelineAction(catalog.ActionRefresh))
 

@@ -34,27 +34,69 @@ func (s *Service) TestDestination(ctx context.Context, id int64) (DestinationTes
 	return s.checkDestination(ctx, row)
 }
 
-// checkDestination opens the destination's secrets in memory for the checks only; they
-// go no further than snowflake.RunChecks, whose sentences never quote them.
-func (s *Service) checkDestination(ctx context.Context, row db.Destination) (DestinationTestResult, error) {
-	cfg := snowflake.Config{
-		Account: row.SnowflakeAccount, Host: deref(row.SnowflakeHost), User: row.SnowflakeUser, Role: row.SnowflakeRole,
-		Database: row.SnowflakeDatabase, Schema: row.SnowflakeSchema, Warehouse: deref(row.SnowflakeWarehouse),
-		PrivateKeyPath: deref(row.SnowflakePrivateKeyPath),
+// TestNewDestination runs the checks on a destination as typed, saving nothing (and
+// recording no outcome: there is no destination yet). The input is validated as a
+// create would validate it.
+func (s *Service) TestNewDestination(ctx context.Context, in DestinationInput) (DestinationTestResult, error) {
+	v := newDestinationValues(in)
+	if err := v.validate(); err != nil {
+		return DestinationTestResult{}, err
 	}
-	if len(row.SnowflakePrivateKeyPassphrase) > 0 {
-		pp, err := s.box.Open(row.SnowflakePrivateKeyPassphrase)
+	return s.checkDestinationValues(ctx, v, db.Destination{})
+}
+
+// TestDestinationChanges runs the checks on a stored destination with the patch
+// applied, saving nothing and recording nothing: the stored key and passphrase are used
+// where a save would keep them.
+func (s *Service) TestDestinationChanges(ctx context.Context, id int64, in DestinationPatch) (DestinationTestResult, error) {
+	cur, err := s.q.GetDestination(ctx, id)
+	if err != nil {
+		return DestinationTestResult{}, translate(err, "destination", "")
+	}
+	v := patchedDestinationValues(cur, in)
+	if err := v.validate(); err != nil {
+		return DestinationTestResult{}, err
+	}
+	return s.checkDestinationValues(ctx, v, cur)
+}
+
+// checkDestinationValues checks unsaved values; cur holds the stored secrets a value
+// keeps (nil fields when there are none).
+func (s *Service) checkDestinationValues(ctx context.Context, v destinationValues, cur db.Destination) (DestinationTestResult, error) {
+	row := db.Destination{ID: cur.ID, SnowflakeAccount: v.account, SnowflakeHost: v.host, SnowflakeUser: v.user,
+		SnowflakeRole: v.role, SnowflakeDatabase: v.database, SnowflakeSchema: v.schema, SnowflakeWarehouse: v.warehouse,
+		SnowflakePrivateKeyPath: nilIfEmpty(v.keyPath)}
+	cfg := snowflakeConfig(row)
+	switch {
+	case v.passphrase != nil:
+		cfg.Passphrase = []byte(*v.passphrase)
+	case len(cur.SnowflakePrivateKeyPassphrase) > 0:
+		pp, err := s.box.Open(cur.SnowflakePrivateKeyPassphrase)
 		if err != nil {
-			return DestinationTestResult{}, apperr.Wrap(err, "cannot open the stored passphrase of destination %d", row.ID)
+			return DestinationTestResult{}, apperr.Wrap(err, "cannot open the stored passphrase of destination %d", cur.ID)
 		}
 		cfg.Passphrase = []byte(pp)
 	}
-	if len(row.SnowflakePrivateKey) > 0 {
-		key, err := s.box.Open(row.SnowflakePrivateKey)
+	switch {
+	case v.newKey != nil:
+		cfg.PrivateKeyPEM = []byte(*v.newKey)
+	case v.hasKey && len(cur.SnowflakePrivateKey) > 0:
+		key, err := s.box.Open(cur.SnowflakePrivateKey)
 		if err != nil {
-			return DestinationTestResult{}, apperr.Wrap(err, "cannot open the stored private key of destination %d", row.ID)
+			return DestinationTestResult{}, apperr.Wrap(err, "cannot open the stored private key of destination %d", cur.ID)
 		}
 		cfg.PrivateKeyPEM = []byte(key)
+	}
+	rep := snowflake.RunChecks(ctx, cfg, s.snowflake)
+	return DestinationTestResult{Checks: rep.Checks, Fingerprint: rep.Fingerprint, Unreachable: rep.Unreachable}, nil
+}
+
+// checkDestination opens the destination's secrets in memory for the checks only; they
+// go no further than snowflake.RunChecks, whose sentences never quote them.
+func (s *Service) checkDestination(ctx context.Context, row db.Destination) (DestinationTestResult, error) {
+	cfg := snowflakeConfig(row)
+	if err := s.openDestinationSecrets(row, &cfg); err != nil {
+		return DestinationTestResult{}, err
 	}
 	rep := snowflake.RunChecks(ctx, cfg, s.snowflake)
 	res := DestinationTestResult{Checks: rep.Checks, Fingerprint: rep.Fingerprint, Unreachable: rep.Unreachable}
@@ -65,6 +107,34 @@ func (s *Service) checkDestination(ctx context.Context, row db.Destination) (Des
 	_ = s.q.RecordDestinationTest(context.WithoutCancel(ctx), db.RecordDestinationTestParams{
 		ID: row.ID, Status: &status, Summary: &summary})
 	return res, nil
+}
+
+// snowflakeConfig is a destination row as snowflake.Config, without its secrets.
+func snowflakeConfig(row db.Destination) snowflake.Config {
+	return snowflake.Config{
+		Account: row.SnowflakeAccount, Host: deref(row.SnowflakeHost), User: row.SnowflakeUser, Role: row.SnowflakeRole,
+		Database: row.SnowflakeDatabase, Schema: row.SnowflakeSchema, Warehouse: deref(row.SnowflakeWarehouse),
+		PrivateKeyPath: deref(row.SnowflakePrivateKeyPath),
+	}
+}
+
+// openDestinationSecrets opens a stored destination's passphrase and pasted key into cfg.
+func (s *Service) openDestinationSecrets(row db.Destination, cfg *snowflake.Config) error {
+	if len(row.SnowflakePrivateKeyPassphrase) > 0 {
+		pp, err := s.box.Open(row.SnowflakePrivateKeyPassphrase)
+		if err != nil {
+			return apperr.Wrap(err, "cannot open the stored passphrase of destination %d", row.ID)
+		}
+		cfg.Passphrase = []byte(pp)
+	}
+	if len(row.SnowflakePrivateKey) > 0 {
+		key, err := s.box.Open(row.SnowflakePrivateKey)
+		if err != nil {
+			return apperr.Wrap(err, "cannot open the stored private key of destination %d", row.ID)
+		}
+		cfg.PrivateKeyPEM = []byte(key)
+	}
+	return nil
 }
 
 // testOutcome is the overall status and the sentence the destination list shows.

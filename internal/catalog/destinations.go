@@ -196,7 +196,8 @@ func (s *Service) sealOptional(p *string) ([]byte, error) {
 	return b, nil
 }
 
-func (s *Service) CreateDestination(ctx context.Context, in DestinationInput) (Destination, error) {
+// newDestinationValues are a new destination's values as given.
+func newDestinationValues(in DestinationInput) destinationValues {
 	v := destinationValues{
 		name: trimmed(in.Name), account: trimmed(in.SnowflakeAccount), user: trimmed(in.SnowflakeUser),
 		database: trimmed(in.SnowflakeDatabase), schema: trimmed(in.SnowflakeSchema), role: trimmed(in.SnowflakeRole),
@@ -204,6 +205,11 @@ func (s *Service) CreateDestination(ctx context.Context, in DestinationInput) (D
 		passphrase: in.SnowflakePrivateKeyPassphrase, newKey: pastedKey(in.SnowflakePrivateKey),
 	}
 	v.hasKey = v.newKey != nil
+	return v
+}
+
+func (s *Service) CreateDestination(ctx context.Context, in DestinationInput) (Destination, error) {
+	v := newDestinationValues(in)
 	if err := v.validate(); err != nil {
 		return Destination{}, err
 	}
@@ -266,37 +272,7 @@ func (s *Service) UpdateDestination(ctx context.Context, id int64, in Destinatio
 		if err != nil {
 			return err
 		}
-		v := destinationValues{name: cur.Name, account: cur.SnowflakeAccount, user: cur.SnowflakeUser,
-			database: cur.SnowflakeDatabase, schema: cur.SnowflakeSchema, role: cur.SnowflakeRole,
-			keyPath: deref(cur.SnowflakePrivateKeyPath), host: cur.SnowflakeHost, warehouse: cur.SnowflakeWarehouse,
-			hasKey: len(cur.SnowflakePrivateKey) > 0}
-		setStr(&v.name, trimmedPtr(in.Name))
-		setStr(&v.account, trimmedPtr(in.SnowflakeAccount))
-		setStr(&v.user, trimmedPtr(in.SnowflakeUser))
-		setStr(&v.database, trimmedPtr(in.SnowflakeDatabase))
-		setStr(&v.schema, trimmedPtr(in.SnowflakeSchema))
-		setStr(&v.role, trimmedPtr(in.SnowflakeRole))
-		setStr(&v.keyPath, trimmedPtr(in.SnowflakePrivateKeyPath))
-		v.newKey = pastedKey(in.SnowflakePrivateKey)
-		pathGiven := in.SnowflakePrivateKeyPath != nil && v.keyPath != ""
-		switch {
-		case v.newKey != nil:
-			v.hasKey = true
-			if in.SnowflakePrivateKeyPath == nil {
-				v.keyPath = "" // a pasted key replaces the file
-			}
-		case in.SnowflakePrivateKey != nil: // "" removes the pasted key
-			v.hasKey = false
-		case pathGiven:
-			v.hasKey = false // a path replaces the pasted key
-		}
-		if in.SnowflakeHost != nil {
-			v.host = emptyToNil(in.SnowflakeHost)
-		}
-		if in.SnowflakeWarehouse != nil {
-			v.warehouse = emptyToNil(in.SnowflakeWarehouse)
-		}
-		v.passphrase = in.SnowflakePrivateKeyPassphrase
+		v := patchedDestinationValues(cur, in)
 		name = v.name
 		if err := v.validate(); err != nil {
 			return err
@@ -331,6 +307,43 @@ func (s *Service) UpdateDestination(ctx context.Context, id int64, in Destinatio
 		return s.record(ctx, tx, AuditEvent{Action: "update", EntityKind: KindDestination, EntityID: id, EntityName: row.Name, Changes: changes})
 	})
 	return out, translate(err, "destination", name)
+}
+
+// patchedDestinationValues are a stored destination's values with the patch applied;
+// save and "Test connection" on an edit form share it.
+func patchedDestinationValues(cur db.Destination, in DestinationPatch) destinationValues {
+	v := destinationValues{name: cur.Name, account: cur.SnowflakeAccount, user: cur.SnowflakeUser,
+		database: cur.SnowflakeDatabase, schema: cur.SnowflakeSchema, role: cur.SnowflakeRole,
+		keyPath: deref(cur.SnowflakePrivateKeyPath), host: cur.SnowflakeHost, warehouse: cur.SnowflakeWarehouse,
+		hasKey: len(cur.SnowflakePrivateKey) > 0}
+	setStr(&v.name, trimmedPtr(in.Name))
+	setStr(&v.account, trimmedPtr(in.SnowflakeAccount))
+	setStr(&v.user, trimmedPtr(in.SnowflakeUser))
+	setStr(&v.database, trimmedPtr(in.SnowflakeDatabase))
+	setStr(&v.schema, trimmedPtr(in.SnowflakeSchema))
+	setStr(&v.role, trimmedPtr(in.SnowflakeRole))
+	setStr(&v.keyPath, trimmedPtr(in.SnowflakePrivateKeyPath))
+	v.newKey = pastedKey(in.SnowflakePrivateKey)
+	pathGiven := in.SnowflakePrivateKeyPath != nil && v.keyPath != ""
+	switch {
+	case v.newKey != nil:
+		v.hasKey = true
+		if in.SnowflakePrivateKeyPath == nil {
+			v.keyPath = "" // a pasted key replaces the file
+		}
+	case in.SnowflakePrivateKey != nil: // "" removes the pasted key
+		v.hasKey = false
+	case pathGiven:
+		v.hasKey = false // a path replaces the pasted key
+	}
+	if in.SnowflakeHost != nil {
+		v.host = emptyToNil(in.SnowflakeHost)
+	}
+	if in.SnowflakeWarehouse != nil {
+		v.warehouse = emptyToNil(in.SnowflakeWarehouse)
+	}
+	v.passphrase = in.SnowflakePrivateKeyPassphrase
+	return v
 }
 
 // DeleteDestination refuses while pipelines use the destination, naming them.

@@ -284,6 +284,17 @@ func (s *Service) UpdatePipeline(ctx context.Context, id int64, in PipelinePatch
 		if (src != cur.SourceID || dst != cur.DestinationID) && !CanRepoint(md.RuntimeStatus) {
 			return apperr.E(apperr.Conflict, "pipeline %q is running: pause it before changing its source or destination", cur.Name)
 		}
+		if src != cur.SourceID && HoldsSlot(cur.Status) {
+			// A pipeline still asked to run (in ERROR, so it may be re-pointed) takes its
+			// claim on a slot along: the new source's slot must be free.
+			row, err := q.GetSource(ctx, src)
+			if err != nil {
+				return err
+			}
+			if err := claimSlot(ctx, q, id, slotOf(row), true); err != nil {
+				return err
+			}
+		}
 		if _, err := q.UpdatePipeline(ctx, db.UpdatePipelineParams{ID: id, Name: name, SourceID: src, DestinationID: dst}); err != nil {
 			return fkAsInvalid(err)
 		}
@@ -359,9 +370,14 @@ func (s *Service) transition(ctx context.Context, id int64, action Action) (Acti
 	var checks []pgsource.Check
 	var dst DestinationTestResult
 	if action.runsPreflight() {
-		conn, _, err := s.sourceConn(ctx, before.SourceID)
+		conn, srcRow, err := s.sourceConn(ctx, before.SourceID)
 		if err != nil {
 			return ActionResult{}, err
+		}
+		// Refused early when another pipeline holds the slot: no preflight for a start
+		// that cannot win (asked again under the lock below).
+		if err := claimSlot(ctx, s.q, id, slotOf(srcRow), false); err != nil {
+			return ActionResult{}, translate(err, "pipeline", "")
 		}
 		checks = s.preflight(ctx, conn.Conn, conn.publication, conn.slot)
 		// Then the destination's: a start that cannot load into Snowflake is an error now,
@@ -405,6 +421,15 @@ func (s *Service) transition(ctx context.Context, id int64, action Action) (Acti
 		} else if o == NoOp {
 			res.Pipeline = pipelineFromView(ctx, v)
 			return nil
+		}
+		if action.runsPreflight() {
+			src, err := q.GetSource(ctx, cur.SourceID)
+			if err != nil {
+				return err
+			}
+			if err := claimSlot(ctx, q, id, slotOf(src), true); err != nil {
+				return err
+			}
 		}
 		desired := action.Desired()
 		if err := q.SetPipelineStatus(ctx, db.SetPipelineStatusParams{ID: id, Status: desired}); err != nil {

@@ -89,6 +89,42 @@ type Source struct {
 	// WALAlertThresholdBytes is the source's own threshold, nil when it uses the default.
 	WALAlertThresholdBytes *int64   `json:"wal_alert_threshold_bytes,omitempty" doc:"Alert when the slot retains more WAL than this; absent = the configured default"`
 	ActiveAlerts           []string `json:"active_alerts" doc:"Alerts currently raised: failing, slot_inactive, slot_lost, retention"`
+	// Warnings come with a create or update only: what was saved but deserves a look.
+	Warnings []Warning `json:"warnings,omitempty" doc:"Only in the answer to a create or update: things saved but worth a look, e.g. another source naming the same replication slot (host, port, database and slot)"`
+}
+
+// Warning is something a save accepted but the operator should know.
+type Warning struct {
+	Code    string       `json:"code" enum:"shared_slot" doc:"shared_slot: another source names the same replication slot"`
+	Message string       `json:"message"`
+	Related []apperr.Ref `json:"related,omitempty" doc:"The entities the warning is about"`
+}
+
+// WarningSharedSlot: another source names the same logical slot.
+const WarningSharedSlot = "shared_slot"
+
+// sharedSlotWarning warns when other sources name the same slot as source id: allowed
+// (an operator may register one database twice, say with different users), but only
+// one pipeline among them can run at a time, since a logical slot feeds one consumer.
+func sharedSlotWarning(ctx context.Context, q *db.Queries, id int64, slot Slot) ([]Warning, error) {
+	others, err := q.SourcesSharingSlot(ctx, db.SourcesSharingSlotParams{ID: id, PgHost: slot.Host,
+		PgPort: int32(slot.Port), PgDatabase: slot.Database, ReplicationID: slot.Name})
+	if err != nil || len(others) == 0 {
+		return nil, err
+	}
+	refs := make([]apperr.Ref, len(others))
+	names := make([]string, len(others))
+	for i, o := range others {
+		refs[i] = apperr.Ref{Kind: KindSource, ID: o.ID, Name: o.Name}
+		names[i] = fmt.Sprintf("%q", o.Name)
+	}
+	noun := "source"
+	if len(others) > 1 {
+		noun = "sources"
+	}
+	return []Warning{{Code: WarningSharedSlot, Related: refs, Message: fmt.Sprintf(
+		"%s %s also use%s the replication slot %s: a logical slot feeds one consumer, so only one pipeline of these sources can run at a time",
+		noun, strings.Join(names, ", "), map[bool]string{true: "", false: "s"}[len(others) > 1], slot)}}, nil
 }
 
 // SourceSorts are the accepted sort keys; the first is the default.
@@ -187,7 +223,8 @@ func (v *sourceValues) validate(creating, endpointChanged bool) error {
 	return f.Err()
 }
 
-func (s *Service) CreateSource(ctx context.Context, in SourceInput) (Source, error) {
+// newSourceValues are a new source's values as given (the port and TLS mode defaulted).
+func newSourceValues(in SourceInput) sourceValues {
 	v := sourceValues{
 		name: trimmed(in.Name), host: trimmed(in.PgHost), database: in.PgDatabase, username: in.PgUsername,
 		publication: trimmed(in.PublicationName), slot: trimmed(in.ReplicationID), port: DefaultPgPort,
@@ -203,6 +240,11 @@ func (s *Service) CreateSource(ctx context.Context, in SourceInput) (Source, err
 	if in.TLSMode != "" {
 		v.tlsMode = in.TLSMode
 	}
+	return v
+}
+
+func (s *Service) CreateSource(ctx context.Context, in SourceInput) (Source, error) {
+	v := newSourceValues(in)
 	if err := v.validate(true, false); err != nil {
 		return Source{}, err
 	}
@@ -227,6 +269,9 @@ func (s *Service) CreateSource(ctx context.Context, in SourceInput) (Source, err
 			row.WalAlertThresholdBytes = v.threshold
 		}
 		out = sourceFromRow(ctx, row)
+		if out.Warnings, err = sharedSlotWarning(ctx, q, row.ID, slotOf(row)); err != nil {
+			return err
+		}
 		return s.record(ctx, tx, AuditEvent{Action: "create", EntityKind: KindSource, EntityID: row.ID, EntityName: row.Name,
 			Changes: sourceChanges(nil, row, true)})
 	})
@@ -301,33 +346,9 @@ func (s *Service) UpdateSource(ctx context.Context, id int64, in SourcePatch) (S
 		if err != nil {
 			return err
 		}
-		v := sourceValues{name: cur.Name, host: cur.PgHost, port: int(cur.PgPort), database: cur.PgDatabase,
-			username: cur.PgUsername, publication: cur.PublicationName, slot: cur.ReplicationID,
-			tlsMode: cur.TlsMode, caCert: caCertText(deref(cur.TlsCaCert))}
-		before := v.endpoint()
-		setStr(&v.name, trimmedPtr(in.Name))
-		setStr(&v.host, trimmedPtr(in.PgHost))
-		setStr(&v.database, in.PgDatabase)
-		setStr(&v.username, in.PgUsername)
-		setStr(&v.publication, trimmedPtr(in.PublicationName))
-		setStr(&v.slot, trimmedPtr(in.ReplicationID))
-		if in.PgPort != nil {
-			v.port = *in.PgPort
-		}
-		setStr(&v.tlsMode, in.TLSMode)
-		if in.TLSCACert != nil {
-			v.caCert = caCertText(*in.TLSCACert)
-		}
-		v.password = in.PgPassword
-		v.threshold = cur.WalAlertThresholdBytes
-		if in.WALAlertThresholdBytes != nil {
-			v.threshold = thresholdArg(in.WALAlertThresholdBytes)
-			if *in.WALAlertThresholdBytes < 0 {
-				v.threshold = in.WALAlertThresholdBytes // reported by validate
-			}
-		}
+		v, endpointChanged := patchedSourceValues(cur, in)
 		name = v.name
-		if err := v.validate(false, v.endpoint() != before); err != nil {
+		if err := v.validate(false, endpointChanged); err != nil {
 			return err
 		}
 		sealed := cur.PgPassword
@@ -357,7 +378,44 @@ func (s *Service) UpdateSource(ctx context.Context, id int64, in SourcePatch) (S
 	if err != nil {
 		return Source{}, translate(err, "source", name)
 	}
-	return s.GetSource(ctx, id)
+	out, err := s.GetSource(ctx, id)
+	if err != nil {
+		return out, err
+	}
+	out.Warnings, err = sharedSlotWarning(ctx, s.q, id, Slot{Host: out.PgHost, Port: out.PgPort, Database: out.PgDatabase, Name: out.ReplicationID})
+	return out, translate(err, "source", "")
+}
+
+// patchedSourceValues are a stored source's values with the patch applied, and whether
+// the endpoint (where the stored password goes) changed. Save and "Test connection" on
+// an edit form share it, so both apply the same password rule.
+func patchedSourceValues(cur db.Source, in SourcePatch) (sourceValues, bool) {
+	v := sourceValues{name: cur.Name, host: cur.PgHost, port: int(cur.PgPort), database: cur.PgDatabase,
+		username: cur.PgUsername, publication: cur.PublicationName, slot: cur.ReplicationID,
+		tlsMode: cur.TlsMode, caCert: caCertText(deref(cur.TlsCaCert))}
+	before := v.endpoint()
+	setStr(&v.name, trimmedPtr(in.Name))
+	setStr(&v.host, trimmedPtr(in.PgHost))
+	setStr(&v.database, in.PgDatabase)
+	setStr(&v.username, in.PgUsername)
+	setStr(&v.publication, trimmedPtr(in.PublicationName))
+	setStr(&v.slot, trimmedPtr(in.ReplicationID))
+	if in.PgPort != nil {
+		v.port = *in.PgPort
+	}
+	setStr(&v.tlsMode, in.TLSMode)
+	if in.TLSCACert != nil {
+		v.caCert = caCertText(*in.TLSCACert)
+	}
+	v.password = in.PgPassword
+	v.threshold = cur.WalAlertThresholdBytes
+	if in.WALAlertThresholdBytes != nil {
+		v.threshold = thresholdArg(in.WALAlertThresholdBytes)
+		if *in.WALAlertThresholdBytes < 0 {
+			v.threshold = in.WALAlertThresholdBytes // reported by validate
+		}
+	}
+	return v, v.endpoint() != before
 }
 
 // DeleteSource refuses while pipelines use the source, naming them. Its WAL samples go
@@ -407,6 +465,47 @@ func (s *Service) TestSource(ctx context.Context, id int64) ([]pgsource.Check, e
 		return nil, err
 	}
 	return s.preflight(ctx, conn.Conn, conn.publication, conn.slot), nil
+}
+
+// TestNewSource runs the connection checks on a source as typed, saving nothing: a
+// broken source is found before it is registered. The input is validated as a create
+// would validate it (Invalid, per field, the same messages).
+func (s *Service) TestNewSource(ctx context.Context, in SourceInput) ([]pgsource.Check, error) {
+	v := newSourceValues(in)
+	if err := v.validate(true, false); err != nil {
+		return nil, err
+	}
+	return s.checkValues(ctx, v, *v.password), nil
+}
+
+// TestSourceChanges runs the connection checks on a stored source with the patch
+// applied, saving nothing. The stored password is used only where a save would keep it:
+// when the endpoint (host, port, database, user) is unchanged; otherwise the password
+// must be typed again, the same field error a save gives.
+func (s *Service) TestSourceChanges(ctx context.Context, id int64, in SourcePatch) ([]pgsource.Check, error) {
+	cur, err := s.q.GetSource(ctx, id)
+	if err != nil {
+		return nil, translate(err, "source", "")
+	}
+	v, endpointChanged := patchedSourceValues(cur, in)
+	if err := v.validate(false, endpointChanged); err != nil {
+		return nil, err
+	}
+	var pw string
+	if v.password != nil {
+		pw = *v.password
+	} else if pw, err = s.box.Open(cur.PgPassword); err != nil {
+		return nil, apperr.Wrap(err, "cannot open the stored password of source %d", id)
+	}
+	return s.checkValues(ctx, v, pw), nil
+}
+
+// checkValues runs the checks on unsaved values, connecting through connOf like every
+// other connection to a source.
+func (s *Service) checkValues(ctx context.Context, v sourceValues, password string) []pgsource.Check {
+	row := db.Source{PgHost: v.host, PgPort: int32(v.port), PgDatabase: v.database, PgUsername: v.username,
+		TlsMode: v.tlsMode, TlsCaCert: optText(v.caCert)}
+	return s.preflight(ctx, connOf(row, password), v.publication, v.slot)
 }
 
 type sourceConn struct {

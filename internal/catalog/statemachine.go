@@ -1,9 +1,12 @@
 package catalog
 
 import (
+	"context"
+	"fmt"
 	"strings"
 
 	"github.com/rosetta-cdc/rosetta/internal/apperr"
+	"github.com/rosetta-cdc/rosetta/internal/db"
 )
 
 // Desired status (what the operator asked) and runtime status (what Rosetta observed).
@@ -141,4 +144,56 @@ func (o Outcome) String() string {
 		return "refused"
 	}
 	return "unknown"
+}
+
+// HoldsSlot reports whether a pipeline with this desired status claims its source's
+// logical replication slot. A logical slot feeds one consumer, so at most one pipeline
+// per slot may hold it. What counts is what the operator asked (START or REFRESH), not
+// what Rosetta observed: a pipeline in ERROR whose desired status is still START keeps
+// the slot, because the monitor returns it to RUNNING as soon as its source heals (and a
+// failed start is retried by its operator); only pausing it lets another pipeline have
+// the slot.
+func HoldsSlot(desired string) bool { return desired == DesiredStart || desired == DesiredRefresh }
+
+// Slot is the identity of a logical replication slot: the server, the database and the
+// slot's name. Two sources with the same Slot are one slot, whatever their names.
+type Slot struct {
+	Host     string
+	Port     int
+	Database string
+	Name     string
+}
+
+func slotOf(row db.Source) Slot {
+	return Slot{Host: row.PgHost, Port: int(row.PgPort), Database: row.PgDatabase, Name: row.ReplicationID}
+}
+
+func (s Slot) String() string {
+	return fmt.Sprintf("%q on %s:%d/%s", s.Name, s.Host, s.Port, s.Database)
+}
+
+// claimSlot is the one-consumer rule, asked before a start or refresh changes anything:
+// it refuses (Conflict, naming the holder) when another pipeline holds the slot. With
+// lock it first takes the slot's transaction-scoped lock, so two concurrent starts of
+// two pipelines on one slot serialise on it: the second one's check sees the first
+// one's committed START and is refused. Without lock it is the cheap early answer,
+// before the preflight spends seconds on a start that cannot win.
+func claimSlot(ctx context.Context, q *db.Queries, pipelineID int64, slot Slot, lock bool) error {
+	if lock {
+		if err := q.LockSlot(ctx, db.LockSlotParams{PgHost: slot.Host, PgPort: int32(slot.Port),
+			PgDatabase: slot.Database, ReplicationID: slot.Name}); err != nil {
+			return err
+		}
+	}
+	holders, err := q.SlotConsumers(ctx, db.SlotConsumersParams{PipelineID: pipelineID, PgHost: slot.Host,
+		PgPort: int32(slot.Port), PgDatabase: slot.Database, ReplicationID: slot.Name})
+	if err != nil || len(holders) == 0 {
+		return err
+	}
+	h := holders[0]
+	via := fmt.Sprintf(" (source %q)", h.SourceName)
+	return &apperr.Error{Code: apperr.Conflict,
+		Related: []apperr.Ref{{Kind: KindPipeline, ID: h.ID, Name: h.Name}},
+		Message: fmt.Sprintf("the replication slot %s is already used by pipeline %q (id %d)%s: a logical slot feeds one consumer, so pause that pipeline first",
+			slot, h.Name, h.ID, via)}
 }

@@ -133,6 +133,31 @@ func (q *Queries) GetPipelineView(ctx context.Context, id int64) (PipelineView, 
 	return i, err
 }
 
+const lockSlot = `-- name: LockSlot :exec
+SELECT pg_advisory_xact_lock(hashtextextended('rosetta.slot:' || lower($1::text) || ':' || $2::int
+    || ':' || $3::text || ':' || $4::text, 0))
+`
+
+type LockSlotParams struct {
+	PgHost        string
+	PgPort        int32
+	PgDatabase    string
+	ReplicationID string
+}
+
+// Serialises every start and refresh that would feed one logical slot (the same host,
+// port, database and slot name, whichever source row names it) until the transaction
+// ends: the check for another consumer and the status change commit as one.
+func (q *Queries) LockSlot(ctx context.Context, arg LockSlotParams) error {
+	_, err := q.db.Exec(ctx, lockSlot,
+		arg.PgHost,
+		arg.PgPort,
+		arg.PgDatabase,
+		arg.ReplicationID,
+	)
+	return err
+}
+
 const pipelinesUsing = `-- name: PipelinesUsing :many
 SELECT id, name FROM pipelines
 WHERE source_id = $1 OR destination_id = $2
@@ -234,6 +259,63 @@ type SetPipelineStatusParams struct {
 func (q *Queries) SetPipelineStatus(ctx context.Context, arg SetPipelineStatusParams) error {
 	_, err := q.db.Exec(ctx, setPipelineStatus, arg.Status, arg.ID)
 	return err
+}
+
+const slotConsumers = `-- name: SlotConsumers :many
+SELECT p.id, p.name, p.source_id, s.name AS source_name FROM pipelines p
+JOIN sources s ON s.id = p.source_id
+WHERE p.status IN ('START', 'REFRESH') AND p.id <> $1
+  AND lower(s.pg_host) = lower($2::text) AND s.pg_port = $3::int
+  AND s.pg_database = $4::text AND s.replication_id = $5::text
+ORDER BY p.id
+`
+
+type SlotConsumersParams struct {
+	PipelineID    int64
+	PgHost        string
+	PgPort        int32
+	PgDatabase    string
+	ReplicationID string
+}
+
+type SlotConsumersRow struct {
+	ID         int64
+	Name       string
+	SourceID   int64
+	SourceName string
+}
+
+// The pipelines, other than @pipeline_id, asked to start or refresh on a source that
+// names the same slot: the consumers a second start would compete with.
+func (q *Queries) SlotConsumers(ctx context.Context, arg SlotConsumersParams) ([]SlotConsumersRow, error) {
+	rows, err := q.db.Query(ctx, slotConsumers,
+		arg.PipelineID,
+		arg.PgHost,
+		arg.PgPort,
+		arg.PgDatabase,
+		arg.ReplicationID,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SlotConsumersRow{}
+	for rows.Next() {
+		var i SlotConsumersRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.SourceID,
+			&i.SourceName,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const updatePipeline = `-- name: UpdatePipeline :one

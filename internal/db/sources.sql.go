@@ -282,6 +282,54 @@ func (q *Queries) SetSourcePassword(ctx context.Context, arg SetSourcePasswordPa
 	return err
 }
 
+const sourcesSharingSlot = `-- name: SourcesSharingSlot :many
+SELECT id, name FROM sources
+WHERE id <> $1 AND lower(pg_host) = lower($2::text) AND pg_port = $3::int
+  AND pg_database = $4::text AND replication_id = $5::text
+ORDER BY lower(name), id
+`
+
+type SourcesSharingSlotParams struct {
+	ID            int64
+	PgHost        string
+	PgPort        int32
+	PgDatabase    string
+	ReplicationID string
+}
+
+type SourcesSharingSlotRow struct {
+	ID   int64
+	Name string
+}
+
+// Other sources naming the same logical slot (host, port, database, slot): a second
+// source on one slot is allowed, but both faces warn about it.
+func (q *Queries) SourcesSharingSlot(ctx context.Context, arg SourcesSharingSlotParams) ([]SourcesSharingSlotRow, error) {
+	rows, err := q.db.Query(ctx, sourcesSharingSlot,
+		arg.ID,
+		arg.PgHost,
+		arg.PgPort,
+		arg.PgDatabase,
+		arg.ReplicationID,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SourcesSharingSlotRow{}
+	for rows.Next() {
+		var i SourcesSharingSlotRow
+		if err := rows.Scan(&i.ID, &i.Name); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const updateSource = `-- name: UpdateSource :one
 UPDATE sources SET
     name = $1, pg_host = $2, pg_port = $3, pg_database = $4,

@@ -178,13 +178,19 @@ func replicationRoleCheck(f facts, user string) Check {
 		user, ident(user), ident(user)))
 }
 
+// SlotCreation is the one statement of who creates what on an operator's server. The
+// missing-slot check says it, and the source form's help, the API's documentation of
+// replication_id and the README quote it, so the words cannot drift apart again.
+const SlotCreation = "Rosetta never creates replication slots or publications itself: the publication must exist " +
+	"before a pipeline starts, and a missing slot is created by the replication worker when the pipeline first streams."
+
 func slotCheck(f facts, slot string) Check {
 	if slot == "" {
 		return check(CheckReplicationSlot, StatusFail, "no replication slot name (replication id) is configured for this source")
 	}
 	if f.slotType == nil {
 		return check(CheckReplicationSlot, StatusWarn, fmt.Sprintf(
-			"replication slot %q does not exist yet; the replication worker creates it when the pipeline starts", slot))
+			"replication slot %q does not exist yet. %s", slot, SlotCreation))
 	}
 	drop := fmt.Sprintf("drop it (SELECT pg_drop_replication_slot(%s);) or choose another replication id", literal(slot))
 	switch {

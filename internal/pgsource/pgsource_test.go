@@ -110,7 +110,7 @@ func TestRunChecksMissingSlotIsOnlyAWarning(t *testing.T) {
 	checks := pgsource.RunChecks(t.Context(), connOf(src), src.Publication, src.Slot)
 	expectStatuses(t, checks, "connection=ok wal_level=ok publication=ok replication_role=ok replication_slot=warn")
 	expectContains(t, messageOf(t, checks, pgsource.CheckReplicationSlot),
-		fmt.Sprintf("slot %q does not exist yet", src.Slot), "replication worker creates it")
+		fmt.Sprintf("slot %q does not exist yet", src.Slot), pgsource.SlotCreation)
 }
 
 func TestRunChecksRejectsTestDecodingSlot(t *testing.T) {

@@ -28,6 +28,15 @@ const (
 type Flash struct {
 	Kind    string // FlashSuccess, FlashError, FlashInfo or FlashWarning
 	Message string
+	// Links follow the message: the entities it names (the pipeline holding a slot),
+	// so the reader can go there and fix it.
+	Links []Link
+}
+
+// Link is a labelled local URL.
+type Link struct {
+	Label string
+	URL   string
 }
 
 func flashKind(kind string) string {
@@ -118,4 +127,19 @@ type ErrorInfo struct {
 	Title     string // e.g. "Not found"
 	Message   string
 	RequestID string // shown so a user can quote it to an operator
+}
+
+// joinSentences joins the sentences that are not empty with a space.
+func joinSentences(ss ...string) string {
+	out := ""
+	for _, s := range ss {
+		if s == "" {
+			continue
+		}
+		if out != "" {
+			out += " "
+		}
+		out += s
+	}
+	return out
 }

@@ -438,14 +438,21 @@ func DestinationPage(meta layout.PageMeta, d DestinationDetail) templ.Component 
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = components.ConfirmDelete(components.DeleteConfirm{
-					Action:      url + "/delete",
-					CSRFToken:   meta.CSRFToken,
-					What:        "destination “" + x.Name + "”",
-					Consequence: "Data already loaded into Snowflake is not touched. A destination that pipelines use cannot be deleted.",
-				}).Render(ctx, templ_7745c5c3_Buffer)
-				if templ_7745c5c3_Err != nil {
-					return templ_7745c5c3_Err
+				if d.Pipelines.Total > 0 {
+					templ_7745c5c3_Err = deleteBlocked(d.Pipelines, "destination").Render(ctx, templ_7745c5c3_Buffer)
+					if templ_7745c5c3_Err != nil {
+						return templ_7745c5c3_Err
+					}
+				} else {
+					templ_7745c5c3_Err = components.ConfirmDelete(components.DeleteConfirm{
+						Action:      url + "/delete",
+						CSRFToken:   meta.CSRFToken,
+						What:        "destination “" + x.Name + "”",
+						Consequence: "Data already loaded into Snowflake is not touched.",
+					}).Render(ctx, templ_7745c5c3_Buffer)
+					if templ_7745c5c3_Err != nil {
+						return templ_7745c5c3_Err
+					}
 				}
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 36, "</section>")
 				if templ_7745c5c3_Err != nil {

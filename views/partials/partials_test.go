@@ -105,8 +105,8 @@ func TestFieldMessage(t *testing.T) {
 		"“x” is taken.":               "“x” is taken.",
 		"":                            "",
 	} {
-		if got := fieldMessage("Port", in); got != want {
-			t.Errorf("fieldMessage(%q) = %q, want %q", in, got, want)
+		if got := FieldMessage("Port", in); got != want {
+			t.Errorf("FieldMessage(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

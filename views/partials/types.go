@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -217,6 +218,43 @@ func actionClass(action catalog.Action) string {
 	}
 }
 
+// ActionConfirm is the confirmation of an action that costs, ok false for one that
+// needs none (start). Refresh reloads everything; pause leaves the slot retaining WAL.
+// The pipeline's buttons and the no-JavaScript confirmation page (GET …/refresh) both
+// show it.
+func ActionConfirm(p catalog.Pipeline, a catalog.Action, csrf, next string) (components.Confirm, bool) {
+	c := components.Confirm{Name: string(a), Action: PipelineURL(p.ID) + "/" + string(a), CSRFToken: csrf}
+	if next != "" {
+		c.Hidden = map[string]string{"next": next}
+	}
+	switch a {
+	case catalog.ActionRefresh:
+		c.Summary, c.Button = "Refresh…", "Refresh now"
+		c.Question = "Refresh pipeline “" + p.Name + "”?"
+		c.Consequence = "It re-syncs from a fresh snapshot: every published table is copied from the source and loaded into Snowflake again, " +
+			"which takes time, load on the source and warehouse credits on large tables."
+	case catalog.ActionPause:
+		c.Summary, c.Button = "Pause…", "Pause now"
+		c.Question = "Pause pipeline “" + p.Name + "”?"
+		c.Consequence = "Changes stop flowing to Snowflake, but the replication slot on the source keeps retaining WAL until the pipeline " +
+			"is resumed: a long pause can fill the source's disk."
+	default:
+		return c, false
+	}
+	return c, true
+}
+
+// withHTMX makes a pipeline action's confirmation post in place (see actionAttrs), its
+// button named like the plain action buttons.
+func withHTMX(c components.Confirm, url, target, idPrefix string, a catalog.Action, focus bool) components.Confirm {
+	c.Attrs = actionAttrs(url, target)
+	c.ButtonAttrs = templ.Attributes{"id": idPrefix + "-" + string(a), "data-action": string(a)}
+	if focus {
+		c.ButtonAttrs["autofocus"] = true
+	}
+	return c
+}
+
 // PipelineRowID is the id of a pipeline's table row; an action posted from the row
 // targets it.
 func PipelineRowID(id int64) string { return "pipeline-" + strconv.FormatInt(id, 10) }
@@ -313,6 +351,37 @@ type Form struct {
 	WALAlertDefault int64
 	// PastedKeySet: a destination's pasted private key is stored; blank keeps it.
 	PastedKeySet bool
+	// TestWait, when set, offers "Test connection" beside the submit button: it runs the
+	// checks on what is typed without saving, and this says how long a silent server can
+	// keep it waiting ("up to 5 s").
+	TestWait string
+	// Test holds the results of that test, when it just ran.
+	Test *FormTest
+}
+
+// FormTest is the outcome of "Test connection" on an unsaved form.
+type FormTest struct {
+	Checks      []pgsource.Check
+	Fingerprint string // a destination key's fingerprint, when it could be read
+}
+
+// WaitsUpTo says how long a check can wait for a server that never answers ("waits up
+// to 5 s"), from the timeout that bounds it.
+func WaitsUpTo(d time.Duration) string { return fmt.Sprintf("waits up to %d s", int(d.Seconds())) }
+
+// FormTestID is the id of a form's test results region, the htmx target of its test button.
+func FormTestID(formID string) string { return formID + "-test" }
+
+// testButtonAttrs make "Test connection" an htmx request of its own that swaps only the
+// results region, so the form (and the password typed into it) stays as it is.
+func testButtonAttrs(f Form) templ.Attributes {
+	return templ.Attributes{
+		"hx-post":         f.Action,
+		"hx-target":       "#" + FormTestID(f.ID),
+		"hx-swap":         "outerHTML",
+		"hx-vals":         `{"action": "test"}`,
+		"hx-disabled-elt": "this",
+	}
 }
 
 // thresholdField is the source form's retention threshold: blank (or 0) = the default.
@@ -326,12 +395,14 @@ func (f Form) thresholdField() components.Field {
 
 // Field builds a components.Field for name from the form's values and messages.
 func (f Form) Field(name, label string) components.Field {
-	return components.Field{Name: name, Label: label, Value: f.Values.Get(name), Error: fieldMessage(label, f.Errors[name])}
+	return components.Field{Name: name, Label: label, Value: f.Values.Get(name), Error: FieldMessage(label, f.Errors[name])}
 }
 
-// fieldMessage makes a sentence of a catalog message, which is a clause about the field
+// FieldMessage makes a sentence of a field's message, which is a clause about the field
 // ("is required", "must be between 1 and 65535"): "Port must be between 1 and 65535."
-func fieldMessage(label, msg string) string {
+// Every form's messages go through it (entity forms, tokens, users, password), so they
+// all name their field the same way.
+func FieldMessage(label, msg string) string {
 	msg = strings.TrimSpace(msg)
 	if msg == "" {
 		return ""
@@ -401,21 +472,6 @@ func moreRefsHelp(more bool, kind, plural, section string, forForm bool) string 
 		return help + fmt.Sprintf("For another, open it under %s and choose “New pipeline from this %s”.", section, kind)
 	}
 	return help + fmt.Sprintf("For another, open it under %s: its page links to its pipelines.", section)
-}
-
-// Refused describes a delete the catalog refused because other entities use the one
-// being deleted.
-type Refused struct {
-	Title   string // "Source cannot be deleted"
-	Message string // the catalog's sentence
-	Related []RelatedLink
-	Back    string // URL of the entity
-	BackTo  string // its name, for the link text
-}
-
-// RelatedLink is an entity named by a refusal, as a link.
-type RelatedLink struct {
-	Kind, Name, URL string
 }
 
 // RelatedURL is the console page of a related entity.

@@ -115,6 +115,16 @@ func (h *Handlers) TestSource(ctx context.Context, in *IDPath) (*Body[TestResult
 	return &Body[TestResult]{TestResult{OK: !failed, Checks: checks}}, nil
 }
 
+// TestNewSource runs the checks on an unsaved source.
+func (h *Handlers) TestNewSource(ctx context.Context, in *Body[catalog.SourceInput]) (*Body[TestResult], error) {
+	checks, err := h.Catalog.TestNewSource(ctx, in.Body)
+	if err != nil {
+		return nil, err
+	}
+	_, failed := pgsource.FirstFailure(checks)
+	return &Body[TestResult]{TestResult{OK: !failed, Checks: checks}}, nil
+}
+
 // ProbeSource records one WAL sample of the source now and returns it.
 func (h *Handlers) ProbeSource(ctx context.Context, in *IDPath) (*Body[catalog.WALSample], error) {
 	w, err := h.Catalog.ProbeSource(ctx, in.ID)
@@ -166,7 +176,15 @@ type DestinationTestResult struct {
 }
 
 func (h *Handlers) TestDestination(ctx context.Context, in *IDPath) (*Body[DestinationTestResult], error) {
-	r, err := h.Catalog.TestDestination(ctx, in.ID)
+	return destinationTestResult(h.Catalog.TestDestination(ctx, in.ID))
+}
+
+// TestNewDestination runs the checks on an unsaved destination.
+func (h *Handlers) TestNewDestination(ctx context.Context, in *Body[catalog.DestinationInput]) (*Body[DestinationTestResult], error) {
+	return destinationTestResult(h.Catalog.TestNewDestination(ctx, in.Body))
+}
+
+func destinationTestResult(r catalog.DestinationTestResult, err error) (*Body[DestinationTestResult], error) {
 	if err != nil {
 		return nil, err
 	}

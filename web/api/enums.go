@@ -1,10 +1,13 @@
 package api
 
 import (
+	"strings"
+
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/rosetta-cdc/rosetta/internal/audit"
 	"github.com/rosetta-cdc/rosetta/internal/catalog"
+	"github.com/rosetta-cdc/rosetta/internal/pgsource"
 )
 
 // The enumerations and bounds the API validates and documents (sort keys, statuses,
@@ -77,4 +80,18 @@ func enumSchema(values []string, def any) *huma.Schema {
 func boundsSchema(def, max int) *huma.Schema {
 	lo, hi := 1.0, float64(max)
 	return &huma.Schema{Type: huma.TypeInteger, Format: "int64", Minimum: &lo, Maximum: &hi, Default: def}
+}
+
+// DescribeSlotCreation appends pgsource.SlotCreation to the description of every
+// replication_id in the document's schemas (source input, patch and answer), so the API
+// says who creates slots in the words the preflight and the console use.
+func DescribeSlotCreation(oapi *huma.OpenAPI) {
+	if oapi.Components == nil || oapi.Components.Schemas == nil {
+		return
+	}
+	for _, s := range oapi.Components.Schemas.Map() {
+		if p, ok := s.Properties["replication_id"]; ok && !strings.Contains(p.Description, pgsource.SlotCreation) {
+			p.Description = strings.TrimSpace(p.Description + " " + pgsource.SlotCreation)
+		}
+	}
 }

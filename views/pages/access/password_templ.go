@@ -12,6 +12,7 @@ import templruntime "github.com/a-h/templ/runtime"
 import (
 	"github.com/rosetta-cdc/rosetta/views/components"
 	"github.com/rosetta-cdc/rosetta/views/layout"
+	"github.com/rosetta-cdc/rosetta/views/partials"
 )
 
 // PasswordForm is /settings/password: the signed-in user changes their own password.
@@ -81,7 +82,7 @@ func Password(meta layout.PageMeta, f PasswordForm) templ.Component {
 				var templ_7745c5c3_Var4 string
 				templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(f.Message)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `pages/access/password.templ`, Line: 26, Col: 19}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `pages/access/password.templ`, Line: 27, Col: 19}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
 				if templ_7745c5c3_Err != nil {
@@ -101,12 +102,12 @@ func Password(meta layout.PageMeta, f PasswordForm) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			templ_7745c5c3_Err = components.PasswordField(components.Field{Name: "current_password", Label: "Current password", Required: true,
-				Error: f.Errors["current_password"], Autocomplete: "current-password"}, false).Render(ctx, templ_7745c5c3_Buffer)
+				Error: partials.FieldMessage("Current password", f.Errors["current_password"]), Autocomplete: "current-password"}, false).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			templ_7745c5c3_Err = components.PasswordField(components.Field{Name: "password", Label: "New password", Required: true,
-				Error: f.Errors["password"], Help: "At least 12 characters.", Autocomplete: "new-password"}, false).Render(ctx, templ_7745c5c3_Buffer)
+				Error: partials.FieldMessage("New password", f.Errors["password"]), Help: "At least 12 characters.", Autocomplete: "new-password"}, false).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -242,9 +242,7 @@ func Tokens(meta layout.PageMeta, p TokensPage) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					if t.Active(p.Now) {
-						templ_7745c5c3_Err = components.ActionForm(components.Action{URL: "/settings/tokens/" + id(t.ID) + "/revoke",
-							Label: "Revoke", CSRFToken: meta.CSRFToken, Class: "secondary outline",
-							Attrs: templ.Attributes{"data-testid": "revoke"}}).Render(ctx, templ_7745c5c3_Buffer)
+						templ_7745c5c3_Err = components.ConfirmAction(RevokeConfirm(t, meta.CSRFToken)).Render(ctx, templ_7745c5c3_Buffer)
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
@@ -272,12 +270,12 @@ func Tokens(meta layout.PageMeta, p TokensPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			templ_7745c5c3_Err = components.TextField(components.Field{Name: "name", Label: "Name", Value: p.Form.Name, Required: true,
-				Error: p.Form.Errors["name"], Help: "What the token is for, e.g. “deploy pipeline”.", Autocomplete: "off"}).Render(ctx, templ_7745c5c3_Buffer)
+				Error: partials.FieldMessage("Name", p.Form.Errors["name"]), Help: "What the token is for, e.g. “deploy pipeline”.", Autocomplete: "off"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			templ_7745c5c3_Err = components.SelectField(components.Field{Name: "expires", Label: "Expires", Value: p.Form.Expires,
-				Error: p.Form.Errors["expires"]}, TokenLifetimes).Render(ctx, templ_7745c5c3_Buffer)
+				Error: partials.FieldMessage("Expires", p.Form.Errors["expires"])}, TokenLifetimes).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

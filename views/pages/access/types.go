@@ -116,3 +116,13 @@ func entityURL(kind string, n *int64) string {
 	}
 	return "" // users and tokens have no page of their own
 }
+
+// RevokeConfirm is the confirmation of revoking token t: the tokens table asks with it in
+// place, the no-JavaScript page (GET …/revoke) shows it opened.
+func RevokeConfirm(t auth.Token, csrf string) components.Confirm {
+	return components.Confirm{Name: "revoke", Summary: "Revoke…", Button: "Revoke now", Danger: true,
+		Question: "Revoke token “" + t.Name + "”?",
+		Consequence: "Every script or job that sends it is refused from its next request on. " +
+			"This cannot be undone: a replacement is a new token.",
+		Action: "/settings/tokens/" + strconv.FormatInt(t.ID, 10) + "/revoke", CSRFToken: csrf}
+}

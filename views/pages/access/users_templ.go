@@ -384,12 +384,12 @@ func Users(meta layout.PageMeta, p UsersPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			templ_7745c5c3_Err = components.TextField(components.Field{Name: "email", Label: "Email", Type: "email", Value: p.Form.Email,
-				Required: true, Error: p.Form.Errors["email"], Autocomplete: "off"}).Render(ctx, templ_7745c5c3_Buffer)
+				Required: true, Error: partials.FieldMessage("Email", p.Form.Errors["email"]), Autocomplete: "off"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			templ_7745c5c3_Err = components.SelectField(components.Field{Name: "role", Label: "Role", Value: p.Form.Role,
-				Required: true, Error: p.Form.Errors["role"]}, RoleOptions()).Render(ctx, templ_7745c5c3_Buffer)
+				Required: true, Error: partials.FieldMessage("Role", p.Form.Errors["role"])}, RoleOptions()).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -398,7 +398,7 @@ func Users(meta layout.PageMeta, p UsersPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			templ_7745c5c3_Err = components.PasswordField(components.Field{Name: "password", Label: "Initial password", Required: true,
-				Error: p.Form.Errors["password"], Help: "At least 12 characters. Tell it to the person over a separate channel."}, false).Render(ctx, templ_7745c5c3_Buffer)
+				Error: partials.FieldMessage("Initial password", p.Form.Errors["password"]), Help: "At least 12 characters. Tell it to the person over a separate channel."}, false).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
