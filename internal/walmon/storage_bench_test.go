@@ -3,6 +3,7 @@ package walmon_test
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -76,15 +77,15 @@ func BenchmarkWALStorage(b *testing.B) {
 	one := first.ID + benchSources/2 // a source in the middle of the table
 
 	if os.Getenv("WALMON_BENCH_EXPLAIN") == "1" {
-		// The statements of queries/wal_metrics.sql with this benchmark's arguments.
-		explain(b, d, `SELECT * FROM wal_metrics WHERE ($1::bigint IS NULL OR source_id = $1)
-			AND ($2::timestamptz IS NULL OR recorded_at >= $2) AND ($3::timestamptz IS NULL OR recorded_at <= $3)
-			ORDER BY recorded_at DESC, id DESC LIMIT 1000`, one, now.Add(-24*time.Hour), nil)
-		explain(b, d, `SELECT b.* FROM (SELECT DISTINCT ON (m.source_id, date_bin($4::interval, m.recorded_at, $5::timestamptz)) m.*
-			FROM wal_metrics m WHERE ($1::bigint IS NULL OR m.source_id = $1)
-			AND ($2::timestamptz IS NULL OR m.recorded_at >= $2) AND ($3::timestamptz IS NULL OR m.recorded_at <= $3)
-			ORDER BY m.source_id, date_bin($4::interval, m.recorded_at, $5::timestamptz), m.size_bytes DESC, m.id DESC) b
-			ORDER BY b.recorded_at DESC, b.id DESC LIMIT 1000`, one, now.AddDate(0, 0, -30), nil, "00:43:12", now.AddDate(0, 0, -30))
+		// The statements the catalog runs (read from the generated code, so the plans are
+		// of the real SQL) with this benchmark's arguments.
+		from24, from30 := now.Add(-24*time.Hour), now.AddDate(0, 0, -30)
+		explain(b, d, generatedSQL(b, "wal_metrics.sql.go", "walMetricsExtent"), one, from24, nil)
+		explain(b, d, generatedSQL(b, "wal_metrics.sql.go", "listWALMetrics"), one, from24, nil, 1000)
+		explain(b, d, generatedSQL(b, "wal_metrics.sql.go", "walMetricsExtent"), one, from30, nil)
+		fullFrom := from30.Truncate(time.Hour).Add(time.Hour)
+		explain(b, d, generatedSQL(b, "wal_metrics.sql.go", "listWALMetricsHourlyBinned"),
+			"01:00:00", from30.Truncate(time.Hour), one, fullFrom, nil, from30, nil, 1000)
 	}
 
 	b.Run("last_24h", func(b *testing.B) {
@@ -129,6 +130,23 @@ func BenchmarkWALStorage(b *testing.B) {
 			day = day.AddDate(0, 0, 1)
 		}
 	})
+}
+
+// generatedSQL is the text of one of sqlc's query constants in internal/db, so a
+// benchmark explains the statement the application runs, not a copy that may drift.
+func generatedSQL(b *testing.B, file, name string) string {
+	b.Helper()
+	src, err := os.ReadFile(filepath.Join("..", "db", file))
+	if err != nil {
+		b.Fatal(err)
+	}
+	text := string(src)
+	start := strings.Index(text, "const "+name+" = `")
+	if start < 0 {
+		b.Fatalf("%s: no constant %s", file, name)
+	}
+	text = text[start+len("const "+name+" = `"):]
+	return text[:strings.Index(text, "`")]
 }
 
 // explain logs a read's plan with its timing and buffers, for BENCHMARKS.md.
