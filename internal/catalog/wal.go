@@ -2,8 +2,6 @@ package catalog
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -267,9 +265,6 @@ type ProbeTarget struct {
 	Name string
 	Conn pgsource.Conn
 	Slot string
-	// Fingerprint changes whenever anything about how to connect changes (password
-	// included), so a cached session to the old endpoint is never reused.
-	Fingerprint string
 }
 
 // ProbeTargets lists every source with its opened credentials, for one cycle. A source
@@ -296,16 +291,7 @@ func (s *Service) probeTarget(r db.Source) (ProbeTarget, error) {
 	if err != nil {
 		return ProbeTarget{}, err
 	}
-	return ProbeTarget{ID: r.ID, Name: r.Name, Conn: c, Slot: r.ReplicationID, Fingerprint: connFingerprint(c)}, nil
-}
-
-// connFingerprint is the session cache's key for a Conn: a hash, so the password is never
-// held in the clear beside the session. %#v covers every field of Conn, including ones
-// added later (the TLS mode and CA text); it is stable across cycles because Conn holds
-// only values (strings and numbers, no pointers: TestConnFingerprint checks both).
-func connFingerprint(c pgsource.Conn) string {
-	sum := sha256.Sum256(fmt.Appendf(nil, "%#v", c))
-	return hex.EncodeToString(sum[:])
+	return ProbeTarget{ID: r.ID, Name: r.Name, Conn: c, Slot: r.ReplicationID}, nil
 }
 
 // ProbeResult is one source's outcome in a cycle, after the monitor's retries.
