@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgtype"
+
 	"github.com/rosetta-cdc/rosetta/internal/audit"
 	"github.com/rosetta-cdc/rosetta/internal/catalog"
 	"github.com/rosetta-cdc/rosetta/internal/db"
@@ -83,6 +85,7 @@ func BenchmarkWALStorage(b *testing.B) {
 		explain(b, d, generatedSQL(b, "wal_metrics.sql.go", "walMetricsExtent"), one, from24, nil)
 		explain(b, d, generatedSQL(b, "wal_metrics.sql.go", "listWALMetrics"), one, from24, nil, 1000)
 		explain(b, d, generatedSQL(b, "wal_metrics.sql.go", "walMetricsExtent"), one, from30, nil)
+		explain(b, d, generatedSQL(b, "wal_metrics.sql.go", "listWALMetricsBinned"), "00:43:16", from30, one, from30, nil, 1000)
 		fullFrom := from30.Truncate(time.Hour).Add(time.Hour)
 		explain(b, d, generatedSQL(b, "wal_metrics.sql.go", "listWALMetricsHourlyBinned"),
 			"01:00:00", from30.Truncate(time.Hour), one, fullFrom, nil, from30, nil, 1000)
@@ -103,6 +106,19 @@ func BenchmarkWALStorage(b *testing.B) {
 			s, err := cat.WALMetrics(ctx, catalog.WALQuery{SourceID: &one, Start: &from, Limit: 1000})
 			if err != nil || len(s.Items) > 1000 || (perSource > 1000 && !s.Downsampled) {
 				b.Fatalf("30d: %d items, downsampled %v, %v", len(s.Items), s.Downsampled, err)
+			}
+		}
+	})
+	b.Run("30d_binned_from_samples", func(b *testing.B) {
+		// What 30d_downsampled cost before the rollup: the same range binned from every
+		// sample (the bucket the catalog would have chosen: 30 days / 999 points).
+		from := now.AddDate(0, 0, -30)
+		q := db.New(d.Pool)
+		for b.Loop() {
+			rows, err := q.ListWALMetricsBinned(ctx, db.ListWALMetricsBinnedParams{
+				Bucket: pgtype.Interval{Microseconds: 2596 * 1e6, Valid: true}, Origin: from, SourceID: &one, StartAt: &from, Lim: 1000})
+			if err != nil || len(rows) == 0 || len(rows) > 1000 {
+				b.Fatalf("binned: %d rows, %v", len(rows), err)
 			}
 		}
 	})
