@@ -220,3 +220,28 @@ func TestRetentionDropsSummaries(t *testing.T) {
 		t.Errorf("kept's newest sample: %+v %v", k.LatestWAL, err)
 	}
 }
+
+// The retention threshold is written by the statement that creates or updates the
+// source: the returned source, a fresh read and a patch of another field agree.
+func TestThresholdWrittenWithTheSource(t *testing.T) {
+	t.Parallel()
+	svc, _ := newService(t)
+	ctx := context.Background()
+	th := int64(4096)
+	s, err := svc.CreateSource(ctx, catalog.SourceInput{Name: "th", PgHost: "db.internal", PgDatabase: "d", PgUsername: "u",
+		PgPassword: "p", PublicationName: "pub", ReplicationID: "slot", WALAlertThresholdBytes: &th})
+	if err != nil || s.WALAlertThresholdBytes == nil || *s.WALAlertThresholdBytes != th {
+		t.Fatalf("created: %v %v", s.WALAlertThresholdBytes, err)
+	}
+	name := "th-renamed"
+	if s, err = svc.UpdateSource(ctx, s.ID, catalog.SourcePatch{Name: &name}); err != nil || s.WALAlertThresholdBytes == nil || *s.WALAlertThresholdBytes != th {
+		t.Fatalf("a rename lost the threshold: %v %v", s.WALAlertThresholdBytes, err)
+	}
+	zero := int64(0)
+	if s, err = svc.UpdateSource(ctx, s.ID, catalog.SourcePatch{WALAlertThresholdBytes: &zero}); err != nil || s.WALAlertThresholdBytes != nil {
+		t.Fatalf("0 did not return to the default: %v %v", s.WALAlertThresholdBytes, err)
+	}
+	if got, err := svc.GetSource(ctx, s.ID); err != nil || got.WALAlertThresholdBytes != nil || got.Name != name {
+		t.Fatalf("stored: %+v %v", got, err)
+	}
+}
