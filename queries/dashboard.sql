@@ -2,13 +2,10 @@
 
 -- Sources by the WAL their newest sample says the slot retains (then by WAL size),
 -- largest first: the ones an operator should look at before a disk fills. Sources never
--- sampled come last.
+-- sampled come last. The newest sample is wal_latest's (see migration 00008).
 -- name: ListSourcesByLatestWAL :many
 SELECT s.* FROM sources s
-LEFT JOIN LATERAL (
-    SELECT m.size_bytes, m.retained_bytes FROM wal_metrics m
-    WHERE m.source_id = s.id ORDER BY m.recorded_at DESC LIMIT 1
-) w ON true
+LEFT JOIN wal_latest w ON w.source_id = s.id
 ORDER BY w.retained_bytes DESC NULLS LAST, w.size_bytes DESC NULLS LAST, lower(s.name), s.id
 LIMIT @lim;
 

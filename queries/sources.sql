@@ -1,8 +1,8 @@
 -- name: CreateSource :one
 INSERT INTO sources (name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id,
-                     tls_mode, tls_ca_cert)
+                     tls_mode, tls_ca_cert, wal_alert_threshold_bytes)
 VALUES (@name, @pg_host, @pg_port, @pg_database, @pg_username, @pg_password, @publication_name, @replication_id,
-        @tls_mode, sqlc.narg(tls_ca_cert))
+        @tls_mode, sqlc.narg(tls_ca_cert), sqlc.narg(wal_alert_threshold_bytes))
 RETURNING *;
 
 -- name: GetSource :one
@@ -17,6 +17,7 @@ UPDATE sources SET
     pg_username = @pg_username, pg_password = @pg_password,
     publication_name = @publication_name, replication_id = @replication_id,
     tls_mode = @tls_mode, tls_ca_cert = sqlc.narg(tls_ca_cert),
+    wal_alert_threshold_bytes = sqlc.narg(wal_alert_threshold_bytes),
     updated_at = now()
 WHERE id = @id
 RETURNING *;
@@ -28,14 +29,13 @@ DELETE FROM sources WHERE id = @id;
 -- name: CountSources :one
 SELECT count(*) FROM sources;
 
--- The newest sample of each listed source, one index probe per source (a DISTINCT ON over
--- the whole table would read every sample those sources ever had).
+-- The newest sample of each listed source, from wal_latest (kept by the trigger on
+-- wal_metrics): one primary-key lookup per listed source, whatever the fleet's size.
 -- name: LatestWALForSources :many
-SELECT w.id, w.source_id, w.size_bytes, w.retained_bytes, w.slot_active, w.wal_status, w.safe_wal_size, w.recorded_at
-FROM unnest(@source_ids::bigint[]) AS i(source_id)
-CROSS JOIN LATERAL (
-    SELECT m.* FROM wal_metrics m WHERE m.source_id = i.source_id ORDER BY m.recorded_at DESC LIMIT 1
-) w;
+SELECT l.sample_id AS id, l.source_id, l.size_bytes, l.retained_bytes, l.slot_active, l.wal_status, l.safe_wal_size,
+       l.recorded_at
+FROM wal_latest l
+WHERE l.source_id = ANY(@source_ids::bigint[]);
 
 -- name: ListAllSealedSourcePasswords :many
 SELECT id, pg_password FROM sources ORDER BY id;

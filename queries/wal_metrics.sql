@@ -39,6 +39,43 @@ ORDER BY b.recorded_at DESC, b.id DESC
 LIMIT @lim;
 
 
+-- The same downsampling for buckets of whole hours aligned on UTC hours (origin on an
+-- hour), read from wal_metrics_hourly, which holds each source's peak sample of each hour:
+-- a bucket's peak is the peak of its hours' peaks, so the answer is the one
+-- ListWALMetricsBinned would give, from ~720 rows for 30 days instead of every sample.
+-- Hours cut by the range's ends (before full_from, from full_to on) cannot use the
+-- hour's peak, which may lie outside the range: their samples are read themselves.
+-- name: ListWALMetricsHourlyBinned :many
+SELECT b.id, b.source_id, b.size_bytes, b.retained_bytes, b.slot_active, b.wal_status, b.safe_wal_size, b.recorded_at
+FROM (
+    SELECT DISTINCT ON (p.source_id, date_bin(@bucket::interval, p.recorded_at, @origin::timestamptz))
+           p.id, p.source_id, p.size_bytes, p.retained_bytes, p.slot_active, p.wal_status, p.safe_wal_size, p.recorded_at
+    FROM (
+        SELECT h.sample_id AS id, h.source_id, h.size_bytes, h.retained_bytes, h.slot_active, h.wal_status, h.safe_wal_size, h.recorded_at
+        FROM wal_metrics_hourly h
+        WHERE (sqlc.narg(source_id)::bigint IS NULL OR h.source_id = sqlc.narg(source_id))
+          AND (sqlc.narg(full_from)::timestamptz IS NULL OR h.hour_at >= sqlc.narg(full_from))
+          AND (sqlc.narg(full_to)::timestamptz IS NULL OR h.hour_at < sqlc.narg(full_to))
+        UNION ALL
+        SELECT m.id, m.source_id, m.size_bytes, m.retained_bytes, m.slot_active, m.wal_status, m.safe_wal_size, m.recorded_at
+        FROM wal_metrics m
+        WHERE sqlc.narg(full_from)::timestamptz IS NOT NULL
+          AND (sqlc.narg(source_id)::bigint IS NULL OR m.source_id = sqlc.narg(source_id))
+          AND m.recorded_at >= sqlc.narg(start_at)::timestamptz AND m.recorded_at < sqlc.narg(full_from)
+          AND (sqlc.narg(end_at)::timestamptz IS NULL OR m.recorded_at <= sqlc.narg(end_at))
+        UNION ALL
+        SELECT m.id, m.source_id, m.size_bytes, m.retained_bytes, m.slot_active, m.wal_status, m.safe_wal_size, m.recorded_at
+        FROM wal_metrics m
+        WHERE sqlc.narg(full_to)::timestamptz IS NOT NULL
+          AND (sqlc.narg(source_id)::bigint IS NULL OR m.source_id = sqlc.narg(source_id))
+          AND m.recorded_at >= sqlc.narg(full_to) AND m.recorded_at <= sqlc.narg(end_at)::timestamptz
+          AND (sqlc.narg(start_at)::timestamptz IS NULL OR m.recorded_at >= sqlc.narg(start_at))
+    ) p
+    ORDER BY p.source_id, date_bin(@bucket::interval, p.recorded_at, @origin::timestamptz), p.size_bytes DESC, p.id DESC
+) b
+ORDER BY b.recorded_at DESC, b.id DESC
+LIMIT @lim;
+
 -- Samples stored after a sample id, oldest first: what a reconnecting stream
 -- (Last-Event-ID) or the LISTEN connection after an outage missed. Ids come from one
 -- sequence, so "after" is a total order; each partition's primary key (id, recorded_at)
@@ -54,13 +91,15 @@ LIMIT @lim;
 SELECT coalesce(max(id), 0)::bigint AS id FROM wal_metrics;
 
 -- The fleet overview (/wal): each source with its newest sample, its retained WAL's growth
--- over the hour before that sample, its flags and its forecast, ranked. Every source's
--- newest sample and hour-old sample are two probes of the (source_id, recorded_at DESC)
--- index (LATERAL ... LIMIT 1), never a scan of its samples; the ranking needs them for
--- every source that matches, the page is then cut with LIMIT/OFFSET.
+-- over the hour before that sample, its flags and its forecast, ranked. The newest sample
+-- and the growth are read from wal_latest (one row per source, kept by the trigger on
+-- wal_metrics), never from the samples: the ranking needs them for every source that
+-- matches, so they must cost a row, not a probe of every partition. The page is then cut
+-- with LIMIT/OFFSET.
 --
 -- This is the one definition of the overview's terms:
---   growth_bps: (retained now - retained at the oldest sample of the hour before) / seconds
+--   growth_bps: wal_latest.growth_bps: (retained now - retained at the oldest sample of
+--               the hour before) / seconds (see migration 00008's trigger)
 --   headroom:   safe_wal_size when the slot has a limit (max_slot_wal_keep_size), else
 --               threshold - retained (the source's own threshold, else the default)
 --   forecast:   0 when the headroom is used up; headroom / growth while retention grows;
@@ -74,24 +113,10 @@ SELECT coalesce(max(id), 0)::bigint AS id FROM wal_metrics;
 WITH fleet AS (
     SELECT s.id, s.name, coalesce(s.wal_alert_threshold_bytes, @default_threshold::bigint)::bigint AS threshold,
            s.last_probe_error, s.last_probe_at,
-           l.id AS sample_id, l.size_bytes, l.retained_bytes, l.slot_active, l.wal_status, l.safe_wal_size,
-           l.recorded_at,
-           CASE WHEN h.recorded_at IS NOT NULL AND l.retained_bytes IS NOT NULL
-                THEN (l.retained_bytes - h.retained_bytes)::float8 / extract(epoch FROM l.recorded_at - h.recorded_at)::float8
-           END AS growth
+           l.sample_id, l.size_bytes, l.retained_bytes, l.slot_active, l.wal_status, l.safe_wal_size,
+           l.recorded_at, l.growth_bps AS growth
     FROM sources s
-    LEFT JOIN LATERAL (
-        SELECT m.id, m.size_bytes, m.retained_bytes, m.slot_active, m.wal_status, m.safe_wal_size, m.recorded_at
-        FROM wal_metrics m WHERE m.source_id = s.id
-        ORDER BY m.recorded_at DESC LIMIT 1
-    ) l ON true
-    LEFT JOIN LATERAL (
-        SELECT m.retained_bytes, m.recorded_at
-        FROM wal_metrics m
-        WHERE m.source_id = s.id AND m.retained_bytes IS NOT NULL
-          AND m.recorded_at >= l.recorded_at - interval '1 hour' AND m.recorded_at < l.recorded_at
-        ORDER BY m.recorded_at ASC LIMIT 1
-    ) h ON true
+    LEFT JOIN wal_latest l ON l.source_id = s.id
     WHERE (sqlc.narg(q)::text IS NULL OR s.name ILIKE '%' || sqlc.narg(q) || '%')
 ), judged AS (
     SELECT f.*,

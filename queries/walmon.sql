@@ -24,16 +24,22 @@ SELECT pg_notify('wal_samples', p) FROM unnest(@payloads::text[]) AS p;
 -- name: EnsureWALPartitions :one
 SELECT wal_metrics_ensure_partitions(@from_at::timestamptz, @to_at::timestamptz)::integer AS created;
 
--- Daily partitions whose whole range ends at or before the cutoff: the retention job
--- detaches and drops them.
+-- Daily partitions whose whole range ends at or before the cutoff, of the samples and of
+-- their hourly rollup: the retention job detaches and drops them, the day's samples first.
 -- name: ListExpiredWALPartitions :many
-SELECT c.relname::text AS name
+SELECT i.inhparent::regclass::text AS parent, c.relname::text AS name,
+       ((to_date(right(c.relname, 8), 'YYYYMMDD') + 1)::timestamp AT TIME ZONE 'UTC')::timestamptz AS day_end
 FROM pg_catalog.pg_inherits i
 JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
-WHERE i.inhparent = 'wal_metrics'::regclass
-  AND c.relname ~ '^wal_metrics_p[0-9]{8}$'
-  AND ((to_date(substr(c.relname, 14), 'YYYYMMDD') + 1)::timestamp AT TIME ZONE 'UTC') <= @cutoff::timestamptz
-ORDER BY c.relname;
+WHERE i.inhparent IN ('wal_metrics'::regclass, 'wal_metrics_hourly'::regclass)
+  AND c.relname ~ '^wal_metrics_(hourly_)?p[0-9]{8}$'
+  AND ((to_date(right(c.relname, 8), 'YYYYMMDD') + 1)::timestamp AT TIME ZONE 'UTC') <= @cutoff::timestamptz
+ORDER BY right(c.relname, 8), (i.inhparent = 'wal_metrics'::regclass) DESC;
+
+-- A source whose newest sample went with a dropped day has no sample left: its summary
+-- goes too, so wal_latest never shows what wal_metrics no longer holds.
+-- name: DeleteWALLatestBefore :execrows
+DELETE FROM wal_latest WHERE recorded_at < @before::timestamptz;
 
 -- name: ListWALPartitions :many
 SELECT c.relname::text AS name
@@ -64,9 +70,6 @@ RETURNING s.probe_failures AS failures, s.active_alerts AS alerts_before;
 
 -- name: SetSourceAlerts :exec
 UPDATE sources SET active_alerts = coalesce(@alerts::text[], '{}') WHERE id = @id;
-
--- name: SetSourceAlertThreshold :exec
-UPDATE sources SET wal_alert_threshold_bytes = sqlc.narg(threshold) WHERE id = @id;
 
 -- The pipelines of a source the monitor may have to move, for its per-pipeline
 -- transactions.

@@ -29,7 +29,7 @@ func fleetFixture(t *testing.T, a *webtest.App, name string, thresholdMiB int64,
 	t.Helper()
 	id := walSource(t, a, name)
 	th := thresholdMiB << 20
-	if err := db.New(a.Pool).SetSourceAlertThreshold(a.Ctx(), db.SetSourceAlertThresholdParams{ID: id, Threshold: &th}); err != nil {
+	if _, err := a.Catalog.UpdateSource(a.Ctx(), id, catalog.SourcePatch{WALAlertThresholdBytes: &th}); err != nil {
 		t.Fatal(err)
 	}
 	now := time.Now()

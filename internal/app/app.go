@@ -20,6 +20,7 @@ import (
 	"github.com/rosetta-cdc/rosetta/internal/catalog"
 	"github.com/rosetta-cdc/rosetta/internal/config"
 	"github.com/rosetta-cdc/rosetta/internal/db"
+	"github.com/rosetta-cdc/rosetta/internal/demo"
 	"github.com/rosetta-cdc/rosetta/internal/metrics"
 	"github.com/rosetta-cdc/rosetta/internal/pgcluster"
 	"github.com/rosetta-cdc/rosetta/internal/secrets"
@@ -159,6 +160,12 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		a.Add(Scheduler, Every("purge expired sessions", 10*time.Minute, a.purgeAccess))
 		if cfg.WALMonitorEnabled {
 			mo := walmon.FromConfig(cfg)
+			if a.demoWanted() && !cfg.WALMonitorIntervalSet {
+				mo.Interval = demo.MonitorInterval
+				a.Log.Info("development with the embedded cluster: the WAL monitor probes every "+demo.MonitorInterval.String()+
+					" so the demo source moves at once (WAL_MONITOR_INTERVAL_SECONDS overrides it; the default elsewhere is 300 s)",
+					"interval", mo.Interval)
+			}
 			mo.Logger = a.Log
 			mo.Observer = a.Metrics
 			a.Monitor = walmon.New(a.Pool, a.Catalog, mo)

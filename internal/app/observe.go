@@ -36,7 +36,7 @@ func (a *App) buildMetrics() {
 // within the first minute (internal/demo). It stops with the scheduler stage, before
 // the pool and the cluster close.
 func (a *App) addDemo() {
-	if !a.Config.IsDevelopment() || a.embedded == nil {
+	if !a.demoWanted() {
 		return
 	}
 	o := demo.Options{ClusterURL: a.embedded.URL("postgres"), Catalog: a.Catalog, Logger: a.Log}
@@ -51,6 +51,10 @@ func (a *App) addDemo() {
 		return nil
 	}))
 }
+
+// demoWanted: development on the embedded cluster this process started, where the demo
+// runs and the monitor's defaulted interval is shortened to demo.MonitorInterval.
+func (a *App) demoWanted() bool { return a.Config.IsDevelopment() && a.embedded != nil }
 
 // listenMetrics opens METRICS_ADDR, when set: a second listener serving /metrics and
 // nothing else, without authentication, for a Prometheus on a private network. It stops

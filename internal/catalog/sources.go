@@ -257,16 +257,10 @@ func (s *Service) CreateSource(ctx context.Context, in SourceInput) (Source, err
 		row, err := q.CreateSource(ctx, db.CreateSourceParams{
 			Name: v.name, PgHost: v.host, PgPort: int32(v.port), PgDatabase: v.database, PgUsername: v.username,
 			PgPassword: sealed, PublicationName: v.publication, ReplicationID: v.slot,
-			TlsMode: v.tlsMode, TlsCaCert: optText(v.caCert),
+			TlsMode: v.tlsMode, TlsCaCert: optText(v.caCert), WalAlertThresholdBytes: v.threshold,
 		})
 		if err != nil {
 			return err
-		}
-		if v.threshold != nil {
-			if err := q.SetSourceAlertThreshold(ctx, db.SetSourceAlertThresholdParams{ID: row.ID, Threshold: v.threshold}); err != nil {
-				return err
-			}
-			row.WalAlertThresholdBytes = v.threshold
 		}
 		out = sourceFromRow(ctx, row)
 		if out.Warnings, err = sharedSlotWarning(ctx, q, row.ID, slotOf(row)); err != nil {
@@ -289,7 +283,7 @@ func (s *Service) GetSource(ctx context.Context, id int64) (Source, error) {
 		return Source{}, translate(err, "source", "")
 	}
 	if len(ws) == 1 {
-		w := walFromRow(ws[0])
+		w := walFromRow(db.WalMetric(ws[0]))
 		out.LatestWAL = &w
 	}
 	return out, nil
@@ -329,7 +323,7 @@ func (s *Service) withLatestWAL(ctx context.Context, rows []db.Source) ([]Source
 	}
 	byID := make(map[int64]WALSample, len(ws))
 	for _, w := range ws {
-		byID[w.SourceID] = walFromRow(w)
+		byID[w.SourceID] = walFromRow(db.WalMetric(w))
 	}
 	for i := range items {
 		if w, ok := byID[items[i].ID]; ok {
@@ -359,15 +353,9 @@ func (s *Service) UpdateSource(ctx context.Context, id int64, in SourcePatch) (S
 		}
 		row, err := q.UpdateSource(ctx, db.UpdateSourceParams{ID: id, Name: v.name, PgHost: v.host, PgPort: int32(v.port),
 			PgDatabase: v.database, PgUsername: v.username, PgPassword: sealed, PublicationName: v.publication, ReplicationID: v.slot,
-			TlsMode: v.tlsMode, TlsCaCert: optText(v.caCert)})
+			TlsMode: v.tlsMode, TlsCaCert: optText(v.caCert), WalAlertThresholdBytes: v.threshold})
 		if err != nil {
 			return err
-		}
-		if !equalPtr(cur.WalAlertThresholdBytes, v.threshold) {
-			if err := q.SetSourceAlertThreshold(ctx, db.SetSourceAlertThresholdParams{ID: id, Threshold: v.threshold}); err != nil {
-				return err
-			}
-			row.WalAlertThresholdBytes = v.threshold
 		}
 		changes := sourceChanges(&cur, row, v.password != nil)
 		if len(changes) == 0 {

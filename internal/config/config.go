@@ -103,6 +103,9 @@ type Config struct {
 
 	// SecretKeyGenerated is set when development mode made up SecretKey (and stored it).
 	SecretKeyGenerated bool `env:"-"`
+	// WALMonitorIntervalSet: WAL_MONITOR_INTERVAL_SECONDS was given, not defaulted.
+	// Development's demo shortens only a defaulted interval (internal/app).
+	WALMonitorIntervalSet bool `env:"-"`
 }
 
 const (
@@ -122,7 +125,11 @@ func Load() (*Config, error) {
 // LoadFrom is Load over an explicit environment (nil = the process environment); tests use it.
 func LoadFrom(environ map[string]string) (*Config, error) {
 	var c Config
-	opts := env.Options{}
+	opts := env.Options{OnSet: func(tag string, _ any, isDefault bool) {
+		if tag == "WAL_MONITOR_INTERVAL_SECONDS" && !isDefault {
+			c.WALMonitorIntervalSet = true
+		}
+	}}
 	if environ != nil {
 		opts.Environment = environ
 	}

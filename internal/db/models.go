@@ -144,9 +144,33 @@ type User struct {
 	SessionEpoch int64
 }
 
+type WalLatest struct {
+	SourceID      int64
+	SampleID      int64
+	SizeBytes     int64
+	RetainedBytes *int64
+	SlotActive    *bool
+	WalStatus     *string
+	SafeWalSize   *int64
+	RecordedAt    time.Time
+	GrowthBps     *float64
+}
+
 type WalMetric struct {
 	ID            int64
 	SourceID      int64
+	SizeBytes     int64
+	RetainedBytes *int64
+	SlotActive    *bool
+	WalStatus     *string
+	SafeWalSize   *int64
+	RecordedAt    time.Time
+}
+
+type WalMetricsHourly struct {
+	SourceID      int64
+	HourAt        time.Time
+	SampleID      int64
 	SizeBytes     int64
 	RetainedBytes *int64
 	SlotActive    *bool

@@ -7,6 +7,7 @@ package db
 
 import (
 	"context"
+	"time"
 )
 
 const countSources = `-- name: CountSources :one
@@ -34,23 +35,24 @@ func (q *Queries) CountSourcesWithProbeErrors(ctx context.Context) (int64, error
 
 const createSource = `-- name: CreateSource :one
 INSERT INTO sources (name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id,
-                     tls_mode, tls_ca_cert)
+                     tls_mode, tls_ca_cert, wal_alert_threshold_bytes)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
-        $9, $10)
+        $9, $10, $11)
 RETURNING id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, tls_mode, tls_ca_cert, last_probe_error_detail, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts
 `
 
 type CreateSourceParams struct {
-	Name            string
-	PgHost          string
-	PgPort          int32
-	PgDatabase      string
-	PgUsername      string
-	PgPassword      []byte
-	PublicationName string
-	ReplicationID   string
-	TlsMode         string
-	TlsCaCert       *string
+	Name                   string
+	PgHost                 string
+	PgPort                 int32
+	PgDatabase             string
+	PgUsername             string
+	PgPassword             []byte
+	PublicationName        string
+	ReplicationID          string
+	TlsMode                string
+	TlsCaCert              *string
+	WalAlertThresholdBytes *int64
 }
 
 func (q *Queries) CreateSource(ctx context.Context, arg CreateSourceParams) (Source, error) {
@@ -65,6 +67,7 @@ func (q *Queries) CreateSource(ctx context.Context, arg CreateSourceParams) (Sou
 		arg.ReplicationID,
 		arg.TlsMode,
 		arg.TlsCaCert,
+		arg.WalAlertThresholdBytes,
 	)
 	var i Source
 	err := row.Scan(
@@ -175,24 +178,34 @@ func (q *Queries) GetSourceForUpdate(ctx context.Context, id int64) (Source, err
 }
 
 const latestWALForSources = `-- name: LatestWALForSources :many
-SELECT w.id, w.source_id, w.size_bytes, w.retained_bytes, w.slot_active, w.wal_status, w.safe_wal_size, w.recorded_at
-FROM unnest($1::bigint[]) AS i(source_id)
-CROSS JOIN LATERAL (
-    SELECT m.id, m.source_id, m.size_bytes, m.retained_bytes, m.slot_active, m.wal_status, m.safe_wal_size, m.recorded_at FROM wal_metrics m WHERE m.source_id = i.source_id ORDER BY m.recorded_at DESC LIMIT 1
-) w
+SELECT l.sample_id AS id, l.source_id, l.size_bytes, l.retained_bytes, l.slot_active, l.wal_status, l.safe_wal_size,
+       l.recorded_at
+FROM wal_latest l
+WHERE l.source_id = ANY($1::bigint[])
 `
 
-// The newest sample of each listed source, one index probe per source (a DISTINCT ON over
-// the whole table would read every sample those sources ever had).
-func (q *Queries) LatestWALForSources(ctx context.Context, sourceIds []int64) ([]WalMetric, error) {
+type LatestWALForSourcesRow struct {
+	ID            int64
+	SourceID      int64
+	SizeBytes     int64
+	RetainedBytes *int64
+	SlotActive    *bool
+	WalStatus     *string
+	SafeWalSize   *int64
+	RecordedAt    time.Time
+}
+
+// The newest sample of each listed source, from wal_latest (kept by the trigger on
+// wal_metrics): one primary-key lookup per listed source, whatever the fleet's size.
+func (q *Queries) LatestWALForSources(ctx context.Context, sourceIds []int64) ([]LatestWALForSourcesRow, error) {
 	rows, err := q.db.Query(ctx, latestWALForSources, sourceIds)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []WalMetric{}
+	items := []LatestWALForSourcesRow{}
 	for rows.Next() {
-		var i WalMetric
+		var i LatestWALForSourcesRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.SourceID,
@@ -336,23 +349,25 @@ UPDATE sources SET
     pg_username = $5, pg_password = $6,
     publication_name = $7, replication_id = $8,
     tls_mode = $9, tls_ca_cert = $10,
+    wal_alert_threshold_bytes = $11,
     updated_at = now()
-WHERE id = $11
+WHERE id = $12
 RETURNING id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, tls_mode, tls_ca_cert, last_probe_error_detail, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts
 `
 
 type UpdateSourceParams struct {
-	Name            string
-	PgHost          string
-	PgPort          int32
-	PgDatabase      string
-	PgUsername      string
-	PgPassword      []byte
-	PublicationName string
-	ReplicationID   string
-	TlsMode         string
-	TlsCaCert       *string
-	ID              int64
+	Name                   string
+	PgHost                 string
+	PgPort                 int32
+	PgDatabase             string
+	PgUsername             string
+	PgPassword             []byte
+	PublicationName        string
+	ReplicationID          string
+	TlsMode                string
+	TlsCaCert              *string
+	WalAlertThresholdBytes *int64
+	ID                     int64
 }
 
 func (q *Queries) UpdateSource(ctx context.Context, arg UpdateSourceParams) (Source, error) {
@@ -367,6 +382,7 @@ func (q *Queries) UpdateSource(ctx context.Context, arg UpdateSourceParams) (Sou
 		arg.ReplicationID,
 		arg.TlsMode,
 		arg.TlsCaCert,
+		arg.WalAlertThresholdBytes,
 		arg.ID,
 	)
 	var i Source

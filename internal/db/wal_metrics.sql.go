@@ -69,24 +69,10 @@ const listWALFleet = `-- name: ListWALFleet :many
 WITH fleet AS (
     SELECT s.id, s.name, coalesce(s.wal_alert_threshold_bytes, $5::bigint)::bigint AS threshold,
            s.last_probe_error, s.last_probe_at,
-           l.id AS sample_id, l.size_bytes, l.retained_bytes, l.slot_active, l.wal_status, l.safe_wal_size,
-           l.recorded_at,
-           CASE WHEN h.recorded_at IS NOT NULL AND l.retained_bytes IS NOT NULL
-                THEN (l.retained_bytes - h.retained_bytes)::float8 / extract(epoch FROM l.recorded_at - h.recorded_at)::float8
-           END AS growth
+           l.sample_id, l.size_bytes, l.retained_bytes, l.slot_active, l.wal_status, l.safe_wal_size,
+           l.recorded_at, l.growth_bps AS growth
     FROM sources s
-    LEFT JOIN LATERAL (
-        SELECT m.id, m.size_bytes, m.retained_bytes, m.slot_active, m.wal_status, m.safe_wal_size, m.recorded_at
-        FROM wal_metrics m WHERE m.source_id = s.id
-        ORDER BY m.recorded_at DESC LIMIT 1
-    ) l ON true
-    LEFT JOIN LATERAL (
-        SELECT m.retained_bytes, m.recorded_at
-        FROM wal_metrics m
-        WHERE m.source_id = s.id AND m.retained_bytes IS NOT NULL
-          AND m.recorded_at >= l.recorded_at - interval '1 hour' AND m.recorded_at < l.recorded_at
-        ORDER BY m.recorded_at ASC LIMIT 1
-    ) h ON true
+    LEFT JOIN wal_latest l ON l.source_id = s.id
     WHERE ($6::text IS NULL OR s.name ILIKE '%' || $6 || '%')
 ), judged AS (
     SELECT f.id, f.name, f.threshold, f.last_probe_error, f.last_probe_at, f.sample_id, f.size_bytes, f.retained_bytes, f.slot_active, f.wal_status, f.safe_wal_size, f.recorded_at, f.growth,
@@ -149,14 +135,16 @@ type ListWALFleetRow struct {
 }
 
 // The fleet overview (/wal): each source with its newest sample, its retained WAL's growth
-// over the hour before that sample, its flags and its forecast, ranked. Every source's
-// newest sample and hour-old sample are two probes of the (source_id, recorded_at DESC)
-// index (LATERAL ... LIMIT 1), never a scan of its samples; the ranking needs them for
-// every source that matches, the page is then cut with LIMIT/OFFSET.
+// over the hour before that sample, its flags and its forecast, ranked. The newest sample
+// and the growth are read from wal_latest (one row per source, kept by the trigger on
+// wal_metrics), never from the samples: the ranking needs them for every source that
+// matches, so they must cost a row, not a probe of every partition. The page is then cut
+// with LIMIT/OFFSET.
 //
 // This is the one definition of the overview's terms:
 //
-//	growth_bps: (retained now - retained at the oldest sample of the hour before) / seconds
+//	growth_bps: wal_latest.growth_bps: (retained now - retained at the oldest sample of
+//	            the hour before) / seconds (see migration 00008's trigger)
 //	headroom:   safe_wal_size when the slot has a limit (max_slot_wal_keep_size), else
 //	            threshold - retained (the source's own threshold, else the default)
 //	forecast:   0 when the headroom is used up; headroom / growth while retention grows;
@@ -353,6 +341,104 @@ func (q *Queries) ListWALMetricsBinned(ctx context.Context, arg ListWALMetricsBi
 	items := []WalMetric{}
 	for rows.Next() {
 		var i WalMetric
+		if err := rows.Scan(
+			&i.ID,
+			&i.SourceID,
+			&i.SizeBytes,
+			&i.RetainedBytes,
+			&i.SlotActive,
+			&i.WalStatus,
+			&i.SafeWalSize,
+			&i.RecordedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listWALMetricsHourlyBinned = `-- name: ListWALMetricsHourlyBinned :many
+SELECT b.id, b.source_id, b.size_bytes, b.retained_bytes, b.slot_active, b.wal_status, b.safe_wal_size, b.recorded_at
+FROM (
+    SELECT DISTINCT ON (p.source_id, date_bin($1::interval, p.recorded_at, $2::timestamptz))
+           p.id, p.source_id, p.size_bytes, p.retained_bytes, p.slot_active, p.wal_status, p.safe_wal_size, p.recorded_at
+    FROM (
+        SELECT h.sample_id AS id, h.source_id, h.size_bytes, h.retained_bytes, h.slot_active, h.wal_status, h.safe_wal_size, h.recorded_at
+        FROM wal_metrics_hourly h
+        WHERE ($3::bigint IS NULL OR h.source_id = $3)
+          AND ($4::timestamptz IS NULL OR h.hour_at >= $4)
+          AND ($5::timestamptz IS NULL OR h.hour_at < $5)
+        UNION ALL
+        SELECT m.id, m.source_id, m.size_bytes, m.retained_bytes, m.slot_active, m.wal_status, m.safe_wal_size, m.recorded_at
+        FROM wal_metrics m
+        WHERE $4::timestamptz IS NOT NULL
+          AND ($3::bigint IS NULL OR m.source_id = $3)
+          AND m.recorded_at >= $6::timestamptz AND m.recorded_at < $4
+          AND ($7::timestamptz IS NULL OR m.recorded_at <= $7)
+        UNION ALL
+        SELECT m.id, m.source_id, m.size_bytes, m.retained_bytes, m.slot_active, m.wal_status, m.safe_wal_size, m.recorded_at
+        FROM wal_metrics m
+        WHERE $5::timestamptz IS NOT NULL
+          AND ($3::bigint IS NULL OR m.source_id = $3)
+          AND m.recorded_at >= $5 AND m.recorded_at <= $7::timestamptz
+          AND ($6::timestamptz IS NULL OR m.recorded_at >= $6)
+    ) p
+    ORDER BY p.source_id, date_bin($1::interval, p.recorded_at, $2::timestamptz), p.size_bytes DESC, p.id DESC
+) b
+ORDER BY b.recorded_at DESC, b.id DESC
+LIMIT $8
+`
+
+type ListWALMetricsHourlyBinnedParams struct {
+	Bucket   pgtype.Interval
+	Origin   time.Time
+	SourceID *int64
+	FullFrom *time.Time
+	FullTo   *time.Time
+	StartAt  *time.Time
+	EndAt    *time.Time
+	Lim      int32
+}
+
+type ListWALMetricsHourlyBinnedRow struct {
+	ID            int64
+	SourceID      int64
+	SizeBytes     int64
+	RetainedBytes *int64
+	SlotActive    *bool
+	WalStatus     *string
+	SafeWalSize   *int64
+	RecordedAt    time.Time
+}
+
+// The same downsampling for buckets of whole hours aligned on UTC hours (origin on an
+// hour), read from wal_metrics_hourly, which holds each source's peak sample of each hour:
+// a bucket's peak is the peak of its hours' peaks, so the answer is the one
+// ListWALMetricsBinned would give, from ~720 rows for 30 days instead of every sample.
+// Hours cut by the range's ends (before full_from, from full_to on) cannot use the
+// hour's peak, which may lie outside the range: their samples are read themselves.
+func (q *Queries) ListWALMetricsHourlyBinned(ctx context.Context, arg ListWALMetricsHourlyBinnedParams) ([]ListWALMetricsHourlyBinnedRow, error) {
+	rows, err := q.db.Query(ctx, listWALMetricsHourlyBinned,
+		arg.Bucket,
+		arg.Origin,
+		arg.SourceID,
+		arg.FullFrom,
+		arg.FullTo,
+		arg.StartAt,
+		arg.EndAt,
+		arg.Lim,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListWALMetricsHourlyBinnedRow{}
+	for rows.Next() {
+		var i ListWALMetricsHourlyBinnedRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.SourceID,

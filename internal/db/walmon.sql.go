@@ -45,6 +45,20 @@ func (q *Queries) CountSourcesByProbeState(ctx context.Context) (CountSourcesByP
 	return i, err
 }
 
+const deleteWALLatestBefore = `-- name: DeleteWALLatestBefore :execrows
+DELETE FROM wal_latest WHERE recorded_at < $1::timestamptz
+`
+
+// A source whose newest sample went with a dropped day has no sample left: its summary
+// goes too, so wal_latest never shows what wal_metrics no longer holds.
+func (q *Queries) DeleteWALLatestBefore(ctx context.Context, before time.Time) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteWALLatestBefore, before)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const ensureWALPartitions = `-- name: EnsureWALPartitions :one
 SELECT wal_metrics_ensure_partitions($1::timestamptz, $2::timestamptz)::integer AS created
 `
@@ -136,30 +150,37 @@ func (q *Queries) InsertWALSamples(ctx context.Context, samples []byte) ([]WalMe
 }
 
 const listExpiredWALPartitions = `-- name: ListExpiredWALPartitions :many
-SELECT c.relname::text AS name
+SELECT i.inhparent::regclass::text AS parent, c.relname::text AS name,
+       ((to_date(right(c.relname, 8), 'YYYYMMDD') + 1)::timestamp AT TIME ZONE 'UTC')::timestamptz AS day_end
 FROM pg_catalog.pg_inherits i
 JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
-WHERE i.inhparent = 'wal_metrics'::regclass
-  AND c.relname ~ '^wal_metrics_p[0-9]{8}$'
-  AND ((to_date(substr(c.relname, 14), 'YYYYMMDD') + 1)::timestamp AT TIME ZONE 'UTC') <= $1::timestamptz
-ORDER BY c.relname
+WHERE i.inhparent IN ('wal_metrics'::regclass, 'wal_metrics_hourly'::regclass)
+  AND c.relname ~ '^wal_metrics_(hourly_)?p[0-9]{8}$'
+  AND ((to_date(right(c.relname, 8), 'YYYYMMDD') + 1)::timestamp AT TIME ZONE 'UTC') <= $1::timestamptz
+ORDER BY right(c.relname, 8), (i.inhparent = 'wal_metrics'::regclass) DESC
 `
 
-// Daily partitions whose whole range ends at or before the cutoff: the retention job
-// detaches and drops them.
-func (q *Queries) ListExpiredWALPartitions(ctx context.Context, cutoff time.Time) ([]string, error) {
+type ListExpiredWALPartitionsRow struct {
+	Parent string
+	Name   string
+	DayEnd time.Time
+}
+
+// Daily partitions whose whole range ends at or before the cutoff, of the samples and of
+// their hourly rollup: the retention job detaches and drops them, the day's samples first.
+func (q *Queries) ListExpiredWALPartitions(ctx context.Context, cutoff time.Time) ([]ListExpiredWALPartitionsRow, error) {
 	rows, err := q.db.Query(ctx, listExpiredWALPartitions, cutoff)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []string{}
+	items := []ListExpiredWALPartitionsRow{}
 	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
+		var i ListExpiredWALPartitionsRow
+		if err := rows.Scan(&i.Parent, &i.Name, &i.DayEnd); err != nil {
 			return nil, err
 		}
-		items = append(items, name)
+		items = append(items, i)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -484,20 +505,6 @@ type SetPipelineMonitorErrorParams struct {
 
 func (q *Queries) SetPipelineMonitorError(ctx context.Context, arg SetPipelineMonitorErrorParams) error {
 	_, err := q.db.Exec(ctx, setPipelineMonitorError, arg.LastError, arg.LastErrorDetail, arg.PipelineID)
-	return err
-}
-
-const setSourceAlertThreshold = `-- name: SetSourceAlertThreshold :exec
-UPDATE sources SET wal_alert_threshold_bytes = $1 WHERE id = $2
-`
-
-type SetSourceAlertThresholdParams struct {
-	Threshold *int64
-	ID        int64
-}
-
-func (q *Queries) SetSourceAlertThreshold(ctx context.Context, arg SetSourceAlertThresholdParams) error {
-	_, err := q.db.Exec(ctx, setSourceAlertThreshold, arg.Threshold, arg.ID)
 	return err
 }
 

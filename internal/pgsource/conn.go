@@ -6,8 +6,10 @@ package pgsource
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -58,6 +60,21 @@ func (c Conn) LogValue() slog.Value {
 
 // Addr is host:port.
 func (c Conn) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }
+
+// Key names everything that decides where and how a Conn connects, for caches of open
+// sessions: a cached session may be reused only while its Conn's Key is unchanged. Every
+// field is listed by name (TestConnKeyCoversEveryField changes each field of Conn by
+// reflection, so a field added to Conn but not here fails it), each length-prefixed so
+// no two values run together into the same bytes. It is a SHA-256, so the password is
+// never kept in the clear beside a session. The empty TLS mode counts as prefer, which is
+// what it means.
+func (c Conn) Key() string {
+	h := sha256.New()
+	for _, v := range []string{c.Host, strconv.Itoa(c.Port), c.Database, c.User, c.Password, string(c.mode()), c.CACert} {
+		fmt.Fprintf(h, "%d:%s;", len(v), v)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
 
 func (c Conn) mode() TLSMode {
 	if c.TLSMode == "" {

@@ -13,18 +13,18 @@ import (
 
 // session is an open connection to one source.
 type session struct {
-	sourceID    int64
-	fingerprint string
-	conn        *pgx.Conn
-	lastUsed    time.Time
-	reused      bool // taken from the cache rather than opened for this probe
+	sourceID int64
+	key      string // pgsource.Conn.Key of the settings it was opened with
+	conn     *pgx.Conn
+	lastUsed time.Time
+	reused   bool // taken from the cache rather than opened for this probe
 }
 
 // conns holds the monitor's sessions to sources under one global cap: every open
 // session, busy or idle, holds one of the cap's slots. With a short interval a source's
 // session is kept between cycles, saving a TLS/SCRAM handshake per probe; it is closed
-// when it has been idle too long, when the source's connection settings change (the
-// fingerprint), or when a new session needs its slot.
+// when it has been idle too long, when the source's connection settings change (its
+// Conn.Key), or when a new session needs its slot.
 type conns struct {
 	slots chan struct{}
 	keep  bool // keep sessions between cycles
@@ -45,7 +45,7 @@ func (c *conns) get(ctx context.Context, t catalog.ProbeTarget) (*session, error
 	delete(c.idle, t.ID)
 	c.mu.Unlock()
 	if s != nil {
-		if s.fingerprint == t.Fingerprint && !s.conn.IsClosed() {
+		if s.key == t.Conn.Key() && !s.conn.IsClosed() {
 			s.reused = true
 			return s, nil
 		}
@@ -59,7 +59,7 @@ func (c *conns) get(ctx context.Context, t catalog.ProbeTarget) (*session, error
 		<-c.slots
 		return nil, err
 	}
-	return &session{sourceID: t.ID, fingerprint: t.Fingerprint, conn: conn}, nil
+	return &session{sourceID: t.ID, key: t.Conn.Key(), conn: conn}, nil
 }
 
 // put gives a session back after a probe: cached when it worked and sessions are kept,

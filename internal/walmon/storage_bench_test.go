@@ -3,10 +3,13 @@ package walmon_test
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/rosetta-cdc/rosetta/internal/audit"
 	"github.com/rosetta-cdc/rosetta/internal/catalog"
@@ -76,15 +79,16 @@ func BenchmarkWALStorage(b *testing.B) {
 	one := first.ID + benchSources/2 // a source in the middle of the table
 
 	if os.Getenv("WALMON_BENCH_EXPLAIN") == "1" {
-		// The statements of queries/wal_metrics.sql with this benchmark's arguments.
-		explain(b, d, `SELECT * FROM wal_metrics WHERE ($1::bigint IS NULL OR source_id = $1)
-			AND ($2::timestamptz IS NULL OR recorded_at >= $2) AND ($3::timestamptz IS NULL OR recorded_at <= $3)
-			ORDER BY recorded_at DESC, id DESC LIMIT 1000`, one, now.Add(-24*time.Hour), nil)
-		explain(b, d, `SELECT b.* FROM (SELECT DISTINCT ON (m.source_id, date_bin($4::interval, m.recorded_at, $5::timestamptz)) m.*
-			FROM wal_metrics m WHERE ($1::bigint IS NULL OR m.source_id = $1)
-			AND ($2::timestamptz IS NULL OR m.recorded_at >= $2) AND ($3::timestamptz IS NULL OR m.recorded_at <= $3)
-			ORDER BY m.source_id, date_bin($4::interval, m.recorded_at, $5::timestamptz), m.size_bytes DESC, m.id DESC) b
-			ORDER BY b.recorded_at DESC, b.id DESC LIMIT 1000`, one, now.AddDate(0, 0, -30), nil, "00:43:12", now.AddDate(0, 0, -30))
+		// The statements the catalog runs (read from the generated code, so the plans are
+		// of the real SQL) with this benchmark's arguments.
+		from24, from30 := now.Add(-24*time.Hour), now.AddDate(0, 0, -30)
+		explain(b, d, generatedSQL(b, "wal_metrics.sql.go", "wALMetricsExtent"), one, from24, nil)
+		explain(b, d, generatedSQL(b, "wal_metrics.sql.go", "listWALMetrics"), one, from24, nil, 1000)
+		explain(b, d, generatedSQL(b, "wal_metrics.sql.go", "wALMetricsExtent"), one, from30, nil)
+		explain(b, d, generatedSQL(b, "wal_metrics.sql.go", "listWALMetricsBinned"), "00:43:16", from30, one, from30, nil, 1000)
+		fullFrom := from30.Truncate(time.Hour).Add(time.Hour)
+		explain(b, d, generatedSQL(b, "wal_metrics.sql.go", "listWALMetricsHourlyBinned"),
+			"01:00:00", from30.Truncate(time.Hour), one, fullFrom, nil, from30, nil, 1000)
 	}
 
 	b.Run("last_24h", func(b *testing.B) {
@@ -102,6 +106,19 @@ func BenchmarkWALStorage(b *testing.B) {
 			s, err := cat.WALMetrics(ctx, catalog.WALQuery{SourceID: &one, Start: &from, Limit: 1000})
 			if err != nil || len(s.Items) > 1000 || (perSource > 1000 && !s.Downsampled) {
 				b.Fatalf("30d: %d items, downsampled %v, %v", len(s.Items), s.Downsampled, err)
+			}
+		}
+	})
+	b.Run("30d_binned_from_samples", func(b *testing.B) {
+		// What 30d_downsampled cost before the rollup: the same range binned from every
+		// sample (the bucket the catalog would have chosen: 30 days / 999 points).
+		from := now.AddDate(0, 0, -30)
+		q := db.New(d.Pool)
+		for b.Loop() {
+			rows, err := q.ListWALMetricsBinned(ctx, db.ListWALMetricsBinnedParams{
+				Bucket: pgtype.Interval{Microseconds: 2596 * 1e6, Valid: true}, Origin: from, SourceID: &one, StartAt: &from, Lim: 1000})
+			if err != nil || len(rows) == 0 || len(rows) > 1000 {
+				b.Fatalf("binned: %d rows, %v", len(rows), err)
 			}
 		}
 	})
@@ -131,12 +148,35 @@ func BenchmarkWALStorage(b *testing.B) {
 	})
 }
 
+// generatedSQL is the text of one of sqlc's query constants in internal/db, so a
+// benchmark explains the statement the application runs, not a copy that may drift.
+func generatedSQL(b *testing.B, file, name string) string {
+	b.Helper()
+	src, err := os.ReadFile(filepath.Join("..", "db", file))
+	if err != nil {
+		b.Fatal(err)
+	}
+	text := string(src)
+	start := strings.Index(text, "const "+name+" = `")
+	if start < 0 {
+		// Logged, not fatal: a plan is a diagnostic, the timings below still count.
+		b.Logf("%s: no constant %s to explain", file, name)
+		return ""
+	}
+	text = text[start+len("const "+name+" = `"):]
+	return text[:strings.Index(text, "`")]
+}
+
 // explain logs a read's plan with its timing and buffers, for BENCHMARKS.md.
 func explain(b *testing.B, d *testdb.DB, sql string, args ...any) {
 	b.Helper()
+	if sql == "" {
+		return
+	}
 	rs, err := d.Pool.Query(context.Background(), "EXPLAIN (ANALYZE, BUFFERS) "+sql, args...)
 	if err != nil {
-		b.Fatal(err)
+		b.Logf("explain: %v", err)
+		return
 	}
 	defer rs.Close()
 	var out []string

@@ -126,6 +126,7 @@ type recorder struct {
 	mu      sync.Mutex
 	probes  map[int64]error
 	cycles  atomic.Int64
+	samples atomic.Int64 // stored by this instance's cycles
 	leader  []bool
 	walSize map[int64]int64
 }
@@ -139,7 +140,10 @@ func (r *recorder) ProbeDone(id int64, _ string, _ time.Duration, err error) {
 	defer r.mu.Unlock()
 	r.probes[id] = err
 }
-func (r *recorder) CycleDone(time.Duration, int, int, int, error) { r.cycles.Add(1) }
+func (r *recorder) CycleDone(_ time.Duration, _, _, samples int, _ error) {
+	r.cycles.Add(1)
+	r.samples.Add(int64(samples))
+}
 func (r *recorder) LeaderChanged(l bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
