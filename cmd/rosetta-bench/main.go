@@ -30,7 +30,6 @@ import (
 	"github.com/rosetta-cdc/rosetta/internal/config"
 	"github.com/rosetta-cdc/rosetta/internal/db"
 	"github.com/rosetta-cdc/rosetta/internal/pgcluster"
-	"github.com/rosetta-cdc/rosetta/web"
 )
 
 type options struct {
@@ -122,8 +121,7 @@ func run(ctx context.Context, o options) error {
 		logOut = os.Stderr
 	}
 	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	a, err := app.New(ctx, cfg, app.Options{What: app.Everything, Logger: log, Version: "bench", Pool: pool, Migrate: true,
-		Access: web.AccessOptions{TokenRate: 1e9, TokenBurst: 1e9, SessionRate: 1e9, SessionBurst: 1e9}})
+	a, err := app.New(ctx, cfg, app.Options{What: app.Everything, Logger: log, Version: "bench", Pool: pool, Migrate: true})
 	if err != nil {
 		return err
 	}
