@@ -98,7 +98,7 @@ func (o AccessOptions) withDefaults(cfg *config.Config) AccessOptions {
 
 // accessState is the server's access machinery, built once in New.
 type accessState struct {
-	sessions   *scs.SessionManager
+	sessions *scs.SessionManager
 	// tokenLimit limits each API token; nil when the limit is off.
 	tokenLimit *keyLimiter
 	// sessionLimit limits API calls made with a console session, per user.
@@ -142,12 +142,12 @@ func (s *Server) setupAccess() {
 	sm.Cookie.SameSite = http.SameSiteLaxMode
 	sm.Cookie.Persist = false // a browser-session cookie: closing the browser signs out
 	s.access = &accessState{
-		sessions: sm,
+		sessions:     sm,
 		tokenLimit:   newKeyLimiter(o.TokenRate, o.TokenBurst),
 		sessionLimit: newKeyLimiter(o.SessionRate, o.SessionBurst),
-		badTokens: newFailureLimiter(o.BadTokenRate, o.BadTokenBurst),
-		crossOrig: http.NewCrossOriginProtection(),
-		signKey:   signingKey(s.deps.Config),
+		badTokens:    newFailureLimiter(o.BadTokenRate, o.BadTokenBurst),
+		crossOrig:    http.NewCrossOriginProtection(),
+		signKey:      signingKey(s.deps.Config),
 	}
 }
 

@@ -138,7 +138,9 @@ type options struct {
 
 // WithAuth adds options to the access service (e.g. auth.WithClock, to step the token
 // cache's time instead of sleeping); NewInstance builds with them too.
-func WithAuth(opts ...auth.Option) Option { return func(o *options) { o.auth = append(o.auth, opts...) } }
+func WithAuth(opts ...auth.Option) Option {
+	return func(o *options) { o.auth = append(o.auth, opts...) }
+}
 
 // WithEnv adds or overrides configuration variables (e.g. APP_ENV=production).
 func WithEnv(env map[string]string) Option { return func(o *options) { o.env = env } }
