@@ -132,7 +132,9 @@ const (
 func (s *Server) setupAccess() {
 	o := s.deps.Access.withDefaults(s.deps.Config)
 	sm := scs.New()
-	sm.Store = auth.NewSessionStore(s.deps.Pool)
+	// An unchanged session is written back at most once per 1/60 of the idle timeout
+	// (a minute for the default hour), not on every page view.
+	sm.Store = auth.NewSessionStore(s.deps.Pool, min(o.SessionIdleTimeout/60, time.Minute))
 	sm.IdleTimeout = o.SessionIdleTimeout
 	sm.Lifetime = o.SessionLifetime
 	// The database holds SHA-256 hashes of session tokens: a leaked backup or a read-only

@@ -2,6 +2,8 @@ package web_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rosetta-cdc/rosetta/internal/auth"
+	"github.com/rosetta-cdc/rosetta/web"
 	"github.com/rosetta-cdc/rosetta/web/webtest"
 )
 
@@ -198,5 +201,39 @@ func TestAPIRateLimitZeroIsOff(t *testing.T) {
 		if r := b.Get("/api/v1/sources"); r.Code != http.StatusOK {
 			t.Fatalf("session request %d: %d, want 200 with API_RATE_LIMIT=0", i, r.Code)
 		}
+	}
+}
+
+// A page view does not write the session back just to nudge its idle expiry: the row is
+// left alone until the expiry would move by 1/60 of the idle timeout, then renewed.
+func TestPageViewsDoNotRewriteAnUnchangedSession(t *testing.T) {
+	t.Parallel()
+	const idle = 6 * time.Second // renewed at most every 100 ms
+	a := webtest.New(t, webtest.WithAccess(web.AccessOptions{SessionIdleTimeout: idle}))
+	b := a.Browser(auth.Viewer)
+	b.Get("/").Expect(t, http.StatusOK)
+	rowVersion := func() (string, time.Time) {
+		t.Helper()
+		sum := sha256.Sum256([]byte(b.Cookie(sessionCookie)))
+		var xmin string
+		var expiry time.Time
+		if err := a.Pool.QueryRow(context.Background(), `SELECT xmin::text, expiry FROM sessions WHERE token = $1`,
+			base64.RawURLEncoding.EncodeToString(sum[:])).Scan(&xmin, &expiry); err != nil {
+			t.Fatalf("the browser's session: %v", err)
+		}
+		return xmin, expiry
+	}
+	// The next view leaves the row as it is, unless the expiry truly had to move by the
+	// slack (a very slow machine), which is then a renewal, not a defect.
+	x0, e0 := rowVersion()
+	b.Get("/sources").Expect(t, http.StatusOK)
+	if x1, e1 := rowVersion(); x1 != x0 && e1.Sub(e0) < idle/60 {
+		t.Errorf("a page view rewrote the session (xmin %s → %s) to move its expiry by %s", x0, x1, e1.Sub(e0))
+	}
+	// Once the expiry would move by more than the slack, activity still renews it.
+	waitPast(t, a, e0.Add(-idle).Add(2*idle/60))
+	b.Get("/sources").Expect(t, http.StatusOK)
+	if _, e2 := rowVersion(); !e2.After(e0) {
+		t.Errorf("activity no longer renews the idle timeout: expiry %s, was %s", e2, e0)
 	}
 }

@@ -65,6 +65,9 @@ func (b *bench) record(ctx context.Context, t target) ([]statement, error) {
 	}
 	b.rec.mu.Lock()
 	defer b.rec.mu.Unlock()
+	if b.o.keepLogs {
+		b.progress("%s ran: %s", t.name, strings.Join(stmtNames(b.rec.stmts), ", "))
+	}
 	var out []statement
 	for _, s := range b.rec.stmts {
 		if !accessSQL.MatchString(s.sql) {
@@ -305,7 +308,7 @@ var sqlcName = regexp.MustCompile(`-- name: (\w+)`)
 func stmtNames(stmts []statement) []string {
 	var out []string
 	for _, s := range stmts {
-		n := "SQL"
+		n := "SQL[" + strings.Join(strings.Fields(s.sql), " ")[:min(60, len(strings.Join(strings.Fields(s.sql), " ")))] + "]"
 		if m := sqlcName.FindStringSubmatch(s.sql); m != nil {
 			n = m[1]
 		}
