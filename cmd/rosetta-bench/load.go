@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"regexp"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -255,17 +257,37 @@ func (b *bench) measureAll(ctx context.Context) ([]row, error) {
 
 	// (1) the single read, against the primary-key read through raw pgxpool.
 	b.progress("1: %s", single.name)
-	if _, err := b.record(ctx, single); err != nil {
+	singleSQL, err := b.record(ctx, single)
+	if err != nil {
 		return nil, err
 	}
 	r := row{what: "`GET /api/v1/sources/{id}`, bearer token", minRatio: 0.40, rawWhat: "primary-key read (`GetSource`)", statement: 1}
-	r.rosetta = b.http(ctx, single)
+	if b.o.cpuProf != "" {
+		f, err := os.Create(b.o.cpuProf)
+		if err != nil {
+			return nil, err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, err
+		}
+		r.rosetta = b.http(ctx, single)
+		pprof.StopCPUProfile()
+		f.Close()
+	} else {
+		r.rosetta = b.http(ctx, single)
+	}
 	q := db.New(b.raw)
 	r.raw = b.load(ctx, func(ctx context.Context, _, i int) error {
 		_, err := q.GetSource(ctx, ids[i%len(ids)])
 		return err
 	})
 	rows = append(rows, r)
+	// The same request against its own statements: what HTTP, access and JSON cost on
+	// top of the query (no budget; it tells the query's cost from the server's).
+	own := row{what: "`GET /api/v1/sources/{id}` (same run, vs its own SQL)", rawWhat: "the handler's SQL (" + strings.Join(stmtNames(singleSQL), ", ") + ")",
+		rosetta: r.rosetta, statement: len(singleSQL)}
+	own.raw = b.replay(ctx, singleSQL)
+	rows = append(rows, own)
 
 	// (2) the pipeline list, default order and every sort the API offers.
 	for _, sort := range append([]string{""}, catalog.PipelineSorts...) {

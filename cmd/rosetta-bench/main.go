@@ -39,6 +39,7 @@ type options struct {
 	label    string
 	skipFoot bool
 	keepLogs bool
+	cpuProf  string
 }
 
 func main() {
@@ -57,7 +58,8 @@ func main() {
 	flag.StringVar(&o.out, "out", "BENCHMARKS.md", "file to write the table into, between the generated markers (empty: print only)")
 	flag.StringVar(&o.label, "label", "", "a note printed with the table (e.g. what changed)")
 	flag.BoolVar(&o.skipFoot, "skip-footprint", false, "skip building and starting the real binary")
-	flag.BoolVar(&o.keepLogs, "v", false, "print the server's log lines")
+	flag.BoolVar(&o.keepLogs, "v", false, "print the server's log lines and the statements each request ran")
+	flag.StringVar(&o.cpuProf, "cpuprofile", "", "write a CPU profile of the single-read run (server and load driver share the process) to this file")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

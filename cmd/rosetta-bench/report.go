@@ -70,6 +70,13 @@ func mark(ok bool) string {
 	return "**miss**"
 }
 
+func markRow(r row) string {
+	if r.minRatio == 0 && r.maxP99 == 0 && r.pass == nil {
+		return "info"
+	}
+	return mark(r.ok())
+}
+
 // render is the table as Markdown (readable in a terminal too).
 func render(m machine, o options, rows, foot []row) string {
 	var b strings.Builder
@@ -80,7 +87,10 @@ func render(m machine, o options, rows, foot []row) string {
 	b.WriteString("| request | Rosetta req/s | p50 | p99 | raw pgxpool /s | raw p50 | raw p99 | ratio | budget | |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
-		budget := fmt.Sprintf("≥ %.0f %%", r.minRatio*100)
+		budget := "—"
+		if r.minRatio > 0 {
+			budget = fmt.Sprintf("≥ %.0f %%", r.minRatio*100)
+		}
 		if r.maxP99 > 0 {
 			budget += ", p99 < " + ms(r.maxP99)
 		}
@@ -90,7 +100,7 @@ func render(m machine, o options, rows, foot []row) string {
 		}
 		fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %.0f | %s | %s | %.2f | %s | %s%s |\n", r.what,
 			r.rosetta.rate(), ms(r.rosetta.p50), ms(r.rosetta.p99), r.raw.rate(), ms(r.raw.p50), ms(r.raw.p99),
-			r.ratio(), budget, mark(r.ok()), errs)
+			r.ratio(), budget, markRow(r), errs)
 	}
 	b.WriteString("\nRaw side per row: ")
 	var raws []string
