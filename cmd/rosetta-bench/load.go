@@ -79,7 +79,30 @@ func (b *bench) record(ctx context.Context, t target) ([]statement, error) {
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%s: recorded no data statement", t.name)
 	}
+	if b.o.explain {
+		for _, st := range out {
+			b.explain(ctx, t.name, st)
+		}
+	}
 	return out, nil
+}
+
+// explain prints the plan of one recorded statement, run once more with its arguments.
+func (b *bench) explain(ctx context.Context, name string, st statement) {
+	rows, err := b.raw.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+st.sql, st.args...)
+	if err != nil {
+		b.progress("explain %s: %v", name, err)
+		return
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err == nil {
+			plan = append(plan, "    "+line)
+		}
+	}
+	b.progress("%s — %s:\n%s", name, strings.Join(stmtNames([]statement{st}), ""), strings.Join(plan, "\n"))
 }
 
 type bench struct {
@@ -126,66 +149,92 @@ type stat struct {
 	errs     int
 	elapsed  time.Duration
 	p50, p99 time.Duration
+	lats     []time.Duration
 }
 
 func (s stat) rate() float64 { return float64(s.n) / s.elapsed.Seconds() }
 
-// load runs fn from conns workers for the duration and collects every latency.
-func (b *bench) load(ctx context.Context, fn func(ctx context.Context, worker, i int) error) stat {
-	ctx, cancel := context.WithTimeout(ctx, b.o.duration)
-	defer cancel()
+// add merges another slice of the same measurement.
+func (s stat) add(o stat) stat {
+	s.n += o.n
+	s.errs += o.errs
+	s.elapsed += o.elapsed
+	s.lats = append(s.lats, o.lats...)
+	slices.Sort(s.lats)
+	if len(s.lats) > 0 {
+		s.p50 = s.lats[len(s.lats)*50/100]
+		s.p99 = s.lats[min(len(s.lats)-1, len(s.lats)*99/100)]
+	}
+	return s
+}
+
+// work is one request (or one replay of statements); i numbers the iterations.
+type work func(ctx context.Context, i int) error
+
+// rounds is how many slices each measurement is cut into: the sides of a comparison
+// alternate, so a change in the machine's load (it is shared) weighs on both alike
+// instead of on whichever ran second.
+const rounds = 4
+
+// compare runs each side for the duration in alternating slices and returns their stats.
+func (b *bench) compare(ctx context.Context, sides ...work) []stat {
+	out := make([]stat, len(sides))
+	slice := b.o.duration / rounds
+	for range rounds {
+		for i, w := range sides {
+			out[i] = out[i].add(b.load(ctx, slice, w))
+		}
+	}
+	return out
+}
+
+// load runs w from conns workers for d and collects every latency. Requests in flight
+// at the end are waited for and counted (cutting them off would drop exactly the slow
+// ones), and the elapsed time runs until the last one ends.
+func (b *bench) load(ctx context.Context, d time.Duration, w work) stat {
 	lats := make([][]time.Duration, b.o.conns)
 	errs := make([]int, b.o.conns)
 	var wg sync.WaitGroup
 	start := time.Now()
-	for w := range b.o.conns {
+	stop := start.Add(d)
+	for k := range b.o.conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := w; ctx.Err() == nil; i += b.o.conns {
+			for i := k; ctx.Err() == nil && time.Now().Before(stop); i += b.o.conns {
 				t0 := time.Now()
-				err := fn(ctx, w, i)
-				if ctx.Err() != nil {
-					return // cut off by the deadline: not a sample
-				}
-				if err != nil {
-					errs[w]++
+				if err := w(ctx, i); err != nil {
+					errs[k]++
 					continue
 				}
-				lats[w] = append(lats[w], time.Since(t0))
+				lats[k] = append(lats[k], time.Since(t0))
 			}
 		}()
 	}
 	wg.Wait()
 	s := stat{elapsed: time.Since(start)}
-	var all []time.Duration
-	for w := range lats {
-		all = append(all, lats[w]...)
-		s.errs += errs[w]
+	for k := range lats {
+		s.lats = append(s.lats, lats[k]...)
+		s.errs += errs[k]
 	}
-	slices.Sort(all)
-	s.n = len(all)
-	if s.n > 0 {
-		s.p50 = all[s.n*50/100]
-		s.p99 = all[min(s.n-1, s.n*99/100)]
-	}
+	s.n = len(s.lats)
 	return s
 }
 
-func (b *bench) http(ctx context.Context, t target) stat {
-	return b.load(ctx, func(ctx context.Context, _, i int) error {
+func (b *bench) http(t target) work {
+	return func(ctx context.Context, i int) error {
 		status, err := b.do(ctx, t, i)
 		if err == nil && status != http.StatusOK {
 			err = fmt.Errorf("status %d", status)
 		}
 		return err
-	})
+	}
 }
 
 // replay runs the recorded statements one after another per iteration, reading every row,
 // as the handler did.
-func (b *bench) replay(ctx context.Context, stmts []statement) stat {
-	return b.load(ctx, func(ctx context.Context, _, _ int) error {
+func (b *bench) replay(stmts []statement) work {
+	return func(ctx context.Context, _ int) error {
 		for _, s := range stmts {
 			rows, err := b.raw.Query(ctx, s.sql, s.args...)
 			if err != nil {
@@ -203,7 +252,7 @@ func (b *bench) replay(ctx context.Context, stmts []statement) stat {
 			}
 		}
 		return nil
-	})
+	}
 }
 
 // row is one line of the table.
@@ -262,6 +311,11 @@ func (b *bench) measureAll(ctx context.Context) ([]row, error) {
 		return nil, err
 	}
 	r := row{what: "`GET /api/v1/sources/{id}`, bearer token", minRatio: 0.40, rawWhat: "primary-key read (`GetSource`)", statement: 1}
+	q := db.New(b.raw)
+	pk := func(ctx context.Context, i int) error {
+		_, err := q.GetSource(ctx, ids[i%len(ids)])
+		return err
+	}
 	if b.o.cpuProf != "" {
 		f, err := os.Create(b.o.cpuProf)
 		if err != nil {
@@ -270,24 +324,18 @@ func (b *bench) measureAll(ctx context.Context) ([]row, error) {
 		if err := pprof.StartCPUProfile(f); err != nil {
 			return nil, err
 		}
-		r.rosetta = b.http(ctx, single)
+		b.load(ctx, b.o.duration, b.http(single))
 		pprof.StopCPUProfile()
 		f.Close()
-	} else {
-		r.rosetta = b.http(ctx, single)
 	}
-	q := db.New(b.raw)
-	r.raw = b.load(ctx, func(ctx context.Context, _, i int) error {
-		_, err := q.GetSource(ctx, ids[i%len(ids)])
-		return err
-	})
+	st := b.compare(ctx, b.http(single), pk, b.replay(singleSQL))
+	r.rosetta, r.raw = st[0], st[1]
 	rows = append(rows, r)
 	// The same request against its own statements: what HTTP, access and JSON cost on
 	// top of the query (no budget; it tells the query's cost from the server's).
-	own := row{what: "`GET /api/v1/sources/{id}` (same run, vs its own SQL)", rawWhat: "the handler's SQL (" + strings.Join(stmtNames(singleSQL), ", ") + ")",
-		rosetta: r.rosetta, statement: len(singleSQL)}
-	own.raw = b.replay(ctx, singleSQL)
-	rows = append(rows, own)
+	rows = append(rows, row{what: "`GET /api/v1/sources/{id}` (same run, vs its own SQL)",
+		rawWhat: "the handler's SQL (" + strings.Join(stmtNames(singleSQL), ", ") + ")",
+		rosetta: st[0], raw: st[2], statement: len(singleSQL)})
 
 	// (2) the pipeline list, default order and every sort the API offers.
 	for _, sort := range append([]string{""}, catalog.PipelineSorts...) {
@@ -304,8 +352,8 @@ func (b *bench) measureAll(ctx context.Context) ([]row, error) {
 			return nil, err
 		}
 		r := row{what: "`GET /api/v1/pipelines?limit=50`, " + label, minRatio: 0.70, rawWhat: "the handler's SQL (list + total)", statement: len(stmts)}
-		r.rosetta = b.http(ctx, t)
-		r.raw = b.replay(ctx, stmts)
+		st := b.compare(ctx, b.http(t), b.replay(stmts))
+		r.rosetta, r.raw = st[0], st[1]
 		rows = append(rows, r)
 	}
 
@@ -318,8 +366,8 @@ func (b *bench) measureAll(ctx context.Context) ([]row, error) {
 	}
 	r = row{what: "console `/pipelines` (50 rows, signed in)", minRatio: 0.60, maxP99: 20 * time.Millisecond,
 		rawWhat: "the page's SQL (" + strings.Join(stmtNames(stmts), ", ") + ")", statement: len(stmts)}
-	r.rosetta = b.http(ctx, page)
-	r.raw = b.replay(ctx, stmts)
+	st = b.compare(ctx, b.http(page), b.replay(stmts))
+	r.rosetta, r.raw = st[0], st[1]
 	rows = append(rows, r)
 	return rows, nil
 }

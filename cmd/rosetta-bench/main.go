@@ -40,6 +40,7 @@ type options struct {
 	skipFoot bool
 	keepLogs bool
 	cpuProf  string
+	explain  bool
 }
 
 func main() {
@@ -59,6 +60,7 @@ func main() {
 	flag.StringVar(&o.label, "label", "", "a note printed with the table (e.g. what changed)")
 	flag.BoolVar(&o.skipFoot, "skip-footprint", false, "skip building and starting the real binary")
 	flag.BoolVar(&o.keepLogs, "v", false, "print the server's log lines and the statements each request ran")
+	flag.BoolVar(&o.explain, "explain", false, "print EXPLAIN (ANALYZE, BUFFERS) of every statement the measured requests ran")
 	flag.StringVar(&o.cpuProf, "cpuprofile", "", "write a CPU profile of the single-read run (server and load driver share the process) to this file")
 	flag.Parse()
 

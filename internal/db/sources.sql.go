@@ -184,7 +184,7 @@ SELECT s.id, s.name, s.pg_host, s.pg_port, s.pg_database, s.pg_username, s.pg_pa
        w.recorded_at AS wal_recorded_at
 FROM sources s
 LEFT JOIN wal_metrics w ON w.source_id = s.id
-    AND w.recorded_at = (SELECT max(m.recorded_at) FROM wal_metrics m WHERE m.source_id = $1)
+    AND w.recorded_at = (SELECT m.recorded_at FROM wal_metrics m WHERE m.source_id = $1 ORDER BY m.recorded_at DESC LIMIT 1)
 WHERE s.id = $1
 ORDER BY w.id DESC
 LIMIT 1
@@ -202,8 +202,9 @@ type GetSourceWithLatestWALRow struct {
 }
 
 // The single read: the source and its newest WAL sample in one round trip (the API's
-// GET /sources/{id} and the source pages). max() is one backward probe of
-// (source_id, recorded_at DESC), newest partition first; it is uncorrelated, so it runs
+// GET /sources/{id} and the source pages). The subquery is one probe of
+// (source_id, recorded_at DESC), newest partition first, stopping at the first sample
+// (ORDER BY … LIMIT 1: max() would visit every partition); it is uncorrelated, so it runs
 // once and the join to the sample prunes to that sample's partition.
 func (q *Queries) GetSourceWithLatestWAL(ctx context.Context, id int64) (GetSourceWithLatestWALRow, error) {
 	row := q.db.QueryRow(ctx, getSourceWithLatestWAL, id)
