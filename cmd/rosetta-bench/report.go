@@ -80,7 +80,11 @@ func markRow(r row) string {
 // render is the table as Markdown (readable in a terminal too).
 func render(m machine, o options, rows, foot []row) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Run %s · commit %s · %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"), m.commit, o.label)
+	fmt.Fprintf(&b, "Run %s · commit %s", time.Now().UTC().Format("2006-01-02 15:04 UTC"), m.commit)
+	if o.label != "" {
+		b.WriteString(" · " + o.label)
+	}
+	b.WriteString("\n\n")
 	fmt.Fprintf(&b, "Machine: %s, %d cores, %s memory, PostgreSQL %s (local, same machine), %s; load average at the end %s.\n",
 		m.cpu, m.cores, m.mem, m.postgres, m.goVersion, m.load)
 	fmt.Fprintf(&b, "Each figure: %d keep-alive connections (raw: %d pgxpool workers) for %s.\n\n", o.conns, o.conns, o.duration)
