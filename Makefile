@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO ?= go
 PKG := ./...
 
-.PHONY: run test generate check-generated assets build vet fmt bench clean
+.PHONY: run test generate check-generated assets build vet fmt bench bench-load clean
 
 ## run: the console on http://localhost:8080 with an embedded PostgreSQL under .data/
 run: assets
@@ -49,9 +49,16 @@ vet:
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
-## bench: benchmarks (performance is measured here, never asserted in make test)
+## bench: benchmarks (performance is measured here, never asserted in make test): the Go
+## benchmarks, then the load driver, which writes its table into BENCHMARKS.md
+BENCH_DURATION ?= 3s
 bench: assets
 	$(GO) test -run '^$$' -bench . -benchmem $(PKG)
+	BENCH_DURATION=$(BENCH_DURATION) $(GO) run ./cmd/rosetta-bench
+
+## bench-load: the load driver alone (cmd/rosetta-bench; BENCH_DURATION per figure)
+bench-load: assets
+	BENCH_DURATION=$(BENCH_DURATION) $(GO) run ./cmd/rosetta-bench
 
 clean:
 	rm -rf bin static/vendor/* node_modules

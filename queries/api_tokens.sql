@@ -5,7 +5,7 @@ RETURNING *;
 
 -- The principal behind a presented token: only a live token of an enabled user.
 -- name: GetActiveToken :one
-SELECT t.id AS token_id, t.last_used_at, u.id AS user_id, u.email, u.role
+SELECT t.id AS token_id, t.last_used_at, t.expires_at, u.id AS user_id, u.email, u.role
 FROM api_tokens t JOIN users u ON u.id = t.user_id
 WHERE t.token_hash = @token_hash
   AND t.revoked_at IS NULL

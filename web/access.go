@@ -16,8 +16,6 @@ import (
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
-	"golang.org/x/time/rate"
 
 	"github.com/rosetta-cdc/rosetta/internal/apperr"
 	"github.com/rosetta-cdc/rosetta/internal/auth"
@@ -52,15 +50,18 @@ type AccessOptions struct {
 	SessionIdleTimeout time.Duration
 	// SessionLifetime signs it out this long after sign-in, active or not (12 h).
 	SessionLifetime time.Duration
-	// TokenRate and TokenBurst limit each API token (20 requests/s, bursts of 100). The
-	// limiter lives in each instance's memory: behind N instances a token gets up to N
-	// times the rate, which is acceptable for a guard against runaway scripts (sign-in
-	// lockout, which must hold everywhere, is kept in PostgreSQL instead).
+	// TokenRate and TokenBurst limit each API token; when zero they come from
+	// API_RATE_LIMIT and API_RATE_BURST (20 requests/s, bursts of 100; API_RATE_LIMIT=0
+	// is no limit), and a negative TokenRate turns the limit off. The limiter lives in
+	// each instance's memory: behind N instances a token gets up to N times the rate,
+	// which is acceptable for a guard against runaway scripts (sign-in lockout, which
+	// must hold everywhere, is kept in PostgreSQL instead).
 	TokenRate  float64
 	TokenBurst int
 	// SessionRate and SessionBurst limit each signed-in user calling the API with a
-	// console session (the browser's own htmx and fetch calls included): the same
-	// 20 requests/s, bursts of 100, so a session is no side door around the token limit.
+	// console session (the browser's own htmx and fetch calls included): by default the
+	// same API_RATE_LIMIT and API_RATE_BURST, so a session is no side door around the
+	// token limit.
 	SessionRate  float64
 	SessionBurst int
 	// BadTokenRate and BadTokenBurst limit failed bearer attempts per client address
@@ -69,24 +70,22 @@ type AccessOptions struct {
 	BadTokenBurst int
 }
 
-func (o AccessOptions) withDefaults() AccessOptions {
+func (o AccessOptions) withDefaults(cfg *config.Config) AccessOptions {
+	apiRate, apiBurst := 20.0, 100
+	if cfg != nil {
+		apiRate, apiBurst = cfg.APIRateLimit, cfg.APIRateBurst
+	}
+	if o.TokenRate == 0 {
+		o.TokenRate, o.TokenBurst = apiRate, apiBurst
+	}
+	if o.SessionRate == 0 {
+		o.SessionRate, o.SessionBurst = apiRate, apiBurst
+	}
 	if o.SessionIdleTimeout <= 0 {
 		o.SessionIdleTimeout = time.Hour
 	}
 	if o.SessionLifetime <= 0 {
 		o.SessionLifetime = 12 * time.Hour
-	}
-	if o.TokenRate <= 0 {
-		o.TokenRate = 20
-	}
-	if o.TokenBurst <= 0 {
-		o.TokenBurst = 100
-	}
-	if o.SessionRate <= 0 {
-		o.SessionRate = 20
-	}
-	if o.SessionBurst <= 0 {
-		o.SessionBurst = 100
 	}
 	if o.BadTokenRate <= 0 {
 		o.BadTokenRate = 1
@@ -99,10 +98,11 @@ func (o AccessOptions) withDefaults() AccessOptions {
 
 // accessState is the server's access machinery, built once in New.
 type accessState struct {
-	sessions   *scs.SessionManager
-	tokenLimit *middleware.RateLimiterMemoryStore
+	sessions *scs.SessionManager
+	// tokenLimit limits each API token; nil when the limit is off.
+	tokenLimit *keyLimiter
 	// sessionLimit limits API calls made with a console session, per user.
-	sessionLimit *middleware.RateLimiterMemoryStore
+	sessionLimit *keyLimiter
 	// badTokens limits failed bearer attempts per client address.
 	badTokens *failureLimiter
 	crossOrig *http.CrossOriginProtection
@@ -130,9 +130,11 @@ const (
 )
 
 func (s *Server) setupAccess() {
-	o := s.deps.Access.withDefaults()
+	o := s.deps.Access.withDefaults(s.deps.Config)
 	sm := scs.New()
-	sm.Store = auth.NewSessionStore(s.deps.Pool)
+	// An unchanged session is written back at most once per 1/60 of the idle timeout
+	// (a minute for the default hour), not on every page view.
+	sm.Store = auth.NewSessionStore(s.deps.Pool, min(o.SessionIdleTimeout/60, time.Minute))
 	sm.IdleTimeout = o.SessionIdleTimeout
 	sm.Lifetime = o.SessionLifetime
 	// The database holds SHA-256 hashes of session tokens: a leaked backup or a read-only
@@ -142,16 +144,12 @@ func (s *Server) setupAccess() {
 	sm.Cookie.SameSite = http.SameSiteLaxMode
 	sm.Cookie.Persist = false // a browser-session cookie: closing the browser signs out
 	s.access = &accessState{
-		sessions: sm,
-		tokenLimit: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
-			Rate: rate.Limit(o.TokenRate), Burst: o.TokenBurst, ExpiresIn: 3 * time.Minute,
-		}),
-		sessionLimit: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
-			Rate: rate.Limit(o.SessionRate), Burst: o.SessionBurst, ExpiresIn: 3 * time.Minute,
-		}),
-		badTokens: newFailureLimiter(o.BadTokenRate, o.BadTokenBurst),
-		crossOrig: http.NewCrossOriginProtection(),
-		signKey:   signingKey(s.deps.Config),
+		sessions:     sm,
+		tokenLimit:   newKeyLimiter(o.TokenRate, o.TokenBurst),
+		sessionLimit: newKeyLimiter(o.SessionRate, o.SessionBurst),
+		badTokens:    newFailureLimiter(o.BadTokenRate, o.BadTokenBurst),
+		crossOrig:    http.NewCrossOriginProtection(),
+		signKey:      signingKey(s.deps.Config),
 	}
 }
 
@@ -265,8 +263,8 @@ func (s *Server) guard() echo.MiddlewareFunc {
 					}
 					return err
 				}
-				if ok, _ := s.access.tokenLimit.Allow(strconv.FormatInt(*pr.TokenID, 10)); !ok {
-					c.Response().Header().Set("Retry-After", "1")
+				if ok, wait := s.access.tokenLimit.allow(strconv.FormatInt(*pr.TokenID, 10)); !ok {
+					c.Response().Header().Set("Retry-After", retryAfter(wait))
 					return apperr.E(apperr.RateLimited, "too many requests with this API token; slow down")
 				}
 				p, tokenAuth = &pr, true
@@ -282,8 +280,8 @@ func (s *Server) guard() echo.MiddlewareFunc {
 				}
 				// The API through a console session is limited like a token, per user.
 				if p != nil && isAPI(c) && rule != Public {
-					if ok, _ := s.access.sessionLimit.Allow(strconv.FormatInt(p.UserID, 10)); !ok {
-						c.Response().Header().Set("Retry-After", "1")
+					if ok, wait := s.access.sessionLimit.allow(strconv.FormatInt(p.UserID, 10)); !ok {
+						c.Response().Header().Set("Retry-After", retryAfter(wait))
 						return apperr.E(apperr.RateLimited, "too many API requests from your session; slow down")
 					}
 				}

@@ -82,3 +82,57 @@ func (f *failureLimiter) sweepLocked(now time.Time) {
 func retryAfter(d time.Duration) string {
 	return strconv.Itoa(max(1, int(math.Ceil(d.Seconds()))))
 }
+
+// keyLimiter is a token bucket per key (an API token, a user): the per-principal API
+// limit of API_RATE_LIMIT requests per second with bursts of API_RATE_BURST. Unlike
+// echo's memory store it says how long a refused client must wait, which becomes the
+// 429's Retry-After, so a script that honours it is not refused again. A nil
+// *keyLimiter allows everything (API_RATE_LIMIT=0).
+type keyLimiter struct {
+	rate  rate.Limit
+	burst int
+
+	mu      sync.Mutex
+	buckets map[string]*failureBucket
+	sweep   time.Time
+}
+
+func newKeyLimiter(r float64, burst int) *keyLimiter {
+	if r <= 0 {
+		return nil
+	}
+	return &keyLimiter{rate: rate.Limit(r), burst: max(burst, 1), buckets: map[string]*failureBucket{}}
+}
+
+// allow spends one request of key's bucket, or says how long until one is available.
+func (k *keyLimiter) allow(key string) (bool, time.Duration) {
+	if k == nil {
+		return true, 0
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	now := time.Now()
+	if now.Sub(k.sweep) >= time.Minute {
+		// Forget keys whose bucket has refilled, so the map does not keep every token
+		// that ever called.
+		k.sweep = now
+		full := time.Duration(float64(k.burst) / float64(k.rate) * float64(time.Second))
+		for key, b := range k.buckets {
+			if now.Sub(b.last) > full {
+				delete(k.buckets, key)
+			}
+		}
+	}
+	b, ok := k.buckets[key]
+	if !ok {
+		b = &failureBucket{lim: rate.NewLimiter(k.rate, k.burst)}
+		k.buckets[key] = b
+	}
+	b.last = now
+	r := b.lim.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now) // a refused request spends nothing
+		return false, d
+	}
+	return true, 0
+}

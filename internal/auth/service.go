@@ -46,12 +46,24 @@ type Service struct {
 
 	dummyOnce sync.Once
 	dummy     string
+
+	// tokens caches verified API tokens (see tokenCache); ttl 0 = off.
+	tokenTTL time.Duration
+	now      func() time.Time
+	tokens   *tokenCache
 }
 
 type Option func(*Service)
 
 // WithPasswordParams sets the cost of new password hashes (tests use a cheap one).
 func WithPasswordParams(p PasswordParams) Option { return func(s *Service) { s.params = p } }
+
+// WithTokenCacheTTL lets a verified API token be trusted for d without asking the
+// database again (API_TOKEN_CACHE_TTL); 0, the default, asks on every request.
+func WithTokenCacheTTL(d time.Duration) Option { return func(s *Service) { s.tokenTTL = d } }
+
+// WithClock replaces time.Now for the token cache (tests step time instead of sleeping).
+func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
 
 // WithLoginLimits replaces DefaultLoginLimits.
 func WithLoginLimits(l LoginLimits) Option { return func(s *Service) { s.limits = l } }
@@ -63,10 +75,11 @@ func New(pool *db.Pool, audit AuditFunc, opts ...Option) *Service {
 	if pool == nil || audit == nil {
 		panic("auth.New: pool and audit recorder are both required")
 	}
-	s := &Service{pool: pool, q: db.New(pool), audit: audit, params: DefaultPasswordParams, limits: DefaultLoginLimits}
+	s := &Service{pool: pool, q: db.New(pool), audit: audit, params: DefaultPasswordParams, limits: DefaultLoginLimits, now: time.Now}
 	for _, o := range opts {
 		o(s)
 	}
+	s.tokens = newTokenCache(s.tokenTTL, s.now)
 	return s
 }
 

@@ -1,8 +1,11 @@
 package auth
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/alexedwards/scs/pgxstore"
@@ -16,36 +19,106 @@ import (
 // context.Background(), so during a database outage a request would wait for the pool
 // with no deadline. These run on the request's context and the pool's acquire timeout,
 // with the same statements.
+//
+// With an idle timeout, scs re-commits the session on every request only to push its
+// expiry forward: a write per page view. The store skips that write when the data is
+// what it just read and the expiry would move by less than renewEvery, so a session
+// may end up to renewEvery before its idle timeout, never after.
 type SessionStore struct {
 	*pgxstore.PostgresStore
-	pool *db.Pool
+	pool       *db.Pool
+	renewEvery time.Duration
+
+	mu    sync.Mutex
+	read  map[string]readSession // by stored token (scs hashes it), as of the last Find
+	sweep time.Time
 }
 
+type readSession struct {
+	sum    [32]byte
+	expiry time.Time
+}
+
+// maxReadSessions bounds that memory; past it every commit is written as before.
+const maxReadSessions = 100_000
+
 // NewSessionStore wraps pool. Expired rows are removed by Service.Purge, not by a
-// goroutine per store.
-func NewSessionStore(pool *db.Pool) *SessionStore {
-	return &SessionStore{PostgresStore: pgxstore.NewWithCleanupInterval(pool.Pool, 0), pool: pool}
+// goroutine per store. renewEvery is how far an unchanged session's expiry must move
+// before it is written again (0: every commit is written).
+func NewSessionStore(pool *db.Pool, renewEvery time.Duration) *SessionStore {
+	return &SessionStore{PostgresStore: pgxstore.NewWithCleanupInterval(pool.Pool, 0), pool: pool,
+		renewEvery: renewEvery, read: map[string]readSession{}}
 }
 
 func (s *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
 	var b []byte
-	err := s.pool.QueryRow(ctx, "SELECT data FROM sessions WHERE token = $1 AND current_timestamp < expiry", token).Scan(&b)
+	var expiry time.Time
+	err := s.pool.QueryRow(ctx, "SELECT data, expiry FROM sessions WHERE token = $1 AND current_timestamp < expiry", token).Scan(&b, &expiry)
 	if errors.Is(err, pgx.ErrNoRows) {
+		s.forget(token)
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, err
 	}
+	s.remember(token, b, expiry)
 	return b, true, nil
 }
 
 func (s *SessionStore) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
+	if s.unchanged(token, b, expiry) {
+		return nil
+	}
 	_, err := s.pool.Exec(ctx, "INSERT INTO sessions (token, data, expiry) VALUES ($1, $2, $3) "+
 		"ON CONFLICT (token) DO UPDATE SET data = EXCLUDED.data, expiry = EXCLUDED.expiry", token, b, expiry)
+	if err == nil {
+		s.remember(token, b, expiry)
+	}
 	return err
 }
 
 func (s *SessionStore) DeleteCtx(ctx context.Context, token string) error {
+	s.forget(token)
 	_, err := s.pool.Exec(ctx, "DELETE FROM sessions WHERE token = $1", token)
 	return err
+}
+
+// unchanged reports whether committing b with expiry would only nudge the expiry of the
+// row as last read (or written) by less than renewEvery.
+func (s *SessionStore) unchanged(token string, b []byte, expiry time.Time) bool {
+	if s.renewEvery <= 0 {
+		return false
+	}
+	sum := sha256.Sum256(b)
+	s.mu.Lock()
+	r, ok := s.read[token]
+	s.mu.Unlock()
+	return ok && bytes.Equal(r.sum[:], sum[:]) && !expiry.Before(r.expiry) && expiry.Sub(r.expiry) < s.renewEvery
+}
+
+func (s *SessionStore) remember(token string, b []byte, expiry time.Time) {
+	if s.renewEvery <= 0 {
+		return
+	}
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if now.Sub(s.sweep) > time.Minute {
+		s.sweep = now
+		for k, r := range s.read {
+			if r.expiry.Before(now) {
+				delete(s.read, k)
+			}
+		}
+	}
+	if _, ok := s.read[token]; !ok && len(s.read) >= maxReadSessions {
+		return
+	}
+	s.read[token] = readSession{sum: sha256.Sum256(b), expiry: expiry}
+}
+
+func (s *SessionStore) forget(token string) {
+	s.mu.Lock()
+	delete(s.read, token)
+	s.mu.Unlock()
 }

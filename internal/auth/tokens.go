@@ -244,6 +244,11 @@ func (s *Service) RevokeToken(ctx context.Context, id int64) (Token, error) {
 		return s.record(ctx, tx, AuditEvent{Action: "revoke", EntityKind: KindAPIToken, EntityID: id, EntityName: row.Name,
 			Changes: map[string]any{"owner": cur.OwnerEmail, "prefix": row.Prefix}})
 	})
+	if err == nil {
+		// After the commit, so a request racing the revocation cannot re-cache the
+		// token from a snapshot that still had it live.
+		s.tokens.evictToken(id)
+	}
 	return out, db.Translate(err, "token")
 }
 
@@ -252,12 +257,17 @@ func (s *Service) RevokeToken(ctx context.Context, id int64) (Token, error) {
 var ErrBadToken = apperr.E(apperr.Unauthorized, "the API token is invalid, expired or revoked")
 
 // AuthenticateToken returns the principal a presented token acts as, with its owner's
-// current role.
+// current role. A token verified within the cache's TTL is answered from memory (see
+// tokenCache for what that bounds).
 func (s *Service) AuthenticateToken(ctx context.Context, secret string) (Principal, error) {
 	if !LooksLikeToken(secret) {
 		return Principal{}, ErrBadToken
 	}
-	row, err := s.q.GetActiveToken(ctx, hashToken(secret))
+	hash := sha256.Sum256([]byte(secret))
+	if p, ok := s.tokens.get(hash); ok {
+		return p, nil
+	}
+	row, err := s.q.GetActiveToken(ctx, hash[:])
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Principal{}, ErrBadToken
 	}
@@ -269,5 +279,7 @@ func (s *Service) AuthenticateToken(ctx context.Context, secret string) (Princip
 		_ = s.q.TouchAPIToken(ctx, row.TokenID)
 	}
 	id := row.TokenID
-	return Principal{UserID: row.UserID, Email: row.Email, Role: Role(row.Role), TokenID: &id}, nil
+	p := Principal{UserID: row.UserID, Email: row.Email, Role: Role(row.Role), TokenID: &id}
+	s.tokens.put(hash, p, row.ExpiresAt)
+	return p, nil
 }

@@ -246,6 +246,11 @@ func (s *Service) UpdateUser(ctx context.Context, id int64, in UserPatch) (User,
 		}
 		return s.record(ctx, tx, AuditEvent{Action: action, EntityKind: KindUser, EntityID: id, EntityName: row.Email, Changes: changes})
 	})
+	if err == nil {
+		// A new role or a disabled owner applies to the user's tokens on this instance
+		// at once (other instances: within the token cache's TTL).
+		s.tokens.evictUser(id)
+	}
 	return out, db.Translate(err, "user")
 }
 

@@ -273,17 +273,16 @@ func (s *Service) CreateSource(ctx context.Context, in SourceInput) (Source, err
 }
 
 func (s *Service) GetSource(ctx context.Context, id int64) (Source, error) {
-	row, err := s.q.GetSource(ctx, id)
+	// One round trip: the single read is the API's hottest path.
+	row, err := s.q.GetSourceWithLatestWAL(ctx, id)
 	if err != nil {
 		return Source{}, translate(err, "source", "")
 	}
-	out := sourceFromRow(ctx, row)
-	ws, err := s.q.LatestWALForSources(ctx, []int64{id})
-	if err != nil {
-		return Source{}, translate(err, "source", "")
-	}
-	if len(ws) == 1 {
-		w := walFromRow(db.WalMetric(ws[0]))
+	out := sourceFromRow(ctx, row.Source)
+	if row.WalID != nil && row.WalSizeBytes != nil && row.WalRecordedAt != nil {
+		w := walFromRow(db.WalMetric{ID: *row.WalID, SourceID: row.Source.ID, SizeBytes: *row.WalSizeBytes,
+			RetainedBytes: row.WalRetainedBytes, SlotActive: row.WalSlotActive, WalStatus: row.WalStatus,
+			SafeWalSize: row.WalSafeWalSize, RecordedAt: *row.WalRecordedAt})
 		out.LatestWAL = &w
 	}
 	return out, nil

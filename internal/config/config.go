@@ -96,6 +96,17 @@ type Config struct {
 	// above which an alert is raised (10 GiB).
 	WALRetentionAlertBytes int64 `env:"WAL_RETENTION_ALERT_BYTES" envDefault:"10737418240"`
 
+	// APIRateLimit is the requests per second each API token may make (and each
+	// signed-in user calling the API with a console session), APIRateBurst how many it
+	// may make at once above that; 0 turns the limit off. Per instance, in memory.
+	APIRateLimit float64 `env:"API_RATE_LIMIT" envDefault:"20"`
+	APIRateBurst int     `env:"API_RATE_BURST" envDefault:"100"`
+	// APITokenCacheTTL is how long a verified API token is trusted without asking the
+	// database again: the bound on how late a revocation, an expiry, a disabled user or
+	// a role change made on another instance takes effect here (on the instance that
+	// made the change, at once). 0 checks the database on every request.
+	APITokenCacheTTL Seconds `env:"API_TOKEN_CACHE_TTL" envDefault:"5"`
+
 	CORSAllowedOrigins []string `env:"CORS_ALLOWED_ORIGINS" envSeparator:","`
 	// TrustedProxies are the addresses (or CIDRs) of reverse proxies whose
 	// X-Forwarded-For is believed; empty means the TCP peer is the client.
@@ -231,6 +242,17 @@ func (c *Config) validate() error {
 	}
 	if c.WALRetentionAlertBytes < 1 {
 		bad("WAL_RETENTION_ALERT_BYTES", "must be a positive number of bytes, got %d", c.WALRetentionAlertBytes)
+	}
+	if c.APIRateLimit < 0 || c.APIRateLimit > 1e6 {
+		bad("API_RATE_LIMIT", "must be between 0 (no limit) and 1000000 requests per second, got %g", c.APIRateLimit)
+	}
+	if c.APIRateBurst < 0 || c.APIRateBurst > 1e6 {
+		bad("API_RATE_BURST", "must be between 0 and 1000000, got %d", c.APIRateBurst)
+	} else if c.APIRateLimit > 0 && c.APIRateBurst < 1 {
+		bad("API_RATE_BURST", "must be at least 1 when API_RATE_LIMIT is set (a burst of 0 refuses every request)")
+	}
+	if c.APITokenCacheTTL.D() > time.Minute {
+		bad("API_TOKEN_CACHE_TTL", "must be at most 60 seconds (it bounds how late a revoked token stops working), got %s", c.APITokenCacheTTL.D())
 	}
 	for _, o := range c.CORSAllowedOrigins {
 		u, err := url.Parse(strings.TrimSpace(o))

@@ -21,6 +21,20 @@ func TestDefaults(t *testing.T) {
 	if !c.IsDevelopment() {
 		t.Fatal("default env is not development")
 	}
+	if c.APIRateLimit != 20 || c.APIRateBurst != 100 || c.APITokenCacheTTL.D() != 5*time.Second {
+		t.Fatalf("API defaults: limit %g, burst %d, token cache %s", c.APIRateLimit, c.APIRateBurst, c.APITokenCacheTTL.D())
+	}
+}
+
+// API_RATE_LIMIT=0 turns the limit off, whatever the burst; the cache may be off too.
+func TestAPIRateLimitOff(t *testing.T) {
+	c, err := LoadFrom(map[string]string{"API_RATE_LIMIT": "0", "API_RATE_BURST": "0", "API_TOKEN_CACHE_TTL": "0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.APIRateLimit != 0 || c.APITokenCacheTTL.D() != 0 {
+		t.Fatalf("limit %g, cache %s", c.APIRateLimit, c.APITokenCacheTTL.D())
+	}
 }
 
 func TestBadValuesNameTheVariable(t *testing.T) {
@@ -42,6 +56,17 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		"WAL_MONITOR_ENABLED":           {"WAL_MONITOR_ENABLED": "perhaps"},
 		"CORS_ALLOWED_ORIGINS":          {"CORS_ALLOWED_ORIGINS": "not an origin"},
 		"TRUSTED_PROXIES":               {"TRUSTED_PROXIES": "10.0.0.0/8,the-proxy"},
+		"API_RATE_LIMIT":                {"API_RATE_LIMIT": "-1"},
+		"API_RATE_BURST":                {"API_RATE_LIMIT": "5", "API_RATE_BURST": "0"},
+		"API_TOKEN_CACHE_TTL":           {"API_TOKEN_CACHE_TTL": "5m"},
+	}
+	for name, environ := range map[string]map[string]string{
+		"API_RATE_LIMIT": {"API_RATE_LIMIT": "fast"},
+		"API_RATE_BURST": {"API_RATE_BURST": "big"},
+	} {
+		if _, err := LoadFrom(environ); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: err = %v, want it to name the variable", name, err)
+		}
 	}
 	for name, environ := range cases {
 		_, err := LoadFrom(environ)

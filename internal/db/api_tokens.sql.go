@@ -85,7 +85,7 @@ func (q *Queries) GetAPIToken(ctx context.Context, id int64) (GetAPITokenRow, er
 }
 
 const getActiveToken = `-- name: GetActiveToken :one
-SELECT t.id AS token_id, t.last_used_at, u.id AS user_id, u.email, u.role
+SELECT t.id AS token_id, t.last_used_at, t.expires_at, u.id AS user_id, u.email, u.role
 FROM api_tokens t JOIN users u ON u.id = t.user_id
 WHERE t.token_hash = $1
   AND t.revoked_at IS NULL
@@ -96,6 +96,7 @@ WHERE t.token_hash = $1
 type GetActiveTokenRow struct {
 	TokenID    int64
 	LastUsedAt *time.Time
+	ExpiresAt  *time.Time
 	UserID     int64
 	Email      string
 	Role       string
@@ -108,6 +109,7 @@ func (q *Queries) GetActiveToken(ctx context.Context, tokenHash []byte) (GetActi
 	err := row.Scan(
 		&i.TokenID,
 		&i.LastUsedAt,
+		&i.ExpiresAt,
 		&i.UserID,
 		&i.Email,
 		&i.Role,

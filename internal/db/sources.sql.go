@@ -177,6 +177,72 @@ func (q *Queries) GetSourceForUpdate(ctx context.Context, id int64) (Source, err
 	return i, err
 }
 
+const getSourceWithLatestWAL = `-- name: GetSourceWithLatestWAL :one
+SELECT s.id, s.name, s.pg_host, s.pg_port, s.pg_database, s.pg_username, s.pg_password, s.publication_name, s.replication_id, s.last_probe_error, s.last_probe_error_at, s.last_probe_at, s.created_at, s.updated_at, s.tls_mode, s.tls_ca_cert, s.last_probe_error_detail, s.last_probe_reason, s.probe_failures, s.probe_failing_since, s.wal_alert_threshold_bytes, s.active_alerts,
+       w.id AS wal_id, w.size_bytes AS wal_size_bytes, w.retained_bytes AS wal_retained_bytes,
+       w.slot_active AS wal_slot_active, w.wal_status AS wal_status, w.safe_wal_size AS wal_safe_wal_size,
+       w.recorded_at AS wal_recorded_at
+FROM sources s
+LEFT JOIN wal_metrics w ON w.source_id = s.id
+    AND w.recorded_at = (SELECT m.recorded_at FROM wal_metrics m WHERE m.source_id = $1 ORDER BY m.recorded_at DESC LIMIT 1)
+WHERE s.id = $1
+ORDER BY w.id DESC
+LIMIT 1
+`
+
+type GetSourceWithLatestWALRow struct {
+	Source           Source
+	WalID            *int64
+	WalSizeBytes     *int64
+	WalRetainedBytes *int64
+	WalSlotActive    *bool
+	WalStatus        *string
+	WalSafeWalSize   *int64
+	WalRecordedAt    *time.Time
+}
+
+// The single read: the source and its newest WAL sample in one round trip (the API's
+// GET /sources/{id} and the source pages). The subquery is one probe of
+// (source_id, recorded_at DESC), newest partition first, stopping at the first sample
+// (ORDER BY … LIMIT 1: max() would visit every partition); it is uncorrelated, so it runs
+// once and the join to the sample prunes to that sample's partition.
+func (q *Queries) GetSourceWithLatestWAL(ctx context.Context, id int64) (GetSourceWithLatestWALRow, error) {
+	row := q.db.QueryRow(ctx, getSourceWithLatestWAL, id)
+	var i GetSourceWithLatestWALRow
+	err := row.Scan(
+		&i.Source.ID,
+		&i.Source.Name,
+		&i.Source.PgHost,
+		&i.Source.PgPort,
+		&i.Source.PgDatabase,
+		&i.Source.PgUsername,
+		&i.Source.PgPassword,
+		&i.Source.PublicationName,
+		&i.Source.ReplicationID,
+		&i.Source.LastProbeError,
+		&i.Source.LastProbeErrorAt,
+		&i.Source.LastProbeAt,
+		&i.Source.CreatedAt,
+		&i.Source.UpdatedAt,
+		&i.Source.TlsMode,
+		&i.Source.TlsCaCert,
+		&i.Source.LastProbeErrorDetail,
+		&i.Source.LastProbeReason,
+		&i.Source.ProbeFailures,
+		&i.Source.ProbeFailingSince,
+		&i.Source.WalAlertThresholdBytes,
+		&i.Source.ActiveAlerts,
+		&i.WalID,
+		&i.WalSizeBytes,
+		&i.WalRetainedBytes,
+		&i.WalSlotActive,
+		&i.WalStatus,
+		&i.WalSafeWalSize,
+		&i.WalRecordedAt,
+	)
+	return i, err
+}
+
 const latestWALForSources = `-- name: LatestWALForSources :many
 SELECT l.sample_id AS id, l.source_id, l.size_bytes, l.retained_bytes, l.slot_active, l.wal_status, l.safe_wal_size,
        l.recorded_at

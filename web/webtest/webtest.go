@@ -133,6 +133,13 @@ type options struct {
 	limits  *auth.LoginLimits
 	liveWAL bool
 	mon     api.MonitorStatusFunc
+	auth    []auth.Option
+}
+
+// WithAuth adds options to the access service (e.g. auth.WithClock, to step the token
+// cache's time instead of sleeping); NewInstance builds with them too.
+func WithAuth(opts ...auth.Option) Option {
+	return func(o *options) { o.auth = append(o.auth, opts...) }
 }
 
 // WithEnv adds or overrides configuration variables (e.g. APP_ENV=production).
@@ -182,9 +189,9 @@ func New(t testing.TB, opts ...Option) *App {
 	a.Config = cfg
 	log := slog.New(slog.NewTextHandler(a.Logs, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: auth.RedactAttr}))
 	access := o.access
-	if access.TokenRate == 0 {
-		// Tests fire requests far faster than any script should; TestTokenRateLimit
-		// sets its own limit.
+	if _, limited := env["API_RATE_LIMIT"]; access.TokenRate == 0 && !limited {
+		// Tests fire requests far faster than any script should; tests of the limit
+		// set their own (WithAccess, or API_RATE_LIMIT through WithEnv).
 		access.TokenRate, access.TokenBurst = 1e6, 1e6
 	}
 	// Cheap hashes: tests create users by the hundred; the cost is read from each hash.
@@ -192,6 +199,7 @@ func New(t testing.TB, opts ...Option) *App {
 	if o.limits != nil {
 		authOpts = append(authOpts, auth.WithLoginLimits(*o.limits))
 	}
+	authOpts = append(authOpts, o.auth...)
 	a.opts = app.Options{What: app.Everything, Logger: log, Version: "test", Pool: a.Pool, Auth: authOpts, Access: access, Monitor: o.mon}
 	core, err := app.New(t.Context(), cfg, a.opts)
 	if err != nil {

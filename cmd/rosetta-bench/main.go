@@ -1,0 +1,214 @@
+// Command rosetta-bench is the load driver behind `make bench`: it starts its own
+// PostgreSQL cluster (internal/pgcluster, as `make run` does), builds Rosetta through
+// internal/app as `rosetta serve` does, seeds a fleet (1,000 sources, 100 destinations,
+// 5,000 pipelines) with SQL, and measures each request over HTTP at a fixed concurrency
+// beside the same SQL run straight through pgxpool at the same concurrency, in the same
+// run. It then starts the real binary as a child process for the footprint figures, prints
+// one table and writes it into BENCHMARKS.md between generated markers.
+//
+// Absolute figures depend on the machine; the ratio to raw pgxpool, measured in one run on
+// one machine, is what the budgets are stated in.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/rosetta-cdc/rosetta/internal/app"
+	"github.com/rosetta-cdc/rosetta/internal/config"
+	"github.com/rosetta-cdc/rosetta/internal/db"
+	"github.com/rosetta-cdc/rosetta/internal/pgcluster"
+)
+
+type options struct {
+	duration time.Duration
+	conns    int
+	out      string
+	label    string
+	skipFoot bool
+	keepLogs bool
+	cpuProf  string
+	explain  bool
+}
+
+func main() {
+	var o options
+	def := 3 * time.Second
+	if v := os.Getenv("BENCH_DURATION"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			fmt.Fprintf(os.Stderr, "rosetta-bench: BENCH_DURATION: %q is not a duration like 3s\n", v)
+			os.Exit(2)
+		}
+		def = d
+	}
+	flag.DurationVar(&o.duration, "duration", def, "how long each measurement runs (env BENCH_DURATION)")
+	flag.IntVar(&o.conns, "conns", 32, "keep-alive connections (and raw pgxpool workers)")
+	flag.StringVar(&o.out, "out", "BENCHMARKS.md", "file to write the table into, between the generated markers (empty: print only)")
+	flag.StringVar(&o.label, "label", "", "a note printed with the table (e.g. what changed)")
+	flag.BoolVar(&o.skipFoot, "skip-footprint", false, "skip building and starting the real binary")
+	flag.BoolVar(&o.keepLogs, "v", false, "print the server's log lines and the statements each request ran")
+	flag.BoolVar(&o.explain, "explain", false, "print EXPLAIN (ANALYZE, BUFFERS) of every statement the measured requests ran")
+	flag.StringVar(&o.cpuProf, "cpuprofile", "", "write a CPU profile of the single-read run (server and load driver share the process) to this file")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o); err != nil {
+		fmt.Fprintln(os.Stderr, "rosetta-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, o options) error {
+	progress := func(format string, args ...any) { fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...) }
+	work, err := os.MkdirTemp("", "rosetta-bench-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+
+	// The cluster: the same package and settings as the embedded development server.
+	progress("starting PostgreSQL under %s", work)
+	cl, err := pgcluster.Start(ctx, pgcluster.Options{
+		DataDir:  filepath.Join(work, "pg"),
+		Settings: map[string]string{"wal_level": "logical", "max_connections": "200"},
+	})
+	if err != nil {
+		return fmt.Errorf("PostgreSQL: %w", err)
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = cl.Stop(sctx)
+	}()
+	if err := app.EnsureDatabase(ctx, cl.URL("postgres"), app.EmbeddedDatabase); err != nil {
+		return err
+	}
+	url := cl.URL(app.EmbeddedDatabase)
+
+	env := map[string]string{
+		"APP_ENV": "development", "DATABASE_URL": url, "DATA_DIR": filepath.Join(work, "data"),
+		"SECRET_KEY": "bench-secret-key-0123456789abcdef", "HTTP_ADDR": "127.0.0.1:0",
+		// The seeded sources are made-up hosts: probing them would measure timeouts.
+		"WAL_MONITOR_ENABLED": "false",
+		// A load test is exactly the runaway script the per-token limit guards against.
+		"API_RATE_LIMIT": "0",
+	}
+	// API_TOKEN_CACHE_TTL=0 from the environment measures the single read as it was
+	// before the token cache (a lookup per request), for a before/after in one build.
+	if v, ok := os.LookupEnv("API_TOKEN_CACHE_TTL"); ok {
+		env["API_TOKEN_CACHE_TTL"] = v
+	}
+	cfg, err := config.LoadFrom(env)
+	if err != nil {
+		return err
+	}
+	// The app's pool is NewPool's, plus a tracer that records the SQL of one request so
+	// the raw side runs exactly those statements.
+	rec := &recorder{}
+	pool, err := tracedPool(ctx, url, cfg, rec)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	// Request log lines are formatted as in production, but not written to the terminal.
+	logOut := io.Discard
+	if o.keepLogs {
+		logOut = os.Stderr
+	}
+	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	a, err := app.New(ctx, cfg, app.Options{What: app.Everything, Logger: log, Version: "bench", Pool: pool, Migrate: true})
+	if err != nil {
+		return err
+	}
+	base, err := a.Listen()
+	if err != nil {
+		return err
+	}
+	runCtx, cancelRun := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- a.Run(runCtx) }()
+	defer func() { cancelRun(); <-done }()
+
+	if cfg.APITokenCacheTTL == 0 {
+		o.label = strings.TrimSpace(o.label + " API_TOKEN_CACHE_TTL=0 (token looked up on every request)")
+	}
+	progress("seeding 1,000 sources, 100 destinations, 5,000 pipelines")
+	fleet, err := seed(ctx, a, pool)
+	if err != nil {
+		return err
+	}
+	creds, err := signIn(ctx, a, base)
+	if err != nil {
+		return err
+	}
+
+	raw, err := pgxpool.New(ctx, url+"&pool_max_conns="+fmt.Sprint(o.conns))
+	if err != nil {
+		return err
+	}
+	defer raw.Close()
+
+	client := &http.Client{Transport: &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        o.conns * 2,
+		MaxIdleConnsPerHost: o.conns * 2,
+		MaxConnsPerHost:     o.conns,
+		DisableCompression:  true,
+	}, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+	b := &bench{o: o, client: client, raw: raw, base: base, rec: rec, creds: creds, fleet: fleet, progress: progress}
+	rows, err := b.measureAll(ctx)
+	if err != nil {
+		return err
+	}
+	var foot []row
+	if !o.skipFoot {
+		progress("footprint: building the binary with CGO_ENABLED=0 and starting it")
+		foot, err = footprint(ctx, work, cl, progress)
+		if err != nil {
+			return err
+		}
+	}
+	m := machineInfo(ctx, raw)
+	table := render(m, o, rows, foot)
+	fmt.Println(table)
+	if o.out != "" {
+		if err := writeMarkers(o.out, table); err != nil {
+			return err
+		}
+		progress("wrote %s", o.out)
+	}
+	return nil
+}
+
+// tracedPool opens the pool as db.NewPool does, with the recorder as pgx's tracer.
+func tracedPool(ctx context.Context, url string, cfg *config.Config, rec *recorder) (*db.Pool, error) {
+	pc, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, err
+	}
+	pc.MaxConns = cfg.MaxConns()
+	pc.MaxConnLifetime = cfg.DBPoolRecycle.D()
+	pc.ConnConfig.RuntimeParams["application_name"] = "rosetta"
+	pc.ConnConfig.Tracer = rec
+	p, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, err
+	}
+	return db.Wrap(p, cfg.DBPoolTimeout.D()), nil
+}
