@@ -9,21 +9,16 @@ RETURNING *;
 SELECT * FROM sources WHERE id = @id;
 
 -- The single read: the source and its newest WAL sample in one round trip (the API's
--- GET /sources/{id} and the source pages). The subquery is one probe of
--- (source_id, recorded_at DESC), newest partition first, stopping at the first sample
--- (ORDER BY … LIMIT 1: max() would visit every partition); it is uncorrelated, so it runs
--- once and the join to the sample prunes to that sample's partition.
+-- GET /sources/{id} and the source pages): two primary-key probes, since wal_latest is
+-- kept by the trigger on wal_metrics in the writing transaction.
 -- name: GetSourceWithLatestWAL :one
 SELECT sqlc.embed(s),
-       w.id AS wal_id, w.size_bytes AS wal_size_bytes, w.retained_bytes AS wal_retained_bytes,
+       w.sample_id AS wal_id, w.size_bytes AS wal_size_bytes, w.retained_bytes AS wal_retained_bytes,
        w.slot_active AS wal_slot_active, w.wal_status AS wal_status, w.safe_wal_size AS wal_safe_wal_size,
        w.recorded_at AS wal_recorded_at
 FROM sources s
-LEFT JOIN wal_metrics w ON w.source_id = s.id
-    AND w.recorded_at = (SELECT m.recorded_at FROM wal_metrics m WHERE m.source_id = @id ORDER BY m.recorded_at DESC LIMIT 1)
-WHERE s.id = @id
-ORDER BY w.id DESC
-LIMIT 1;
+LEFT JOIN wal_latest w ON w.source_id = s.id
+WHERE s.id = @id;
 
 -- name: GetSourceForUpdate :one
 SELECT * FROM sources WHERE id = @id FOR UPDATE;

@@ -179,15 +179,12 @@ func (q *Queries) GetSourceForUpdate(ctx context.Context, id int64) (Source, err
 
 const getSourceWithLatestWAL = `-- name: GetSourceWithLatestWAL :one
 SELECT s.id, s.name, s.pg_host, s.pg_port, s.pg_database, s.pg_username, s.pg_password, s.publication_name, s.replication_id, s.last_probe_error, s.last_probe_error_at, s.last_probe_at, s.created_at, s.updated_at, s.tls_mode, s.tls_ca_cert, s.last_probe_error_detail, s.last_probe_reason, s.probe_failures, s.probe_failing_since, s.wal_alert_threshold_bytes, s.active_alerts,
-       w.id AS wal_id, w.size_bytes AS wal_size_bytes, w.retained_bytes AS wal_retained_bytes,
+       w.sample_id AS wal_id, w.size_bytes AS wal_size_bytes, w.retained_bytes AS wal_retained_bytes,
        w.slot_active AS wal_slot_active, w.wal_status AS wal_status, w.safe_wal_size AS wal_safe_wal_size,
        w.recorded_at AS wal_recorded_at
 FROM sources s
-LEFT JOIN wal_metrics w ON w.source_id = s.id
-    AND w.recorded_at = (SELECT m.recorded_at FROM wal_metrics m WHERE m.source_id = $1 ORDER BY m.recorded_at DESC LIMIT 1)
+LEFT JOIN wal_latest w ON w.source_id = s.id
 WHERE s.id = $1
-ORDER BY w.id DESC
-LIMIT 1
 `
 
 type GetSourceWithLatestWALRow struct {
@@ -202,10 +199,8 @@ type GetSourceWithLatestWALRow struct {
 }
 
 // The single read: the source and its newest WAL sample in one round trip (the API's
-// GET /sources/{id} and the source pages). The subquery is one probe of
-// (source_id, recorded_at DESC), newest partition first, stopping at the first sample
-// (ORDER BY … LIMIT 1: max() would visit every partition); it is uncorrelated, so it runs
-// once and the join to the sample prunes to that sample's partition.
+// GET /sources/{id} and the source pages): two primary-key probes, since wal_latest is
+// kept by the trigger on wal_metrics in the writing transaction.
 func (q *Queries) GetSourceWithLatestWAL(ctx context.Context, id int64) (GetSourceWithLatestWALRow, error) {
 	row := q.db.QueryRow(ctx, getSourceWithLatestWAL, id)
 	var i GetSourceWithLatestWALRow
