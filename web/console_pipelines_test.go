@@ -221,8 +221,13 @@ func TestConsolePipelineActions(t *testing.T) {
 	if got := strings.Join(actionsOf(row), ","); got != "pause,refresh" {
 		t.Errorf("actions after start %s", got)
 	}
-	if _, ok := row.Find(`button[data-action="pause"]`).Attr("autofocus"); !ok {
-		t.Error("the keyboard is not put on the row's first button after the update")
+	// Pause asks first: the keyboard goes to its disclosure's label, which is visible,
+	// never to the confirming button hidden inside the closed disclosure.
+	if _, ok := row.Find(`[data-testid="confirm-pause"] > summary`).Attr("autofocus"); !ok {
+		t.Error("the keyboard is not put on the row's first action after the update")
+	}
+	if n := row.Find(`details:not([open]) > form [autofocus]`).Length(); n != 0 {
+		t.Errorf("%d autofocus inside a closed confirmation: focus would land on a hidden button", n)
 	}
 	if v := row.Find(`input[name="next"]`).AttrOr("value", ""); v != "/pipelines?q=orders" {
 		t.Errorf("row keeps next %q", v)

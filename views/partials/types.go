@@ -249,9 +249,7 @@ func ActionConfirm(p catalog.Pipeline, a catalog.Action, csrf, next string) (com
 func withHTMX(c components.Confirm, url, target, idPrefix string, a catalog.Action, focus bool) components.Confirm {
 	c.Attrs = actionAttrs(url, target)
 	c.ButtonAttrs = templ.Attributes{"id": idPrefix + "-" + string(a), "data-action": string(a)}
-	if focus {
-		c.ButtonAttrs["autofocus"] = true
-	}
+	c.Focus = focus
 	return c
 }
 
