@@ -51,3 +51,7 @@ UPDATE destinations SET snowflake_private_key = @private_key WHERE id = @id;
 -- Not an edit: updated_at stays, so "Updated" keeps meaning what an operator changed.
 UPDATE destinations SET last_test_status = @status, last_test_summary = @summary, last_test_at = now()
 WHERE id = @id;
+
+-- The pipeline selects, as ListSourceNames.
+-- name: ListDestinationNames :many
+SELECT id, name FROM destinations ORDER BY lower(name) LIMIT @lim;

@@ -74,3 +74,8 @@ SELECT id, name FROM sources
 WHERE id <> @id AND lower(pg_host) = lower(@pg_host::text) AND pg_port = @pg_port::int
   AND pg_database = @pg_database::text AND replication_id = @replication_id::text
 ORDER BY lower(name), id;
+
+-- The pipeline selects: ids and names only, in name order, one walk of the unique
+-- lower(name) index that stops after @lim rows (no count, no samples).
+-- name: ListSourceNames :many
+SELECT id, name FROM sources ORDER BY lower(name) LIMIT @lim;

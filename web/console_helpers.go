@@ -49,40 +49,42 @@ func isConflict(err error) bool { return apperr.CodeOf(err) == apperr.Conflict }
 // page then says how to reach them, rather than rendering the whole fleet into every
 // page load.
 func (s *Server) sourceOptions(ctx context.Context, selected string) ([]components.Option, bool, error) {
-	return refOptions(ctx, selected, s.deps.Catalog.ListSources, s.deps.Catalog.GetSource,
-		func(x catalog.Source) (int64, string) { return x.ID, x.Name })
+	return refOptions(ctx, selected, s.deps.Catalog.SourceNames, func(ctx context.Context, id int64) (string, error) {
+		x, err := s.deps.Catalog.GetSource(ctx, id)
+		return x.Name, err
+	})
 }
 
 func (s *Server) destinationOptions(ctx context.Context, selected string) ([]components.Option, bool, error) {
-	return refOptions(ctx, selected, s.deps.Catalog.ListDestinations, s.deps.Catalog.GetDestination,
-		func(x catalog.Destination) (int64, string) { return x.ID, x.Name })
+	return refOptions(ctx, selected, s.deps.Catalog.DestinationNames, func(ctx context.Context, id int64) (string, error) {
+		x, err := s.deps.Catalog.GetDestination(ctx, id)
+		return x.Name, err
+	})
 }
 
-func refOptions[T any](ctx context.Context, selected string, list func(context.Context, catalog.ListParams) (catalog.Page[T], error),
-	get func(context.Context, int64) (T, error), label func(T) (int64, string)) ([]components.Option, bool, error) {
-	p, err := list(ctx, catalog.ListParams{Limit: partials.RefOptionsLimit, Sort: "name"})
+func refOptions(ctx context.Context, selected string, names func(context.Context, int) ([]catalog.Named, bool, error),
+	nameOf func(context.Context, int64) (string, error)) ([]components.Option, bool, error) {
+	first, more, err := names(ctx, partials.RefOptionsLimit)
 	if err != nil {
 		return nil, false, err
 	}
-	out := make([]components.Option, 0, len(p.Items)+1)
+	out := make([]components.Option, 0, len(first)+1)
 	found := selected == ""
-	for _, x := range p.Items {
-		id, name := label(x)
-		v := strconv.FormatInt(id, 10)
+	for _, x := range first {
+		v := strconv.FormatInt(x.ID, 10)
 		found = found || v == selected
-		out = append(out, components.Option{Value: v, Label: name})
+		out = append(out, components.Option{Value: v, Label: x.Name})
 	}
 	if id, err := strconv.ParseInt(selected, 10, 64); !found && err == nil && id > 0 {
-		x, err := get(ctx, id)
+		name, err := nameOf(ctx, id)
 		switch {
 		case err == nil:
-			_, name := label(x)
 			out = append(out, components.Option{Value: selected, Label: name})
 		case apperr.CodeOf(err) != apperr.NotFound: // a stale id just selects nothing
 			return nil, false, err
 		}
 	}
-	return out, p.Total > int64(len(p.Items)), nil
+	return out, more, nil
 }
 
 // deleteEntity is every console delete: name fetches the entity (404 when gone, and its

@@ -182,6 +182,36 @@ func (q *Queries) ListAllSealedPassphrases(ctx context.Context) ([]ListAllSealed
 	return items, nil
 }
 
+const listDestinationNames = `-- name: ListDestinationNames :many
+SELECT id, name FROM destinations ORDER BY lower(name) LIMIT $1
+`
+
+type ListDestinationNamesRow struct {
+	ID   int64
+	Name string
+}
+
+// The pipeline selects, as ListSourceNames.
+func (q *Queries) ListDestinationNames(ctx context.Context, lim int32) ([]ListDestinationNamesRow, error) {
+	rows, err := q.db.Query(ctx, listDestinationNames, lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListDestinationNamesRow{}
+	for rows.Next() {
+		var i ListDestinationNamesRow
+		if err := rows.Scan(&i.ID, &i.Name); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const recordDestinationTest = `-- name: RecordDestinationTest :exec
 UPDATE destinations SET last_test_status = $1, last_test_summary = $2, last_test_at = now()
 WHERE id = $3

@@ -316,6 +316,37 @@ func (q *Queries) ListAllSealedSourcePasswords(ctx context.Context) ([]ListAllSe
 	return items, nil
 }
 
+const listSourceNames = `-- name: ListSourceNames :many
+SELECT id, name FROM sources ORDER BY lower(name) LIMIT $1
+`
+
+type ListSourceNamesRow struct {
+	ID   int64
+	Name string
+}
+
+// The pipeline selects: ids and names only, in name order, one walk of the unique
+// lower(name) index that stops after @lim rows (no count, no samples).
+func (q *Queries) ListSourceNames(ctx context.Context, lim int32) ([]ListSourceNamesRow, error) {
+	rows, err := q.db.Query(ctx, listSourceNames, lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListSourceNamesRow{}
+	for rows.Next() {
+		var i ListSourceNamesRow
+		if err := rows.Scan(&i.ID, &i.Name); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const recordSourceProbeError = `-- name: RecordSourceProbeError :exec
 UPDATE sources SET last_probe_error = $1, last_probe_error_detail = NULL,
     last_probe_error_at = now(), last_probe_at = now()
