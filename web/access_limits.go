@@ -15,29 +15,17 @@ import (
 // database nothing once the burst is spent. Successful requests spend nothing: a
 // client with a valid token is never slowed by this. Like the per-token limit it lives
 // in each instance's memory (behind N instances an address gets N buckets).
-type failureLimiter struct {
-	rate  rate.Limit
-	burst int
-
-	mu      sync.Mutex
-	buckets map[string]*failureBucket
-	sweep   time.Time
-}
-
-type failureBucket struct {
-	lim  *rate.Limiter
-	last time.Time
-}
+type failureLimiter struct{ buckets }
 
 func newFailureLimiter(r float64, burst int) *failureLimiter {
-	return &failureLimiter{rate: rate.Limit(r), burst: burst, buckets: map[string]*failureBucket{}}
+	return &failureLimiter{newBuckets(r, burst)}
 }
 
 // wait is how long addr must wait before its next attempt (0: it may try now).
 func (f *failureLimiter) wait(addr string) time.Duration {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	b, ok := f.buckets[addr]
+	b, ok := f.m[addr]
 	if !ok {
 		return 0
 	}
@@ -53,29 +41,49 @@ func (f *failureLimiter) fail(addr string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	now := time.Now()
-	f.sweepLocked(now)
-	b, ok := f.buckets[addr]
-	if !ok {
-		b = &failureBucket{lim: rate.NewLimiter(f.rate, f.burst)}
-		f.buckets[addr] = b
-	}
-	b.last = now
-	b.lim.AllowN(now, 1)
+	f.bucketLocked(addr, now).lim.AllowN(now, 1)
 }
 
-// sweepLocked forgets addresses whose bucket has refilled, at most once a minute, so the
-// map does not grow with every address that ever failed.
-func (f *failureLimiter) sweepLocked(now time.Time) {
-	if now.Sub(f.sweep) < time.Minute {
-		return
-	}
-	f.sweep = now
-	full := time.Duration(float64(f.burst) / float64(f.rate) * float64(time.Second))
-	for k, b := range f.buckets {
-		if now.Sub(b.last) > full {
-			delete(f.buckets, k)
+// buckets is a token bucket per key, shared by both limiters: the map, its lock and
+// the sweep that keeps it from growing with every key ever seen.
+type buckets struct {
+	rate  rate.Limit
+	burst int
+
+	mu    sync.Mutex
+	m     map[string]*bucket
+	sweep time.Time
+}
+
+type bucket struct {
+	lim  *rate.Limiter
+	last time.Time
+}
+
+func newBuckets(r float64, burst int) buckets {
+	return buckets{rate: rate.Limit(r), burst: max(burst, 1), m: map[string]*bucket{}}
+}
+
+// bucketLocked returns key's bucket, created full when new, and marks it used now. At
+// most once a minute it first forgets keys whose bucket has refilled since their last
+// use. The caller holds mu.
+func (s *buckets) bucketLocked(key string, now time.Time) *bucket {
+	if now.Sub(s.sweep) >= time.Minute {
+		s.sweep = now
+		full := time.Duration(float64(s.burst) / float64(s.rate) * float64(time.Second))
+		for k, b := range s.m {
+			if now.Sub(b.last) > full {
+				delete(s.m, k)
+			}
 		}
 	}
+	b, ok := s.m[key]
+	if !ok {
+		b = &bucket{lim: rate.NewLimiter(s.rate, s.burst)}
+		s.m[key] = b
+	}
+	b.last = now
+	return b
 }
 
 // retryAfter is a Retry-After value in whole seconds, at least 1.
@@ -88,20 +96,13 @@ func retryAfter(d time.Duration) string {
 // echo's memory store it says how long a refused client must wait, which becomes the
 // 429's Retry-After, so a script that honours it is not refused again. A nil
 // *keyLimiter allows everything (API_RATE_LIMIT=0).
-type keyLimiter struct {
-	rate  rate.Limit
-	burst int
-
-	mu      sync.Mutex
-	buckets map[string]*failureBucket
-	sweep   time.Time
-}
+type keyLimiter struct{ buckets }
 
 func newKeyLimiter(r float64, burst int) *keyLimiter {
 	if r <= 0 {
 		return nil
 	}
-	return &keyLimiter{rate: rate.Limit(r), burst: max(burst, 1), buckets: map[string]*failureBucket{}}
+	return &keyLimiter{newBuckets(r, burst)}
 }
 
 // allow spends one request of key's bucket, or says how long until one is available.
@@ -112,24 +113,7 @@ func (k *keyLimiter) allow(key string) (bool, time.Duration) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	now := time.Now()
-	if now.Sub(k.sweep) >= time.Minute {
-		// Forget keys whose bucket has refilled, so the map does not keep every token
-		// that ever called.
-		k.sweep = now
-		full := time.Duration(float64(k.burst) / float64(k.rate) * float64(time.Second))
-		for key, b := range k.buckets {
-			if now.Sub(b.last) > full {
-				delete(k.buckets, key)
-			}
-		}
-	}
-	b, ok := k.buckets[key]
-	if !ok {
-		b = &failureBucket{lim: rate.NewLimiter(k.rate, k.burst)}
-		k.buckets[key] = b
-	}
-	b.last = now
-	r := b.lim.ReserveN(now, 1)
+	r := k.bucketLocked(key, now).lim.ReserveN(now, 1)
 	if d := r.DelayFrom(now); d > 0 {
 		r.CancelAt(now) // a refused request spends nothing
 		return false, d
