@@ -3,12 +3,13 @@ package auth
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
+	"reflect"
 	"sync"
 	"time"
 
 	"github.com/alexedwards/scs/pgxstore"
+	"github.com/alexedwards/scs/v2"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/rosetta-cdc/rosetta/internal/db"
@@ -35,7 +36,7 @@ type SessionStore struct {
 }
 
 type readSession struct {
-	sum    [32]byte
+	data   []byte // as stored: scs's gob encoding
 	expiry time.Time
 }
 
@@ -89,11 +90,26 @@ func (s *SessionStore) unchanged(token string, b []byte, expiry time.Time) bool 
 	if s.renewEvery <= 0 {
 		return false
 	}
-	sum := sha256.Sum256(b)
 	s.mu.Lock()
 	r, ok := s.read[token]
 	s.mu.Unlock()
-	return ok && bytes.Equal(r.sum[:], sum[:]) && !expiry.Before(r.expiry) && expiry.Sub(r.expiry) < s.renewEvery
+	if !ok || expiry.Before(r.expiry) || expiry.Sub(r.expiry) >= s.renewEvery {
+		return false
+	}
+	return sameSessionData(r.data, b)
+}
+
+// sameSessionData compares two encodings of a session by what they hold. Equal bytes
+// are the same session; but scs encodes its values map with gob, which writes a map in
+// Go's random iteration order, so one session with two or more values encodes
+// differently from one commit to the next, and only the decoded values can tell.
+func sameSessionData(a, b []byte) bool {
+	if bytes.Equal(a, b) {
+		return true
+	}
+	ta, va, errA := scs.GobCodec{}.Decode(a)
+	tb, vb, errB := scs.GobCodec{}.Decode(b)
+	return errA == nil && errB == nil && ta.Equal(tb) && reflect.DeepEqual(va, vb)
 }
 
 func (s *SessionStore) remember(token string, b []byte, expiry time.Time) {
@@ -114,7 +130,7 @@ func (s *SessionStore) remember(token string, b []byte, expiry time.Time) {
 	if _, ok := s.read[token]; !ok && len(s.read) >= maxReadSessions {
 		return
 	}
-	s.read[token] = readSession{sum: sha256.Sum256(b), expiry: expiry}
+	s.read[token] = readSession{data: bytes.Clone(b), expiry: expiry}
 }
 
 func (s *SessionStore) forget(token string) {
