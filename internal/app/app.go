@@ -250,6 +250,10 @@ func (a *App) Listen() (string, error) {
 		tln.Close()
 		return "", err
 	}
+	if err := a.listenPprof(); err != nil {
+		tln.Close()
+		return "", err
+	}
 	a.Add(HTTP, &httpPart{srv: a.HTTP, ln: tln, timeout: a.Config.ShutdownTimeout.D(), log: a.Log})
 	return scheme + "://" + displayAddr(ln.Addr()), nil
 }

@@ -65,6 +65,10 @@ type Config struct {
 	// MetricsAddr, when set, is a second listener serving only /metrics without
 	// authentication, for a Prometheus on a private network.
 	MetricsAddr string `env:"METRICS_ADDR"`
+	// PprofAddr, when set, is a loopback-only listener serving Go's profiler
+	// (/debug/pprof/), without authentication: for measuring (make bench-load
+	// -cpuprofile), never for production traffic. Off by default.
+	PprofAddr string `env:"PPROF_ADDR"`
 
 	// TLSCertFile and TLSKeyFile (both or neither) make the server speak HTTPS itself;
 	// renewed files are picked up without a restart (internal/tlsfiles).
@@ -203,6 +207,20 @@ func (c *Config) validate() error {
 			bad("METRICS_ADDR", "%q is not host:port (e.g. 10.0.0.5:9100, or empty for no separate listener)", c.MetricsAddr)
 		} else if c.MetricsAddr == c.HTTPAddr {
 			bad("METRICS_ADDR", "must differ from HTTP_ADDR (%s)", c.HTTPAddr)
+		}
+	}
+	if c.PprofAddr != "" {
+		// The profiler answers anyone who reaches it (stacks name code paths, heap
+		// profiles hold request data), so only this machine may.
+		host, _, err := net.SplitHostPort(c.PprofAddr)
+		ip := net.ParseIP(host)
+		switch {
+		case err != nil:
+			bad("PPROF_ADDR", "%q is not host:port (e.g. 127.0.0.1:6060, or empty for no profiler)", c.PprofAddr)
+		case host != "localhost" && (ip == nil || !ip.IsLoopback()):
+			bad("PPROF_ADDR", "%q must be a loopback address (127.0.0.1, ::1 or localhost): the profiler has no authentication", c.PprofAddr)
+		case c.PprofAddr == c.HTTPAddr || c.PprofAddr == c.MetricsAddr:
+			bad("PPROF_ADDR", "must differ from HTTP_ADDR and METRICS_ADDR")
 		}
 	}
 	switch strings.ToLower(c.LogLevel) {
