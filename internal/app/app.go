@@ -116,7 +116,8 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	}
 	if o.What >= Services {
 		a.Audit = audit.New(a.Pool)
-		authOpts := append([]auth.Option{auth.WithTokenCacheTTL(cfg.APITokenCacheTTL.D())}, o.Auth...)
+		authOpts := append([]auth.Option{auth.WithTokenCacheTTL(cfg.APITokenCacheTTL.D()),
+			auth.WithSessionCacheTTL(cfg.SessionCacheTTL.D())}, o.Auth...)
 		a.Auth = auth.New(a.Pool, audit.ForAuth(), authOpts...)
 	}
 	if o.What >= Secrets {

@@ -110,6 +110,11 @@ type Config struct {
 	// a role change made on another instance takes effect here (on the instance that
 	// made the change, at once). 0 checks the database on every request.
 	APITokenCacheTTL Seconds `env:"API_TOKEN_CACHE_TTL" envDefault:"5"`
+	// SessionCacheTTL is the same for console sessions: how long a session read from
+	// the database, and its user's role and status, are trusted without asking again.
+	// It bounds how late a sign-out, a disabled user, a role change or a password
+	// reset made on another instance takes effect here. 0 reads both on every request.
+	SessionCacheTTL Seconds `env:"SESSION_CACHE_TTL" envDefault:"5"`
 
 	CORSAllowedOrigins []string `env:"CORS_ALLOWED_ORIGINS" envSeparator:","`
 	// TrustedProxies are the addresses (or CIDRs) of reverse proxies whose
@@ -271,6 +276,9 @@ func (c *Config) validate() error {
 	}
 	if c.APITokenCacheTTL.D() > time.Minute {
 		bad("API_TOKEN_CACHE_TTL", "must be at most 60 seconds (it bounds how late a revoked token stops working), got %s", c.APITokenCacheTTL.D())
+	}
+	if c.SessionCacheTTL.D() > time.Minute {
+		bad("SESSION_CACHE_TTL", "must be at most 60 seconds (it bounds how late a sign-out or a disabled user takes effect), got %s", c.SessionCacheTTL.D())
 	}
 	for _, o := range c.CORSAllowedOrigins {
 		u, err := url.Parse(strings.TrimSpace(o))
