@@ -31,7 +31,7 @@ func BenchmarkPipelineTable(b *testing.B) {
 		items[i] = p
 	}
 	l := PipelineList{Page: catalog.Page[catalog.Pipeline]{Items: items, Total: 5000, Limit: 50},
-		Row: RowContext{CSRFToken: "dGhpcyBpcyBhIGNzcmYgdG9rZW4gb2YgdGhlIHJpZ2h0IGxlbmd0aCBmb3IgdGhlIGJlbmNobWFyayBvbmx5IQ", Access: allowAll, Next: "/pipelines"},
+		Row:   RowContext{CSRFToken: "dGhpcyBpcyBhIGNzcmYgdG9rZW4gb2YgdGhlIHJpZ2h0IGxlbmd0aCBmb3IgdGhlIGJlbmNobWFyayBvbmx5IQ", Access: allowAll, Next: "/pipelines"},
 		State: ListState{BaseURL: "/pipelines"}}
 	b.ReportAllocs()
 	var n countWriter
