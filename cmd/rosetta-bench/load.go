@@ -442,16 +442,44 @@ func (b *bench) profiled(ctx context.Context, name string, t target) error {
 	return nil
 }
 
+// wants reports whether group (single, list, console) is to be measured (-only).
+func (b *bench) wants(group string) bool {
+	return b.o.only == "" || slices.Contains(strings.Split(b.o.only, ","), group)
+}
+
 func (b *bench) measureAll(ctx context.Context, p plan) ([]row, error) {
 	var rows []row
-	ids := b.fleet.sourceIDs
 	// Warm both sides (connections, prepared statements, caches) before any figure.
 	b.load(ctx, 300*time.Millisecond, b.o.conns, b.http(p.single))
 
+	rows = append(rows, b.measureSingle(ctx, p)...)
+	if b.wants("list") {
+		r, err := b.measureLists(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, r...)
+	}
+	if b.wants("console") {
+		r, err := b.measureConsole(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, r...)
+	}
+	return rows, nil
+}
+
+func (b *bench) measureSingle(ctx context.Context, p plan) []row {
+	if !b.wants("single") {
+		return nil
+	}
+	var rows []row
+	ids := b.fleet.sourceIDs
 	// (1) the single read, against the primary-key read through raw pgxpool.
 	b.progress("1: %s", p.single.name)
 	if err := b.profiled(ctx, "single", p.single); err != nil {
-		return nil, err
+		b.progress("profile: %v", err)
 	}
 	r := row{what: "`GET /api/v1/sources/{id}`, bearer token", minRatio: 0.40, rawWhat: "primary-key read (`GetSource`)", statement: 1}
 	q := db.New(b.raw)
@@ -467,7 +495,11 @@ func (b *bench) measureAll(ctx context.Context, p plan) ([]row, error) {
 	rows = append(rows, row{what: "`GET /api/v1/sources/{id}` (same run, vs its own SQL)",
 		rawWhat: "the handler's SQL (" + strings.Join(stmtNames(p.singleSQL), ", ") + ")",
 		rosetta: st[0], raw: st[2], statement: len(p.singleSQL)})
+	return rows
+}
 
+func (b *bench) measureLists(ctx context.Context, p plan) ([]row, error) {
+	var rows []row
 	// (2) the pipeline list, default order and every sort the API offers.
 	for i, l := range p.lists {
 		b.progress("2: %s", l.t.name)
@@ -481,7 +513,11 @@ func (b *bench) measureAll(ctx context.Context, p plan) ([]row, error) {
 		r.rosetta, r.raw = st[0], st[1]
 		rows = append(rows, r)
 	}
+	return rows, nil
+}
 
+func (b *bench) measureConsole(ctx context.Context, p plan) ([]row, error) {
+	var rows []row
 	// (3) the console page, signed in, through the full middleware stack: the ratio at
 	// the common concurrency, the p99 budget at an operator's.
 	b.progress("3: %s", p.page.name)
@@ -489,8 +525,8 @@ func (b *bench) measureAll(ctx context.Context, p plan) ([]row, error) {
 		return nil, err
 	}
 	rawWhat := "the page's SQL (" + strings.Join(stmtNames(p.pageSQL), ", ") + ")"
-	r = row{what: "console `/pipelines` (50 rows, signed in)", minRatio: 0.60, rawWhat: rawWhat, statement: len(p.pageSQL)}
-	st = b.compare(ctx, b.o.conns, b.http(p.page), b.replay(p.pageSQL))
+	r := row{what: "console `/pipelines` (50 rows, signed in)", minRatio: 0.60, rawWhat: rawWhat, statement: len(p.pageSQL)}
+	st := b.compare(ctx, b.o.conns, b.http(p.page), b.replay(p.pageSQL))
 	r.rosetta, r.raw = st[0], st[1]
 	rows = append(rows, r)
 	r = row{what: "console `/pipelines` (50 rows, signed in)", maxP99: 20 * time.Millisecond, rawWhat: rawWhat, statement: len(p.pageSQL)}

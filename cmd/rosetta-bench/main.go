@@ -43,6 +43,7 @@ type options struct {
 	keepLogs bool
 	cpuProf  string
 	explain  bool
+	only     string
 }
 
 func main() {
@@ -64,7 +65,11 @@ func main() {
 	flag.BoolVar(&o.keepLogs, "v", false, "print the server's log lines and the statements each request ran (the log lines are written either way: to /dev/null without -v)")
 	flag.BoolVar(&o.explain, "explain", false, "print EXPLAIN (ANALYZE, BUFFERS) of every statement the measured requests ran")
 	flag.StringVar(&o.cpuProf, "cpuprofile", "", "write CPU profiles of the server process (rosetta serve, via PPROF_ADDR on loopback) under the single read, the default list and the console page, as NAME-single.EXT, NAME-list.EXT, NAME-console.EXT")
+	flag.StringVar(&o.only, "only", "", "measure only these groups, comma-separated: single, list, console (the table is then printed, not written)")
 	flag.Parse()
+	if o.only != "" {
+		o.out = ""
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -123,7 +123,7 @@ func render(m machine, o options, rows, foot []row) string {
 			us(perRequest(r.rosetta.clientCPU, r.rosetta.n)), r.raw.rate(), ms(r.raw.p50), ms(r.raw.p99),
 			r.ratio(), budget, markRow(r), errs)
 	}
-	fmt.Fprintf(&b, "\nThe console page is measured twice: at %d connections like the API rows, for its ratio, and at %d, an operator team's realistic concurrency, for its p99 budget (at 32 connections on 2 cores latency is concurrency ÷ throughput: raw's own p50 is tens of milliseconds there). Server CPU/req is the server process's CPU time (/proc, user+system) over its requests; driver CPU/req the load client's: the load-independent figures.\n", rows[0].rosetta.conns, consoleConns)
+	fmt.Fprintf(&b, "\nThe console page is measured twice: at %d connections like the API rows, for its ratio, and at %d, an operator team's realistic concurrency, for its p99 budget (at 32 connections on 2 cores latency is concurrency ÷ throughput: raw's own p50 is tens of milliseconds there). Server CPU/req is the server process's CPU time (/proc, user+system) over its requests; driver CPU/req the load client's: the load-independent figures.\n", o.conns, consoleConns)
 	b.WriteString("\nRaw side per row: ")
 	var raws []string
 	seen := map[string]bool{}
