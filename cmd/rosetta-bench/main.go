@@ -23,6 +23,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -148,7 +149,14 @@ func run(ctx context.Context, o options) error {
 	runCtx, cancelRun := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- a.Run(runCtx) }()
-	defer func() { cancelRun(); <-done }()
+	// stopApp stops the in-process app once: after recording, or on an early return.
+	var stopErr error
+	var stopOnce sync.Once
+	stopApp := func() error {
+		stopOnce.Do(func() { cancelRun(); stopErr = <-done })
+		return stopErr
+	}
+	defer stopApp()
 
 	if cfg.APITokenCacheTTL == 0 {
 		o.label = strings.TrimSpace(o.label + " API_TOKEN_CACHE_TTL=0 (token looked up on every request)")
@@ -184,11 +192,9 @@ func run(ctx context.Context, o options) error {
 	}
 	// The in-process app has done its part (schema, seed, sign-in, recording); the load
 	// goes to the real binary in its own process, as wrk would drive it.
-	cancelRun()
-	if err := <-done; err != nil {
+	if err := stopApp(); err != nil {
 		return fmt.Errorf("in-process app: %w", err)
 	}
-	done <- nil
 	pool.Close()
 
 	progress("building rosetta with CGO_ENABLED=0")
