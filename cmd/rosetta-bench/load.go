@@ -22,16 +22,20 @@ import (
 )
 
 // recorder is a pgx tracer that, while on, keeps the statements the app sends, so the
-// raw side replays exactly the SQL a handler ran (whatever its queries are today).
+// raw side replays exactly the SQL a handler ran (whatever its queries are today). The
+// statements of a pgx.Batch are kept with their batch's number, and replayed as one
+// batch (one round trip), as the app sent them.
 type recorder struct {
-	on    atomic.Bool
-	mu    sync.Mutex
-	stmts []statement
+	on      atomic.Bool
+	mu      sync.Mutex
+	stmts   []statement
+	batches int
 }
 
 type statement struct {
-	sql  string
-	args []any
+	sql   string
+	args  []any
+	batch int // 0: sent alone; n: the n-th batch recorded
 }
 
 func (r *recorder) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
@@ -44,6 +48,21 @@ func (r *recorder) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.Trace
 }
 
 func (r *recorder) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+func (r *recorder) TraceBatchStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceBatchStartData) context.Context {
+	if r.on.Load() && d.Batch != nil {
+		r.mu.Lock()
+		r.batches++
+		for _, q := range d.Batch.QueuedQueries {
+			r.stmts = append(r.stmts, statement{sql: q.SQL, args: q.Arguments, batch: r.batches})
+		}
+		r.mu.Unlock()
+	}
+	return ctx
+}
+
+func (r *recorder) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
+func (r *recorder) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
 
 // accessSQL matches the statements of authentication and sessions (token lookup, the
 // session row, the signed-in user): the raw side is the page's own SQL, without them, so
@@ -309,27 +328,56 @@ func plain(w work) side {
 }
 
 // replay runs the recorded statements one after another per iteration, reading every row,
-// as the handler did.
+// as the handler did; a recorded batch is sent as one pgx.Batch.
 func (b *bench) replay(stmts []statement) side {
 	return plain(func(ctx context.Context, _ int) error {
-		for _, s := range stmts {
-			rows, err := b.raw.Query(ctx, s.sql, s.args...)
-			if err != nil {
-				return err
+		for i := 0; i < len(stmts); {
+			if stmts[i].batch == 0 {
+				rows, err := b.raw.Query(ctx, stmts[i].sql, stmts[i].args...)
+				if err != nil {
+					return err
+				}
+				if err := drain(rows); err != nil {
+					return err
+				}
+				i++
+				continue
 			}
-			for rows.Next() {
-				if _, err := rows.Values(); err != nil {
-					rows.Close()
+			var batch pgx.Batch
+			j := i
+			for ; j < len(stmts) && stmts[j].batch == stmts[i].batch; j++ {
+				batch.Queue(stmts[j].sql, stmts[j].args...)
+			}
+			res := b.raw.SendBatch(ctx, &batch)
+			for range j - i {
+				rows, err := res.Query()
+				if err != nil {
+					res.Close()
+					return err
+				}
+				if err := drain(rows); err != nil {
+					res.Close()
 					return err
 				}
 			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
+			if err := res.Close(); err != nil {
 				return err
 			}
+			i = j
 		}
 		return nil
 	})
+}
+
+// drain reads every row's values, as a handler scanning them would, and closes rows.
+func drain(rows pgx.Rows) error {
+	defer rows.Close()
+	for rows.Next() {
+		if _, err := rows.Values(); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // row is one line of the table.
