@@ -134,7 +134,8 @@ func (s *Server) setupAccess() {
 	sm := scs.New()
 	// An unchanged session is written back at most once per 1/60 of the idle timeout
 	// (a minute for the default hour), not on every page view.
-	sm.Store = auth.NewSessionStore(s.deps.Pool, min(o.SessionIdleTimeout/60, time.Minute))
+	// Sessions (and their users) read within SESSION_CACHE_TTL are answered from memory.
+	sm.Store = s.deps.Auth.NewSessionStore(min(o.SessionIdleTimeout/60, time.Minute))
 	sm.IdleTimeout = o.SessionIdleTimeout
 	sm.Lifetime = o.SessionLifetime
 	// The database holds SHA-256 hashes of session tokens: a leaked backup or a read-only
@@ -344,6 +345,11 @@ func (s *Server) sessionPrincipal(c echo.Context, ctx context.Context, rule Acce
 		return sctx, nil, nil
 	}
 	p, err := s.deps.Auth.SessionPrincipal(sctx, uid, sm.GetInt64(sctx, sessionEpochKey))
+	if apperr.CodeOf(err) == apperr.Unauthorized && ctx.Value(freshSessionLoad{}) == nil {
+		// The session may have come from this instance's cache, older than the row:
+		// read it again before ending it for good.
+		return s.sessionPrincipal(c, context.WithValue(auth.FreshSession(ctx), freshSessionLoad{}, true), rule)
+	}
 	switch {
 	case err == nil:
 		return sctx, &p, nil
@@ -356,6 +362,9 @@ func (s *Server) sessionPrincipal(c echo.Context, ctx context.Context, rule Acce
 	}
 	return sctx, nil, err
 }
+
+// freshSessionLoad marks the second, uncached load of sessionPrincipal.
+type freshSessionLoad struct{}
 
 func sessionError(err error) error { return db.Translate(err, "session") }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/rosetta-cdc/rosetta/internal/apperr"
 	"github.com/rosetta-cdc/rosetta/internal/catalog"
@@ -42,21 +43,34 @@ func pipelineFilter(c echo.Context) (catalog.PipelineFilter, partials.PipelineFi
 func (s *Server) pipelinesIndex(c echo.Context) error {
 	p, st := listParams(c, catalog.PipelineSorts)
 	f, pf := pipelineFilter(c)
-	page, err := s.deps.Catalog.ListPipelines(ctxOf(c), p, f)
-	if err != nil {
+	fragment := IsFragmentRequest(c.Request()) // the selects are outside the fragment
+	// The full page's three reads (the list, the source and destination names of the
+	// filter selects) do not depend on each other: they run at once, on separate pool
+	// connections, so a page view waits for the slowest rather than for the sum.
+	var page catalog.Page[catalog.Pipeline]
+	g, ctx := errgroup.WithContext(ctxOf(c))
+	g.Go(func() (err error) {
+		page, err = s.deps.Catalog.ListPipelines(ctx, p, f)
+		return err
+	})
+	if !fragment {
+		g.Go(func() (err error) {
+			pf.Sources, pf.MoreSources, err = s.sourceOptions(ctx, pf.SourceID)
+			return err
+		})
+		g.Go(func() (err error) {
+			pf.Destinations, pf.MoreDestinations, err = s.destinationOptions(ctx, pf.DestinationID)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
 		return err
 	}
 	meta := s.pageMeta(c, "Pipelines", layout.NavPipelines)
 	l := partials.PipelineList{Page: page, State: st, Filters: pf, Row: partials.RowContext{
 		CSRFToken: meta.CSRFToken, Access: meta.Access, Next: c.Request().URL.RequestURI()}}
-	if IsFragmentRequest(c.Request()) { // the selects are outside the fragment
+	if fragment {
 		return Render(c, http.StatusOK, partials.PipelineTable(l), partials.PipelineTable(l))
-	}
-	if l.Filters.Sources, l.Filters.MoreSources, err = s.sourceOptions(ctxOf(c), pf.SourceID); err != nil {
-		return err
-	}
-	if l.Filters.Destinations, l.Filters.MoreDestinations, err = s.destinationOptions(ctxOf(c), pf.DestinationID); err != nil {
-		return err
 	}
 	return Render(c, http.StatusOK, pages.PipelinesPage(meta, l), nil)
 }

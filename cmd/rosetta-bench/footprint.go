@@ -22,17 +22,10 @@ import (
 	"github.com/rosetta-cdc/rosetta/internal/pgcluster"
 )
 
-// footprint builds the real binary with CGO_ENABLED=0, checks it is static, starts it
+// footprint takes the real binary (built with CGO_ENABLED=0), checks it is static, starts it
 // against a database of its own on the bench cluster (so PostgreSQL is already up, as the
 // budget states), and measures start-up to ready and the idle RSS.
-func footprint(ctx context.Context, work string, cl *pgcluster.Cluster, progress func(string, ...any)) ([]row, error) {
-	bin := filepath.Join(work, "rosetta")
-	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", bin, "./cmd/rosetta")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return nil, fmt.Errorf("go build with CGO_ENABLED=0: %w", err)
-	}
+func footprint(ctx context.Context, work, bin string, cl *pgcluster.Cluster, progress func(string, ...any)) ([]row, error) {
 	static, err := isStatic(bin)
 	if err != nil {
 		return nil, err

@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
+	"path/filepath"
 	"regexp"
-	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -23,16 +22,20 @@ import (
 )
 
 // recorder is a pgx tracer that, while on, keeps the statements the app sends, so the
-// raw side replays exactly the SQL a handler ran (whatever its queries are today).
+// raw side replays exactly the SQL a handler ran (whatever its queries are today). The
+// statements of a pgx.Batch are kept with their batch's number, and replayed as one
+// batch (one round trip), as the app sent them.
 type recorder struct {
-	on    atomic.Bool
-	mu    sync.Mutex
-	stmts []statement
+	on      atomic.Bool
+	mu      sync.Mutex
+	stmts   []statement
+	batches int
 }
 
 type statement struct {
-	sql  string
-	args []any
+	sql   string
+	args  []any
+	batch int // 0: sent alone; n: the n-th batch recorded
 }
 
 func (r *recorder) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
@@ -45,6 +48,21 @@ func (r *recorder) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.Trace
 }
 
 func (r *recorder) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+func (r *recorder) TraceBatchStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceBatchStartData) context.Context {
+	if r.on.Load() && d.Batch != nil {
+		r.mu.Lock()
+		r.batches++
+		for _, q := range d.Batch.QueuedQueries {
+			r.stmts = append(r.stmts, statement{sql: q.SQL, args: q.Arguments, batch: r.batches})
+		}
+		r.mu.Unlock()
+	}
+	return ctx
+}
+
+func (r *recorder) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
+func (r *recorder) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
 
 // accessSQL matches the statements of authentication and sessions (token lookup, the
 // session row, the signed-in user): the raw side is the page's own SQL, without them, so
@@ -107,13 +125,14 @@ func (b *bench) explain(ctx context.Context, name string, st statement) {
 
 type bench struct {
 	o        options
-	client   *http.Client
+	client   *http.Client // net/http, for recording against the in-process app only
 	raw      *pgxpool.Pool
-	base     string
+	base     string // the in-process app (recording)
 	rec      *recorder
 	creds    credentials
 	fleet    fleet
 	progress func(string, ...any)
+	srv      *server // rosetta serve, the process under load
 }
 
 // target is one kind of request: its path (i picks among the fleet) and how it
@@ -121,19 +140,25 @@ type bench struct {
 type target struct {
 	name    string
 	path    func(i int) string
+	paths   int  // how many different paths path gives (pre-built requests)
 	session bool // console session cookies instead of the bearer token
 }
 
+func (t target) header(c credentials) string {
+	if t.session {
+		return "Cookie: " + c.cookies
+	}
+	return "Authorization: Bearer " + c.token
+}
+
+// do sends one request to the in-process app through net/http (recording, warm-up).
 func (b *bench) do(ctx context.Context, t target, i int) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, b.base+t.path(i), nil)
 	if err != nil {
 		return 0, err
 	}
-	if t.session {
-		req.Header.Set("Cookie", b.creds.cookies)
-	} else {
-		req.Header.Set("Authorization", "Bearer "+b.creds.token)
-	}
+	name, value, _ := strings.Cut(t.header(b.creds), ": ")
+	req.Header.Set(name, value)
 	res, err := b.client.Do(req)
 	if err != nil {
 		return 0, err
@@ -145,20 +170,39 @@ func (b *bench) do(ctx context.Context, t target, i int) (int, error) {
 
 // stat is one measurement: requests (or query batches) per second and latencies.
 type stat struct {
+	conns    int
 	n        int
 	errs     int
 	elapsed  time.Duration
 	p50, p99 time.Duration
 	lats     []time.Duration
+	// serverCPU is the CPU time the server process used during the measurement and
+	// clientCPU the load driver's (HTTP sides only): per request, the load-independent
+	// figures.
+	serverCPU, clientCPU time.Duration
+	firstErr             error
 }
 
 func (s stat) rate() float64 { return float64(s.n) / s.elapsed.Seconds() }
 
+func perRequest(d time.Duration, n int) time.Duration {
+	if n == 0 {
+		return 0
+	}
+	return d / time.Duration(n)
+}
+
 // add merges another slice of the same measurement.
 func (s stat) add(o stat) stat {
+	s.conns = o.conns
 	s.n += o.n
 	s.errs += o.errs
 	s.elapsed += o.elapsed
+	s.serverCPU += o.serverCPU
+	s.clientCPU += o.clientCPU
+	if s.firstErr == nil {
+		s.firstErr = o.firstErr
+	}
 	s.lats = append(s.lats, o.lats...)
 	slices.Sort(s.lats)
 	if len(s.lats) > 0 {
@@ -171,40 +215,60 @@ func (s stat) add(o stat) stat {
 // work is one request (or one replay of statements); i numbers the iterations.
 type work func(ctx context.Context, i int) error
 
+// side is one side of a comparison: worker(k) makes the k-th worker's work (an HTTP
+// worker owns its connection); http sides have the server's CPU measured.
+type side struct {
+	worker func(k int) (work, func())
+	http   bool
+}
+
 // rounds is how many slices each measurement is cut into: the sides of a comparison
 // alternate, so a change in the machine's load (it is shared) weighs on both alike
 // instead of on whichever ran second.
 const rounds = 4
 
-// compare runs each side for the duration in alternating slices and returns their stats.
-func (b *bench) compare(ctx context.Context, sides ...work) []stat {
+// compare runs each side for the duration in alternating slices at conns workers and
+// returns their stats.
+func (b *bench) compare(ctx context.Context, conns int, sides ...side) []stat {
 	out := make([]stat, len(sides))
 	slice := b.o.duration / rounds
 	for range rounds {
-		for i, w := range sides {
-			out[i] = out[i].add(b.load(ctx, slice, w))
+		for i, sd := range sides {
+			out[i] = out[i].add(b.load(ctx, slice, conns, sd))
 		}
 	}
 	return out
 }
 
-// load runs w from conns workers for d and collects every latency. Requests in flight
+// load runs sd from conns workers for d and collects every latency. Requests in flight
 // at the end are waited for and counted (cutting them off would drop exactly the slow
 // ones), and the elapsed time runs until the last one ends.
-func (b *bench) load(ctx context.Context, d time.Duration, w work) stat {
-	lats := make([][]time.Duration, b.o.conns)
-	errs := make([]int, b.o.conns)
+func (b *bench) load(ctx context.Context, d time.Duration, conns int, sd side) stat {
+	lats := make([][]time.Duration, conns)
+	errs := make([]int, conns)
+	firstErr := make([]error, conns)
+	works := make([]work, conns)
+	for k := range conns {
+		w, done := sd.worker(k)
+		works[k] = w
+		defer done()
+	}
 	var wg sync.WaitGroup
+	srv0, self0 := b.serverCPU(sd), selfCPU()
 	start := time.Now()
 	stop := start.Add(d)
-	for k := range b.o.conns {
+	for k := range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := k; ctx.Err() == nil && time.Now().Before(stop); i += b.o.conns {
+			lats[k] = make([]time.Duration, 0, 4096)
+			for i := k; ctx.Err() == nil && time.Now().Before(stop); i += conns {
 				t0 := time.Now()
-				if err := w(ctx, i); err != nil {
+				if err := works[k](ctx, i); err != nil {
 					errs[k]++
+					if firstErr[k] == nil {
+						firstErr[k] = err
+					}
 					continue
 				}
 				lats[k] = append(lats[k], time.Since(t0))
@@ -212,47 +276,108 @@ func (b *bench) load(ctx context.Context, d time.Duration, w work) stat {
 		}()
 	}
 	wg.Wait()
-	s := stat{elapsed: time.Since(start)}
+	s := stat{conns: conns, elapsed: time.Since(start)}
+	if sd.http {
+		s.serverCPU, s.clientCPU = b.serverCPU(sd)-srv0, selfCPU()-self0
+	}
 	for k := range lats {
 		s.lats = append(s.lats, lats[k]...)
 		s.errs += errs[k]
+		if s.firstErr == nil {
+			s.firstErr = firstErr[k]
+		}
 	}
 	s.n = len(s.lats)
 	return s
 }
 
-func (b *bench) http(t target) work {
-	return func(ctx context.Context, i int) error {
-		status, err := b.do(ctx, t, i)
-		if err == nil && status != http.StatusOK {
-			err = fmt.Errorf("status %d", status)
-		}
-		return err
+func (b *bench) serverCPU(sd side) time.Duration {
+	if !sd.http {
+		return 0
 	}
+	d, err := processCPU(b.srv.pid())
+	if err != nil {
+		b.progress("server CPU: %v", err)
+	}
+	return d
+}
+
+// http is the side sending t to the server process: each worker its own keep-alive
+// connection, the requests built once.
+func (b *bench) http(t target) side {
+	n := max(t.paths, 1)
+	reqs := make([][]byte, n)
+	for i := range n {
+		reqs[i] = buildRequest(b.srv.addr, t.path(i), t.header(b.creds))
+	}
+	return side{http: true, worker: func(int) (work, func()) {
+		c := &httpConn{addr: b.srv.addr}
+		return func(_ context.Context, i int) error {
+			status, err := c.roundTrip(reqs[i%n])
+			if err == nil && status != http.StatusOK {
+				err = fmt.Errorf("status %d", status)
+			}
+			return err
+		}, c.close
+	}}
+}
+
+// plain is a side that needs no per-worker state (the raw pgxpool side).
+func plain(w work) side {
+	return side{worker: func(int) (work, func()) { return w, func() {} }}
 }
 
 // replay runs the recorded statements one after another per iteration, reading every row,
-// as the handler did.
-func (b *bench) replay(stmts []statement) work {
-	return func(ctx context.Context, _ int) error {
-		for _, s := range stmts {
-			rows, err := b.raw.Query(ctx, s.sql, s.args...)
-			if err != nil {
-				return err
+// as the handler did; a recorded batch is sent as one pgx.Batch.
+func (b *bench) replay(stmts []statement) side {
+	return plain(func(ctx context.Context, _ int) error {
+		for i := 0; i < len(stmts); {
+			if stmts[i].batch == 0 {
+				rows, err := b.raw.Query(ctx, stmts[i].sql, stmts[i].args...)
+				if err != nil {
+					return err
+				}
+				if err := drain(rows); err != nil {
+					return err
+				}
+				i++
+				continue
 			}
-			for rows.Next() {
-				if _, err := rows.Values(); err != nil {
-					rows.Close()
+			var batch pgx.Batch
+			j := i
+			for ; j < len(stmts) && stmts[j].batch == stmts[i].batch; j++ {
+				batch.Queue(stmts[j].sql, stmts[j].args...)
+			}
+			res := b.raw.SendBatch(ctx, &batch)
+			for range j - i {
+				rows, err := res.Query()
+				if err != nil {
+					res.Close()
+					return err
+				}
+				if err := drain(rows); err != nil {
+					res.Close()
 					return err
 				}
 			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
+			if err := res.Close(); err != nil {
 				return err
 			}
+			i = j
 		}
 		return nil
+	})
+}
+
+// drain reads every row's values, as a handler scanning them would, and closes rows.
+func drain(rows pgx.Rows) error {
+	defer rows.Close()
+	for rows.Next() {
+		if _, err := rows.Values(); err != nil {
+			return err
+		}
 	}
+	return rows.Err()
 }
 
 // row is one line of the table.
@@ -290,54 +415,35 @@ func (r row) ok() bool {
 	return ok
 }
 
-func (b *bench) measureAll(ctx context.Context) ([]row, error) {
-	var rows []row
+// plan is what will be measured: every target with the statements it ran, recorded
+// against the in-process app before the server process starts.
+type plan struct {
+	single, page target
+	singleSQL    []statement
+	lists        []listPlan
+	pageSQL      []statement
+}
+
+type listPlan struct {
+	t     target
+	label string
+	stmts []statement
+}
+
+// recordAll sends each target once to the in-process app, whose pool carries the
+// recording tracer, and keeps the data statements each ran.
+func (b *bench) recordAll(ctx context.Context) (plan, error) {
+	var p plan
 	ids := b.fleet.sourceIDs
 	if len(ids) == 0 {
-		return nil, errors.New("no sources seeded")
+		return p, errors.New("no sources seeded")
 	}
-	// Warm both sides (connections, prepared statements, caches) before any figure.
-	single := target{name: "GET /api/v1/sources/{id}", path: func(i int) string { return fmt.Sprintf("/api/v1/sources/%d", ids[i%len(ids)]) }}
-	for i := range 200 {
-		if _, err := b.do(ctx, single, i); err != nil {
-			return nil, err
-		}
+	p.single = target{name: "GET /api/v1/sources/{id}", paths: len(ids),
+		path: func(i int) string { return fmt.Sprintf("/api/v1/sources/%d", ids[i%len(ids)]) }}
+	var err error
+	if p.singleSQL, err = b.record(ctx, p.single); err != nil {
+		return p, err
 	}
-
-	// (1) the single read, against the primary-key read through raw pgxpool.
-	b.progress("1: %s", single.name)
-	singleSQL, err := b.record(ctx, single)
-	if err != nil {
-		return nil, err
-	}
-	r := row{what: "`GET /api/v1/sources/{id}`, bearer token", minRatio: 0.40, rawWhat: "primary-key read (`GetSource`)", statement: 1}
-	q := db.New(b.raw)
-	pk := func(ctx context.Context, i int) error {
-		_, err := q.GetSource(ctx, ids[i%len(ids)])
-		return err
-	}
-	if b.o.cpuProf != "" {
-		f, err := os.Create(b.o.cpuProf)
-		if err != nil {
-			return nil, err
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return nil, err
-		}
-		b.load(ctx, b.o.duration, b.http(single))
-		pprof.StopCPUProfile()
-		f.Close()
-	}
-	st := b.compare(ctx, b.http(single), pk, b.replay(singleSQL))
-	r.rosetta, r.raw = st[0], st[1]
-	rows = append(rows, r)
-	// The same request against its own statements: what HTTP, access and JSON cost on
-	// top of the query (no budget; it tells the query's cost from the server's).
-	rows = append(rows, row{what: "`GET /api/v1/sources/{id}` (same run, vs its own SQL)",
-		rawWhat: "the handler's SQL (" + strings.Join(stmtNames(singleSQL), ", ") + ")",
-		rosetta: st[0], raw: st[2], statement: len(singleSQL)})
-
-	// (2) the pipeline list, default order and every sort the API offers.
 	for _, sort := range append([]string{""}, catalog.PipelineSorts...) {
 		path := "/api/v1/pipelines?limit=50"
 		label := "default order"
@@ -346,27 +452,133 @@ func (b *bench) measureAll(ctx context.Context) ([]row, error) {
 			label = "sort=" + sort
 		}
 		t := target{name: "GET " + path, path: func(int) string { return path }}
-		b.progress("2: %s", t.name)
 		stmts, err := b.record(ctx, t)
+		if err != nil {
+			return p, err
+		}
+		p.lists = append(p.lists, listPlan{t: t, label: label, stmts: stmts})
+	}
+	p.page = target{name: "GET /pipelines (console)", path: func(int) string { return "/pipelines" }, session: true}
+	if p.pageSQL, err = b.record(ctx, p.page); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+// consoleConns is the operator-realistic concurrency at which the console page's p99
+// budget is read: at 32 connections on 2 cores latency is concurrency ÷ throughput
+// (raw's own p50 there is tens of milliseconds), so a 20 ms p99 cannot hold there.
+const consoleConns = 4
+
+// profiled runs t alone against the server while fetching a CPU profile of the server
+// process, when -cpuprofile is given (name is inserted before the file's extension).
+func (b *bench) profiled(ctx context.Context, name string, t target) error {
+	if b.o.cpuProf == "" {
+		return nil
+	}
+	ext := filepath.Ext(b.o.cpuProf)
+	path := strings.TrimSuffix(b.o.cpuProf, ext) + "-" + name + ext
+	d := max(b.o.duration, 2*time.Second).Round(time.Second)
+	errc := make(chan error, 1)
+	go func() { errc <- b.srv.profile(ctx, d, path) }()
+	st := b.load(ctx, d+200*time.Millisecond, b.o.conns, b.http(t))
+	if err := <-errc; err != nil {
+		return err
+	}
+	b.progress("profile %s: %s (%d requests, server CPU %.0f µs per request)", name, path, st.n,
+		float64(perRequest(st.serverCPU, st.n).Nanoseconds())/1000)
+	return nil
+}
+
+// wants reports whether group (single, list, console) is to be measured (-only).
+func (b *bench) wants(group string) bool {
+	return b.o.only == "" || slices.Contains(strings.Split(b.o.only, ","), group)
+}
+
+func (b *bench) measureAll(ctx context.Context, p plan) ([]row, error) {
+	var rows []row
+	// Warm both sides (connections, prepared statements, caches) before any figure.
+	b.load(ctx, 300*time.Millisecond, b.o.conns, b.http(p.single))
+
+	rows = append(rows, b.measureSingle(ctx, p)...)
+	if b.wants("list") {
+		r, err := b.measureLists(ctx, p)
 		if err != nil {
 			return nil, err
 		}
-		r := row{what: "`GET /api/v1/pipelines?limit=50`, " + label, minRatio: 0.70, rawWhat: "the handler's SQL (list + total)", statement: len(stmts)}
-		st := b.compare(ctx, b.http(t), b.replay(stmts))
+		rows = append(rows, r...)
+	}
+	if b.wants("console") {
+		r, err := b.measureConsole(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, r...)
+	}
+	return rows, nil
+}
+
+func (b *bench) measureSingle(ctx context.Context, p plan) []row {
+	if !b.wants("single") {
+		return nil
+	}
+	var rows []row
+	ids := b.fleet.sourceIDs
+	// (1) the single read, against the primary-key read through raw pgxpool.
+	b.progress("1: %s", p.single.name)
+	if err := b.profiled(ctx, "single", p.single); err != nil {
+		b.progress("profile: %v", err)
+	}
+	r := row{what: "`GET /api/v1/sources/{id}`, bearer token", minRatio: 0.40, rawWhat: "primary-key read (`GetSource`)", statement: 1}
+	q := db.New(b.raw)
+	pk := plain(func(ctx context.Context, i int) error {
+		_, err := q.GetSource(ctx, ids[i%len(ids)])
+		return err
+	})
+	st := b.compare(ctx, b.o.conns, b.http(p.single), pk, b.replay(p.singleSQL))
+	r.rosetta, r.raw = st[0], st[1]
+	rows = append(rows, r)
+	// The same request against its own statements: what HTTP, access and JSON cost on
+	// top of the query (no budget; it tells the query's cost from the server's).
+	rows = append(rows, row{what: "`GET /api/v1/sources/{id}` (same run, vs its own SQL)",
+		rawWhat: "the handler's SQL (" + strings.Join(stmtNames(p.singleSQL), ", ") + ")",
+		rosetta: st[0], raw: st[2], statement: len(p.singleSQL)})
+	return rows
+}
+
+func (b *bench) measureLists(ctx context.Context, p plan) ([]row, error) {
+	var rows []row
+	// (2) the pipeline list, default order and every sort the API offers.
+	for i, l := range p.lists {
+		b.progress("2: %s", l.t.name)
+		if i == 0 {
+			if err := b.profiled(ctx, "list", l.t); err != nil {
+				return nil, err
+			}
+		}
+		r := row{what: "`GET /api/v1/pipelines?limit=50`, " + l.label, minRatio: 0.70, rawWhat: "the handler's SQL (list + total)", statement: len(l.stmts)}
+		st := b.compare(ctx, b.o.conns, b.http(l.t), b.replay(l.stmts))
 		r.rosetta, r.raw = st[0], st[1]
 		rows = append(rows, r)
 	}
+	return rows, nil
+}
 
-	// (3) the console page, signed in, through the full middleware stack.
-	page := target{name: "GET /pipelines (console)", path: func(int) string { return "/pipelines" }, session: true}
-	b.progress("3: %s", page.name)
-	stmts, err := b.record(ctx, page)
-	if err != nil {
+func (b *bench) measureConsole(ctx context.Context, p plan) ([]row, error) {
+	var rows []row
+	// (3) the console page, signed in, through the full middleware stack: the ratio at
+	// the common concurrency, the p99 budget at an operator's.
+	b.progress("3: %s", p.page.name)
+	if err := b.profiled(ctx, "console", p.page); err != nil {
 		return nil, err
 	}
-	r = row{what: "console `/pipelines` (50 rows, signed in)", minRatio: 0.60, maxP99: 20 * time.Millisecond,
-		rawWhat: "the page's SQL (" + strings.Join(stmtNames(stmts), ", ") + ")", statement: len(stmts)}
-	st = b.compare(ctx, b.http(page), b.replay(stmts))
+	rawWhat := "the page's SQL (" + strings.Join(stmtNames(p.pageSQL), ", ") + ")"
+	r := row{what: "console `/pipelines` (50 rows, signed in)", minRatio: 0.60, rawWhat: rawWhat, statement: len(p.pageSQL)}
+	st := b.compare(ctx, b.o.conns, b.http(p.page), b.replay(p.pageSQL))
+	r.rosetta, r.raw = st[0], st[1]
+	rows = append(rows, r)
+	r = row{what: "console `/pipelines` (50 rows, signed in)", maxP99: 20 * time.Millisecond, rawWhat: rawWhat, statement: len(p.pageSQL)}
+	st = b.compare(ctx, consoleConns, b.http(p.page), b.replay(p.pageSQL))
 	r.rosetta, r.raw = st[0], st[1]
 	rows = append(rows, r)
 	return rows, nil

@@ -1,10 +1,12 @@
 // Command rosetta-bench is the load driver behind `make bench`: it starts its own
-// PostgreSQL cluster (internal/pgcluster, as `make run` does), builds Rosetta through
-// internal/app as `rosetta serve` does, seeds a fleet (1,000 sources, 100 destinations,
-// 5,000 pipelines) with SQL, and measures each request over HTTP at a fixed concurrency
-// beside the same SQL run straight through pgxpool at the same concurrency, in the same
-// run. It then starts the real binary as a child process for the footprint figures, prints
-// one table and writes it into BENCHMARKS.md between generated markers.
+// PostgreSQL cluster (internal/pgcluster, as `make run` does), builds Rosetta in-process
+// through internal/app to migrate, seed a fleet (1,000 sources, 100 destinations, 5,000
+// pipelines) with SQL, sign in, and record the statements each measured request runs;
+// then it stops that and runs the real binary (`rosetta serve`, CGO_ENABLED=0) as its own
+// process, drives it over keep-alive connections with a lean wrk-like client, and runs the
+// recorded statements straight through pgxpool at the same concurrency, in alternating
+// slices of the same run. The same binary gives the footprint figures. It prints one table
+// and writes it into BENCHMARKS.md between generated markers.
 //
 // Absolute figures depend on the machine; the ratio to raw pgxpool, measured in one run on
 // one machine, is what the budgets are stated in.
@@ -16,12 +18,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -42,6 +44,7 @@ type options struct {
 	keepLogs bool
 	cpuProf  string
 	explain  bool
+	only     string
 }
 
 func main() {
@@ -60,10 +63,14 @@ func main() {
 	flag.StringVar(&o.out, "out", "BENCHMARKS.md", "file to write the table into, between the generated markers (empty: print only)")
 	flag.StringVar(&o.label, "label", "", "a note printed with the table (e.g. what changed)")
 	flag.BoolVar(&o.skipFoot, "skip-footprint", false, "skip building and starting the real binary")
-	flag.BoolVar(&o.keepLogs, "v", false, "print the server's log lines and the statements each request ran")
+	flag.BoolVar(&o.keepLogs, "v", false, "print the server's log lines and the statements each request ran (the log lines are written either way: to /dev/null without -v)")
 	flag.BoolVar(&o.explain, "explain", false, "print EXPLAIN (ANALYZE, BUFFERS) of every statement the measured requests ran")
-	flag.StringVar(&o.cpuProf, "cpuprofile", "", "write a CPU profile of the single-read run (server and load driver share the process) to this file")
+	flag.StringVar(&o.cpuProf, "cpuprofile", "", "write CPU profiles of the server process (rosetta serve, via PPROF_ADDR on loopback) under the single read, the default list and the console page, as NAME-single.EXT, NAME-list.EXT, NAME-console.EXT")
+	flag.StringVar(&o.only, "only", "", "measure only these groups, comma-separated: single, list, console (the table is then printed, not written)")
 	flag.Parse()
+	if o.only != "" {
+		o.out = ""
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -142,7 +149,14 @@ func run(ctx context.Context, o options) error {
 	runCtx, cancelRun := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- a.Run(runCtx) }()
-	defer func() { cancelRun(); <-done }()
+	// stopApp stops the in-process app once: after recording, or on an early return.
+	var stopErr error
+	var stopOnce sync.Once
+	stopApp := func() error {
+		stopOnce.Do(func() { cancelRun(); stopErr = <-done })
+		return stopErr
+	}
+	defer stopApp()
 
 	if cfg.APITokenCacheTTL == 0 {
 		o.label = strings.TrimSpace(o.label + " API_TOKEN_CACHE_TTL=0 (token looked up on every request)")
@@ -157,29 +171,63 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 
-	raw, err := pgxpool.New(ctx, url+"&pool_max_conns="+fmt.Sprint(o.conns))
+	raw, err := pgxpool.New(ctx, url+"&pool_max_conns="+fmt.Sprint(max(o.conns, consoleConns)))
 	if err != nil {
 		return err
 	}
 	defer raw.Close()
 
-	client := &http.Client{Transport: &http.Transport{
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:        o.conns * 2,
-		MaxIdleConnsPerHost: o.conns * 2,
-		MaxConnsPerHost:     o.conns,
-		DisableCompression:  true,
-	}, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	b := &bench{o: o, client: client, raw: raw, base: base, rec: rec, creds: creds, fleet: fleet, progress: progress}
-	rows, err := b.measureAll(ctx)
+	// Warm the in-process app, then record what each measured request runs.
+	for i := range 50 {
+		if _, err := b.do(ctx, target{path: func(int) string { return fmt.Sprintf("/api/v1/sources/%d", fleet.sourceIDs[i]) }}, 0); err != nil {
+			return err
+		}
+	}
+	progress("recording the statements of each request")
+	p, err := b.recordAll(ctx)
+	if err != nil {
+		return err
+	}
+	// The in-process app has done its part (schema, seed, sign-in, recording); the load
+	// goes to the real binary in its own process, as wrk would drive it.
+	if err := stopApp(); err != nil {
+		return fmt.Errorf("in-process app: %w", err)
+	}
+	pool.Close()
+
+	progress("building rosetta with CGO_ENABLED=0")
+	bin, err := buildBinary(ctx, work)
+	if err != nil {
+		return err
+	}
+	srvEnv := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + work, "LOG_FORMAT=text", "MIGRATE_ON_START=false"}
+	for k, v := range env {
+		if k != "HTTP_ADDR" {
+			srvEnv = append(srvEnv, k+"="+v)
+		}
+	}
+	// Runtime and pool knobs pass through, to measure their effect on the server.
+	for _, k := range []string{"GOGC", "GOMEMLIMIT", "GOMAXPROCS", "DB_POOL_SIZE", "DB_MAX_OVERFLOW", "LOG_LEVEL", "SESSION_CACHE_TTL"} {
+		if v, ok := os.LookupEnv(k); ok {
+			srvEnv = append(srvEnv, k+"="+v)
+		}
+	}
+	progress("starting rosetta serve as its own process")
+	b.srv, err = startServer(ctx, bin, srvEnv, o.cpuProf != "", o.keepLogs)
+	if err != nil {
+		return err
+	}
+	rows, err := b.measureAll(ctx, p)
+	b.srv.stop()
 	if err != nil {
 		return err
 	}
 	var foot []row
 	if !o.skipFoot {
-		progress("footprint: building the binary with CGO_ENABLED=0 and starting it")
-		foot, err = footprint(ctx, work, cl, progress)
+		progress("footprint: starting the binary on a database of its own")
+		foot, err = footprint(ctx, work, bin, cl, progress)
 		if err != nil {
 			return err
 		}

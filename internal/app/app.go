@@ -116,7 +116,8 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	}
 	if o.What >= Services {
 		a.Audit = audit.New(a.Pool)
-		authOpts := append([]auth.Option{auth.WithTokenCacheTTL(cfg.APITokenCacheTTL.D())}, o.Auth...)
+		authOpts := append([]auth.Option{auth.WithTokenCacheTTL(cfg.APITokenCacheTTL.D()),
+			auth.WithSessionCacheTTL(cfg.SessionCacheTTL.D())}, o.Auth...)
 		a.Auth = auth.New(a.Pool, audit.ForAuth(), authOpts...)
 	}
 	if o.What >= Secrets {
@@ -247,6 +248,10 @@ func (a *App) Listen() (string, error) {
 		return "", err
 	}
 	if a.MetricsURL, err = a.listenMetrics(); err != nil {
+		tln.Close()
+		return "", err
+	}
+	if err := a.listenPprof(); err != nil {
 		tln.Close()
 		return "", err
 	}

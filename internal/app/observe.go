@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/rosetta-cdc/rosetta/internal/demo"
@@ -72,4 +73,27 @@ func (a *App) listenMetrics() (string, error) {
 	url := "http://" + displayAddr(ln.Addr()) + "/metrics"
 	a.Log.Info("serving /metrics without authentication (METRICS_ADDR)", "url", url)
 	return url, nil
+}
+
+// listenPprof opens PPROF_ADDR (loopback only, checked by config), when set: Go's
+// profiler for measuring a running server (cmd/rosetta-bench -cpuprofile). It stops with
+// the HTTP stage.
+func (a *App) listenPprof() error {
+	if a.Config.PprofAddr == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", a.Config.PprofAddr)
+	if err != nil {
+		return fmt.Errorf("PPROF_ADDR %s: %w", a.Config.PprofAddr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: a.HTTP.ErrorLog}
+	a.Add(HTTP, &httpPart{name: "pprof listener", srv: srv, ln: ln, timeout: a.Config.ShutdownTimeout.D(), log: a.Log})
+	a.Log.Warn("serving Go's profiler without authentication, on loopback only (PPROF_ADDR)", "url", "http://"+ln.Addr().String()+"/debug/pprof/")
+	return nil
 }

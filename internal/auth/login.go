@@ -168,11 +168,16 @@ func (s *Service) dummyHash(ctx context.Context) string {
 	return s.dummy
 }
 
-// SessionPrincipal returns the principal of a signed-in user, re-read on every request
-// so a disabled user or a changed role takes effect at once. epoch is the session epoch
-// stored in the session at sign-in: a password reset or change, or disabling, moves the
-// user's epoch on, and every session signed in before it is over.
+// SessionPrincipal returns the principal of a signed-in user, re-read from the database
+// at most every SESSION_CACHE_TTL (see sessionUserCache), so a disabled user or a changed
+// role takes effect at once on this instance and within the TTL on others. epoch is the
+// session epoch stored in the session at sign-in: a password reset or change, or
+// disabling, moves the user's epoch on, and every session signed in before it is over.
 func (s *Service) SessionPrincipal(ctx context.Context, userID, epoch int64) (Principal, error) {
+	key := sessionUserKey{userID, epoch}
+	if p, ok := s.sessionUsers.get(key); ok {
+		return p, nil
+	}
 	row, err := s.q.GetUser(ctx, userID)
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && (row.DisabledAt != nil || row.SessionEpoch != epoch)) {
 		return Principal{}, apperr.E(apperr.Unauthorized, "your session has ended; sign in again")
@@ -180,7 +185,9 @@ func (s *Service) SessionPrincipal(ctx context.Context, userID, epoch int64) (Pr
 	if err != nil {
 		return Principal{}, db.Translate(err, "user")
 	}
-	return Principal{UserID: row.ID, Email: row.Email, Role: Role(row.Role), SessionEpoch: row.SessionEpoch}, nil
+	p := Principal{UserID: row.ID, Email: row.Email, Role: Role(row.Role), SessionEpoch: row.SessionEpoch}
+	s.sessionUsers.put(key, p, nil)
+	return p, nil
 }
 
 // Logout records the end of a console session.

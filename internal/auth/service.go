@@ -51,6 +51,10 @@ type Service struct {
 	tokenTTL time.Duration
 	now      func() time.Time
 	tokens   *tokenCache
+	// sessionTTL bounds the session caches: sessionUsers here, and the session rows
+	// kept by the SessionStore this service makes (SESSION_CACHE_TTL; 0 = off).
+	sessionTTL   time.Duration
+	sessionUsers *sessionUserCache
 }
 
 type Option func(*Service)
@@ -62,7 +66,11 @@ func WithPasswordParams(p PasswordParams) Option { return func(s *Service) { s.p
 // database again (API_TOKEN_CACHE_TTL); 0, the default, asks on every request.
 func WithTokenCacheTTL(d time.Duration) Option { return func(s *Service) { s.tokenTTL = d } }
 
-// WithClock replaces time.Now for the token cache (tests step time instead of sleeping).
+// WithSessionCacheTTL lets a console session and its user be trusted for d without
+// asking the database again (SESSION_CACHE_TTL); 0, the default, asks on every request.
+func WithSessionCacheTTL(d time.Duration) Option { return func(s *Service) { s.sessionTTL = d } }
+
+// WithClock replaces time.Now for the token and session caches (tests step time instead of sleeping).
 func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
 
 // WithLoginLimits replaces DefaultLoginLimits.
@@ -79,7 +87,8 @@ func New(pool *db.Pool, audit AuditFunc, opts ...Option) *Service {
 	for _, o := range opts {
 		o(s)
 	}
-	s.tokens = newTokenCache(s.tokenTTL, s.now)
+	s.tokens = newPrincipalCache[[32]byte](s.tokenTTL, s.now)
+	s.sessionUsers = newPrincipalCache[sessionUserKey](s.sessionTTL, s.now)
 	return s
 }
 

@@ -5,6 +5,18 @@ import (
 	"time"
 )
 
+// principalCache remembers verified principals for a few seconds under a key: API
+// tokens by their hash (tokenCache), console sessions' users by user id and session epoch
+// (sessionUserCache).
+type principalCache[K comparable] struct {
+	ttl time.Duration
+	now func() time.Time
+
+	mu    sync.Mutex
+	m     map[K]cachedToken
+	sweep time.Time
+}
+
 // tokenCache remembers verified API tokens for a few seconds, so a busy automation does
 // not cost a database round trip per request. Only the SHA-256 of a token is kept (as in
 // the database), never the token; failures are never cached, so a guessed token always
@@ -14,14 +26,15 @@ import (
 // a disabled owner or a role change made on another instance takes effect here at most
 // ttl later. Changes made through this instance's Service evict at once (RevokeToken,
 // UpdateUser), and an entry never outlives the token's own expires_at.
-type tokenCache struct {
-	ttl time.Duration
-	now func() time.Time
+type tokenCache = principalCache[[32]byte]
 
-	mu    sync.Mutex
-	m     map[[32]byte]cachedToken
-	sweep time.Time
-}
+// sessionUserCache remembers the user of a console session (see SessionPrincipal) under
+// the same rules: a disabled user, a role change or a password reset (which moves the
+// session epoch on) made through this instance's Service evicts at once; made elsewhere,
+// it takes effect here within ttl. Failures are never cached.
+type sessionUserCache = principalCache[sessionUserKey]
+
+type sessionUserKey struct{ userID, epoch int64 }
 
 type cachedToken struct {
 	p         Principal
@@ -33,11 +46,11 @@ type cachedToken struct {
 // new tokens are simply not cached (they still work, at one lookup each).
 const maxCachedTokens = 100_000
 
-func newTokenCache(ttl time.Duration, now func() time.Time) *tokenCache {
-	return &tokenCache{ttl: ttl, now: now, m: map[[32]byte]cachedToken{}}
+func newPrincipalCache[K comparable](ttl time.Duration, now func() time.Time) *principalCache[K] {
+	return &principalCache[K]{ttl: ttl, now: now, m: map[K]cachedToken{}}
 }
 
-func (c *tokenCache) get(h [32]byte) (Principal, bool) {
+func (c *principalCache[K]) get(h K) (Principal, bool) {
 	if c.ttl <= 0 {
 		return Principal{}, false
 	}
@@ -51,7 +64,7 @@ func (c *tokenCache) get(h [32]byte) (Principal, bool) {
 	return e.p.clone(), true
 }
 
-func (c *tokenCache) put(h [32]byte, p Principal, expiresAt *time.Time) {
+func (c *principalCache[K]) put(h K, p Principal, expiresAt *time.Time) {
 	if c.ttl <= 0 {
 		return
 	}
@@ -73,7 +86,7 @@ func (c *tokenCache) put(h [32]byte, p Principal, expiresAt *time.Time) {
 }
 
 // evict forgets every entry matching drop.
-func (c *tokenCache) evict(drop func(Principal) bool) {
+func (c *principalCache[K]) evict(drop func(Principal) bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for k, e := range c.m {
@@ -83,11 +96,11 @@ func (c *tokenCache) evict(drop func(Principal) bool) {
 	}
 }
 
-func (c *tokenCache) evictToken(id int64) {
+func (c *principalCache[K]) evictToken(id int64) {
 	c.evict(func(p Principal) bool { return p.TokenID != nil && *p.TokenID == id })
 }
 
-func (c *tokenCache) evictUser(id int64) {
+func (c *principalCache[K]) evictUser(id int64) {
 	c.evict(func(p Principal) bool { return p.UserID == id })
 }
 

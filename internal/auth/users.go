@@ -250,6 +250,7 @@ func (s *Service) UpdateUser(ctx context.Context, id int64, in UserPatch) (User,
 		// A new role or a disabled owner applies to the user's tokens on this instance
 		// at once (other instances: within the token cache's TTL).
 		s.tokens.evictUser(id)
+		s.sessionUsers.evictUser(id)
 	}
 	return out, db.Translate(err, "user")
 }
@@ -317,6 +318,10 @@ func (s *Service) setPassword(ctx context.Context, id int64, password string) (d
 		return s.record(ctx, tx, AuditEvent{Action: "update", EntityKind: KindUser, EntityID: id, EntityName: row.Email,
 			Changes: map[string]any{"password": "(changed)"}})
 	})
+	if err == nil {
+		// The epoch moved on: sessions signed in before end at once on this instance.
+		s.sessionUsers.evictUser(id)
+	}
 	return out, db.Translate(err, "user")
 }
 

@@ -65,6 +65,10 @@ type Config struct {
 	// MetricsAddr, when set, is a second listener serving only /metrics without
 	// authentication, for a Prometheus on a private network.
 	MetricsAddr string `env:"METRICS_ADDR"`
+	// PprofAddr, when set, is a loopback-only listener serving Go's profiler
+	// (/debug/pprof/), without authentication: for measuring (make bench-load
+	// -cpuprofile), never for production traffic. Off by default.
+	PprofAddr string `env:"PPROF_ADDR"`
 
 	// TLSCertFile and TLSKeyFile (both or neither) make the server speak HTTPS itself;
 	// renewed files are picked up without a restart (internal/tlsfiles).
@@ -106,6 +110,11 @@ type Config struct {
 	// a role change made on another instance takes effect here (on the instance that
 	// made the change, at once). 0 checks the database on every request.
 	APITokenCacheTTL Seconds `env:"API_TOKEN_CACHE_TTL" envDefault:"5"`
+	// SessionCacheTTL is the same for console sessions: how long a session read from
+	// the database, and its user's role and status, are trusted without asking again.
+	// It bounds how late a sign-out, a disabled user, a role change or a password
+	// reset made on another instance takes effect here. 0 reads both on every request.
+	SessionCacheTTL Seconds `env:"SESSION_CACHE_TTL" envDefault:"5"`
 
 	CORSAllowedOrigins []string `env:"CORS_ALLOWED_ORIGINS" envSeparator:","`
 	// TrustedProxies are the addresses (or CIDRs) of reverse proxies whose
@@ -205,6 +214,20 @@ func (c *Config) validate() error {
 			bad("METRICS_ADDR", "must differ from HTTP_ADDR (%s)", c.HTTPAddr)
 		}
 	}
+	if c.PprofAddr != "" {
+		// The profiler answers anyone who reaches it (stacks name code paths, heap
+		// profiles hold request data), so only this machine may.
+		host, _, err := net.SplitHostPort(c.PprofAddr)
+		ip := net.ParseIP(host)
+		switch {
+		case err != nil:
+			bad("PPROF_ADDR", "%q is not host:port (e.g. 127.0.0.1:6060, or empty for no profiler)", c.PprofAddr)
+		case host != "localhost" && (ip == nil || !ip.IsLoopback()):
+			bad("PPROF_ADDR", "%q must be a loopback address (127.0.0.1, ::1 or localhost): the profiler has no authentication", c.PprofAddr)
+		case c.PprofAddr == c.HTTPAddr || c.PprofAddr == c.MetricsAddr:
+			bad("PPROF_ADDR", "must differ from HTTP_ADDR and METRICS_ADDR")
+		}
+	}
 	switch strings.ToLower(c.LogLevel) {
 	case "debug", "info", "warn", "error":
 		c.LogLevel = strings.ToLower(c.LogLevel)
@@ -253,6 +276,9 @@ func (c *Config) validate() error {
 	}
 	if c.APITokenCacheTTL.D() > time.Minute {
 		bad("API_TOKEN_CACHE_TTL", "must be at most 60 seconds (it bounds how late a revoked token stops working), got %s", c.APITokenCacheTTL.D())
+	}
+	if c.SessionCacheTTL.D() > time.Minute {
+		bad("SESSION_CACHE_TTL", "must be at most 60 seconds (it bounds how late a sign-out or a disabled user takes effect), got %s", c.SessionCacheTTL.D())
 	}
 	for _, o := range c.CORSAllowedOrigins {
 		u, err := url.Parse(strings.TrimSpace(o))

@@ -59,6 +59,8 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		"API_RATE_LIMIT":                {"API_RATE_LIMIT": "-1"},
 		"API_RATE_BURST":                {"API_RATE_LIMIT": "5", "API_RATE_BURST": "0"},
 		"API_TOKEN_CACHE_TTL":           {"API_TOKEN_CACHE_TTL": "5m"},
+		"SESSION_CACHE_TTL":             {"SESSION_CACHE_TTL": "5m"},
+		"PPROF_ADDR":                    {"PPROF_ADDR": "6060"},
 	}
 	for name, environ := range map[string]map[string]string{
 		"API_RATE_LIMIT": {"API_RATE_LIMIT": "fast"},
@@ -102,6 +104,25 @@ func TestDevSecretIsGeneratedOnceAndKept(t *testing.T) {
 	c2, _ := LoadFrom(map[string]string{"DATA_DIR": dir})
 	if err := c2.EnsureDevSecret(); err != nil || c2.SecretKeyGenerated || c2.SecretKey != c1.SecretKey {
 		t.Fatalf("second run did not reuse the key: %v", err)
+	}
+}
+
+// The profiler has no authentication: only a loopback address is accepted, and it is
+// off unless set.
+func TestPprofAddrIsLoopbackOnly(t *testing.T) {
+	c, err := LoadFrom(map[string]string{})
+	if err != nil || c.PprofAddr != "" {
+		t.Fatalf("default PPROF_ADDR = %q, %v; want none", c.PprofAddr, err)
+	}
+	for _, ok := range []string{"127.0.0.1:6060", "[::1]:6060", "localhost:6060"} {
+		if c, err := LoadFrom(map[string]string{"PPROF_ADDR": ok}); err != nil || c.PprofAddr != ok {
+			t.Errorf("PPROF_ADDR=%s: %q, %v", ok, c.PprofAddr, err)
+		}
+	}
+	for _, bad := range []string{":6060", "0.0.0.0:6060", "10.0.0.5:6060", "example.com:6060", "127.0.0.1:8080"} {
+		if _, err := LoadFrom(map[string]string{"PPROF_ADDR": bad}); err == nil || !strings.Contains(err.Error(), "PPROF_ADDR") {
+			t.Errorf("PPROF_ADDR=%s: err = %v, want it refused naming the variable", bad, err)
+		}
 	}
 }
 

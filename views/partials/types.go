@@ -224,9 +224,7 @@ func actionClass(action catalog.Action) string {
 // show it.
 func ActionConfirm(p catalog.Pipeline, a catalog.Action, csrf, next string) (components.Confirm, bool) {
 	c := components.Confirm{Name: string(a), Action: PipelineURL(p.ID) + "/" + string(a), CSRFToken: csrf}
-	if next != "" {
-		c.Hidden = map[string]string{"next": next}
-	}
+	c.Next = next
 	switch a {
 	case catalog.ActionRefresh:
 		c.Summary, c.Button = "Refresh…", "Refresh now"
@@ -244,11 +242,11 @@ func ActionConfirm(p catalog.Pipeline, a catalog.Action, csrf, next string) (com
 	return c, true
 }
 
-// withHTMX makes a pipeline action's confirmation post in place (see actionAttrs), its
-// button named like the plain action buttons.
+// withHTMX makes a pipeline action's confirmation post in place, as the plain action
+// forms of pipelineActionButtons do, its button named like theirs.
 func withHTMX(c components.Confirm, url, target, idPrefix string, a catalog.Action, focus bool) components.Confirm {
-	c.Attrs = actionAttrs(url, target)
-	c.ButtonAttrs = templ.Attributes{"id": idPrefix + "-" + string(a), "data-action": string(a)}
+	c.HXPost, c.HXTarget = url, target
+	c.ButtonID, c.DataAction = idPrefix+"-"+string(a), string(a)
 	c.Focus = focus
 	return c
 }
@@ -265,17 +263,6 @@ func PipelineStatusID(id int64) string { return "pipeline-" + strconv.FormatInt(
 func PipelineURL(id int64) string    { return "/pipelines/" + strconv.FormatInt(id, 10) }
 func SourceURL(id int64) string      { return "/sources/" + strconv.FormatInt(id, 10) }
 func DestinationURL(id int64) string { return "/destinations/" + strconv.FormatInt(id, 10) }
-
-// actionAttrs makes an action form an htmx request that swaps target (a selector).
-func actionAttrs(url, target string) templ.Attributes {
-	return templ.Attributes{
-		"hx-post":   url,
-		"hx-target": target,
-		"hx-swap":   "outerHTML",
-		// one click, one request: the button stays disabled until the answer is in
-		"hx-disabled-elt": "find button",
-	}
-}
 
 // PipelineStatus is the status panel of a pipeline's page.
 type PipelineStatus struct {
