@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -82,6 +83,10 @@ func BenchmarkCycle(b *testing.B) {
 	}
 	var heapFirst, heapLast float64
 	cycles := 0
+	// CPU on both sides of the cycle (this process; the server with every backend it
+	// forked): unlike wall time, little changed by what else the machine runs.
+	srv0, srvOK := testdb.ServerCPU(b)
+	cli0 := processCPU(b)
 	b.ResetTimer()
 	for b.Loop() {
 		if err := m.Cycle(ctx); err != nil {
@@ -101,10 +106,25 @@ func BenchmarkCycle(b *testing.B) {
 		b.StartTimer()
 	}
 	b.StopTimer()
+	cli := processCPU(b) - cli0
+	srv1, srvOK2 := testdb.ServerCPU(b)
 	close(stop)
 	<-sampled
+	if srvOK && srvOK2 {
+		b.ReportMetric((srv1 - srv0).Seconds()/float64(cycles), "server-cpu-s/cycle")
+	}
+	b.ReportMetric(cli.Seconds()/float64(cycles), "client-cpu-s/cycle")
 	b.ReportMetric(float64(n), "sources")
 	b.ReportMetric(float64(peak), "peak-conns")
 	b.ReportMetric(heapFirst, "heap-MiB-cycle1")
 	b.ReportMetric(heapLast, "heap-MiB-last")
+}
+
+// processCPU is this process's CPU time so far (user and system, every thread).
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
