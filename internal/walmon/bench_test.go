@@ -111,7 +111,7 @@ func BenchmarkCycle(b *testing.B) {
 	close(stop)
 	<-sampled
 	if srvOK && srvOK2 {
-		b.ReportMetric((srv1 - srv0).Seconds()/float64(cycles), "server-cpu-s/cycle")
+		b.ReportMetric((srv1-srv0).Seconds()/float64(cycles), "server-cpu-s/cycle")
 	}
 	b.ReportMetric(cli.Seconds()/float64(cycles), "client-cpu-s/cycle")
 	b.ReportMetric(float64(n), "sources")
