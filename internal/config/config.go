@@ -81,16 +81,20 @@ type Config struct {
 
 	// WALMonitorEnabled false: this instance never probes (it still serves the samples
 	// another instance writes).
-	WALMonitorEnabled     bool    `env:"WAL_MONITOR_ENABLED" envDefault:"true"`
-	WALMonitorInterval    Seconds `env:"WAL_MONITOR_INTERVAL_SECONDS" envDefault:"300"`
-	WALMonitorConcurrency int     `env:"WAL_MONITOR_CONCURRENCY" envDefault:"8"`
-	WALMonitorMaxRetries  int     `env:"WAL_MONITOR_MAX_RETRIES" envDefault:"3"`
+	WALMonitorEnabled  bool    `env:"WAL_MONITOR_ENABLED" envDefault:"true"`
+	WALMonitorInterval Seconds `env:"WAL_MONITOR_INTERVAL_SECONDS" envDefault:"300"`
+	// WALMonitorConcurrency is how many sources are probed at once. A probe is about six
+	// round trips (TLS request, startup, two SCRAM messages, the statement), so with sources
+	// on other hosts a cycle is bound by latency: 200 sources 50 ms away took 7.6 s at 8 in
+	// flight and 3.1 s at 32 (BENCHMARKS.md, "WAL monitor cycle").
+	WALMonitorConcurrency int `env:"WAL_MONITOR_CONCURRENCY" envDefault:"32"`
+	WALMonitorMaxRetries  int `env:"WAL_MONITOR_MAX_RETRIES" envDefault:"3"`
 	// WALMonitorFailuresToError: failed cycles in a row before a RUNNING pipeline of the
 	// source turns ERROR.
 	WALMonitorFailuresToError int `env:"WAL_MONITOR_FAILURES_TO_ERROR" envDefault:"2"`
 	// WALMonitorMaxConnections caps the sessions the monitor holds open to sources at once
 	// (probing and cached between cycles together).
-	WALMonitorMaxConnections int     `env:"WAL_MONITOR_MAX_CONNECTIONS" envDefault:"16"`
+	WALMonitorMaxConnections int     `env:"WAL_MONITOR_MAX_CONNECTIONS" envDefault:"64"`
 	WALRetention             Seconds `env:"WAL_RETENTION" envDefault:"2592000"`
 	// WALListenReconnectDelay is the wait between attempts to reopen the LISTEN
 	// connection of live WAL updates after it broke (a database restart): short, since

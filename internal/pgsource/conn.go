@@ -109,31 +109,26 @@ const refuseCleartext = "!password"
 // failure's classification and the settings Rosetta holds: never from driver or server
 // text, which could echo what was sent.
 func Connect(ctx context.Context, c Conn) (*pgx.Conn, error) {
-	attempts, err := configs(c)
+	cfg, err := connConfig(c)
 	if err != nil {
 		return nil, err
 	}
 	start := time.Now()
-	// ConnectTimeout alone would allow 5 s per resolved address and per attempt.
+	// One deadline for the whole of it, DNS and every resolved address included.
 	cctx, cancel := context.WithTimeout(ctx, ConnectTimeout)
 	defer cancel()
-	for i, cfg := range attempts {
-		conn, err := pgx.ConnectConfig(cctx, cfg)
-		if err == nil {
-			return conn, nil
-		}
-		// prefer: libpq falls back to plain text only when the server declines TLS.
-		if i+1 < len(attempts) && tlsRefused(err) {
-			continue
-		}
+	conn, err := pgx.ConnectConfig(cctx, cfg)
+	if err != nil {
 		return nil, classify(ctx, c, err, time.Since(start))
 	}
-	panic("unreachable: configs returns at least one attempt")
+	return conn, nil
 }
 
-// configs is the connection attempts for c, in order: one, or for prefer TLS first and
-// then plain text.
-func configs(c Conn) ([]*pgx.ConnConfig, error) {
+// connConfig is the connection configuration for c. Each mode is one TCP connection:
+// disable is plain text; require and the verify modes are pgx's own TLS, refused when the
+// server declines; prefer asks for TLS on the socket itself (preferTLS) and carries on in
+// plain text on that same socket when the server declines, as libpq does.
+func connConfig(c Conn) (*pgx.ConnConfig, error) {
 	if c.Host == "" {
 		return nil, &ConnectError{Reason: ReasonInvalid, Message: "no host is configured"}
 	}
@@ -150,24 +145,19 @@ func configs(c Conn) ([]*pgx.ConnConfig, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []*pgx.ConnConfig
-	if tlsCfg != nil {
-		cfg, err := config(c)
-		if err != nil {
-			return nil, err
-		}
-		cfg.TLSConfig = tlsCfg
-		out = append(out, cfg)
+	cfg, err := config(c)
+	if err != nil {
+		return nil, err
 	}
-	if c.mode() == TLSDisable || c.mode() == TLSPrefer {
-		cfg, err := config(c)
-		if err != nil {
-			return nil, err
-		}
+	switch c.mode() {
+	case TLSDisable:
 		cfg.RequireAuth = refuseCleartext
-		out = append(out, cfg)
+	case TLSPrefer:
+		cfg.AfterNetConnect = preferTLS(tlsCfg)
+	default:
+		cfg.TLSConfig = tlsCfg
 	}
-	return out, nil
+	return cfg, nil
 }
 
 func config(c Conn) (*pgx.ConnConfig, error) {

@@ -2,13 +2,19 @@ package pgsource
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/binary"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // TLSMode is how a connection to a source is protected, with libpq's sslmode meanings.
@@ -151,6 +157,75 @@ func tlsConfig(c Conn) (*tls.Config, error) {
 		return err
 	}
 	return cfg, nil
+}
+
+// sslRequest is the protocol's SSLRequest message: length 8, code 80877103.
+var sslRequest = binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(nil, 8), 80877103)
+
+// preferTLS does libpq's sslmode=prefer on one socket, as pgx's AfterNetConnect hook on a
+// configuration without a TLSConfig: it asks the server for TLS and, when the server says
+// yes, completes the handshake with cfg (no certificate check: prefer only keeps passive
+// listeners out); when it says no, the connection carries on in plain text on the same
+// socket. pgx's own prefer (a TLSConfig plus a plain-text fallback) closes the socket after
+// the "no" and dials again, so every connection to a server without TLS cost a second TCP
+// connection and a second forked backend on the source, which on a small server was a
+// quarter of a WAL probe's cost (BENCHMARKS.md, "WAL monitor cycle").
+//
+// Whether the password may be sent in cleartext is decided here, once the socket's
+// protection is known: pgx reads RequireAuth after this hook, on its own copy of the
+// configuration for this connection. TestCleartextPasswordIsNeverSentWithoutTLS fails if
+// that ever stops being true.
+//
+// What pgx does not know is that the connection is encrypted, so a cancel request it sends
+// after a failed query goes in plain text (with the backend's pid and cancel key, which only
+// let an eavesdropper cancel that one query); Rosetta's sessions never ask pgx to cancel.
+func preferTLS(cfg *tls.Config) func(context.Context, *pgconn.Config, net.Conn) (net.Conn, error) {
+	return func(ctx context.Context, pc *pgconn.Config, nc net.Conn) (net.Conn, error) {
+		// pgx watches ctx only from the startup message on: until then this is on its own.
+		if d, ok := ctx.Deadline(); ok {
+			_ = nc.SetDeadline(d)
+		}
+		stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
+		answer, err := askForTLS(nc)
+		conn := nc
+		if err == nil && answer == 'S' {
+			tc := tls.Client(nc, cfg)
+			if err = tc.HandshakeContext(ctx); err == nil {
+				conn = tc
+			}
+		}
+		if !stop() || err != nil {
+			if err == nil {
+				err = ctx.Err()
+			}
+			// pgx closes the connection it is handed back with the error.
+			return nc, err
+		}
+		_ = nc.SetDeadline(time.Time{})
+		if answer == 'S' {
+			pc.RequireAuth = "" // encrypted: any method the server asks for
+		} else {
+			pc.RequireAuth = refuseCleartext
+		}
+		return conn, nil
+	}
+}
+
+// askForTLS sends SSLRequest and reads the server's one-byte answer: 'S' or 'N'.
+func askForTLS(nc net.Conn) (byte, error) {
+	if _, err := nc.Write(sslRequest); err != nil {
+		return 0, err
+	}
+	// Exactly one byte: anything a server (or someone on the path) sent after an 'S' must
+	// reach the TLS handshake, which rejects it, rather than be taken as protocol.
+	var b [1]byte
+	if _, err := io.ReadFull(nc, b[:]); err != nil {
+		return 0, err
+	}
+	if b[0] != 'S' && b[0] != 'N' {
+		return 0, errors.New("the server answered the TLS request with neither yes nor no")
+	}
+	return b[0], nil
 }
 
 // tlsRefused reports whether the server answered the TLS request with "no" (ssl = off).

@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"os"
@@ -214,6 +215,100 @@ func TestTLSRequiredButServerHasNone(t *testing.T) {
 			t.Errorf("%s: error %v, TLS %v; want a plain connection", mode, ce, ssl)
 		}
 	}
+}
+
+// backendsForked runs fn and returns how many connections the cluster accepted meanwhile,
+// from its log_connections lines: each is a backend the server forked.
+func backendsForked(t *testing.T, logFile string, fn func()) int {
+	t.Helper()
+	before, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn()
+	after, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.Count(after[len(before):], []byte("connection received:"))
+}
+
+// prefer costs the source one connection whether or not it offers TLS, as libpq's does:
+// asked for TLS, a server without it says no and the session carries on in plain text on
+// the same socket. (pgx's own fallback dials again, and each probe forked two backends.)
+func TestPreferIsOneConnection(t *testing.T) {
+	t.Parallel()
+	ca := newTestCA(t, "rosetta test CA")
+	certFile, keyFile := ca.serverFiles(t, net.ParseIP("127.0.0.1"))
+	for _, tc := range []struct {
+		name     string
+		settings map[string]string
+		wantTLS  bool
+	}{
+		{"server without TLS", map[string]string{"log_connections": "on"}, false},
+		{"server with TLS", map[string]string{"log_connections": "on", "ssl": "on", "ssl_cert_file": certFile, "ssl_key_file": keyFile}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cluster := testdb.NewClusterWithSettings(t, tc.settings)
+			src := testdb.NewSource(t, testdb.SourceOptions{Cluster: cluster, CreateSlot: true})
+			for _, mode := range []pgsource.TLSMode{pgsource.TLSPrefer, ""} {
+				c := connOf(src)
+				c.TLSMode = mode
+				var ssl bool
+				n := backendsForked(t, cluster.LogFile(), func() {
+					var ce *pgsource.ConnectError
+					if ce, ssl = connectReason(t, c); ce != nil {
+						t.Fatalf("mode %q: %s", mode, ce.Message)
+					}
+				})
+				if n != 1 || ssl != tc.wantTLS {
+					t.Errorf("mode %q: Connect forked %d backends with TLS %v, want 1 with TLS %v", mode, n, ssl, tc.wantTLS)
+				}
+				n = backendsForked(t, cluster.LogFile(), func() {
+					if _, err := pgsource.ProbeWAL(t.Context(), c, src.Slot); err != nil {
+						t.Fatalf("mode %q: ProbeWAL: %v", mode, err)
+					}
+				})
+				if n != 1 {
+					t.Errorf("mode %q: a WAL probe forked %d backends, want 1", mode, n)
+				}
+			}
+		})
+	}
+}
+
+// A server that agrees to TLS and then does not speak it fails a prefer connection as a TLS
+// failure, as before: prefer falls back to plain text only when the server says no.
+func TestPreferWithABrokenTLSServer(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan struct{})
+	t.Cleanup(func() { l.Close(); <-served })
+	go func() {
+		defer close(served)
+		conn, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		var req [8]byte
+		if _, err := io.ReadFull(conn, req[:]); err != nil {
+			return
+		}
+		_, _ = conn.Write([]byte("SHTTP/1.0 400 Bad Request\r\n\r\n"))
+		_, _ = io.Copy(io.Discard, conn)
+	}()
+	c := pgsource.Conn{Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, Database: "app", User: "rosetta",
+		Password: "pw-broken-tls", TLSMode: pgsource.TLSPrefer}
+	ce, _ := connectReason(t, c)
+	if ce == nil || ce.Reason != pgsource.ReasonTLS {
+		t.Fatalf("Connect = %v, want a %s failure", ce, pgsource.ReasonTLS)
+	}
+	expectContains(t, ce.Message, "TLS handshake", l.Addr().String())
 }
 
 // fakeServer is just enough of a PostgreSQL server to ask for the password in cleartext:

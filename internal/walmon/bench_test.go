@@ -3,9 +3,12 @@ package walmon_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"runtime"
 	"strconv"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -23,10 +26,19 @@ import (
 // SCRAM password (a full handshake per probe, since the default interval keeps no
 // sessions), probed at the default concurrency. WALMON_BENCH_SOURCES sets the number of
 // sources (default 200; the budget is stated for 1,000).
+//
+// Two knobs compare concurrencies for sources that are not on Rosetta's host:
+// WALMON_BENCH_CONCURRENCY overrides the concurrency (the connection cap stays at its
+// default of twice that), and WALMON_BENCH_RTT (e.g. 2ms) puts every source behind a local
+// TCP relay that delays each direction by half that round trip, as a network would.
 func BenchmarkCycle(b *testing.B) {
 	n := 200
 	if v, err := strconv.Atoi(os.Getenv("WALMON_BENCH_SOURCES")); err == nil && v > 0 {
 		n = v
+	}
+	var opts walmon.Options
+	if v, err := strconv.Atoi(os.Getenv("WALMON_BENCH_CONCURRENCY")); err == nil && v > 0 {
+		opts.Concurrency = v
 	}
 	ctx := context.Background()
 	d := testdb.New(b)
@@ -37,6 +49,14 @@ func BenchmarkCycle(b *testing.B) {
 	}
 	cat := catalog.New(db.Wrap(d.Pool, 5*time.Second), box, audit.ForCatalog())
 	admin := testdb.Admin(b)
+	port := src.Port
+	if v := os.Getenv("WALMON_BENCH_RTT"); v != "" {
+		rtt, err := time.ParseDuration(v)
+		if err != nil {
+			b.Fatalf("WALMON_BENCH_RTT: %v", err)
+		}
+		port = delayRelay(b, src.Host, src.Port, rtt/2)
+	}
 	for i := range n {
 		role := fmt.Sprintf("bench_%s_%d", d.Name, i)
 		pw := fmt.Sprintf("pw-%d-%s", i, d.Name)
@@ -46,16 +66,15 @@ func BenchmarkCycle(b *testing.B) {
 		b.Cleanup(func() {
 			_, _ = admin.Exec(context.Background(), "DROP ROLE IF EXISTS "+pgx.Identifier{role}.Sanitize())
 		})
-		port := src.Port
 		if _, err := cat.CreateSource(ctx, catalog.SourceInput{Name: role, PgHost: src.Host, PgPort: &port, PgDatabase: src.Database,
 			PgUsername: role, PgPassword: pw, PublicationName: src.Publication, ReplicationID: src.Slot}); err != nil {
 			b.Fatal(err)
 		}
 	}
-	m := walmon.New(db.Wrap(d.Pool, 5*time.Second), cat, walmon.Options{})
+	m := walmon.New(db.Wrap(d.Pool, 5*time.Second), cat, opts)
 	// The peak of the sources' sessions on the cluster, sampled from pg_stat_activity while
 	// the cycles run: the "never more connections than configured" (the default
-	// cap is 2 × the default concurrency of 8, and without kept sessions at most 8 are open).
+	// cap is 2 × the concurrency, and without kept sessions at most the concurrency is open).
 	prefix := fmt.Sprintf("bench_%s_", d.Name)
 	var peak int64
 	stop := make(chan struct{})
@@ -82,6 +101,10 @@ func BenchmarkCycle(b *testing.B) {
 	}
 	var heapFirst, heapLast float64
 	cycles := 0
+	// CPU on both sides of the cycle (this process; the server with every backend it
+	// forked): unlike wall time, little changed by what else the machine runs.
+	srv0, srvOK := testdb.ServerCPU(b)
+	cli0 := processCPU(b)
 	b.ResetTimer()
 	for b.Loop() {
 		if err := m.Cycle(ctx); err != nil {
@@ -101,10 +124,94 @@ func BenchmarkCycle(b *testing.B) {
 		b.StartTimer()
 	}
 	b.StopTimer()
+	cli := processCPU(b) - cli0
+	srv1, srvOK2 := testdb.ServerCPU(b)
 	close(stop)
 	<-sampled
+	if srvOK && srvOK2 {
+		b.ReportMetric((srv1-srv0).Seconds()/float64(cycles), "server-cpu-s/cycle")
+	}
+	b.ReportMetric(cli.Seconds()/float64(cycles), "client-cpu-s/cycle")
 	b.ReportMetric(float64(n), "sources")
 	b.ReportMetric(float64(peak), "peak-conns")
 	b.ReportMetric(heapFirst, "heap-MiB-cycle1")
 	b.ReportMetric(heapLast, "heap-MiB-last")
+}
+
+// processCPU is this process's CPU time so far (user and system, every thread).
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// delayRelay listens on a free loopback port and relays every connection to host:port,
+// delivering each chunk read in either direction delay after it was read (in order, without
+// a bandwidth limit): the propagation delay of a network between Rosetta and a source. It
+// returns the port to connect to.
+func delayRelay(b *testing.B, host string, port int, delay time.Duration) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	b.Cleanup(func() { l.Close(); wg.Wait() })
+	target := net.JoinHostPort(host, strconv.Itoa(port))
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			client, err := l.Accept()
+			if err != nil {
+				return
+			}
+			server, err := net.Dial("tcp", target)
+			if err != nil {
+				client.Close()
+				continue
+			}
+			wg.Add(2)
+			go func() { defer wg.Done(); delayedCopy(server, client, delay) }()
+			go func() { defer wg.Done(); delayedCopy(client, server, delay) }()
+		}
+	}()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// delayedCopy copies src to dst, each chunk delay after it was read; when src ends, dst
+// is closed after the last chunk, so the far side sees the end as late as the data.
+func delayedCopy(dst, src net.Conn, delay time.Duration) {
+	type chunk struct {
+		data []byte
+		at   time.Time
+	}
+	q := make(chan chunk, 1024)
+	go func() {
+		defer close(q)
+		for {
+			buf := make([]byte, 32<<10)
+			n, err := src.Read(buf)
+			if n > 0 || err != nil { // the end (no data) is delayed like data
+				q <- chunk{buf[:n], time.Now().Add(delay)}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	for c := range q {
+		time.Sleep(time.Until(c.at))
+		if len(c.data) == 0 {
+			break
+		}
+		if _, err := dst.Write(c.data); err != nil {
+			break
+		}
+	}
+	dst.Close()
+	src.Close()
+	for range q { // let the reader finish
+	}
 }

@@ -43,7 +43,7 @@ const (
 // Options configure a Monitor. Zero values take the defaults noted.
 type Options struct {
 	Interval       time.Duration // 300 s
-	Concurrency    int           // 8 probes at once
+	Concurrency    int           // 32 probes at once (config.WALMonitorConcurrency says why)
 	MaxRetries     int           // retries after a failed attempt; negative = none (0 means 0)
 	MaxConnections int           // sessions open to sources at once; default 2 × Concurrency
 	Retention      time.Duration // 30 days of samples
@@ -106,7 +106,7 @@ func New(pool *db.Pool, cat *catalog.Service, o Options) *Monitor {
 		o.Interval = 300 * time.Second
 	}
 	if o.Concurrency < 1 {
-		o.Concurrency = 8
+		o.Concurrency = 32
 	}
 	if o.MaxRetries < 0 {
 		o.MaxRetries = 0
