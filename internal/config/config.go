@@ -149,9 +149,13 @@ func Load() (*Config, error) {
 // LoadFrom is Load over an explicit environment (nil = the process environment); tests use it.
 func LoadFrom(environ map[string]string) (*Config, error) {
 	var c Config
+	concurrencySet := false
 	opts := env.Options{OnSet: func(tag string, _ any, isDefault bool) {
 		if tag == "WAL_MONITOR_INTERVAL_SECONDS" && !isDefault {
 			c.WALMonitorIntervalSet = true
+		}
+		if tag == "WAL_MONITOR_CONCURRENCY" && !isDefault {
+			concurrencySet = true
 		}
 	}}
 	if environ != nil {
@@ -159,6 +163,12 @@ func LoadFrom(environ map[string]string) (*Config, error) {
 	}
 	if err := env.ParseWithOptions(&c, opts); err != nil {
 		return nil, describeParseError(err)
+	}
+	// A deployment that lowered the connection cap before the default concurrency rose
+	// to 32 keeps starting: the default follows the cap. Only a concurrency someone set
+	// above the cap is refused, by validate.
+	if !concurrencySet && c.WALMonitorMaxConnections >= 1 && c.WALMonitorMaxConnections < c.WALMonitorConcurrency {
+		c.WALMonitorConcurrency = c.WALMonitorMaxConnections
 	}
 	if err := c.validate(); err != nil {
 		return nil, err

@@ -140,3 +140,23 @@ func TestMetricsAddr(t *testing.T) {
 		t.Fatalf("METRICS_ADDR equal to HTTP_ADDR: err = %v", err)
 	}
 }
+
+// A cap set below the default concurrency lowers the default with it, so a deployment
+// configured before the default rose keeps starting; a concurrency set above the cap is
+// still refused (TestBadValuesNameTheVariable).
+func TestMonitorConcurrencyDefaultFollowsALowerCap(t *testing.T) {
+	c, err := LoadFrom(map[string]string{"WAL_MONITOR_MAX_CONNECTIONS": "10"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.WALMonitorConcurrency != 10 || c.WALMonitorMaxConnections != 10 {
+		t.Fatalf("concurrency %d, cap %d: want 10 and 10", c.WALMonitorConcurrency, c.WALMonitorMaxConnections)
+	}
+	c, err = LoadFrom(map[string]string{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.WALMonitorConcurrency != 32 || c.WALMonitorMaxConnections != 64 {
+		t.Fatalf("defaults: concurrency %d, cap %d: want 32 and 64", c.WALMonitorConcurrency, c.WALMonitorMaxConnections)
+	}
+}
