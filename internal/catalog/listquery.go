@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/rosetta-cdc/rosetta/internal/db"
 )
@@ -57,16 +58,13 @@ func statusRank(status string) int32 {
 	}
 }
 
-// orderKey is one expression of an ORDER BY. opaque is the same value written so that
-// no index matches it (expr || ”, expr + 0): see listQuery.pageSQL for when.
+// orderKey is one expression of an ORDER BY.
 type orderKey struct {
-	expr, opaque string
-	desc         bool
+	expr string
+	desc bool
 }
 
-func text(expr string) orderKey { return orderKey{expr: expr, opaque: "(" + expr + " || '')"} }
-func num(expr string) orderKey  { return orderKey{expr: expr, opaque: "(" + expr + " + 0)"} }
-func ts(expr string) orderKey   { return orderKey{expr: expr, opaque: "(" + expr + " + interval '0')"} }
+func key(expr string) orderKey { return orderKey{expr: expr} }
 
 // desc reverses every key: a descending sort reverses the whole key, id included, so one
 // index read backwards serves it.
@@ -85,20 +83,20 @@ func keys(k ...orderKey) []orderKey { return k }
 // case-insensitively (the lower(name) unique indexes), so a name order has no ties; every
 // other order ends with id.
 var (
-	byName        = keys(text("lower(v.name)"))
-	byCreated     = keys(ts("v.created_at"), num("v.id"))
+	byName        = keys(key("lower(v.name)"))
+	byCreated     = keys(key("v.created_at"), key("v.id"))
 	pipelineOrder = map[string][]orderKey{
 		"name": byName, "-name": desc(byName...),
 		"created_at": byCreated, "-created_at": desc(byCreated...),
-		"status": keys(num(statusRankSQL("v.runtime_status")), num("v.id")),
+		"status": keys(key(statusRankSQL("v.runtime_status")), key("v.id")),
 	}
-	byHost      = keys(text("lower(v.pg_host)"), num("v.id"))
+	byHost      = keys(key("lower(v.pg_host)"), key("v.id"))
 	sourceOrder = map[string][]orderKey{
 		"name": byName, "-name": desc(byName...),
 		"created_at": byCreated, "-created_at": desc(byCreated...),
 		"host": byHost, "-host": desc(byHost...),
 	}
-	byAccount        = keys(text("lower(v.snowflake_account)"), num("v.id"))
+	byAccount        = keys(key("lower(v.snowflake_account)"), key("v.id"))
 	destinationOrder = map[string][]orderKey{
 		"name": byName, "-name": desc(byName...),
 		"created_at": byCreated, "-created_at": desc(byCreated...),
@@ -106,13 +104,14 @@ var (
 	}
 )
 
-// orderSQL writes the keys; opaque ones when the sort's index must not be walked.
-func orderSQL(ks []orderKey, opaque bool) string {
+// orderSQL writes the keys. With alias set, each key is instead the column
+// "alias.kN" that matchesSQL materialised it as.
+func orderSQL(ks []orderKey, alias string) string {
 	parts := make([]string, len(ks))
 	for i, k := range ks {
 		parts[i] = k.expr
-		if opaque {
-			parts[i] = k.opaque
+		if alias != "" {
+			parts[i] = alias + ".k" + strconv.Itoa(i)
 		}
 		if k.desc {
 			parts[i] += " DESC"
@@ -124,13 +123,16 @@ func orderSQL(ks []orderKey, opaque bool) string {
 // listQuery is one list statement: the relation read (aliased v), the conditions given,
 // and their values as parameters.
 type listQuery struct {
+	// table is the table listed: with no condition, its size is the total.
+	table string
 	// from is what the page reads (a table or pipeline_view), as "relation v".
 	from string
 	// countFrom is what the total counts: the narrowest relation the conditions allow
 	// (a pipeline's count needs no join unless it filters on runtime status).
 	countFrom string
-	// keysFrom is the narrow relation a searched page's ids are chosen from (the columns
-	// its conditions and sort need, no joins the planner could hash): see pageSQL.
+	// keysFrom is the narrow relation a searched list's matches are read from (the
+	// columns its conditions and sort need, no joins the planner could hash); from when
+	// empty. See listSQL.
 	keysFrom string
 	order    map[string][]orderKey
 	where    []string
@@ -143,10 +145,15 @@ type listQuery struct {
 func (q *listQuery) cond(format string, vals ...any) {
 	ph := make([]any, len(vals))
 	for i, v := range vals {
-		q.args = append(q.args, v)
-		ph[i] = "$" + strconv.Itoa(len(q.args))
+		ph[i] = q.param(v)
 	}
 	q.where = append(q.where, fmt.Sprintf(format, ph...))
+}
+
+// param adds a value and returns its placeholder.
+func (q *listQuery) param(v any) string {
+	q.args = append(q.args, v)
+	return "$" + strconv.Itoa(len(q.args))
 }
 
 // search adds the name search: a case-insensitive substring (the documented semantics),
@@ -165,34 +172,77 @@ func (q *listQuery) whereSQL() string {
 	return " WHERE " + strings.Join(q.where, " AND ")
 }
 
-// pageSQL is the page's statement, with its arguments.
+// A list request is one statement (one round trip, one planning): its rows are the
+// page's, each led by three columns: the total, whether the total passed the cap, and
+// whether the row carries an item. An empty page (an offset past the end) is one row
+// carrying only the total.
+const listHeadColumns = 3
+
+// listSQL is the list's one statement, with its arguments, in one of two shapes.
 //
-// Without a search, the page walks the sort's index and joins as it goes: about one
-// page of rows read, whatever the size of the fleet.
+// Without a search the index can serve (walkSQL), the page walks the sort's index and
+// joins as it goes: about one page of rows read, whatever the size of the fleet. The
+// total counts at most cap + 1 rows; above the cap, with no condition, it is the table's
+// size as the planner reckons it (pg_class), in the same statement. A filtered total
+// above the cap needs the planner's estimate for the conditions: exact reports that it
+// has not been made (see runList).
 //
-// With a search, the sort is written so that no index matches it: the matches are then
-// found through the trigram index and sorted, a cost that follows the number of matches.
-// Left to itself, the planner may walk the sort's index and filter, assuming matches
-// are spread evenly; when they cluster at the far end (a backward name order searching
-// "billing" skips every name after it) that walk reads nearly the whole fleet for one
-// page: 340 ms at 100,000 pipelines, against a few ms for the sort of the matches.
-func (q *listQuery) pageSQL(sort string, limit, offset int) (string, []any, error) {
+// With a search (matchesSQL), the matches are found once, through the trigram index,
+// and feed both the page (sorted among the matches only) and the total, which is then
+// exact at no extra cost: counting rows already read. A search's cost follows the number
+// of its matches, never the whole fleet's walk: left to itself, the planner may walk the
+// sort's index and filter, assuming matches are spread evenly, and when they cluster at
+// the far end (a backward name order searching "billing" skips every name after it) that
+// walk read nearly the whole fleet for one page (issue 12).
+// The receiver is a copy: the page's parameters are added to it, not to q.
+func (q listQuery) listSQL(sort string, limit, offset, totalCap int) (sql string, args []any, err error) {
 	ks, ok := q.order[sort]
 	if !ok {
 		return "", nil, fmt.Errorf("catalog: no order for sort key %q", sort)
 	}
-	order := orderSQL(ks, q.trigram)
-	n := len(q.args)
-	page := " ORDER BY " + order + " LIMIT $" + strconv.Itoa(n+1) + " OFFSET $" + strconv.Itoa(n+2)
-	args := append(append([]any{}, q.args...), int64(limit), int64(offset))
-	if !q.trigram || q.keysFrom == "" {
-		return "SELECT v.* FROM " + q.from + q.whereSQL() + page, args, nil
+	if q.trigram {
+		sql = q.matchesSQL(ks, limit, offset)
+	} else {
+		sql = q.walkSQL(ks, limit, offset, totalCap)
 	}
-	// The page's ids first, sorted among the matches only; then the 50 rows, each
-	// fetched by its primary key (= ANY of an array: an index probe per id, where a join
-	// could be planned as a hash of whole tables).
-	return "SELECT v.* FROM " + q.from + " WHERE v.id = ANY(ARRAY(SELECT v.id FROM " + q.keysFrom + q.whereSQL() + page +
-		")) ORDER BY " + orderSQL(ks, false), args, nil
+	return sql, q.args, nil
+}
+
+func (q *listQuery) walkSQL(ks []orderKey, limit, offset, totalCap int) string {
+	where := q.whereSQL()
+	capSQL := strconv.Itoa(totalCap)
+	total := "c.n"
+	if len(q.where) == 0 {
+		// What the planner estimates for the whole table: reltuples as of the last
+		// VACUUM or ANALYZE, scaled to the table's current size in pages. Never below
+		// what was counted, whatever the statistics say (they may be stale).
+		total = "CASE WHEN c.n > " + capSQL + " THEN greatest(c.n, (SELECT (CASE WHEN r.reltuples < 0 OR r.relpages = 0 " +
+			"THEN r.reltuples ELSE r.reltuples / r.relpages * (pg_relation_size(r.oid) / current_setting('block_size')::float8) END)::bigint " +
+			"FROM pg_class r WHERE r.oid = " + q.param(q.table) + "::regclass)) ELSE c.n END"
+	}
+	page := " ORDER BY " + orderSQL(ks, "") + " LIMIT " + q.param(int64(limit)) + " OFFSET " + q.param(int64(offset))
+	return "SELECT t.total, t.over, v.id IS NOT NULL, v.* FROM (SELECT " + total + " AS total, c.n > " + capSQL + " AS over " +
+		"FROM (SELECT count(*) AS n FROM (SELECT 1 FROM " + q.countFrom + where + " LIMIT " + strconv.Itoa(totalCap+1) + ") x) c) t " +
+		"LEFT JOIN LATERAL (SELECT v.* FROM " + q.from + where + page + ") v ON true ORDER BY " + orderSQL(ks, "")
+}
+
+func (q *listQuery) matchesSQL(ks []orderKey, limit, offset int) string {
+	cols := make([]string, len(ks))
+	for i, k := range ks {
+		cols[i] = k.expr + " AS k" + strconv.Itoa(i)
+	}
+	from := q.keysFrom
+	if from == "" {
+		from = q.from
+	}
+	// MATERIALIZED: the matches are read once, though the total and the page both read
+	// them. The page's ids are chosen among them, then its rows fetched by primary key
+	// (= ANY of an array: an index probe per id, where a join could be planned as a hash
+	// of whole tables).
+	return "WITH m AS MATERIALIZED (SELECT v.id, " + strings.Join(cols, ", ") + " FROM " + from + q.whereSQL() + ") " +
+		"SELECT t.total, false, v.id IS NOT NULL, v.* FROM (SELECT count(*) AS total FROM m) t " +
+		"LEFT JOIN LATERAL (SELECT v.* FROM " + q.from + " WHERE v.id = ANY(ARRAY(SELECT m.id FROM m ORDER BY " + orderSQL(ks, "m") +
+		" LIMIT " + q.param(int64(limit)) + " OFFSET " + q.param(int64(offset)) + "))) v ON true ORDER BY " + orderSQL(ks, "")
 }
 
 // countSQL counts the matches, stopping one past the cap.
@@ -205,33 +255,58 @@ func (q *listQuery) countSQL(limit int) string {
 // selective a search or a filter is.
 func exec(args []any) []any { return append([]any{pgx.QueryExecModeExec}, args...) }
 
-// list runs the page and its total. The total is exact up to the service's cap; above
-// it, the planner's estimate.
+// list runs the page and its total. The total is exact up to the service's cap (or
+// always, for a search: see listSQL); above it, the planner's estimate.
 func list[T any](ctx context.Context, s *Service, q listQuery, p ListParams, scan pgx.RowToFunc[T]) ([]T, int64, bool, error) {
 	return runList(ctx, s.pool, s.totalCap, q, p.Sort, p.Limit, p.Offset, scan)
 }
 
 func runList[T any](ctx context.Context, pool *db.Pool, totalCap int, q listQuery, sort string, limit, offset int,
 	scan pgx.RowToFunc[T]) ([]T, int64, bool, error) {
-	sql, args, err := q.pageSQL(sort, limit, offset)
+	sql, args, err := q.listSQL(sort, limit, offset, totalCap)
 	if err != nil {
-		return nil, 0, false, err
-	}
-	var n int64
-	if err := pool.QueryRow(ctx, q.countSQL(totalCap+1), exec(q.args)...).Scan(&n); err != nil {
 		return nil, 0, false, err
 	}
 	rows, err := pool.Query(ctx, sql, exec(args)...)
 	if err != nil {
 		return nil, 0, false, err
 	}
-	items, err := pgx.CollectRows(rows, scan)
-	if err != nil {
+	var (
+		n       int64
+		over    bool
+		present bool
+		items   []T
+	)
+	head := []any{&n, &over, &present}
+	for rows.Next() {
+		if err := rows.Scan(append(head, make([]any, len(rows.FieldDescriptions())-listHeadColumns)...)...); err != nil {
+			rows.Close()
+			return nil, 0, false, err
+		}
+		if !present {
+			continue
+		}
+		item, err := scan(pageRow{rows})
+		if err != nil {
+			rows.Close()
+			return nil, 0, false, err
+		}
+		items = append(items, item)
+	}
+	if err := rows.Err(); err != nil {
 		return nil, 0, false, err
 	}
-	if n <= int64(totalCap) {
+	if items == nil {
+		items = []T{}
+	}
+	if !over {
 		return items, n, false, nil
 	}
+	if len(q.where) == 0 {
+		return items, n, true, nil
+	}
+	// A filtered total above the cap: the planner's estimate for the conditions, the
+	// one case a list takes a second statement.
 	est, err := estimate(ctx, pool, q)
 	if err != nil {
 		return nil, 0, false, err
@@ -239,6 +314,28 @@ func runList[T any](ctx context.Context, pool *db.Pool, totalCap int, q listQuer
 	// Above the cap by construction, whatever the statistics say (they may be stale).
 	return items, max(est, n), true, nil
 }
+
+// pageRow is a list row without its leading columns (listHeadColumns), so the entity's
+// own scan reads the item alone.
+type pageRow struct{ pgx.Rows }
+
+func (r pageRow) FieldDescriptions() []pgconn.FieldDescription {
+	return r.Rows.FieldDescriptions()[listHeadColumns:]
+}
+
+func (r pageRow) Scan(dest ...any) error {
+	return r.Rows.Scan(append(make([]any, listHeadColumns), dest...)...)
+}
+
+func (r pageRow) Values() ([]any, error) {
+	v, err := r.Rows.Values()
+	if err != nil {
+		return nil, err
+	}
+	return v[listHeadColumns:], nil
+}
+
+func (r pageRow) RawValues() [][]byte { return r.Rows.RawValues()[listHeadColumns:] }
 
 // estimate is the planner's row estimate for the matches: what EXPLAIN says, with the
 // statistics ANALYZE (or autovacuum) last gathered. It costs one planning, not a scan.
@@ -266,8 +363,8 @@ type NewestFirst struct{ q listQuery }
 // NewNewestFirst lists table, which must be a constant of the calling package (it
 // becomes SQL text), never input.
 func NewNewestFirst(table string) *NewestFirst {
-	return &NewestFirst{q: listQuery{from: table + " v", countFrom: table + " v",
-		order: map[string][]orderKey{"": desc(num("v.id"))}}}
+	return &NewestFirst{q: listQuery{table: table, from: table + " v", countFrom: table + " v",
+		order: map[string][]orderKey{"": desc(key("v.id"))}}}
 }
 
 // Where adds a condition on the table's columns (as v.column); each %s in format
