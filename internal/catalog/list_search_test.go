@@ -1,0 +1,203 @@
+package catalog_test
+
+import (
+	"context"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/rosetta-cdc/rosetta/internal/audit"
+	"github.com/rosetta-cdc/rosetta/internal/catalog"
+	"github.com/rosetta-cdc/rosetta/internal/db"
+	"github.com/rosetta-cdc/rosetta/internal/secrets"
+	"github.com/rosetta-cdc/rosetta/internal/testdb"
+)
+
+// statementCounter counts the statements a pool sends: one per Query, Exec or QueryRow.
+type statementCounter struct{ n atomic.Int64 }
+
+func (c *statementCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	c.n.Add(1)
+	return ctx
+}
+
+func (c *statementCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// newCountingService is a catalog service whose pool counts the statements it sends.
+func newCountingService(t *testing.T, opts ...catalog.Option) (*catalog.Service, *db.Pool, *statementCounter) {
+	t.Helper()
+	d := testdb.New(t)
+	cfg, err := pgxpool.ParseConfig(d.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counter := &statementCounter{}
+	cfg.ConnConfig.Tracer = counter
+	p, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	box, err := secrets.NewBox("test-secret-key-0123456789abcdef")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := db.Wrap(p, 5*time.Second)
+	return catalog.New(pool, box, audit.ForCatalog(), opts...), pool, counter
+}
+
+// addNeedles adds seven pipelines whose names contain "needle" in mixed case and at
+// different places, with created_at ties and every runtime status, to the list fixture.
+func addNeedles(t *testing.T, pool *db.Pool, srcs, dsts []int64) []fixturePipeline {
+	t.Helper()
+	ctx := context.Background()
+	base := time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
+	var out []fixturePipeline
+	for i, name := range []string{"needle-g", "Needle-c", "NEEDLE-a", "x-needle-f", "needle-b", "needle-e", "hayneedle-d"} {
+		p := fixturePipeline{name: name, source: srcs[i%len(srcs)], dest: dsts[i%len(dsts)],
+			runtime: []string{"PAUSED", "ERROR", "RUNNING"}[i%3], created: base.Add(-time.Duration(i/2) * time.Minute)}
+		p.status = map[string]string{"PAUSED": "PAUSE", "ERROR": "START", "RUNNING": "START"}[p.runtime]
+		p.rank = map[string]int{"ERROR": 0, "RUNNING": 1, "PAUSED": 2}[p.runtime]
+		if err := pool.QueryRow(ctx, `INSERT INTO pipelines (name, source_id, destination_id, status, created_at)
+			VALUES ($1, $2, $3, $4, $5) RETURNING id`, name, p.source, p.dest, p.status, p.created).Scan(&p.id); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pool.Exec(ctx, `INSERT INTO pipeline_metadata (pipeline_id, status) VALUES ($1, $2)`, p.id, p.runtime); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, p)
+	}
+	if _, err := pool.Exec(ctx, "ANALYZE"); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// A name search reads its matches once and sorts them, so its total is exact even above
+// the cap; paging through it with every sort returns every match exactly once, in order.
+func TestListSearchTotalIsExactAboveTheCap(t *testing.T) {
+	t.Parallel()
+	svc, pool := newServiceWith(t, catalog.WithExactTotalCap(5))
+	ctx := context.Background()
+	_, srcs, dsts := listFixture(t, pool)
+	needles := addNeedles(t, pool, srcs, dsts)
+
+	for _, sort := range catalog.PipelineSorts {
+		want := wantOrder(needles, sort)
+		var got []string
+		for offset := 0; offset < 10; offset += 2 {
+			p, err := svc.ListPipelines(ctx, catalog.ListParams{Q: "nEeDlE", Sort: sort, Limit: 2, Offset: offset}, catalog.PipelineFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Total != int64(len(needles)) || p.TotalIsEstimate {
+				t.Errorf("search by %s at offset %d: total %d (estimate %v), want exactly %d", sort, offset, p.Total,
+					p.TotalIsEstimate, len(needles))
+			}
+			if offset >= len(needles) && len(p.Items) != 0 {
+				t.Errorf("search by %s past the end: %v", sort, names(p.Items))
+			}
+			got = append(got, names(p.Items)...)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("search by %s, paged by 2: %v, want %v", sort, got, want)
+		}
+	}
+
+	// The search combines with the other filters, and the total stays exact.
+	p, err := svc.ListPipelines(ctx, catalog.ListParams{Q: "needle", Sort: "name"}, catalog.PipelineFilter{RuntimeStatus: "ERROR"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(p.Items); !slices.Equal(got, []string{"needle-b", "Needle-c"}) || p.Total != 2 || p.TotalIsEstimate {
+		t.Errorf("search and runtime filter: %v, total %d (estimate %v)", got, p.Total, p.TotalIsEstimate)
+	}
+
+	// A search too short for the trigram index walks the sort's index instead; above the
+	// cap its total is an estimate, as for any filter.
+	p, err = svc.ListPipelines(ctx, catalog.ListParams{Q: "ee", Sort: "name", Limit: 3}, catalog.PipelineFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(p.Items); !slices.Equal(got, wantOrder(needles, "name")[:3]) || !p.TotalIsEstimate || p.Total < 6 {
+		t.Errorf("short search: %v, total %d (estimate %v); want the first three needles and an estimate ≥ 6",
+			got, p.Total, p.TotalIsEstimate)
+	}
+
+	// Sources and destinations search the same way.
+	s, err := svc.ListSources(ctx, catalog.ListParams{Q: "SRC-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Total != int64(len(srcs)) || s.TotalIsEstimate || len(s.Items) != len(srcs) {
+		t.Errorf("source search: %d items, total %d (estimate %v)", len(s.Items), s.Total, s.TotalIsEstimate)
+	}
+	d, err := svc.ListDestinations(ctx, catalog.ListParams{Q: "dst-1", Sort: "-name"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Items) != 1 || d.Items[0].Name != "dst-1" || d.Total != 1 {
+		t.Errorf("destination search: %+v, total %d", d.Items, d.Total)
+	}
+}
+
+// A list request is one statement: the page, its total and (unfiltered, above the cap)
+// the estimate travel together. Only a filtered total above the cap takes a second
+// statement, for the planner's estimate of the filter.
+func TestListIsOneStatement(t *testing.T) {
+	t.Parallel()
+	svc, pool, counter := newCountingService(t, catalog.WithExactTotalCap(5))
+	ctx := context.Background()
+	_, srcs, dsts := listFixture(t, pool)
+	addNeedles(t, pool, srcs, dsts)
+
+	cases := []struct {
+		name       string
+		p          catalog.ListParams
+		f          catalog.PipelineFilter
+		statements int64
+		estimate   bool
+	}{
+		{"unfiltered, above the cap", catalog.ListParams{Sort: "-created_at"}, catalog.PipelineFilter{}, 1, true},
+		{"search above the cap", catalog.ListParams{Q: "needle", Sort: "status"}, catalog.PipelineFilter{}, 1, false},
+		{"search, offset past the end", catalog.ListParams{Q: "needle", Offset: 40}, catalog.PipelineFilter{}, 1, false},
+		{"filtered, under the cap", catalog.ListParams{Sort: "name"}, catalog.PipelineFilter{SourceID: &srcs[1], DestinationID: &dsts[1]}, 1, false},
+		{"filtered, offset past the end", catalog.ListParams{Offset: 40}, catalog.PipelineFilter{SourceID: &srcs[1], DestinationID: &dsts[1]}, 1, false},
+		{"filtered, above the cap", catalog.ListParams{Sort: "name"}, catalog.PipelineFilter{Status: "START"}, 2, true},
+	}
+	for _, c := range cases {
+		before := counter.n.Load()
+		p, err := svc.ListPipelines(ctx, c.p, c.f)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if n := counter.n.Load() - before; n != c.statements {
+			t.Errorf("%s: %d statements, want %d", c.name, n, c.statements)
+		}
+		if p.TotalIsEstimate != c.estimate {
+			t.Errorf("%s: total %d, estimate %v, want estimate %v", c.name, p.Total, p.TotalIsEstimate, c.estimate)
+		}
+		if c.p.Offset > 0 && (len(p.Items) != 0 || p.Total == 0) {
+			t.Errorf("%s: %d items, total %d; want none and the total", c.name, len(p.Items), p.Total)
+		}
+	}
+	before := counter.n.Load()
+	d, err := svc.ListDestinations(ctx, catalog.ListParams{Sort: "account"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := counter.n.Load() - before; n != 1 || d.Total != int64(len(dsts)) || d.TotalIsEstimate {
+		t.Errorf("destinations: %d statements, total %d (estimate %v)", n, d.Total, d.TotalIsEstimate)
+	}
+	var got []string
+	for _, x := range d.Items {
+		got = append(got, x.Name)
+	}
+	if !slices.Equal(got, []string{"dst-1", "dst-0"}) {
+		t.Errorf("destinations by account: %v", got)
+	}
+}
