@@ -117,6 +117,24 @@ func TestListSearchTotalIsExactAboveTheCap(t *testing.T) {
 		t.Errorf("search and runtime filter: %v, total %d (estimate %v)", got, p.Total, p.TotalIsEstimate)
 	}
 
+	// A term of several words is still one substring: each word alone narrows the
+	// index's candidates, the whole term decides.
+	for term, want := range map[string][]string{
+		"needle-hay":  nil,             // both words in "hayneedle-d", not as this substring
+		"hayneedle-D": {"hayneedle-d"}, // one word
+		"x-NEEDLE-f":  {"x-needle-f"},  // a short word, then two
+		"e-a":         {"NEEDLE-a"},    // no word the index can use alone
+		"needle_":     nil,             // "_" is a character, not a wildcard
+	} {
+		p, err := svc.ListPipelines(ctx, catalog.ListParams{Q: term, Sort: "name"}, catalog.PipelineFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := names(p.Items); !slices.Equal(got, want) && !(len(got) == 0 && len(want) == 0) || p.Total != int64(len(want)) {
+			t.Errorf("search %q: %v (total %d), want %v", term, got, p.Total, want)
+		}
+	}
+
 	// A search too short for the trigram index walks the sort's index instead; above the
 	// cap its total is an estimate, as for any filter.
 	p, err = svc.ListPipelines(ctx, catalog.ListParams{Q: "ee", Sort: "name", Limit: 3}, catalog.PipelineFilter{})
