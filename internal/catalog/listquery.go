@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -162,10 +162,10 @@ func (q *listQuery) param(v any) string {
 // which the pg_trgm index on name serves.
 //
 // The index is given the term's words (runs of letters and digits, three or more), one
-// condition each, the likeliest rarest first; the whole term, hidden from the index
-// ("|| ''"), is then checked on those rows alone. Every word of the term is a substring
-// of every match, so the words can only narrow what the term matches, never lose a
-// match. Why: GIN drives one condition from its rarest trigram and advances all the
+// condition each, the likeliest rarest first; the whole term, hidden from the index (on
+// the name concatenated with an empty string), is then checked on those rows alone.
+// Every word of the term is a substring of every match, so the words can only narrow
+// what the term matches, never lose a match. Why: GIN drives one condition from its rarest trigram and advances all the
 // others' posting lists for each candidate; with the whole term as one condition,
 // "ledger-001236" advanced the five common trigrams of "ledger" (30,000 names each at
 // 100,000) for every name holding "123", and cost ×9 at 100,000 what it costs at 5,000.
