@@ -219,3 +219,82 @@ func TestListIsOneStatement(t *testing.T) {
 		t.Errorf("destinations by account: %v", got)
 	}
 }
+
+// A search with more matches than the cap, listed by creation time, takes its page from
+// the head of the created_at index when the matches there fill it (total: an estimate),
+// and otherwise sorts every match (total: exact). Either way the page is the exact one,
+// and the request one statement.
+func TestListSearchManyMatches(t *testing.T) {
+	t.Parallel()
+	svc, pool, counter := newCountingService(t)
+	ctx := context.Background()
+	// 8,000 pipelines, more than the index head the list reads (5,000 rows): one in four
+	// a "needle" (2,000, over the cap of 1,000), spread along created_at, with ties; 30
+	// "rareneedle" at the far end of the order only; the 1,200 oldest "…-early".
+	for _, sql := range []string{
+		`INSERT INTO sources (name, pg_host, pg_database, pg_username, pg_password, publication_name, replication_id)
+		 VALUES ('src', 'h', 'd', 'u', '\x00'::bytea, 'p', 'r')`,
+		`INSERT INTO destinations (name, snowflake_account, snowflake_user, snowflake_database, snowflake_schema,
+		 snowflake_role, snowflake_private_key_path) VALUES ('dst', 'a', 'u', 'd', 's', 'r', '/k.p8')`,
+		`INSERT INTO pipelines (name, source_id, destination_id, status, created_at)
+		 SELECT CASE WHEN i % 4 = 0 THEN 'needle-' WHEN i > 7960 THEN 'rareneedle-' ELSE 'hay-' END || lpad(i::text, 5, '0')
+		        || CASE WHEN i <= 1200 THEN '-early' ELSE '' END,
+		        (SELECT id FROM sources), (SELECT id FROM destinations), 'PAUSE',
+		        timestamptz '2026-01-01' + ((i / 3) || ' seconds')::interval
+		 FROM generate_series(1, 8000) i`,
+		`INSERT INTO pipeline_metadata (pipeline_id, status) SELECT id, 'PAUSED' FROM pipelines`,
+		`VACUUM ANALYZE`,
+	} {
+		if _, err := pool.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := func(term, order string, limit, offset int) []string {
+		rows, err := pool.Query(ctx, `SELECT name FROM pipelines WHERE name ILIKE '%' || $1 || '%' ORDER BY `+order+
+			` LIMIT $2 OFFSET $3`, term, limit, offset)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	cases := []struct {
+		name, q, sort, order string
+		offset, total        int
+		estimate             bool
+	}{
+		{"dense, first page", "needle", "created_at", "created_at, id", 0, 2030, true},
+		{"dense, backwards", "needle", "-created_at", "created_at DESC, id DESC", 50, 2030, true},
+		{"dense, deeper than the head holds", "needle", "created_at", "created_at, id", 1900, 2030, false},
+		{"few, only at the far end", "rareneedle", "created_at", "created_at, id", 0, 30, false},
+		{"many, none in the head", "early", "-created_at", "created_at DESC, id DESC", 0, 1200, false},
+		// The estimate extrapolates the head's share of matches: here, too high.
+		{"many, all in the head", "early", "created_at", "created_at, id", 1150, 0, true},
+	}
+	for _, c := range cases {
+		before := counter.n.Load()
+		p, err := svc.ListPipelines(ctx, catalog.ListParams{Q: c.q, Sort: c.sort, Offset: c.offset}, catalog.PipelineFilter{})
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if n := counter.n.Load() - before; n != 1 {
+			t.Errorf("%s: %d statements, want 1", c.name, n)
+		}
+		if got, w := names(p.Items), want(c.q, c.order, 50, c.offset); !slices.Equal(got, w) {
+			t.Errorf("%s: page %v, want %v", c.name, got, w)
+		}
+		if p.TotalIsEstimate != c.estimate {
+			t.Errorf("%s: total %d, estimate %v; want estimate %v", c.name, p.Total, p.TotalIsEstimate, c.estimate)
+		}
+		// An estimate is above the cap, within the table, and near the truth when the
+		// matches are spread evenly (total given); an exact total is the count.
+		est := p.Total > catalog.DefaultExactTotalCap && p.Total <= 8000 &&
+			(c.total == 0 || p.Total >= int64(c.total)*3/4 && p.Total <= int64(c.total)*5/4)
+		if c.estimate && !est || !c.estimate && p.Total != int64(c.total) {
+			t.Errorf("%s: total %d (estimate %v), want about %d", c.name, p.Total, p.TotalIsEstimate, c.total)
+		}
+	}
+}

@@ -141,6 +141,8 @@ type listQuery struct {
 	args     []any
 	// trigram is set by a search the pg_trgm index can serve (three characters or more).
 	trigram bool
+	// searchConds is how many of the conditions the search wrote.
+	searchConds int
 }
 
 // cond adds a condition; each %s in format becomes the next value's parameter.
@@ -176,6 +178,8 @@ func (q *listQuery) search(text string) {
 	if pattern == nil {
 		return
 	}
+	before := len(q.where)
+	defer func() { q.searchConds += len(q.where) - before }()
 	words := searchWords(text)
 	if len(words) == 0 {
 		// No word the index can use alone ("ab-cd"): the whole term, which the index
@@ -228,19 +232,38 @@ func (q *listQuery) whereSQL() string {
 }
 
 // A list request is one statement (one round trip, one planning): its rows are the
-// page's, each led by three columns: the total, whether the total passed the cap, and
+// page's, each led by three columns: the total, what the total is (a totalState), and
 // whether the row carries an item. An empty page (an offset past the end) is one row
 // carrying only the total.
 const listHeadColumns = 3
 
-// listSQL is the list's one statement, with its arguments, in one of two shapes.
+// What a statement's total is.
+const (
+	totalExact    = "exact"
+	totalEstimate = "estimate"
+	// totalOver: more than the cap matched; the estimate is still to be made (runList).
+	totalOver = "over"
+)
+
+// sampleRows is how many rows of a sort's index a search with many matches looks at
+// (see sampleSQL): enough to fill a page of 50 from matches as sparse as 1 %.
+const sampleRows = 5000
+
+// sampled are the sorts whose order owes nothing to the name, so that a name search's
+// matches may be expected anywhere along them (see sampleSQL). Not the name sorts (the
+// names holding a term cluster: every "billing-…" sorts together, so the head of the
+// order holds all of them or none), nor status (its index is on pipeline_metadata:
+// reading a name there costs a probe per row).
+var sampled = map[string]bool{"created_at": true, "-created_at": true}
+
+// listSQL is the list's one statement, with its arguments, in one of three shapes.
 //
 // Without a search the index can serve (walkSQL), the page walks the sort's index and
 // joins as it goes: about one page of rows read, whatever the size of the fleet. The
 // total counts at most cap + 1 rows; above the cap, with no condition, it is the table's
 // size as the planner reckons it (pg_class), in the same statement. A filtered total
-// above the cap needs the planner's estimate for the conditions: exact reports that it
-// has not been made (see runList).
+// above the cap needs the planner's estimate for the conditions: the statement says so
+// (totalOver) and runList asks EXPLAIN, the one case of a second statement.
 //
 // With a search (matchesSQL), the matches are found once, through the trigram index,
 // and feed both the page (sorted among the matches only) and the total, which is then
@@ -249,55 +272,128 @@ const listHeadColumns = 3
 // sort's index and filter, assuming matches are spread evenly, and when they cluster at
 // the far end (a backward name order searching "billing" skips every name after it) that
 // walk read nearly the whole fleet for one page (issue 12).
+//
+// A search alone, in a sampled order (sampleSQL), reads at most cap + 1 matches first;
+// past the cap, the head of the sort's index instead (see there).
+//
 // The receiver is a copy: the page's parameters are added to it, not to q.
 func (q listQuery) listSQL(sort string, limit, offset, totalCap int) (sql string, args []any, err error) {
 	ks, ok := q.order[sort]
 	if !ok {
 		return "", nil, fmt.Errorf("catalog: no order for sort key %q", sort)
 	}
-	if q.trigram {
+	switch {
+	case q.trigram && sampled[sort] && len(q.where) == q.searchConds:
+		sql = q.sampleSQL(ks, limit, offset, totalCap)
+	case q.trigram:
 		sql = q.matchesSQL(ks, limit, offset)
-	} else {
+	default:
 		sql = q.walkSQL(ks, limit, offset, totalCap)
 	}
 	return sql, q.args, nil
 }
 
+// tableSizeSQL is what the planner estimates for the whole table: reltuples as of the
+// last VACUUM or ANALYZE, scaled to the table's current size in pages.
+func (q *listQuery) tableSizeSQL() string {
+	return "(SELECT CASE WHEN r.reltuples < 0 OR r.relpages = 0 THEN r.reltuples " +
+		"ELSE r.reltuples / r.relpages * (pg_relation_size(r.oid) / current_setting('block_size')::float8) END " +
+		"FROM pg_class r WHERE r.oid = " + q.param(q.table) + "::regclass)"
+}
+
 func (q *listQuery) walkSQL(ks []orderKey, limit, offset, totalCap int) string {
 	where := q.whereSQL()
 	capSQL := strconv.Itoa(totalCap)
-	total := "c.n"
+	total, over := "c.n", "'"+totalOver+"'"
 	if len(q.where) == 0 {
-		// What the planner estimates for the whole table: reltuples as of the last
-		// VACUUM or ANALYZE, scaled to the table's current size in pages. Never below
-		// what was counted, whatever the statistics say (they may be stale).
-		total = "CASE WHEN c.n > " + capSQL + " THEN greatest(c.n, (SELECT (CASE WHEN r.reltuples < 0 OR r.relpages = 0 " +
-			"THEN r.reltuples ELSE r.reltuples / r.relpages * (pg_relation_size(r.oid) / current_setting('block_size')::float8) END)::bigint " +
-			"FROM pg_class r WHERE r.oid = " + q.param(q.table) + "::regclass)) ELSE c.n END"
+		// Never below what was counted, whatever the statistics say (they may be stale).
+		total = "CASE WHEN c.n > " + capSQL + " THEN greatest(c.n, " + q.tableSizeSQL() + "::bigint) ELSE c.n END"
+		over = "'" + totalEstimate + "'"
 	}
 	page := " ORDER BY " + orderSQL(ks, "") + " LIMIT " + q.param(int64(limit)) + " OFFSET " + q.param(int64(offset))
-	return "SELECT t.total, t.over, v.id IS NOT NULL, v.* FROM (SELECT " + total + " AS total, c.n > " + capSQL + " AS over " +
+	return "SELECT t.total, t.state, v.id IS NOT NULL, v.* FROM (SELECT " + total + " AS total, " +
+		"CASE WHEN c.n > " + capSQL + " THEN " + over + " ELSE '" + totalExact + "' END AS state " +
 		"FROM (SELECT count(*) AS n FROM (SELECT 1 FROM " + q.countFrom + where + " LIMIT " + strconv.Itoa(totalCap+1) + ") x) c) t " +
 		"LEFT JOIN LATERAL (SELECT v.* FROM " + q.from + where + page + ") v ON true ORDER BY " + orderSQL(ks, "")
 }
 
-func (q *listQuery) matchesSQL(ks []orderKey, limit, offset int) string {
+// keyColumns are the sort's keys as columns k0, k1, … of a narrow relation.
+func keyColumns(ks []orderKey) string {
 	cols := make([]string, len(ks))
 	for i, k := range ks {
 		cols[i] = k.expr + " AS k" + strconv.Itoa(i)
 	}
-	from := q.keysFrom
-	if from == "" {
-		from = q.from
+	return strings.Join(cols, ", ")
+}
+
+func (q *listQuery) keys() string {
+	if q.keysFrom != "" {
+		return q.keysFrom
 	}
+	return q.from
+}
+
+// pageByIDs is the end of a searched list's statement: the page's ids chosen from the
+// narrow relation ids (id and the keys as k0, k1, …), then its rows fetched by primary
+// key (= ANY of an array: an index probe per id, where a join could be planned as a hash
+// of whole tables), beside the total t.
+func (q *listQuery) pageByIDs(ks []orderKey, ids string, limit, offset int) string {
+	return "LEFT JOIN LATERAL (SELECT v.* FROM " + q.from + " WHERE v.id = ANY(ARRAY(SELECT m.id FROM " + ids + " m ORDER BY " +
+		orderSQL(ks, "m") + " LIMIT " + q.param(int64(limit)) + " OFFSET " + q.param(int64(offset)) + "))) v ON true ORDER BY " +
+		orderSQL(ks, "")
+}
+
+func (q *listQuery) matchesSQL(ks []orderKey, limit, offset int) string {
 	// MATERIALIZED: the matches are read once, though the total and the page both read
-	// them. The page's ids are chosen among them, then its rows fetched by primary key
-	// (= ANY of an array: an index probe per id, where a join could be planned as a hash
-	// of whole tables).
-	return "WITH m AS MATERIALIZED (SELECT v.id, " + strings.Join(cols, ", ") + " FROM " + from + q.whereSQL() + ") " +
-		"SELECT t.total, false, v.id IS NOT NULL, v.* FROM (SELECT count(*) AS total FROM m) t " +
-		"LEFT JOIN LATERAL (SELECT v.* FROM " + q.from + " WHERE v.id = ANY(ARRAY(SELECT m.id FROM m ORDER BY " + orderSQL(ks, "m") +
-		" LIMIT " + q.param(int64(limit)) + " OFFSET " + q.param(int64(offset)) + "))) v ON true ORDER BY " + orderSQL(ks, "")
+	// them.
+	return "WITH m AS MATERIALIZED (SELECT v.id, " + keyColumns(ks) + " FROM " + q.keys() + q.whereSQL() + ") " +
+		"SELECT t.total, '" + totalExact + "', v.id IS NOT NULL, v.* FROM (SELECT count(*) AS total FROM m) t " +
+		q.pageByIDs(ks, "m", limit, offset)
+}
+
+// sampleSQL serves a search alone in a sampled order. Up to the cap it is matchesSQL
+// (m: at most cap + 1 matches read, all sorted, the total exact). Past the cap, sorting
+// every match would cost what the matches number (5,000 for "billing" at 100,000
+// pipelines, a heap visit each); instead the statement reads the first sampleRows rows
+// of the sort's index (s, index-only: the index carries the name, migration 00010) and
+// keeps the matches among them. When they fill the page, they are the page: the first
+// matches in an order are the first of the matches found walking that order. The total
+// is then an estimate: the matches' share of the rows read times the table's size (and
+// never below the cap + 1 counted). When they do not fill it (matches too sparse, or
+// the offset too deep), every match is read and sorted (f), with an exact total, as
+// matchesSQL would. Each branch is gated by one-time conditions, so only the branches
+// needed run.
+func (q *listQuery) sampleSQL(ks []orderKey, limit, offset, totalCap int) string {
+	capSQL, need, rows := strconv.Itoa(totalCap), strconv.Itoa(limit+offset), strconv.Itoa(sampleRows)
+	kcols := make([]string, len(ks))
+	for i := range ks {
+		kcols[i] = "k" + strconv.Itoa(i)
+	}
+	k := strings.Join(kcols, ", ")
+	// Each a one-time condition: a scalar subquery over an uncorrelated CTE.
+	many := "(SELECT n FROM mc) > " + capSQL
+	filled := "(SELECT hits FROM sc) >= " + need
+	return "WITH m AS MATERIALIZED (SELECT v.id, " + keyColumns(ks) + " FROM " + q.keys() + q.whereSQL() +
+		" LIMIT " + strconv.Itoa(totalCap+1) + "), " +
+		"mc AS (SELECT count(*) AS n FROM m), " +
+		"s AS MATERIALIZED (SELECT v.id, " + k + ", (" + strings.Join(q.where, " AND ") + ") AS hit " +
+		"FROM (SELECT v.id, v.name, " + keyColumns(ks) + " FROM " + q.keys() + " ORDER BY " + orderSQL(ks, "") +
+		" LIMIT " + rows + ") v WHERE " + many + "), " +
+		"sc AS (SELECT count(*) AS walked, count(*) FILTER (WHERE s.hit) AS hits FROM s), " +
+		"f AS MATERIALIZED (SELECT v.id, " + keyColumns(ks) + " FROM " + q.keys() + q.whereSQL() +
+		" AND " + many + " AND NOT " + filled + "), " +
+		"ids AS (SELECT id, " + k + " FROM m WHERE NOT " + many +
+		" UNION ALL SELECT id, " + k + " FROM s WHERE s.hit AND " + many + " AND " + filled +
+		" UNION ALL SELECT id, " + k + " FROM f) " +
+		"SELECT t.total, t.state, v.id IS NOT NULL, v.* FROM (SELECT CASE " +
+		"WHEN NOT " + many + " THEN (SELECT n FROM mc) " +
+		"WHEN NOT " + filled + " THEN (SELECT count(*) FROM f) " +
+		// Fewer rows than asked for: the whole table was read, every match counted.
+		"WHEN sc.walked < " + rows + " THEN sc.hits " +
+		"ELSE greatest(" + strconv.Itoa(totalCap+1) + ", (sc.hits::float8 / sc.walked * " + q.tableSizeSQL() + ")::bigint) END AS total, " +
+		"CASE WHEN " + many + " AND " + filled + " AND sc.walked >= " + rows + " THEN '" + totalEstimate +
+		"' ELSE '" + totalExact + "' END AS state FROM sc) t " +
+		q.pageByIDs(ks, "ids", limit, offset)
 }
 
 // countSQL counts the matches, stopping one past the cap.
@@ -328,11 +424,11 @@ func runList[T any](ctx context.Context, pool *db.Pool, totalCap int, q listQuer
 	}
 	var (
 		n       int64
-		over    bool
+		state   string
 		present bool
 		items   []T
 	)
-	head := []any{&n, &over, &present}
+	head := []any{&n, &state, &present}
 	for rows.Next() {
 		if err := rows.Scan(append(head, make([]any, len(rows.FieldDescriptions())-listHeadColumns)...)...); err != nil {
 			rows.Close()
@@ -354,10 +450,10 @@ func runList[T any](ctx context.Context, pool *db.Pool, totalCap int, q listQuer
 	if items == nil {
 		items = []T{}
 	}
-	if !over {
+	switch state {
+	case totalExact:
 		return items, n, false, nil
-	}
-	if len(q.where) == 0 {
+	case totalEstimate:
 		return items, n, true, nil
 	}
 	// A filtered total above the cap: the planner's estimate for the conditions, the
