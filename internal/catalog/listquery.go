@@ -352,17 +352,31 @@ func (q *listQuery) matchesSQL(ks []orderKey, limit, offset int) string {
 }
 
 // sampleSQL serves a search alone in a sampled order. Up to the cap it is matchesSQL
-// (m: at most cap + 1 matches read, all sorted, the total exact). Past the cap, sorting
-// every match would cost what the matches number (5,000 for "billing" at 100,000
-// pipelines, a heap visit each); instead the statement reads the first sampleRows rows
-// of the sort's index (s, index-only: the index carries the name, migration 00010) and
-// keeps the matches among them. When they fill the page, they are the page: the first
-// matches in an order are the first of the matches found walking that order. The total
-// is then an estimate: the matches' share of the rows read times the table's size (and
-// never below the cap + 1 counted). When they do not fill it (matches too sparse, or
-// the offset too deep), every match is read and sorted (f), with an exact total, as
-// matchesSQL would. Each branch is gated by one-time conditions, so only the branches
-// needed run.
+// (m: at most cap + 1 matches read, all sorted, the total exact: the cap's promise needs
+// that count). Past the cap, sorting every match would cost what the matches number
+// (5,000 for "billing" at 100,000 pipelines, a heap visit and a recheck each); instead
+// the statement walks the sort's index (s, index-only: the index carries the name,
+// migration 00010), checking names as it goes, until it has found the page's matches
+// or read sampleRows rows. Found: they are the page (the first matches in an order are
+// the first matches met walking it). Not found (matches too sparse or clustered
+// elsewhere, or the offset too deep): every match is read and sorted (f), with an exact
+// total, as matchesSQL would. Each branch is gated by one-time conditions, so only the
+// branches needed run.
+//
+// The estimate, past the cap, is the planner's way (nameShareSQL), in the statement.
+// nameShareSQL is the share of the table's names the search matches, as the planner
+// reckons it for a pattern that is not a prefix: the share of the column's histogram
+// bounds (a sample of names ANALYZE spread over the whole table; names are unique, so
+// no common values) that match. NULL without statistics. The samples at hand in the
+// statement are worse: the first cap + 1 matches come from the table's first blocks,
+// and the index walk's from one end of one order, and matches often cluster in both
+// (a team creating its pipelines in one go).
+func (q *listQuery) nameShareSQL() string {
+	return "(SELECT (SELECT avg((" + strings.Join(q.where, " AND ") + ")::int) FROM unnest(st.histogram_bounds::text::text[]) AS v(name)) " +
+		"FROM pg_stats st JOIN pg_namespace n ON n.nspname = st.schemaname JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = st.tablename " +
+		"WHERE c.oid = " + q.param(q.table) + "::regclass AND st.attname = 'name')"
+}
+
 func (q *listQuery) sampleSQL(ks []orderKey, limit, offset, totalCap int) string {
 	capSQL, need, rows := strconv.Itoa(totalCap), strconv.Itoa(limit+offset), strconv.Itoa(sampleRows)
 	kcols := make([]string, len(ks))
@@ -376,23 +390,20 @@ func (q *listQuery) sampleSQL(ks []orderKey, limit, offset, totalCap int) string
 	return "WITH m AS MATERIALIZED (SELECT v.id, " + keyColumns(ks) + " FROM " + q.keys() + q.whereSQL() +
 		" LIMIT " + strconv.Itoa(totalCap+1) + "), " +
 		"mc AS (SELECT count(*) AS n FROM m), " +
-		"s AS MATERIALIZED (SELECT v.id, " + k + ", (" + strings.Join(q.where, " AND ") + ") AS hit " +
-		"FROM (SELECT v.id, v.name, " + keyColumns(ks) + " FROM " + q.keys() + " ORDER BY " + orderSQL(ks, "") +
-		" LIMIT " + rows + ") v WHERE " + many + "), " +
-		"sc AS (SELECT count(*) AS walked, count(*) FILTER (WHERE s.hit) AS hits FROM s), " +
+		"s AS MATERIALIZED (SELECT v.id, " + k + " FROM (SELECT v.id, v.name, " + keyColumns(ks) + " FROM " + q.keys() +
+		" ORDER BY " + orderSQL(ks, "") + " LIMIT " + rows + ") v WHERE " + many + " AND " + strings.Join(q.where, " AND ") +
+		" LIMIT " + need + "), " +
+		"sc AS (SELECT count(*) AS hits FROM s), " +
 		"f AS MATERIALIZED (SELECT v.id, " + keyColumns(ks) + " FROM " + q.keys() + q.whereSQL() +
 		" AND " + many + " AND NOT " + filled + "), " +
 		"ids AS (SELECT id, " + k + " FROM m WHERE NOT " + many +
-		" UNION ALL SELECT id, " + k + " FROM s WHERE s.hit AND " + many + " AND " + filled +
+		" UNION ALL SELECT id, " + k + " FROM s WHERE " + many + " AND " + filled +
 		" UNION ALL SELECT id, " + k + " FROM f) " +
 		"SELECT t.total, t.state, v.id IS NOT NULL, v.* FROM (SELECT CASE " +
 		"WHEN NOT " + many + " THEN (SELECT n FROM mc) " +
 		"WHEN NOT " + filled + " THEN (SELECT count(*) FROM f) " +
-		// Fewer rows than asked for: the whole table was read, every match counted.
-		"WHEN sc.walked < " + rows + " THEN sc.hits " +
-		"ELSE greatest(" + strconv.Itoa(totalCap+1) + ", (sc.hits::float8 / sc.walked * " + q.tableSizeSQL() + ")::bigint) END AS total, " +
-		"CASE WHEN " + many + " AND " + filled + " AND sc.walked >= " + rows + " THEN '" + totalEstimate +
-		"' ELSE '" + totalExact + "' END AS state FROM sc) t " +
+		"ELSE greatest(" + capSQL + " + 1, (" + q.nameShareSQL() + " * " + q.tableSizeSQL() + ")::bigint) END AS total, " +
+		"CASE WHEN " + many + " AND " + filled + " THEN '" + totalEstimate + "' ELSE '" + totalExact + "' END AS state) t " +
 		q.pageByIDs(ks, "ids", limit, offset)
 }
 
