@@ -370,11 +370,13 @@ func (q *listQuery) matchesSQL(ks []orderKey, limit, offset int) string {
 // no common values) that match. NULL without statistics. The samples at hand in the
 // statement are worse: the first cap + 1 matches come from the table's first blocks,
 // and the index walk's from one end of one order, and matches often cluster in both
-// (a team creating its pipelines in one go).
+// (a team creating its pipelines in one go). The view is filtered on its own columns,
+// which reach the catalogs' indexes; joined to pg_class instead, it was planned as a scan
+// of pg_attribute.
 func (q *listQuery) nameShareSQL() string {
 	return "(SELECT (SELECT avg((" + strings.Join(q.where, " AND ") + ")::int) FROM unnest(st.histogram_bounds::text::text[]) AS v(name)) " +
-		"FROM pg_stats st JOIN pg_namespace n ON n.nspname = st.schemaname JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = st.tablename " +
-		"WHERE c.oid = " + q.param(q.table) + "::regclass AND st.attname = 'name')"
+		"FROM pg_stats st WHERE st.tablename = " + q.param(q.table) + " AND st.attname = 'name' AND st.schemaname = " +
+		"(SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = " + q.param(q.table) + "::regclass))"
 }
 
 func (q *listQuery) sampleSQL(ks []orderKey, limit, offset, totalCap int) string {
