@@ -232,9 +232,9 @@ func (q *listQuery) whereSQL() string {
 }
 
 // A list request is one statement (one round trip, one planning): its rows are the
-// page's, each led by three columns: the total, what the total is (a totalState), and
-// whether the row carries an item. An empty page (an offset past the end) is one row
-// carrying only the total.
+// page's, each led by three columns: the total, what the total is (totalExact,
+// totalEstimate or totalOver), and whether the row carries an item. An empty page (an
+// offset past the end) is one row carrying only the total.
 const listHeadColumns = 3
 
 // What a statement's total is.
@@ -245,8 +245,8 @@ const (
 	totalOver = "over"
 )
 
-// sampleRows is how many rows of a sort's index a search with many matches looks at
-// (see sampleSQL): enough to fill a page of 50 from matches as sparse as 1 %.
+// sampleRows is how many rows of a sort's index a search with many matches reads at
+// most (see sampleSQL): enough to fill a page of 50 from matches as sparse as 1 %.
 const sampleRows = 5000
 
 // sampled are the sorts whose order owes nothing to the name, so that a name search's
