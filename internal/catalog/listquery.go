@@ -409,11 +409,6 @@ func (q *listQuery) sampleSQL(ks []orderKey, limit, offset, totalCap int) string
 		q.pageByIDs(ks, "ids", limit, offset)
 }
 
-// countSQL counts the matches, stopping one past the cap.
-func (q *listQuery) countSQL(limit int) string {
-	return "SELECT count(*) FROM (SELECT 1 FROM " + q.countFrom + q.whereSQL() + " LIMIT " + strconv.Itoa(limit) + ") t"
-}
-
 // exec makes a statement one-shot (the unnamed statement, planned with its values): a
 // cached prepared statement may switch to a generic plan, which cannot see how
 // selective a search or a filter is.
