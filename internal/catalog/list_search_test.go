@@ -306,3 +306,23 @@ func TestListSearchManyMatches(t *testing.T) {
 		}
 	}
 }
+
+// The name search's trigram indexes keep no pending list (migration 00010), so what was
+// inserted lately does not weigh on every search.
+func TestTrigramIndexesHaveNoPendingList(t *testing.T) {
+	t.Parallel()
+	_, pool := newServiceWith(t)
+	rows, err := pool.Query(context.Background(), `SELECT c.relname FROM pg_class c JOIN pg_am a ON a.oid = c.relam
+		WHERE a.amname = 'gin' AND c.relname LIKE '%name_trgm_idx' AND coalesce(c.reloptions, '{}') @> '{fastupdate=off}'
+		ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"destinations_name_trgm_idx", "pipelines_name_trgm_idx", "sources_name_trgm_idx"}; !slices.Equal(got, want) {
+		t.Errorf("trigram indexes with fastupdate off: %v, want %v", got, want)
+	}
+}
