@@ -98,9 +98,9 @@ const (
 // exactly up to a cap (DefaultExactTotalCap) and estimates above it.
 type Page[T any] struct {
 	Items []T   `json:"items"`
-	Total int64 `json:"total" doc:"Items matching the filters: exact up to 1,000, above that the database's estimate (see total_is_estimate)"`
+	Total int64 `json:"total" doc:"Items matching the filters: exact up to 1,000; above that the database's estimate, or exact when the list counted every match anyway (a name search that sorts its matches): total_is_estimate says which"`
 	// TotalIsEstimate says Total is the planner's estimate rather than a count.
-	TotalIsEstimate bool `json:"total_is_estimate" doc:"True when total is an estimate (more than 1,000 matches); false when it is exact"`
+	TotalIsEstimate bool `json:"total_is_estimate" doc:"True when total is an estimate (only ever above 1,000 matches); false when it is exact"`
 	Limit           int  `json:"limit"`
 	Offset          int  `json:"offset"`
 }

@@ -251,7 +251,7 @@ func (s *Service) ListDestinations(ctx context.Context, p ListParams) (Page[Dest
 	if err := p.normalize(DestinationSorts); err != nil {
 		return Page[Destination]{}, err
 	}
-	q := listQuery{from: "destinations v", countFrom: "destinations v", order: destinationOrder}
+	q := listQuery{table: "destinations", from: "destinations v", countFrom: "destinations v", order: destinationOrder}
 	q.search(p.Q)
 	rows, total, estimated, err := list(ctx, s, q, p, pgx.RowToStructByPos[db.Destination])
 	if err != nil {

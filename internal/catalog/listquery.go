@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/rosetta-cdc/rosetta/internal/db"
 )
@@ -57,16 +60,13 @@ func statusRank(status string) int32 {
 	}
 }
 
-// orderKey is one expression of an ORDER BY. opaque is the same value written so that
-// no index matches it (expr || ”, expr + 0): see listQuery.pageSQL for when.
+// orderKey is one expression of an ORDER BY.
 type orderKey struct {
-	expr, opaque string
-	desc         bool
+	expr string
+	desc bool
 }
 
-func text(expr string) orderKey { return orderKey{expr: expr, opaque: "(" + expr + " || '')"} }
-func num(expr string) orderKey  { return orderKey{expr: expr, opaque: "(" + expr + " + 0)"} }
-func ts(expr string) orderKey   { return orderKey{expr: expr, opaque: "(" + expr + " + interval '0')"} }
+func key(expr string) orderKey { return orderKey{expr: expr} }
 
 // desc reverses every key: a descending sort reverses the whole key, id included, so one
 // index read backwards serves it.
@@ -85,20 +85,20 @@ func keys(k ...orderKey) []orderKey { return k }
 // case-insensitively (the lower(name) unique indexes), so a name order has no ties; every
 // other order ends with id.
 var (
-	byName        = keys(text("lower(v.name)"))
-	byCreated     = keys(ts("v.created_at"), num("v.id"))
+	byName        = keys(key("lower(v.name)"))
+	byCreated     = keys(key("v.created_at"), key("v.id"))
 	pipelineOrder = map[string][]orderKey{
 		"name": byName, "-name": desc(byName...),
 		"created_at": byCreated, "-created_at": desc(byCreated...),
-		"status": keys(num(statusRankSQL("v.runtime_status")), num("v.id")),
+		"status": keys(key(statusRankSQL("v.runtime_status")), key("v.id")),
 	}
-	byHost      = keys(text("lower(v.pg_host)"), num("v.id"))
+	byHost      = keys(key("lower(v.pg_host)"), key("v.id"))
 	sourceOrder = map[string][]orderKey{
 		"name": byName, "-name": desc(byName...),
 		"created_at": byCreated, "-created_at": desc(byCreated...),
 		"host": byHost, "-host": desc(byHost...),
 	}
-	byAccount        = keys(text("lower(v.snowflake_account)"), num("v.id"))
+	byAccount        = keys(key("lower(v.snowflake_account)"), key("v.id"))
 	destinationOrder = map[string][]orderKey{
 		"name": byName, "-name": desc(byName...),
 		"created_at": byCreated, "-created_at": desc(byCreated...),
@@ -106,13 +106,14 @@ var (
 	}
 )
 
-// orderSQL writes the keys; opaque ones when the sort's index must not be walked.
-func orderSQL(ks []orderKey, opaque bool) string {
+// orderSQL writes the keys. With alias set, each key is instead the column
+// "alias.kN" that matchesSQL materialised it as.
+func orderSQL(ks []orderKey, alias string) string {
 	parts := make([]string, len(ks))
 	for i, k := range ks {
 		parts[i] = k.expr
-		if opaque {
-			parts[i] = k.opaque
+		if alias != "" {
+			parts[i] = alias + ".k" + strconv.Itoa(i)
 		}
 		if k.desc {
 			parts[i] += " DESC"
@@ -124,38 +125,103 @@ func orderSQL(ks []orderKey, opaque bool) string {
 // listQuery is one list statement: the relation read (aliased v), the conditions given,
 // and their values as parameters.
 type listQuery struct {
+	// table is the table listed: with no condition, its size is the total.
+	table string
 	// from is what the page reads (a table or pipeline_view), as "relation v".
 	from string
 	// countFrom is what the total counts: the narrowest relation the conditions allow
 	// (a pipeline's count needs no join unless it filters on runtime status).
 	countFrom string
-	// keysFrom is the narrow relation a searched page's ids are chosen from (the columns
-	// its conditions and sort need, no joins the planner could hash): see pageSQL.
+	// keysFrom is the narrow relation a searched list's matches are read from (the
+	// columns its conditions and sort need, no joins the planner could hash); from when
+	// empty. See listSQL.
 	keysFrom string
 	order    map[string][]orderKey
 	where    []string
 	args     []any
 	// trigram is set by a search the pg_trgm index can serve (three characters or more).
 	trigram bool
+	// searchConds is how many of the conditions the search wrote.
+	searchConds int
 }
 
 // cond adds a condition; each %s in format becomes the next value's parameter.
 func (q *listQuery) cond(format string, vals ...any) {
 	ph := make([]any, len(vals))
 	for i, v := range vals {
-		q.args = append(q.args, v)
-		ph[i] = "$" + strconv.Itoa(len(q.args))
+		ph[i] = q.param(v)
 	}
 	q.where = append(q.where, fmt.Sprintf(format, ph...))
 }
 
+// param adds a value and returns its placeholder.
+func (q *listQuery) param(v any) string {
+	q.args = append(q.args, v)
+	return "$" + strconv.Itoa(len(q.args))
+}
+
 // search adds the name search: a case-insensitive substring (the documented semantics),
 // which the pg_trgm index on name serves.
+//
+// The index is given the term's words (runs of letters and digits, three or more), one
+// condition each, the likeliest rarest first; the whole term, hidden from the index (on
+// the name concatenated with an empty string), is then checked on those rows alone.
+// Every word of the term is a substring of every match, so the words can only narrow
+// what the term matches, never lose a match. Why: GIN drives one condition from its rarest trigram and advances all the
+// others' posting lists for each candidate; with the whole term as one condition,
+// "ledger-001236" advanced the five common trigrams of "ledger" (30,000 names each at
+// 100,000) for every name holding "123", and cost ×9 at 100,000 what it costs at 5,000.
+// As separate conditions, GIN intersects "001236" first and looks at "ledger" only for
+// its few candidates: 25 index buffers at either size, where the one condition read 107.
 func (q *listQuery) search(text string) {
-	if pattern := qArg(text); pattern != nil {
+	pattern := qArg(text)
+	if pattern == nil {
+		return
+	}
+	before := len(q.where)
+	defer func() { q.searchConds += len(q.where) - before }()
+	words := searchWords(text)
+	if len(words) == 0 {
+		// No word the index can use alone ("ab-cd"): the whole term, which the index
+		// still serves when it has three characters or more.
 		q.cond("v.name ILIKE '%%' || %s || '%%'", *pattern)
 		q.trigram = utf8.RuneCountInString(text) >= 3
+		return
 	}
+	for _, w := range words {
+		q.cond("v.name ILIKE '%%' || %s || '%%'", *qArg(w))
+	}
+	if len(words) > 1 || !strings.EqualFold(words[0], text) {
+		q.cond("(v.name || '') ILIKE '%%' || %s || '%%'", *pattern)
+	}
+	q.trigram = true
+}
+
+// searchWords are the words of a search term that the trigram index can serve alone
+// (three letters or digits or more), each once, in the order they are best given to
+// the index: words holding a digit first (identifiers: rarer trigrams than the
+// vocabulary names are made of), then longer words first. The order only weighs on the
+// cost, never on what matches.
+func searchWords(text string) []string {
+	var words []string
+	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	}) {
+		if utf8.RuneCountInString(w) >= 3 && !slices.Contains(words, w) {
+			words = append(words, w)
+		}
+	}
+	digits := func(w string) bool { return strings.ContainsFunc(w, unicode.IsDigit) }
+	slices.SortStableFunc(words, func(a, b string) int {
+		if da, db := digits(a), digits(b); da != db {
+			if da {
+				return -1
+			}
+			return 1
+		}
+		return utf8.RuneCountInString(b) - utf8.RuneCountInString(a)
+	})
+	return words
 }
 
 func (q *listQuery) whereSQL() string {
@@ -165,39 +231,182 @@ func (q *listQuery) whereSQL() string {
 	return " WHERE " + strings.Join(q.where, " AND ")
 }
 
-// pageSQL is the page's statement, with its arguments.
+// A list request is one statement (one round trip, one planning): its rows are the
+// page's, each led by three columns: the total, what the total is (totalExact,
+// totalEstimate or totalOver), and whether the row carries an item. An empty page (an
+// offset past the end) is one row carrying only the total.
+const listHeadColumns = 3
+
+// What a statement's total is.
+const (
+	totalExact    = "exact"
+	totalEstimate = "estimate"
+	// totalOver: more than the cap matched; the estimate is still to be made (runList).
+	totalOver = "over"
+)
+
+// sampleRows is how many rows of a sort's index a search with many matches reads at
+// most (see sampleSQL): enough to fill a page of 50 from matches as sparse as 1 %.
+const sampleRows = 5000
+
+// sampled are the sorts whose order owes nothing to the name, so that a name search's
+// matches may be expected anywhere along them (see sampleSQL). Not the name sorts (the
+// names holding a term cluster: every "billing-…" sorts together, so the head of the
+// order holds all of them or none), nor status (its index is on pipeline_metadata:
+// reading a name there costs a probe per row).
+var sampled = map[string]bool{"created_at": true, "-created_at": true}
+
+// listSQL is the list's one statement, with its arguments, in one of three shapes.
 //
-// Without a search, the page walks the sort's index and joins as it goes: about one
-// page of rows read, whatever the size of the fleet.
+// Without a search the index can serve (walkSQL), the page walks the sort's index and
+// joins as it goes: about one page of rows read, whatever the size of the fleet. The
+// total counts at most cap + 1 rows; above the cap, with no condition, it is the table's
+// size as the planner reckons it (pg_class), in the same statement. A filtered total
+// above the cap needs the planner's estimate for the conditions: the statement says so
+// (totalOver) and runList asks EXPLAIN, the one case of a second statement.
 //
-// With a search, the sort is written so that no index matches it: the matches are then
-// found through the trigram index and sorted, a cost that follows the number of matches.
-// Left to itself, the planner may walk the sort's index and filter, assuming matches
-// are spread evenly; when they cluster at the far end (a backward name order searching
-// "billing" skips every name after it) that walk reads nearly the whole fleet for one
-// page: 340 ms at 100,000 pipelines, against a few ms for the sort of the matches.
-func (q *listQuery) pageSQL(sort string, limit, offset int) (string, []any, error) {
+// With a search (matchesSQL), the matches are found once, through the trigram index,
+// and feed both the page (sorted among the matches only) and the total, which is then
+// exact at no extra cost: counting rows already read. A search's cost follows the number
+// of its matches, never the whole fleet's walk: left to itself, the planner may walk the
+// sort's index and filter, assuming matches are spread evenly, and when they cluster at
+// the far end (a backward name order searching "billing" skips every name after it) that
+// walk read nearly the whole fleet for one page (issue 12).
+//
+// A search alone, in a sampled order (sampleSQL), reads at most cap + 1 matches first;
+// past the cap, the head of the sort's index instead (see there).
+//
+// The receiver is a copy: the page's parameters are added to it, not to q.
+func (q listQuery) listSQL(sort string, limit, offset, totalCap int) (sql string, args []any, err error) {
 	ks, ok := q.order[sort]
 	if !ok {
 		return "", nil, fmt.Errorf("catalog: no order for sort key %q", sort)
 	}
-	order := orderSQL(ks, q.trigram)
-	n := len(q.args)
-	page := " ORDER BY " + order + " LIMIT $" + strconv.Itoa(n+1) + " OFFSET $" + strconv.Itoa(n+2)
-	args := append(append([]any{}, q.args...), int64(limit), int64(offset))
-	if !q.trigram || q.keysFrom == "" {
-		return "SELECT v.* FROM " + q.from + q.whereSQL() + page, args, nil
+	switch {
+	case q.trigram && sampled[sort] && len(q.where) == q.searchConds:
+		sql = q.sampleSQL(ks, limit, offset, totalCap)
+	case q.trigram:
+		sql = q.matchesSQL(ks, limit, offset)
+	default:
+		sql = q.walkSQL(ks, limit, offset, totalCap)
 	}
-	// The page's ids first, sorted among the matches only; then the 50 rows, each
-	// fetched by its primary key (= ANY of an array: an index probe per id, where a join
-	// could be planned as a hash of whole tables).
-	return "SELECT v.* FROM " + q.from + " WHERE v.id = ANY(ARRAY(SELECT v.id FROM " + q.keysFrom + q.whereSQL() + page +
-		")) ORDER BY " + orderSQL(ks, false), args, nil
+	return sql, q.args, nil
 }
 
-// countSQL counts the matches, stopping one past the cap.
-func (q *listQuery) countSQL(limit int) string {
-	return "SELECT count(*) FROM (SELECT 1 FROM " + q.countFrom + q.whereSQL() + " LIMIT " + strconv.Itoa(limit) + ") t"
+// tableSizeSQL is what the planner estimates for the whole table: reltuples as of the
+// last VACUUM or ANALYZE, scaled to the table's current size in pages.
+func (q *listQuery) tableSizeSQL() string {
+	return "(SELECT CASE WHEN r.reltuples < 0 OR r.relpages = 0 THEN r.reltuples " +
+		"ELSE r.reltuples / r.relpages * (pg_relation_size(r.oid) / current_setting('block_size')::float8) END " +
+		"FROM pg_class r WHERE r.oid = " + q.param(q.table) + "::regclass)"
+}
+
+func (q *listQuery) walkSQL(ks []orderKey, limit, offset, totalCap int) string {
+	where := q.whereSQL()
+	capSQL := strconv.Itoa(totalCap)
+	total, over := "c.n", "'"+totalOver+"'"
+	if len(q.where) == 0 {
+		// Never below what was counted, whatever the statistics say (they may be stale).
+		total = "CASE WHEN c.n > " + capSQL + " THEN greatest(c.n, " + q.tableSizeSQL() + "::bigint) ELSE c.n END"
+		over = "'" + totalEstimate + "'"
+	}
+	page := " ORDER BY " + orderSQL(ks, "") + " LIMIT " + q.param(int64(limit)) + " OFFSET " + q.param(int64(offset))
+	return "SELECT t.total, t.state, v.id IS NOT NULL, v.* FROM (SELECT " + total + " AS total, " +
+		"CASE WHEN c.n > " + capSQL + " THEN " + over + " ELSE '" + totalExact + "' END AS state " +
+		"FROM (SELECT count(*) AS n FROM (SELECT 1 FROM " + q.countFrom + where + " LIMIT " + strconv.Itoa(totalCap+1) + ") x) c) t " +
+		"LEFT JOIN LATERAL (SELECT v.* FROM " + q.from + where + page + ") v ON true ORDER BY " + orderSQL(ks, "")
+}
+
+// keyColumns are the sort's keys as columns k0, k1, … of a narrow relation.
+func keyColumns(ks []orderKey) string {
+	cols := make([]string, len(ks))
+	for i, k := range ks {
+		cols[i] = k.expr + " AS k" + strconv.Itoa(i)
+	}
+	return strings.Join(cols, ", ")
+}
+
+func (q *listQuery) keys() string {
+	if q.keysFrom != "" {
+		return q.keysFrom
+	}
+	return q.from
+}
+
+// pageByIDs is the end of a searched list's statement: the page's ids chosen from the
+// narrow relation ids (id and the keys as k0, k1, …), then its rows fetched by primary
+// key (= ANY of an array: an index probe per id, where a join could be planned as a hash
+// of whole tables), beside the total t.
+func (q *listQuery) pageByIDs(ks []orderKey, ids string, limit, offset int) string {
+	return "LEFT JOIN LATERAL (SELECT v.* FROM " + q.from + " WHERE v.id = ANY(ARRAY(SELECT m.id FROM " + ids + " m ORDER BY " +
+		orderSQL(ks, "m") + " LIMIT " + q.param(int64(limit)) + " OFFSET " + q.param(int64(offset)) + "))) v ON true ORDER BY " +
+		orderSQL(ks, "")
+}
+
+func (q *listQuery) matchesSQL(ks []orderKey, limit, offset int) string {
+	// MATERIALIZED: the matches are read once, though the total and the page both read
+	// them.
+	return "WITH m AS MATERIALIZED (SELECT v.id, " + keyColumns(ks) + " FROM " + q.keys() + q.whereSQL() + ") " +
+		"SELECT t.total, '" + totalExact + "', v.id IS NOT NULL, v.* FROM (SELECT count(*) AS total FROM m) t " +
+		q.pageByIDs(ks, "m", limit, offset)
+}
+
+// sampleSQL serves a search alone in a sampled order. Up to the cap it is matchesSQL
+// (m: at most cap + 1 matches read, all sorted, the total exact: the cap's promise needs
+// that count). Past the cap, sorting every match would cost what the matches number
+// (5,000 for "billing" at 100,000 pipelines, a heap visit and a recheck each); instead
+// the statement walks the sort's index (s, index-only: the index carries the name,
+// migration 00010), checking names as it goes, until it has found the page's matches
+// or read sampleRows rows. Found: they are the page (the first matches in an order are
+// the first matches met walking it). Not found (matches too sparse or clustered
+// elsewhere, or the offset too deep): every match is read and sorted (f), with an exact
+// total, as matchesSQL would. Each branch is gated by one-time conditions, so only the
+// branches needed run.
+//
+// The estimate, past the cap, is the planner's way (nameShareSQL), in the statement.
+// nameShareSQL is the share of the table's names the search matches, as the planner
+// reckons it for a pattern that is not a prefix: the share of the column's histogram
+// bounds (a sample of names ANALYZE spread over the whole table; names are unique, so
+// no common values) that match. NULL without statistics. The samples at hand in the
+// statement are worse: the first cap + 1 matches come from the table's first blocks,
+// and the index walk's from one end of one order, and matches often cluster in both
+// (a team creating its pipelines in one go). The view is filtered on its own columns,
+// which reach the catalogs' indexes; joined to pg_class instead, it was planned as a scan
+// of pg_attribute.
+func (q *listQuery) nameShareSQL() string {
+	return "(SELECT (SELECT avg((" + strings.Join(q.where, " AND ") + ")::int) FROM unnest(st.histogram_bounds::text::text[]) AS v(name)) " +
+		"FROM pg_stats st WHERE st.tablename = " + q.param(q.table) + " AND st.attname = 'name' AND st.schemaname = " +
+		"(SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = " + q.param(q.table) + "::regclass))"
+}
+
+func (q *listQuery) sampleSQL(ks []orderKey, limit, offset, totalCap int) string {
+	capSQL, need, rows := strconv.Itoa(totalCap), strconv.Itoa(limit+offset), strconv.Itoa(sampleRows)
+	kcols := make([]string, len(ks))
+	for i := range ks {
+		kcols[i] = "k" + strconv.Itoa(i)
+	}
+	k := strings.Join(kcols, ", ")
+	// Each a one-time condition: a scalar subquery over an uncorrelated CTE.
+	many := "(SELECT n FROM mc) > " + capSQL
+	filled := "(SELECT hits FROM sc) >= " + need
+	return "WITH m AS MATERIALIZED (SELECT v.id, " + keyColumns(ks) + " FROM " + q.keys() + q.whereSQL() +
+		" LIMIT " + strconv.Itoa(totalCap+1) + "), " +
+		"mc AS (SELECT count(*) AS n FROM m), " +
+		"s AS MATERIALIZED (SELECT v.id, " + k + " FROM (SELECT v.id, v.name, " + keyColumns(ks) + " FROM " + q.keys() +
+		" ORDER BY " + orderSQL(ks, "") + " LIMIT " + rows + ") v WHERE " + many + " AND " + strings.Join(q.where, " AND ") +
+		" LIMIT " + need + "), " +
+		"sc AS (SELECT count(*) AS hits FROM s), " +
+		"f AS MATERIALIZED (SELECT v.id, " + keyColumns(ks) + " FROM " + q.keys() + q.whereSQL() +
+		" AND " + many + " AND NOT " + filled + "), " +
+		"ids AS (SELECT id, " + k + " FROM m WHERE NOT " + many +
+		" UNION ALL SELECT id, " + k + " FROM s WHERE " + many + " AND " + filled +
+		" UNION ALL SELECT id, " + k + " FROM f) " +
+		"SELECT t.total, t.state, v.id IS NOT NULL, v.* FROM (SELECT CASE " +
+		"WHEN NOT " + many + " THEN (SELECT n FROM mc) " +
+		"WHEN NOT " + filled + " THEN (SELECT count(*) FROM f) " +
+		"ELSE greatest(" + capSQL + " + 1, (" + q.nameShareSQL() + " * " + q.tableSizeSQL() + ")::bigint) END AS total, " +
+		"CASE WHEN " + many + " AND " + filled + " THEN '" + totalEstimate + "' ELSE '" + totalExact + "' END AS state) t " +
+		q.pageByIDs(ks, "ids", limit, offset)
 }
 
 // exec makes a statement one-shot (the unnamed statement, planned with its values): a
@@ -205,33 +414,58 @@ func (q *listQuery) countSQL(limit int) string {
 // selective a search or a filter is.
 func exec(args []any) []any { return append([]any{pgx.QueryExecModeExec}, args...) }
 
-// list runs the page and its total. The total is exact up to the service's cap; above
-// it, the planner's estimate.
+// list runs the page and its total. The total is exact up to the service's cap (or
+// always, for a search: see listSQL); above it, the planner's estimate.
 func list[T any](ctx context.Context, s *Service, q listQuery, p ListParams, scan pgx.RowToFunc[T]) ([]T, int64, bool, error) {
 	return runList(ctx, s.pool, s.totalCap, q, p.Sort, p.Limit, p.Offset, scan)
 }
 
 func runList[T any](ctx context.Context, pool *db.Pool, totalCap int, q listQuery, sort string, limit, offset int,
 	scan pgx.RowToFunc[T]) ([]T, int64, bool, error) {
-	sql, args, err := q.pageSQL(sort, limit, offset)
+	sql, args, err := q.listSQL(sort, limit, offset, totalCap)
 	if err != nil {
-		return nil, 0, false, err
-	}
-	var n int64
-	if err := pool.QueryRow(ctx, q.countSQL(totalCap+1), exec(q.args)...).Scan(&n); err != nil {
 		return nil, 0, false, err
 	}
 	rows, err := pool.Query(ctx, sql, exec(args)...)
 	if err != nil {
 		return nil, 0, false, err
 	}
-	items, err := pgx.CollectRows(rows, scan)
-	if err != nil {
+	var (
+		n       int64
+		state   string
+		present bool
+		items   []T
+	)
+	head := []any{&n, &state, &present}
+	for rows.Next() {
+		if err := rows.Scan(append(head, make([]any, len(rows.FieldDescriptions())-listHeadColumns)...)...); err != nil {
+			rows.Close()
+			return nil, 0, false, err
+		}
+		if !present {
+			continue
+		}
+		item, err := scan(pageRow{rows})
+		if err != nil {
+			rows.Close()
+			return nil, 0, false, err
+		}
+		items = append(items, item)
+	}
+	if err := rows.Err(); err != nil {
 		return nil, 0, false, err
 	}
-	if n <= int64(totalCap) {
-		return items, n, false, nil
+	if items == nil {
+		items = []T{}
 	}
+	switch state {
+	case totalExact:
+		return items, n, false, nil
+	case totalEstimate:
+		return items, n, true, nil
+	}
+	// A filtered total above the cap: the planner's estimate for the conditions, the
+	// one case a list takes a second statement.
 	est, err := estimate(ctx, pool, q)
 	if err != nil {
 		return nil, 0, false, err
@@ -239,6 +473,28 @@ func runList[T any](ctx context.Context, pool *db.Pool, totalCap int, q listQuer
 	// Above the cap by construction, whatever the statistics say (they may be stale).
 	return items, max(est, n), true, nil
 }
+
+// pageRow is a list row without its leading columns (listHeadColumns), so the entity's
+// own scan reads the item alone.
+type pageRow struct{ pgx.Rows }
+
+func (r pageRow) FieldDescriptions() []pgconn.FieldDescription {
+	return r.Rows.FieldDescriptions()[listHeadColumns:]
+}
+
+func (r pageRow) Scan(dest ...any) error {
+	return r.Rows.Scan(append(make([]any, listHeadColumns), dest...)...)
+}
+
+func (r pageRow) Values() ([]any, error) {
+	v, err := r.Rows.Values()
+	if err != nil {
+		return nil, err
+	}
+	return v[listHeadColumns:], nil
+}
+
+func (r pageRow) RawValues() [][]byte { return r.Rows.RawValues()[listHeadColumns:] }
 
 // estimate is the planner's row estimate for the matches: what EXPLAIN says, with the
 // statistics ANALYZE (or autovacuum) last gathered. It costs one planning, not a scan.
@@ -266,8 +522,8 @@ type NewestFirst struct{ q listQuery }
 // NewNewestFirst lists table, which must be a constant of the calling package (it
 // becomes SQL text), never input.
 func NewNewestFirst(table string) *NewestFirst {
-	return &NewestFirst{q: listQuery{from: table + " v", countFrom: table + " v",
-		order: map[string][]orderKey{"": desc(num("v.id"))}}}
+	return &NewestFirst{q: listQuery{table: table, from: table + " v", countFrom: table + " v",
+		order: map[string][]orderKey{"": desc(key("v.id"))}}}
 }
 
 // Where adds a condition on the table's columns (as v.column); each %s in format

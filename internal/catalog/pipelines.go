@@ -146,7 +146,7 @@ func pipelineListQuery(p *ListParams, f PipelineFilter) (listQuery, error) {
 	if err := fe.Err(); err != nil {
 		return listQuery{}, err
 	}
-	q := listQuery{from: "pipeline_view v", countFrom: "pipelines v", keysFrom: "pipelines v", order: pipelineOrder}
+	q := listQuery{table: "pipelines", from: "pipeline_view v", countFrom: "pipelines v", keysFrom: "pipelines v", order: pipelineOrder}
 	if p.Sort == "status" {
 		q.keysFrom = pipelineKeysWithRuntime
 	}

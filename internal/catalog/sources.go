@@ -292,7 +292,7 @@ func (s *Service) ListSources(ctx context.Context, p ListParams) (Page[Source], 
 	if err := p.normalize(SourceSorts); err != nil {
 		return Page[Source]{}, err
 	}
-	q := listQuery{from: "sources v", countFrom: "sources v", order: sourceOrder}
+	q := listQuery{table: "sources", from: "sources v", countFrom: "sources v", order: sourceOrder}
 	q.search(p.Q)
 	rows, total, estimated, err := list(ctx, s, q, p, pgx.RowToStructByPos[db.Source])
 	if err != nil {
