@@ -62,6 +62,9 @@ func statusRank(status string) int32 {
 type orderKey struct {
 	expr, opaque string
 	desc         bool
+	// nullsLast puts NULLs last in a descending key (PostgreSQL's default puts them
+	// first there; ascending keys already have them last). The index must say the same.
+	nullsLast bool
 }
 
 func text(expr string) orderKey { return orderKey{expr: expr, opaque: "(" + expr + " || '')"} }
@@ -116,6 +119,9 @@ func orderSQL(ks []orderKey, opaque bool) string {
 		}
 		if k.desc {
 			parts[i] += " DESC"
+			if k.nullsLast {
+				parts[i] += " NULLS LAST"
+			}
 		}
 	}
 	return strings.Join(parts, ", ")
