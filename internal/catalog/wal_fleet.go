@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -91,7 +92,12 @@ type fleetViewRow struct {
 func fleetQuery(q string, flaggedOnly bool) listQuery {
 	l := listQuery{from: "wal_fleet_view v", countFrom: "sources v", keysFrom: "wal_fleet_view v", order: fleetOrder}
 	if flaggedOnly {
-		l.countFrom = "wal_fleet_view v"
+		// Every source has its wal_fleet row: without a search, the flagged are counted
+		// there alone, a range of wal_fleet_worst_idx.
+		l.countFrom = "wal_fleet v"
+		if qArg(q) != nil {
+			l.countFrom = "wal_fleet_view v"
+		}
 		l.cond("v.flag_count > 0")
 	}
 	l.search(q)
@@ -165,4 +171,34 @@ func orZero[T any](p *T) T {
 		return zero
 	}
 	return *p
+}
+
+// ExplainWALFleet runs the statements WALFleet runs for p under EXPLAIN (ANALYZE,
+// BUFFERS) and returns their plans, the total's first: a diagnostic for benchmarks and
+// for an operator asking why a page is slow, built by the same code as the page.
+func (s *Service) ExplainWALFleet(ctx context.Context, p ListParams, flaggedOnly bool) ([]string, error) {
+	if err := p.normalize(WALFleetSorts); err != nil {
+		return nil, err
+	}
+	q := fleetQuery(p.Q, flaggedOnly)
+	page, args, err := q.pageSQL(p.Sort, p.Limit, p.Offset)
+	if err != nil {
+		return nil, err
+	}
+	var plans []string
+	for _, st := range []struct {
+		sql  string
+		args []any
+	}{{q.countSQL(s.totalCap + 1), q.args}, {page, args}} {
+		rows, err := s.pool.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+st.sql, exec(st.args)...)
+		if err != nil {
+			return nil, translate(err, "source", "")
+		}
+		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return nil, translate(err, "source", "")
+		}
+		plans = append(plans, st.sql+"\n"+strings.Join(lines, "\n"))
+	}
+	return plans, nil
 }
