@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -54,6 +55,9 @@ type Service struct {
 	monitor   MonitorSettings
 	snowflake snowflake.Options // how destination checks reach Snowflake; zero = production
 	totalCap  int               // lists count exactly up to this many rows (DefaultExactTotalCap)
+	// fleetDefault is the default threshold this service has confirmed the stored fleet
+	// ranking uses (0: not yet); see syncFleetDefault.
+	fleetDefault *atomic.Int64
 }
 
 type Option func(*Service)
@@ -69,7 +73,7 @@ func New(pool *db.Pool, box *secrets.Box, audit AuditFunc, opts ...Option) *Serv
 		panic("catalog.New: pool, secrets box and audit recorder are all required")
 	}
 	s := &Service{pool: pool, q: db.New(pool), box: box, preflight: pgsource.RunChecks, audit: audit,
-		monitor: DefaultMonitorSettings, totalCap: DefaultExactTotalCap}
+		monitor: DefaultMonitorSettings, totalCap: DefaultExactTotalCap, fleetDefault: new(atomic.Int64)}
 	for _, o := range opts {
 		o(s)
 	}

@@ -24,8 +24,10 @@ type Dashboard struct {
 	AlertSources []Source
 	// WAL holds sources with their latest sample, the most WAL retained first.
 	WAL []Source
-	// FlaggedSources is how many sources the WAL fleet overview (/wal) flags.
-	FlaggedSources int64
+	// FlaggedSources is how many sources the WAL fleet overview (/wal) flags; above the
+	// list cap, an estimate (FlaggedIsEstimate).
+	FlaggedSources    int64
+	FlaggedIsEstimate bool
 }
 
 func (s *Service) Dashboard(ctx context.Context) (Dashboard, error) {
@@ -34,7 +36,7 @@ func (s *Service) Dashboard(ctx context.Context) (Dashboard, error) {
 	if d.Counts, err = s.Counts(ctx); err != nil {
 		return d, err
 	}
-	if d.FlaggedSources, err = s.FlaggedSources(ctx); err != nil {
+	if d.FlaggedSources, d.FlaggedIsEstimate, err = s.FlaggedSources(ctx); err != nil {
 		return d, err
 	}
 	if d.Pipelines, err = s.ListPipelines(ctx, ListParams{Limit: DashboardLimit, Sort: "status"}, PipelineFilter{}); err != nil {

@@ -64,6 +64,9 @@ func statusRank(status string) int32 {
 type orderKey struct {
 	expr string
 	desc bool
+	// nullsLast puts NULLs last in a descending key (PostgreSQL's default puts them
+	// first there; ascending keys already have them last). The index must say the same.
+	nullsLast bool
 }
 
 func key(expr string) orderKey { return orderKey{expr: expr} }
@@ -117,6 +120,9 @@ func orderSQL(ks []orderKey, alias string) string {
 		}
 		if k.desc {
 			parts[i] += " DESC"
+			if k.nullsLast {
+				parts[i] += " NULLS LAST"
+			}
 		}
 	}
 	return strings.Join(parts, ", ")

@@ -144,6 +144,43 @@ type User struct {
 	SessionEpoch int64
 }
 
+type WalFleet struct {
+	SourceID  int64
+	NameKey   string
+	Flags     []string
+	FlagCount *int32
+	Forecast  *float64
+	Retained  *int64
+	Growth    *float64
+}
+
+type WalFleetSetting struct {
+	OnlyRow          bool
+	DefaultThreshold int64
+}
+
+type WalFleetView struct {
+	ID                     int64
+	Name                   string
+	WalAlertThresholdBytes *int64
+	LastProbeError         *string
+	LastProbeAt            *time.Time
+	NameKey                string
+	Flags                  []string
+	FlagCount              *int32
+	Forecast               *float64
+	Retained               *int64
+	Growth                 *float64
+	SampleID               *int64
+	SizeBytes              *int64
+	RetainedBytes          *int64
+	SlotActive             *bool
+	WalStatus              *string
+	SafeWalSize            *int64
+	RecordedAt             *time.Time
+	GrowthBps              *float64
+}
+
 type WalLatest struct {
 	SourceID      int64
 	SampleID      int64

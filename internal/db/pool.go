@@ -53,6 +53,15 @@ func NewPool(ctx context.Context, url string, o PoolOptions) (*Pool, error) {
 	if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "rosetta"
 	}
+	// JIT off for Rosetta's own statements: they are short OLTP reads and writes, and
+	// PostgreSQL decides to compile by estimated cost, not by rows actually read, so a
+	// statement that merely looks expensive pays tens to hundreds of milliseconds of LLVM
+	// compilation per execution (the fleet statement before migration 00008 spent 1.0 s
+	// of its 2.4 s in JIT; BENCHMARKS.md). No statement of Rosetta's runs long enough for
+	// compiled expressions to pay back. A jit setting in DATABASE_URL still wins.
+	if _, set := cfg.ConnConfig.RuntimeParams["jit"]; !set {
+		cfg.ConnConfig.RuntimeParams["jit"] = "off"
+	}
 	p, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)

@@ -12,18 +12,6 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
-const countWALFleet = `-- name: CountWALFleet :one
-SELECT count(*) FROM sources s
-WHERE ($1::text IS NULL OR s.name ILIKE '%' || $1 || '%')
-`
-
-func (q *Queries) CountWALFleet(ctx context.Context, q_ *string) (int64, error) {
-	row := q.db.QueryRow(ctx, countWALFleet, q_)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
-}
-
 const insertWALMetric = `-- name: InsertWALMetric :one
 INSERT INTO wal_metrics (source_id, size_bytes, retained_bytes, slot_active, wal_status, safe_wal_size, recorded_at)
 VALUES ($1, $2, $3, $4, $5,
@@ -63,142 +51,6 @@ func (q *Queries) InsertWALMetric(ctx context.Context, arg InsertWALMetricParams
 		&i.RecordedAt,
 	)
 	return i, err
-}
-
-const listWALFleet = `-- name: ListWALFleet :many
-WITH fleet AS (
-    SELECT s.id, s.name, coalesce(s.wal_alert_threshold_bytes, $5::bigint)::bigint AS threshold,
-           s.last_probe_error, s.last_probe_at,
-           l.sample_id, l.size_bytes, l.retained_bytes, l.slot_active, l.wal_status, l.safe_wal_size,
-           l.recorded_at, l.growth_bps AS growth
-    FROM sources s
-    LEFT JOIN wal_latest l ON l.source_id = s.id
-    WHERE ($6::text IS NULL OR s.name ILIKE '%' || $6 || '%')
-), judged AS (
-    SELECT f.id, f.name, f.threshold, f.last_probe_error, f.last_probe_at, f.sample_id, f.size_bytes, f.retained_bytes, f.slot_active, f.wal_status, f.safe_wal_size, f.recorded_at, f.growth,
-           array_remove(ARRAY[
-               CASE WHEN f.retained_bytes > f.threshold THEN 'over_threshold' END,
-               CASE WHEN f.slot_active = false THEN 'slot_inactive' END,
-               CASE WHEN f.wal_status IN ('unreserved', 'lost') THEN 'wal_' || f.wal_status END,
-               CASE WHEN f.last_probe_error IS NOT NULL THEN 'probe_failing' END
-           ], NULL)::text[] AS flags,
-           CASE WHEN f.retained_bytes IS NULL THEN NULL
-                WHEN coalesce(f.safe_wal_size, f.threshold - f.retained_bytes) <= 0 THEN 0::float8
-                WHEN f.growth > 0 THEN coalesce(f.safe_wal_size, f.threshold - f.retained_bytes)::float8 / f.growth
-           END AS forecast
-    FROM fleet f
-)
-SELECT j.id, j.name, j.threshold, j.last_probe_error, j.last_probe_at,
-       coalesce(j.sample_id, 0)::bigint AS sample_id, coalesce(j.size_bytes, 0)::bigint AS size_bytes,
-       j.retained_bytes, j.slot_active, j.wal_status, j.safe_wal_size,
-       coalesce(j.recorded_at, 'epoch'::timestamptz)::timestamptz AS recorded_at,
-       coalesce(j.growth, 'NaN')::float8 AS growth_bps, coalesce(j.forecast, 'NaN')::float8 AS forecast_seconds, j.flags,
-       count(*) OVER () AS matched
-FROM judged j
-WHERE (NOT $1::boolean OR cardinality(j.flags) > 0)
-ORDER BY
-    CASE WHEN $2::text = 'worst' THEN cardinality(j.flags) END DESC,
-    CASE WHEN $2::text IN ('worst', 'forecast') THEN j.forecast END ASC NULLS LAST,
-    CASE WHEN $2::text IN ('worst', '-retained') THEN j.retained_bytes END DESC NULLS LAST,
-    CASE WHEN $2::text = '-growth' THEN j.growth END DESC NULLS LAST,
-    CASE WHEN $2::text = '-name' THEN lower(j.name) END DESC,
-    lower(j.name) ASC, j.id ASC
-LIMIT $4 OFFSET $3
-`
-
-type ListWALFleetParams struct {
-	FlaggedOnly      bool
-	Sort             string
-	Off              int32
-	Lim              int32
-	DefaultThreshold int64
-	Q                *string
-}
-
-type ListWALFleetRow struct {
-	ID              int64
-	Name            string
-	Threshold       int64
-	LastProbeError  *string
-	LastProbeAt     *time.Time
-	SampleID        int64
-	SizeBytes       int64
-	RetainedBytes   *int64
-	SlotActive      *bool
-	WalStatus       *string
-	SafeWalSize     *int64
-	RecordedAt      time.Time
-	GrowthBps       float64
-	ForecastSeconds float64
-	Flags           []string
-	Matched         int64
-}
-
-// The fleet overview (/wal): each source with its newest sample, its retained WAL's growth
-// over the hour before that sample, its flags and its forecast, ranked. The newest sample
-// and the growth are read from wal_latest (one row per source, kept by the trigger on
-// wal_metrics), never from the samples: the ranking needs them for every source that
-// matches, so they must cost a row, not a probe of every partition. The page is then cut
-// with LIMIT/OFFSET.
-//
-// This is the one definition of the overview's terms:
-//
-//	growth_bps: wal_latest.growth_bps: (retained now - retained at the oldest sample of
-//	            the hour before) / seconds (see migration 00008's trigger)
-//	headroom:   safe_wal_size when the slot has a limit (max_slot_wal_keep_size), else
-//	            threshold - retained (the source's own threshold, else the default)
-//	forecast:   0 when the headroom is used up; headroom / growth while retention grows;
-//	            NULL (never, at this rate) otherwise
-//	flags:      over_threshold, slot_inactive, wal_unreserved, wal_lost, probe_failing
-//	worst:      flagged first (more flags first), then shortest forecast, then largest
-//	            retained, then name
-//
-// matched is the number of sources that pass the filters (the page's total; the dashboard
-// asks for flagged_only with limit 1 and reads it).
-// sqlc cannot see through the CTEs that these may be NULL: a source without samples
-// answers sample_id 0, and an unknown growth or forecast NaN (the catalog maps both back).
-func (q *Queries) ListWALFleet(ctx context.Context, arg ListWALFleetParams) ([]ListWALFleetRow, error) {
-	rows, err := q.db.Query(ctx, listWALFleet,
-		arg.FlaggedOnly,
-		arg.Sort,
-		arg.Off,
-		arg.Lim,
-		arg.DefaultThreshold,
-		arg.Q,
-	)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []ListWALFleetRow{}
-	for rows.Next() {
-		var i ListWALFleetRow
-		if err := rows.Scan(
-			&i.ID,
-			&i.Name,
-			&i.Threshold,
-			&i.LastProbeError,
-			&i.LastProbeAt,
-			&i.SampleID,
-			&i.SizeBytes,
-			&i.RetainedBytes,
-			&i.SlotActive,
-			&i.WalStatus,
-			&i.SafeWalSize,
-			&i.RecordedAt,
-			&i.GrowthBps,
-			&i.ForecastSeconds,
-			&i.Flags,
-			&i.Matched,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
 }
 
 const listWALMetrics = `-- name: ListWALMetrics :many
@@ -516,6 +368,20 @@ func (q *Queries) MaxWALMetricID(ctx context.Context) (int64, error) {
 	var id int64
 	err := row.Scan(&id)
 	return id, err
+}
+
+const setWALFleetDefaultThreshold = `-- name: SetWALFleetDefaultThreshold :one
+SELECT wal_fleet_set_default_threshold($1::bigint)::boolean AS changed
+`
+
+// The fleet overview (/wal) is assembled by the catalog over wal_fleet_view (see
+// internal/catalog/wal_fleet.go and migration 00009, where its rules live); this sets
+// the default threshold its stored ranking uses.
+func (q *Queries) SetWALFleetDefaultThreshold(ctx context.Context, bytes int64) (bool, error) {
+	row := q.db.QueryRow(ctx, setWALFleetDefaultThreshold, bytes)
+	var changed bool
+	err := row.Scan(&changed)
+	return changed, err
 }
 
 const wALMetricsExtent = `-- name: WALMetricsExtent :one

@@ -125,9 +125,25 @@ func BenchmarkWALStorage(b *testing.B) {
 	b.Run("retention_drop_day", func(b *testing.B) {
 		// Each iteration drops one whole day of the fleet's samples (rows/30), placed in
 		// a day of its own far in the past so the 30 days above stay intact.
+		//
+		// Meanwhile a reader does what an open chart does, one source's last 24 hours
+		// through the catalog, in a loop on its own connection: "without blocking
+		// readers" is measured as the longest any of its reads took while the retention
+		// step ran (reader-max-ms), beside the same reader's longest read with no
+		// retention running (reader-idle-max-ms, the same number of reads just before).
 		day := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
 		perDay := max(perSource/30, 1)
 		daystep := 24 * time.Hour / time.Duration(perDay)
+		from := now.Add(-24 * time.Hour)
+		read := func() time.Duration {
+			t0 := time.Now()
+			if s, err := cat.WALMetrics(ctx, catalog.WALQuery{SourceID: &one, Start: &from}); err != nil || len(s.Items) == 0 {
+				b.Errorf("reader: %d items, %v", len(s.Items), err)
+			}
+			return time.Since(t0)
+		}
+		var busyMax, idleMax time.Duration
+		var busyReads, lockPolls, lockBlocked int
 		for b.Loop() {
 			b.StopTimer()
 			if _, err := d.Pool.Exec(ctx, `SELECT wal_metrics_ensure_partitions($1, $1)`, day); err != nil {
@@ -138,13 +154,74 @@ func BenchmarkWALStorage(b *testing.B) {
 				day, daystep, perDay); err != nil {
 				b.Fatal(err)
 			}
+			stop, done := make(chan struct{}), make(chan []time.Duration)
+			started := make(chan struct{})
+			go func() {
+				var waits []time.Duration
+				read() // warm: the first read after the refill is not the drop's doing
+				close(started)
+				for {
+					select {
+					case <-stop:
+						done <- waits
+						return
+					default:
+						waits = append(waits, read())
+					}
+				}
+			}()
+			// A load-independent witness beside the timings: every millisecond, whether a
+			// reader's statement (sqlc names them "-- name: …WALMetrics…") is waiting on a
+			// lock, as pg_stat_activity reports it.
+			sampled := make(chan [2]int)
+			go func() {
+				var polls, blocked int
+				for {
+					select {
+					case <-stop:
+						sampled <- [2]int{polls, blocked}
+						return
+					case <-time.After(time.Millisecond):
+					}
+					var n int
+					if err := d.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+						WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%-- name: %WALMetrics%'`).Scan(&n); err != nil {
+						b.Errorf("lock sampler: %v", err)
+					}
+					polls++
+					if n > 0 {
+						blocked++
+					}
+				}
+			}()
+			<-started
 			b.StartTimer()
 			_, dropped, err := cat.MaintainWALPartitions(ctx, now, 1, 31*24*time.Hour)
+			b.StopTimer()
+			close(stop)
+			waits := <-done
+			ps := <-sampled
+			lockPolls += ps[0]
+			lockBlocked += ps[1]
 			if err != nil || len(dropped) != 1 || !strings.HasSuffix(dropped[0], day.Format("20060102")) {
 				b.Fatalf("dropped %v, %v", dropped, err)
 			}
+			busyReads += len(waits)
+			for _, w := range waits {
+				busyMax = max(busyMax, w)
+			}
+			// The same reader with nothing else running, as many reads, for comparison.
+			for range len(waits) {
+				idleMax = max(idleMax, read())
+			}
+			b.StartTimer()
 			day = day.AddDate(0, 0, 1)
 		}
+		b.ReportMetric(float64(busyMax.Microseconds())/1000, "reader-max-ms")
+		b.ReportMetric(float64(idleMax.Microseconds())/1000, "reader-idle-max-ms")
+		b.ReportMetric(float64(busyReads)/float64(b.N), "reads/op")
+		b.ReportMetric(float64(lockBlocked), "reader-lock-waits-seen")
+		b.Logf("lock sampler: %d polls during the retention steps, %d saw a reader waiting on a lock", lockPolls, lockBlocked)
 	})
 }
 

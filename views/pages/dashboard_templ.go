@@ -401,9 +401,9 @@ func Dashboard(meta layout.PageMeta, d catalog.Dashboard) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var17 string
-					templ_7745c5c3_Var17, templ_7745c5c3_Err = templ.JoinStringErrs(plural(d.FlaggedSources, "source"))
+					templ_7745c5c3_Var17, templ_7745c5c3_Err = templ.JoinStringErrs(flaggedCount(d.FlaggedSources, d.FlaggedIsEstimate))
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `pages/dashboard.templ`, Line: 131, Col: 52}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `pages/dashboard.templ`, Line: 131, Col: 69}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var17))
 					if templ_7745c5c3_Err != nil {
@@ -835,6 +835,14 @@ func stat(label string, n int64, href, testid, class string) templ.Component {
 		}
 		return nil
 	})
+}
+
+// flaggedCount is "3 sources", or "about 1,200 sources" when the count is an estimate.
+func flaggedCount(n int64, estimate bool) string {
+	if n == 1 && !estimate {
+		return "1 source"
+	}
+	return components.Count(n, estimate) + " sources"
 }
 
 func plural(n int64, noun string) string {
