@@ -48,7 +48,10 @@ var now = time.Now
 
 // Relative says how long ago (or how far ahead) t is, in words: "just now",
 // "5 minutes ago", "in 2 hours", "3 days ago".
-func Relative(t time.Time) string {
+func Relative(t time.Time) string { return relative(t, "") }
+
+// relative is Relative with t's Absolute form, when the caller has it already.
+func relative(t time.Time, abs string) string {
 	d := now().Sub(t)
 	future := d < 0
 	if future {
@@ -67,7 +70,10 @@ func Relative(t time.Time) string {
 	case d < 60*24*time.Hour:
 		s = plural(int(d.Round(24*time.Hour)/(24*time.Hour)), "day")
 	default:
-		return Absolute(t)
+		if abs == "" {
+			abs = Absolute(t)
+		}
+		return abs
 	}
 	if future {
 		return "in " + s
@@ -79,7 +85,7 @@ func plural(n int, unit string) string {
 	if n == 1 {
 		return "1 " + unit
 	}
-	return fmt.Sprintf("%d %ss", n, unit)
+	return strconv.Itoa(n) + " " + unit + "s"
 }
 
 // Absolute is a timestamp as operators read it: UTC, to the second.
