@@ -66,9 +66,10 @@ func newActionStamps(rc RowContext) *actionStamps {
 }
 
 // rowActions is the actions cell content of p: stamped in a list, rendered otherwise.
-func (rc RowContext) rowActions(p catalog.Pipeline, id string) templ.Component {
+// id is p.ID in decimal, rowID PipelineRowID(p.ID).
+func (rc RowContext) rowActions(p catalog.Pipeline, id, rowID string) templ.Component {
 	if rc.stamps == nil || !rc.stamps.usable {
-		return pipelineActionButtons(p, "", "pipeline-"+id, rc)
+		return pipelineActionButtons(p, "", rowID, rc)
 	}
 	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
 		st, err := rc.stamp(ctx, p)
@@ -102,7 +103,7 @@ func (rc RowContext) stamp(ctx context.Context, p catalog.Pipeline) (*actionStam
 	standIn := catalog.Pipeline{ID: stampID, Name: stampName, Status: p.Status,
 		Metadata: catalog.PipelineMetadata{Status: p.Metadata.Status}}
 	var b strings.Builder
-	if err := pipelineActionButtons(standIn, "", "pipeline-"+stampIDText, rc).Render(ctx, &b); err != nil {
+	if err := pipelineActionButtons(standIn, "", PipelineRowID(stampID), rc).Render(ctx, &b); err != nil {
 		return nil, err
 	}
 	st := cutStamp(b.String())
