@@ -74,10 +74,12 @@ func TestConsolePipelinesList(t *testing.T) {
 	if failRow.Find(`button[data-action="start"]`).Text() == "" || !strings.Contains(failRow.Find(`button[data-action="start"]`).Text(), "Retry") {
 		t.Errorf("the start button of an ERROR pipeline reads %q", failRow.Find(`button[data-action="start"]`).Text())
 	}
-	// row actions: plain POST forms that htmx turns into an in-place row update
+	// row actions: plain POST forms that htmx turns into an in-place row update (the
+	// target is the list's, on its <tbody>: htmx inherits it)
 	form := byName("orders-live").Find(`button[data-action="pause"]`).Closest("form")
 	if form.AttrOr("method", "") != "post" || form.AttrOr("action", "") != fmt.Sprintf("/pipelines/%d/pause", run.ID) ||
-		form.AttrOr("hx-post", "") != fmt.Sprintf("/pipelines/%d/pause", run.ID) || form.AttrOr("hx-target", "") != "closest tr" ||
+		form.AttrOr("hx-post", "") != fmt.Sprintf("/pipelines/%d/pause", run.ID) ||
+		form.Closest("[hx-target]").AttrOr("hx-target", "") != "closest tr" ||
 		form.Find(`input[name="_csrf"]`).Length() != 1 || form.Find(`input[name="next"]`).AttrOr("value", "") != "/pipelines" {
 		h, _ := goquery.OuterHtml(form)
 		t.Errorf("row action form: %s", h)

@@ -47,6 +47,24 @@ func TestRelative(t *testing.T) {
 	}
 }
 
+// Time's fast formatting says what Machine and Absolute say, for any time and zone.
+func TestTimeTexts(t *testing.T) {
+	for _, tm := range []time.Time{
+		time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC),
+		time.Date(2026, 12, 31, 23, 59, 59, 999999999, time.FixedZone("x", -3600*5)),
+		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-5, 3, 4, 5, 6, 7, 0, time.UTC),
+		time.Unix(1700000000, 123).In(time.FixedZone("y", 3600*9+1800)),
+	} {
+		m, a := timeTexts(tm)
+		if m != Machine(tm) || a != Absolute(tm) {
+			t.Errorf("%v: timeTexts = %q, %q; want %q, %q", tm, m, a, Machine(tm), Absolute(tm))
+		}
+	}
+}
+
 // Every button the console shows for a pipeline, in any state, is an action the
 // catalog accepts and would carry out (not a no-op, not refused), and every such action
 // is shown: the row of the list and the status panel of the pipeline's page alike. The

@@ -161,6 +161,50 @@ type RowContext struct {
 	// Focus puts the keyboard on the row's first button after an in-place update, so a
 	// keyboard user who pressed Start lands on Pause.
 	Focus bool
+
+	// What every row of a list shares, worked out once per page by forList rather than
+	// per row and form: the hidden inputs of the action forms (CSRF token, next), which
+	// actions the user may take (catalog.Actions order), and the actions cells by state.
+	fields   *components.Prerendered
+	may      []bool
+	stamps   *actionStamps // see stamp.go
+	prepared bool
+}
+
+// forList works out what every row of a list shares (see RowContext), once.
+func (rc RowContext) forList() RowContext {
+	if rc.prepared {
+		return rc
+	}
+	rc.fields = rc.hiddenFields()
+	rc.may = make([]bool, len(catalog.Actions))
+	for i, a := range catalog.Actions {
+		rc.may[i] = rc.May(ActionRoute(a))
+	}
+	rc.prepared = true
+	rc.stamps = newActionStamps(rc)
+	return rc
+}
+
+// hiddenFields are the hidden inputs of the row's action forms.
+func (rc RowContext) hiddenFields() *components.Prerendered {
+	if rc.fields != nil {
+		return rc.fields
+	}
+	return components.NewHiddenFields(rc.CSRFToken, rc.Next)
+}
+
+// mayAction reports whether the user may take a (see May).
+func (rc RowContext) mayAction(a catalog.Action) bool {
+	if rc.prepared {
+		for i, b := range catalog.Actions {
+			if b == a {
+				return rc.may[i]
+			}
+		}
+		return false
+	}
+	return rc.May(ActionRoute(a))
 }
 
 // May reports whether the user may call route; see layout.PageMeta.May.
@@ -172,7 +216,7 @@ func ActionRoute(a catalog.Action) string { return "POST /pipelines/:id/" + stri
 // MayAct reports whether the user may take any pipeline action (the actions column).
 func (rc RowContext) MayAct() bool {
 	for _, a := range catalog.Actions {
-		if rc.May(ActionRoute(a)) {
+		if rc.mayAction(a) {
 			return true
 		}
 	}
@@ -182,9 +226,10 @@ func (rc RowContext) MayAct() bool {
 // offered are the buttons of p: the actions the catalog allows in its state that the
 // user may take.
 func (rc RowContext) offered(p catalog.Pipeline) []catalog.Action {
-	var out []catalog.Action
-	for _, a := range p.AllowedActions() {
-		if rc.May(ActionRoute(a)) {
+	allowed := p.AllowedActions()
+	out := allowed[:0] // AllowedActions returns a new slice: filter it in place
+	for _, a := range allowed {
+		if rc.mayAction(a) {
 			out = append(out, a)
 		}
 	}
@@ -223,8 +268,15 @@ func actionClass(action catalog.Action) string {
 // The pipeline's buttons and the no-JavaScript confirmation page (GET …/refresh) both
 // show it.
 func ActionConfirm(p catalog.Pipeline, a catalog.Action, csrf, next string) (components.Confirm, bool) {
-	c := components.Confirm{Name: string(a), Action: PipelineURL(p.ID) + "/" + string(a), CSRFToken: csrf}
-	c.Next = next
+	c, ok := actionConfirm(p, a, PipelineURL(p.ID)+"/"+string(a))
+	c.CSRFToken, c.Next = csrf, next
+	return c, ok
+}
+
+// actionConfirm is ActionConfirm posting to url, without hidden inputs (the row's
+// buttons give their shared ones, see withHTMX).
+func actionConfirm(p catalog.Pipeline, a catalog.Action, url string) (components.Confirm, bool) {
+	c := components.Confirm{Name: string(a), Action: url}
 	switch a {
 	case catalog.ActionRefresh:
 		c.Summary, c.Button = "Refresh…", "Refresh now"
@@ -243,10 +295,11 @@ func ActionConfirm(p catalog.Pipeline, a catalog.Action, csrf, next string) (com
 }
 
 // withHTMX makes a pipeline action's confirmation post in place, as the plain action
-// forms of pipelineActionButtons do, its button named like theirs.
-func withHTMX(c components.Confirm, url, target, idPrefix string, a catalog.Action, focus bool) components.Confirm {
-	c.HXPost, c.HXTarget = url, target
-	c.ButtonID, c.DataAction = idPrefix+"-"+string(a), string(a)
+// forms of pipelineActionButtons do, its button named like theirs. An empty target
+// leaves the swap to the list's <tbody> (see PipelineTable).
+func withHTMX(c components.Confirm, fields *components.Prerendered, target, buttonID string, a catalog.Action, focus bool) components.Confirm {
+	c.HXPost, c.HXTarget, c.Fields = c.Action, target, fields
+	c.ButtonID, c.DataAction = buttonID, string(a)
 	c.Focus = focus
 	return c
 }

@@ -1,0 +1,111 @@
+package partials
+
+import (
+	"context"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/rosetta-cdc/rosetta/internal/catalog"
+	"github.com/rosetta-cdc/rosetta/views/viewtest"
+)
+
+// A list stamps each row's actions from a stand-in's render (stamp.go). Whatever the
+// state, the name (markup, quotes, the stand-in's own characters), the user's access,
+// the focus or the return path, a stamped row is byte for byte the row rendered on its
+// own, as an action's answer renders it.
+func TestStampedActionsMatchRendered(t *testing.T) {
+	names := []string{"orders", `<b>"x" & 'y'</b>`, "naïve “quoted”", stampName, "id " + stampIDText, ""}
+	nexts := []string{"/pipelines", "", "/pipelines?q=" + stampIDText, "/pipelines?q=%3Cx%3E&sort=-name", "/pipelines?q=" + stampName}
+	access := map[string]func(string) bool{
+		"all":          allowAll,
+		"refresh only": func(r string) bool { return r == ActionRoute(catalog.ActionRefresh) },
+		"none":         func(string) bool { return false },
+	}
+	for an, acc := range access {
+		for _, next := range nexts {
+			for _, focus := range []bool{false, true} {
+				rc := RowContext{CSRFToken: "tok+/=\"<", Access: acc, Next: next, Focus: focus}
+				var items []catalog.Pipeline
+				id := int64(1)
+				for _, desired := range catalog.DesiredStatuses {
+					for _, runtime := range catalog.RuntimeStatuses {
+						for _, name := range names {
+							items = append(items, catalog.Pipeline{ID: id, Name: name, Status: desired,
+								Metadata: catalog.PipelineMetadata{Status: runtime}})
+							id += 7919
+						}
+					}
+				}
+				l := PipelineList{Page: catalog.Page[catalog.Pipeline]{Items: items, Total: int64(len(items)), Limit: 50},
+					Row: rc, State: ListState{BaseURL: "/pipelines"}}
+				table := render(t, PipelineTable(l))
+				for _, p := range items {
+					row := render(t, PipelineRow(p, rc))
+					if !strings.Contains(table, row) {
+						t.Fatalf("access %s, next %q, focus %v: the list's row of %s/%s %q differs from the row alone:\n%s",
+							an, next, focus, p.Status, p.Metadata.Status, p.Name, row)
+					}
+				}
+			}
+		}
+	}
+}
+
+// The list actually stamps (the test above would pass if it never did), and only when
+// the page's shared inputs cannot be mistaken for the stand-in.
+func TestListStampsRows(t *testing.T) {
+	p := catalog.Pipeline{ID: 4, Name: "x", Status: catalog.DesiredPause, Metadata: catalog.PipelineMetadata{Status: catalog.RuntimePaused}}
+	for next, usable := range map[string]bool{"/pipelines": true, "/pipelines?q=" + stampIDText: false, "/p?q=" + stampName: false} {
+		rc := RowContext{CSRFToken: "tok", Access: allowAll, Next: next}.forList()
+		render(t, PipelineRow(p, rc))
+		if rc.stamps.usable != usable || (len(rc.stamps.byKey) == 1) != usable {
+			t.Errorf("next %q: usable %v with %d stamps, want usable %v", next, rc.stamps.usable, len(rc.stamps.byKey), usable)
+		}
+	}
+}
+
+// The row's action forms carry no swap attributes of their own: the list's <tbody>
+// gives them (htmx inherits hx-target, hx-swap and hx-disabled-elt), so each form still
+// replaces its own row ("closest tr") with its button disabled meanwhile. A viewer's
+// list, with no forms, has none.
+func TestPipelineListGivesRowsTheirSwap(t *testing.T) {
+	p := catalog.Pipeline{ID: 4, Name: "x", Status: catalog.DesiredStart, Metadata: catalog.PipelineMetadata{Status: catalog.RuntimeRunning}}
+	for _, op := range []bool{true, false} {
+		l := PipelineList{Page: catalog.Page[catalog.Pipeline]{Items: []catalog.Pipeline{p}, Total: 1, Limit: 50},
+			Row: RowContext{CSRFToken: "tok", Access: func(string) bool { return op }}}
+		doc := viewtest.Doc(t, PipelineTable(l))
+		forms := doc.Find(`tbody form[hx-post]`)
+		if (forms.Length() > 0) != op {
+			t.Fatalf("operator %v: %d forms", op, forms.Length())
+		}
+		forms.Each(func(_ int, f *goquery.Selection) {
+			for attr, want := range map[string]string{"hx-target": "closest tr", "hx-swap": "outerHTML", "hx-disabled-elt": "find button"} {
+				if got := f.Closest("["+attr+"]").AttrOr(attr, ""); got != want {
+					t.Errorf("%s inherits %s=%q, want %q", f.AttrOr("action", ""), attr, got, want)
+				}
+			}
+		})
+		if _, ok := doc.Find("tbody").Attr("hx-target"); ok != op {
+			t.Errorf("operator %v: tbody hx-target present %v", op, ok)
+		}
+	}
+	// the pipeline's page keeps its own target, on each form
+	doc := viewtest.Doc(t, PipelineStatusPanel(PipelineStatus{Pipeline: p, Row: RowContext{Access: allowAll}}))
+	if got := doc.Find(`form[hx-post]`).First().AttrOr("hx-target", ""); got != "#"+PipelineStatusID(4) {
+		t.Errorf("status panel form hx-target %q", got)
+	}
+}
+
+func render(t *testing.T, c interface {
+	Render(context.Context, io.Writer) error
+}) string {
+	t.Helper()
+	var b strings.Builder
+	if err := c.Render(context.Background(), &b); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
