@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
+	gojson "github.com/goccy/go-json"
 	"github.com/labstack/echo/v4"
 
 	"github.com/rosetta-cdc/rosetta/internal/apperr"
@@ -103,9 +104,16 @@ func jsonType(goType string) string {
 	return "an object"
 }
 
-// jsonFormat is huma's JSON format with the strict decoder.
+// jsonFormat is huma's JSON format with the strict decoder, and responses encoded by
+// goccy/go-json: the same output as encoding/json (HTML left unescaped, as huma's
+// default), for about half the CPU — encoding a list page was a quarter of the server's
+// CPU per request in `make bench` (BENCHMARKS.md, issue 12).
 var jsonFormat = huma.Format{
-	Marshal:   huma.DefaultJSONFormat.Marshal,
+	Marshal: func(w io.Writer, v any) error {
+		enc := gojson.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		return enc.Encode(v)
+	},
 	Unmarshal: strictUnmarshal,
 }
 
