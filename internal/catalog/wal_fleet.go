@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/rosetta-cdc/rosetta/internal/db"
 )
 
 // Flags of a source on the fleet overview (see wal_fleet_judge in migration 00009, the
@@ -63,29 +65,6 @@ func descNullsLast(k orderKey) orderKey {
 	return k
 }
 
-// fleetViewRow is a row of wal_fleet_view, in its column order.
-type fleetViewRow struct {
-	ID             int64
-	Name           string
-	OwnThreshold   *int64
-	LastProbeError *string
-	LastProbeAt    *time.Time
-	NameKey        string
-	Flags          []string
-	FlagCount      int32
-	Forecast       *float64
-	Retained       *int64
-	Growth         *float64
-	SampleID       *int64
-	SizeBytes      *int64
-	RetainedBytes  *int64
-	SlotActive     *bool
-	WALStatus      *string
-	SafeWALSize    *int64
-	RecordedAt     *time.Time
-	GrowthBPS      *float64
-}
-
 // fleetQuery is the overview's statement: each source's stored keys (wal_fleet, kept by
 // the triggers of migration 00009), so a page walks the sort's index and stops after
 // one page, and the total counts up to the service's cap, like the other lists.
@@ -114,7 +93,7 @@ func (s *Service) WALFleet(ctx context.Context, p ListParams, flaggedOnly bool) 
 	if err := s.syncFleetDefault(ctx); err != nil {
 		return Page[WALFleetRow]{}, err
 	}
-	rows, total, estimated, err := list(ctx, s, fleetQuery(p.Q, flaggedOnly), p, pgx.RowToStructByPos[fleetViewRow])
+	rows, total, estimated, err := list(ctx, s, fleetQuery(p.Q, flaggedOnly), p, pgx.RowToStructByPos[db.WalFleetView])
 	if err != nil {
 		return Page[WALFleetRow]{}, translate(err, "source", "")
 	}
@@ -149,13 +128,15 @@ func (s *Service) syncFleetDefault(ctx context.Context) error {
 	return nil
 }
 
-func (s *Service) fleetFromRow(r fleetViewRow) WALFleetRow {
-	out := WALFleetRow{SourceID: r.ID, Name: r.Name, Threshold: s.threshold(r.OwnThreshold), LastProbeAt: utcPtr(r.LastProbeAt),
+// fleetFromRow reads a row of wal_fleet_view (sqlc's model of the view, in its column
+// order).
+func (s *Service) fleetFromRow(r db.WalFleetView) WALFleetRow {
+	out := WALFleetRow{SourceID: r.ID, Name: r.Name, Threshold: s.threshold(r.WalAlertThresholdBytes), LastProbeAt: utcPtr(r.LastProbeAt),
 		LastProbeError: r.LastProbeError, Flags: append([]string{}, r.Flags...), GrowthBPS: r.Growth}
 	if r.SampleID != nil {
 		out.Latest = &WALSample{ID: *r.SampleID, SourceID: r.ID, SizeBytes: orZero(r.SizeBytes), RetainedBytes: r.RetainedBytes,
-			SlotActive: r.SlotActive, WALStatus: r.WALStatus, SafeWALSize: r.SafeWALSize, RecordedAt: utc(orZero(r.RecordedAt))}
-		out.ForecastToSafeSize = r.SafeWALSize != nil
+			SlotActive: r.SlotActive, WALStatus: r.WalStatus, SafeWALSize: r.SafeWalSize, RecordedAt: utc(orZero(r.RecordedAt))}
+		out.ForecastToSafeSize = r.SafeWalSize != nil
 	}
 	if r.Forecast != nil {
 		// Capped so an absurd horizon (a trickle against terabytes) cannot overflow.

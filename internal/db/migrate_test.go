@@ -72,3 +72,19 @@ func TestMigrationsUpDownUp(t *testing.T) {
 		t.Fatalf("version after up = %d, want %d", v, top)
 	}
 }
+
+// migratedDownTo is a fresh database migrated down to version, and its migrator (closed
+// with the test), for the tests of one migration's up and down steps on existing rows.
+func migratedDownTo(ctx context.Context, t *testing.T, version int64) (*testdb.DB, *db.Migrator) {
+	t.Helper()
+	d := testdb.New(t)
+	m, err := db.NewMigrator(d.Pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	if _, err := m.DownTo(ctx, version); err != nil {
+		t.Fatal(err)
+	}
+	return d, m
+}

@@ -5,9 +5,6 @@ import (
 	"slices"
 	"testing"
 	"time"
-
-	"github.com/rosetta-cdc/rosetta/internal/db"
-	"github.com/rosetta-cdc/rosetta/internal/testdb"
 )
 
 // TestWALFleetMigrationRanksExistingSources: 00009 gives every existing source its
@@ -16,15 +13,7 @@ func TestWALFleetMigrationRanksExistingSources(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	d := testdb.New(t)
-	m, err := db.NewMigrator(d.Pool)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	if _, err := m.DownTo(ctx, 8); err != nil {
-		t.Fatal(err)
-	}
+	d, m := migratedDownTo(ctx, t, 8)
 	var over, failing, fresh int64
 	for _, s := range []struct {
 		id                *int64

@@ -4,9 +4,6 @@ import (
 	"context"
 	"testing"
 	"time"
-
-	"github.com/rosetta-cdc/rosetta/internal/db"
-	"github.com/rosetta-cdc/rosetta/internal/testdb"
 )
 
 // TestWALMetricsPartitioningCarriesRows: 00004 turns wal_metrics into a partitioned table
@@ -16,15 +13,7 @@ func TestWALMetricsPartitioningCarriesRows(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	d := testdb.New(t)
-	m, err := db.NewMigrator(d.Pool)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	if _, err := m.DownTo(ctx, 3); err != nil {
-		t.Fatal(err)
-	}
+	d, m := migratedDownTo(ctx, t, 3)
 	var src int64
 	if err := d.Pool.QueryRow(ctx, `INSERT INTO sources (name, pg_host, pg_database, pg_username, pg_password, publication_name, replication_id)
 		VALUES ('s', 'h', 'd', 'u', '\x00', 'p', 'r') RETURNING id`).Scan(&src); err != nil {

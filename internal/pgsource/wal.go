@@ -29,6 +29,22 @@ type WALSample struct {
 	InRecovery bool
 }
 
+// probeHead is what both probe statements read first: whether the server is a standby,
+// its WAL position, and the slot's retention and activity.
+const probeHead = `
+WITH cur AS (
+    SELECT pg_is_in_recovery() AS in_recovery,
+           CASE WHEN pg_is_in_recovery()
+                THEN coalesce(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())
+                ELSE pg_current_wal_lsn()
+           END AS lsn
+)
+SELECT cur.in_recovery,
+       pg_wal_lsn_diff(cur.lsn, '0/0')::bigint,
+       pg_wal_lsn_diff(cur.lsn, s.restart_lsn)::bigint,
+       s.active,
+`
+
 // probeSQL takes the sample in one round trip. pg_current_wal_lsn() fails on a standby,
 // hence the CASE: there the position is the last WAL received (or, without streaming,
 // replayed). The slot is read from pg_get_replication_slots(), the set-returning function
@@ -36,38 +52,14 @@ type WALSample struct {
 // statement of a new backend, whose catalog caches are cold: expanding the view (its rule,
 // and its join to pg_database for a column the probe does not read) cost the source about
 // 1.5 ms of CPU per probe more than the function alone (BenchmarkProbePhases).
-const probeSQL = `
-WITH cur AS (
-    SELECT pg_is_in_recovery() AS in_recovery,
-           CASE WHEN pg_is_in_recovery()
-                THEN coalesce(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())
-                ELSE pg_current_wal_lsn()
-           END AS lsn
-)
-SELECT cur.in_recovery,
-       pg_wal_lsn_diff(cur.lsn, '0/0')::bigint,
-       pg_wal_lsn_diff(cur.lsn, s.restart_lsn)::bigint,
-       s.active,
-       s.wal_status,
+const probeSQL = probeHead + `       s.wal_status,
        s.safe_wal_size
 FROM cur
 LEFT JOIN pg_get_replication_slots() s ON s.slot_name = $1`
 
 // probeSQLBefore13 is probeSQL for servers older than PostgreSQL 13, which have no
 // wal_status or safe_wal_size: read through to_jsonb, they are simply null there.
-const probeSQLBefore13 = `
-WITH cur AS (
-    SELECT pg_is_in_recovery() AS in_recovery,
-           CASE WHEN pg_is_in_recovery()
-                THEN coalesce(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())
-                ELSE pg_current_wal_lsn()
-           END AS lsn
-)
-SELECT cur.in_recovery,
-       pg_wal_lsn_diff(cur.lsn, '0/0')::bigint,
-       pg_wal_lsn_diff(cur.lsn, s.restart_lsn)::bigint,
-       s.active,
-       to_jsonb(s) ->> 'wal_status',
+const probeSQLBefore13 = probeHead + `       to_jsonb(s) ->> 'wal_status',
        (to_jsonb(s) ->> 'safe_wal_size')::bigint
 FROM cur
 LEFT JOIN pg_replication_slots s ON s.slot_name = $1`
