@@ -13,7 +13,7 @@ type principalCache[K comparable] struct {
 	now func() time.Time
 
 	mu    sync.Mutex
-	m     map[K]cachedToken
+	m     map[K]cachedPrincipal
 	sweep time.Time
 }
 
@@ -36,7 +36,7 @@ type sessionUserCache = principalCache[sessionUserKey]
 
 type sessionUserKey struct{ userID, epoch int64 }
 
-type cachedToken struct {
+type cachedPrincipal struct {
 	p         Principal
 	expiresAt *time.Time // the token's own expiry, nil = never
 	until     time.Time  // when this entry must be checked against the database again
@@ -47,7 +47,7 @@ type cachedToken struct {
 const maxCachedTokens = 100_000
 
 func newPrincipalCache[K comparable](ttl time.Duration, now func() time.Time) *principalCache[K] {
-	return &principalCache[K]{ttl: ttl, now: now, m: map[K]cachedToken{}}
+	return &principalCache[K]{ttl: ttl, now: now, m: map[K]cachedPrincipal{}}
 }
 
 func (c *principalCache[K]) get(h K) (Principal, bool) {
@@ -82,7 +82,7 @@ func (c *principalCache[K]) put(h K, p Principal, expiresAt *time.Time) {
 	if _, ok := c.m[h]; !ok && len(c.m) >= maxCachedTokens {
 		return
 	}
-	c.m[h] = cachedToken{p: p.clone(), expiresAt: expiresAt, until: now.Add(c.ttl)}
+	c.m[h] = cachedPrincipal{p: p.clone(), expiresAt: expiresAt, until: now.Add(c.ttl)}
 }
 
 // evict forgets every entry matching drop.

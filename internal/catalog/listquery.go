@@ -442,9 +442,12 @@ func runList[T any](ctx context.Context, pool *db.Pool, totalCap int, q listQuer
 		present bool
 		items   []T
 	)
-	head := []any{&n, &state, &present}
+	var head []any // the leading columns, the item's skipped (nil): scan reads the item next
 	for rows.Next() {
-		if err := rows.Scan(append(head, make([]any, len(rows.FieldDescriptions())-listHeadColumns)...)...); err != nil {
+		if head == nil {
+			head = append([]any{&n, &state, &present}, make([]any, len(rows.FieldDescriptions())-listHeadColumns)...)
+		}
+		if err := rows.Scan(head...); err != nil {
 			rows.Close()
 			return nil, 0, false, err
 		}

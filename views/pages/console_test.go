@@ -1,6 +1,7 @@
 package pages_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -49,6 +50,28 @@ func TestOperatorControlsFollowAccess(t *testing.T) {
 					t.Errorf("%s: a form posts without the CSRF token", name)
 				}
 			})
+		}
+	}
+}
+
+// The dashboard says how many sources the fleet overview flags: "1 source", "N sources",
+// and "about N sources" when the count above the list cap is the planner's estimate.
+func TestDashboardFlaggedCountSaysWhenItIsAnEstimate(t *testing.T) {
+	meta := layout.PageMeta{User: &layout.UserInfo{Email: "a@example.com", Role: "viewer"}, Access: func(string) bool { return false }}
+	for _, c := range []struct {
+		n        int64
+		estimate bool
+		want     string
+	}{
+		{0, false, "No source flagged"},
+		{1, false, "1 source flagged"},
+		{4, false, "4 sources flagged"},
+		{1200, true, "about 1,200 sources flagged"},
+	} {
+		doc := viewtest.Doc(t, pages.Dashboard(meta, catalog.Dashboard{Counts: catalog.Counts{Sources: 1}, FlaggedSources: c.n, FlaggedIsEstimate: c.estimate}))
+		got := strings.Join(strings.Fields(doc.Find(`[data-testid="dashboard-flagged"]`).Text()), " ")
+		if got != c.want {
+			t.Errorf("%d (estimate %v): %q, want %q", c.n, c.estimate, got, c.want)
 		}
 	}
 }
