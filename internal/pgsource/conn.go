@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -179,12 +180,19 @@ func connConfig(c Conn, slot *keySlot) (*pgx.ConnConfig, error) {
 	return cfg, nil
 }
 
+// parsedBase is baseConfig parsed once per process and copied for each connection:
+// parsing it took ~110 µs of CPU per connection (~7 % of the monitor's CPU in a cycle
+// profile), and since every key in it overrides its environment variable, the result never
+// depends on when it is parsed.
+var parsedBase = sync.OnceValues(func() (*pgx.ConnConfig, error) { return pgx.ParseConfig(baseConfig) })
+
 func config(c Conn) (*pgx.ConnConfig, error) {
-	cfg, err := pgx.ParseConfig(baseConfig)
+	base, err := parsedBase()
 	if err != nil {
 		// The string is a constant: this only fails if pgx stops understanding a key.
 		return nil, &ConnectError{Reason: ReasonInvalid, Message: "cannot build a connection configuration", err: err}
 	}
+	cfg := base.Copy()
 	cfg.Host = c.Host
 	cfg.Port = uint16(c.Port)
 	cfg.Database = c.Database
