@@ -1,6 +1,7 @@
 package pgsource
 
 import (
+	"bufio"
 	"context"
 	"crypto/md5"
 	"crypto/tls"
@@ -146,9 +147,13 @@ func authenticate(conn net.Conn, pc *pgconn.Config, slot *keySlot) (*authenticat
 		return nil, err
 	}
 	_, encrypted := conn.(*tls.Conn)
+	// Buffered: the server's answers to each step often arrive together (SASLFinal,
+	// AuthenticationOk, the parameters, ReadyForQuery), and one read for them costs less
+	// than two per message. Whatever is read past AuthenticationOk is handed to pgx with it.
+	br := bufio.NewReaderSize(conn, 4096)
 	var scram *scramExchange
 	for {
-		typ, body, err := receive(conn)
+		typ, body, err := receive(br)
 		if err != nil {
 			return nil, err
 		}
@@ -180,10 +185,12 @@ func authenticate(conn net.Conn, pc *pgconn.Config, slot *keySlot) (*authenticat
 				scram.failed()
 				return nil, errServerSignature
 			}
-			ok := make([]byte, 0, 5+len(body))
-			ok = append(ok, 'R')
-			ok = binary.BigEndian.AppendUint32(ok, uint32(4+len(body)))
-			return &authenticated{Conn: conn, replay: append(ok, body...), startup: startup}, nil
+			rest, _ := br.Peek(br.Buffered())
+			replay := make([]byte, 0, 5+len(body)+len(rest))
+			replay = append(replay, 'R')
+			replay = binary.BigEndian.AppendUint32(replay, uint32(4+len(body)))
+			replay = append(append(replay, body...), rest...)
+			return &authenticated{Conn: conn, replay: replay, startup: startup}, nil
 		case pgproto3.AuthTypeCleartextPassword:
 			if !encrypted {
 				return nil, errCleartextRefused
@@ -252,7 +259,7 @@ func send(conn net.Conn, m pgproto3.FrontendMessage) error {
 	return err
 }
 
-// receive reads exactly one message, never further: what follows AuthenticationOk is pgx's.
+// receive reads one message.
 func receive(r io.Reader) (byte, []byte, error) {
 	var h [5]byte
 	if _, err := io.ReadFull(r, h[:]); err != nil {
@@ -271,7 +278,8 @@ func receive(r io.Reader) (byte, []byte, error) {
 
 // authenticated is a session Rosetta has logged in, as handed to pgx: pgx's first write,
 // its own startup message, is checked against the one Rosetta sent and not sent again,
-// and its first reads return the server's AuthenticationOk before the rest of the stream.
+// and its first reads return the server's AuthenticationOk, and whatever was read after
+// it, before the rest of the stream.
 type authenticated struct {
 	net.Conn
 	startup *pgproto3.StartupMessage
