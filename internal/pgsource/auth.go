@@ -190,7 +190,11 @@ func authenticate(conn net.Conn, pc *pgconn.Config, slot *keySlot) (*authenticat
 			replay = append(replay, 'R')
 			replay = binary.BigEndian.AppendUint32(replay, uint32(4+len(body)))
 			replay = append(append(replay, body...), rest...)
-			return &authenticated{Conn: conn, replay: replay, startup: startup}, nil
+			a := &authenticated{Conn: conn, replay: replay, startup: startup}
+			if scram != nil {
+				a.mechanism = scram.mechanism
+			}
+			return a, nil
 		case pgproto3.AuthTypeCleartextPassword:
 			if !encrypted {
 				return nil, errCleartextRefused
@@ -283,6 +287,8 @@ func receive(r io.Reader) (byte, []byte, error) {
 type authenticated struct {
 	net.Conn
 	startup *pgproto3.StartupMessage
+	// mechanism is the SASL mechanism the login used, "" for other methods; for tests.
+	mechanism string
 
 	rmu    sync.Mutex
 	replay []byte

@@ -118,6 +118,14 @@ func connectReason(t *testing.T, c pgsource.Conn) (*pgsource.ConnectError, bool)
 		if err := conn.QueryRow(t.Context(), "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").Scan(&ssl); err != nil {
 			t.Fatal(err)
 		}
+		// Every test cluster uses scram-sha-256: over TLS the login is bound to the channel.
+		want := "SCRAM-SHA-256"
+		if ssl {
+			want = "SCRAM-SHA-256-PLUS"
+		}
+		if got := pgsource.LoginMechanism(conn); got != want {
+			t.Errorf("login mechanism %q over TLS=%v, want %q", got, ssl, want)
+		}
 		return nil, ssl
 	}
 	var ce *pgsource.ConnectError
