@@ -57,10 +57,11 @@ func selfAuthenticates(password string) bool {
 	return true
 }
 
-// startSession is the AfterNetConnect hook of every source connection. For prefer, tlsCfg
-// is the TLS configuration to ask for on the socket itself (preferTLS); the other modes
-// arrive here with their TLS, if any, already set up by pgx. slot, when not nil, is the
-// source's place in a SCRAM key cache.
+// startSession is the AfterNetConnect hook of every source connection: the TLS decision
+// when it is Rosetta's, then the login. For TLS mode prefer, prefer is the TLS
+// configuration to ask for on the socket itself (preferTLS); the other modes pass nil and
+// arrive here with their TLS, if any, set up by pgx. slot, when not nil, is the source's
+// place in a SCRAM key cache.
 func startSession(prefer *tls.Config, slot *keySlot) func(context.Context, *pgconn.Config, net.Conn) (net.Conn, error) {
 	return func(ctx context.Context, pc *pgconn.Config, nc net.Conn) (net.Conn, error) {
 		// pgx watches ctx only from the startup message on: until then this is on its own.
