@@ -153,6 +153,7 @@ func authenticate(conn net.Conn, pc *pgconn.Config, slot *keySlot) (*authenticat
 	// than two per message. Whatever is read past AuthenticationOk is handed to pgx with it.
 	br := bufio.NewReaderSize(conn, 4096)
 	var scram *scramExchange
+	method := "trust" // until the server asks for something
 	for {
 		typ, body, err := receive(br)
 		if err != nil {
@@ -191,21 +192,20 @@ func authenticate(conn net.Conn, pc *pgconn.Config, slot *keySlot) (*authenticat
 			replay = append(replay, 'R')
 			replay = binary.BigEndian.AppendUint32(replay, uint32(4+len(body)))
 			replay = append(append(replay, body...), rest...)
-			a := &authenticated{Conn: conn, replay: replay, startup: startup}
 			if scram != nil {
-				a.mechanism = scram.mechanism
+				method = scram.mechanism
 			}
-			return a, nil
+			return &authenticated{Conn: conn, replay: replay, startup: startup, method: method}, nil
 		case pgproto3.AuthTypeCleartextPassword:
 			if !encrypted {
 				return nil, errCleartextRefused
 			}
-			reply = &pgproto3.PasswordMessage{Password: pc.Password}
+			reply, method = &pgproto3.PasswordMessage{Password: pc.Password}, "password"
 		case pgproto3.AuthTypeMD5Password:
 			if len(body) != 8 {
 				return nil, errors.New("malformed MD5 authentication request")
 			}
-			reply = &pgproto3.PasswordMessage{Password: "md5" + hexMD5(hexMD5(pc.Password+pc.User)+string(body[4:8]))}
+			reply, method = &pgproto3.PasswordMessage{Password: "md5" + hexMD5(hexMD5(pc.Password+pc.User)+string(body[4:8]))}, "md5"
 		case pgproto3.AuthTypeSASL:
 			var m pgproto3.AuthenticationSASL
 			if err := m.Decode(body); err != nil {
@@ -288,8 +288,9 @@ func receive(r io.Reader) (byte, []byte, error) {
 type authenticated struct {
 	net.Conn
 	startup *pgproto3.StartupMessage
-	// mechanism is the SASL mechanism the login used, "" for other methods; for tests.
-	mechanism string
+	// method is how the login went: "SCRAM-SHA-256", "SCRAM-SHA-256-PLUS", "md5",
+	// "password" (over TLS only) or "trust"; for tests.
+	method string
 
 	rmu    sync.Mutex
 	replay []byte

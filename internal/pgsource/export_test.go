@@ -2,11 +2,11 @@ package pgsource
 
 import "github.com/jackc/pgx/v5"
 
-// LoginMechanism is the SASL mechanism conn's login used ("SCRAM-SHA-256" or
-// "SCRAM-SHA-256-PLUS"), "" when Rosetta's own exchange did not run or used no SASL.
-func LoginMechanism(conn *pgx.Conn) string {
+// LoginMethod is how Rosetta's own login of conn went ("SCRAM-SHA-256",
+// "SCRAM-SHA-256-PLUS", "md5", "password", "trust"); "" when it did not run (pgx logged in).
+func LoginMethod(conn *pgx.Conn) string {
 	if a, ok := conn.PgConn().Conn().(*authenticated); ok {
-		return a.mechanism
+		return a.method
 	}
 	return ""
 }
