@@ -48,14 +48,18 @@ JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
 WHERE i.inhparent = 'wal_metrics'::regclass
 ORDER BY c.relname;
 
--- A successful probe: clears the failure state. Returns the state before, so the caller
--- sees what changed (a recovery, an alert that clears).
--- name: RecordProbeSuccess :one
-UPDATE sources s SET last_probe_at = @at, last_probe_error = NULL, last_probe_error_detail = NULL,
+-- A cycle's successful probes, in one statement: each clears its source's failure state.
+-- Returns each source's state before, so the caller sees what changed (a recovery, an
+-- alert that clears); a source deleted meanwhile returns no row. Only the leader's cycle
+-- updates many sources in one statement (every other writer updates one), so two writers
+-- can never wait on each other's row locks in a cycle.
+-- name: RecordProbeSuccesses :many
+UPDATE sources s SET last_probe_at = r.at, last_probe_error = NULL, last_probe_error_detail = NULL,
     last_probe_error_at = NULL, last_probe_reason = NULL, probe_failures = 0, probe_failing_since = NULL
-FROM sources old
-WHERE s.id = @id AND old.id = s.id
-RETURNING old.probe_failures AS failures_before, old.active_alerts AS alerts_before,
+FROM sources old,
+     (SELECT unnest(@ids::bigint[]) AS id, unnest(@ats::timestamptz[]) AS at) AS r
+WHERE s.id = r.id AND old.id = s.id
+RETURNING s.id, old.probe_failures AS failures_before, old.active_alerts AS alerts_before,
     s.wal_alert_threshold_bytes AS threshold, s.replication_id;
 
 -- A failed probe as two sentences (see pgsource.Describe): error for everyone, detail
@@ -73,12 +77,13 @@ UPDATE sources SET active_alerts = coalesce(@alerts::text[], '{}') WHERE id = @i
 
 -- The pipelines of a source the monitor may have to move, for its per-pipeline
 -- transactions.
--- name: ListPipelinesOfSource :many
-SELECT p.id, p.name, p.status AS desired_status, m.status AS runtime_status, m.last_error,
+-- The pipelines of a cycle's probed sources, in one statement rather than one per source.
+-- name: ListPipelinesOfSources :many
+SELECT p.source_id, p.id, p.name, p.status AS desired_status, m.status AS runtime_status, m.last_error,
        (m.monitor_error_at IS NOT NULL AND m.monitor_error_at = m.last_error_at)::boolean AS monitor_error
 FROM pipelines p JOIN pipeline_metadata m ON m.pipeline_id = p.id
-WHERE p.source_id = @source_id
-ORDER BY p.id;
+WHERE p.source_id = ANY(@source_ids::bigint[])
+ORDER BY p.source_id, p.id;
 
 -- name: GetPipelineRuntimeForUpdate :one
 SELECT p.id, p.name, p.source_id, p.status AS desired_status, m.status AS runtime_status, m.last_error,

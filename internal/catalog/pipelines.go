@@ -519,13 +519,11 @@ func (s *Service) Counts(ctx context.Context) (Counts, error) {
 // network detail, shown only to operators and admins); when it is healthy again, a pipeline the
 // monitor itself put in ERROR returns to RUNNING if its desired status is still START or
 // REFRESH. An ERROR from a failed preflight is left alone: only a new start clears it.
-// Each move is one transaction with the pipeline row locked, audited as the monitor.
-func (s *Service) applySourceHealth(ctx context.Context, sourceID int64, healthy bool, reason, detail string) ([]Transition, error) {
+// Each move is one transaction with the pipeline row locked, audited as the monitor. ps
+// are the source's pipelines as the cycle read them; each move is decided again on the
+// locked row.
+func (s *Service) applySourceHealth(ctx context.Context, sourceID int64, ps []db.ListPipelinesOfSourcesRow, healthy bool, reason, detail string) ([]Transition, error) {
 	ctx = monitorContext(ctx)
-	ps, err := s.q.ListPipelinesOfSource(ctx, sourceID)
-	if err != nil {
-		return nil, translate(err, "pipeline", "")
-	}
 	var out []Transition
 	var errs []error
 	for _, p := range ps {

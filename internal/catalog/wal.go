@@ -358,15 +358,31 @@ func (s *Service) RecordProbes(ctx context.Context, results []ProbeResult) (Prob
 			return err
 		}
 		rep.Samples = samples
+		// Every success in one statement: a cycle is mostly successes, and one UPDATE per
+		// source was half of the writer's round trips (BENCHMARKS.md, "WAL monitor cycle").
+		var ok db.RecordProbeSuccessesParams
+		for _, r := range results {
+			if r.Sample != nil {
+				ok.Ids, ok.Ats = append(ok.Ids, r.SourceID), append(ok.Ats, r.At)
+			}
+		}
+		succeeded := map[int64]db.RecordProbeSuccessesRow{}
+		if len(ok.Ids) > 0 {
+			rows, err := q.RecordProbeSuccesses(ctx, ok)
+			if err != nil {
+				return err
+			}
+			for _, st := range rows {
+				succeeded[st.ID] = st
+			}
+		}
 		for _, r := range results {
 			var before, after []string
 			v := verdict{id: r.SourceID, name: r.SourceName}
 			if r.Sample != nil {
-				st, err := q.RecordProbeSuccess(ctx, db.RecordProbeSuccessParams{ID: r.SourceID, At: &r.At})
-				if errors.Is(err, pgx.ErrNoRows) {
+				st, found := succeeded[r.SourceID]
+				if !found {
 					continue // deleted meanwhile
-				} else if err != nil {
-					return err
 				}
 				before = st.AlertsBefore
 				after = sampleAlerts(*r.Sample, s.threshold(st.Threshold))
@@ -430,12 +446,31 @@ func (s *Service) RecordProbes(ctx context.Context, results []ProbeResult) (Prob
 	if err != nil {
 		return ProbeReport{}, translate(err, "WAL sample", "")
 	}
+	// The pipelines of every source with a verdict, read once for the cycle; only those
+	// the rule moves cost a transaction each.
+	var ids []int64
+	for _, v := range verdicts {
+		if v.broken || v.healthy {
+			ids = append(ids, v.id)
+		}
+	}
+	if len(ids) == 0 {
+		return rep, nil
+	}
+	ps, err := s.q.ListPipelinesOfSources(ctx, ids)
+	if err != nil {
+		return rep, translate(err, "pipeline", "")
+	}
+	bySource := map[int64][]db.ListPipelinesOfSourcesRow{}
+	for _, p := range ps {
+		bySource[p.SourceID] = append(bySource[p.SourceID], p)
+	}
 	var errs []error
 	for _, v := range verdicts {
-		if !v.broken && !v.healthy {
+		if (!v.broken && !v.healthy) || len(bySource[v.id]) == 0 {
 			continue
 		}
-		ts, err := s.applySourceHealth(ctx, v.id, v.healthy, v.reason, v.detail)
+		ts, err := s.applySourceHealth(ctx, v.id, bySource[v.id], v.healthy, v.reason, v.detail)
 		rep.Transitions = append(rep.Transitions, ts...)
 		if err != nil {
 			errs = append(errs, err)

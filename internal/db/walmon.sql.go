@@ -188,15 +188,16 @@ func (q *Queries) ListExpiredWALPartitions(ctx context.Context, cutoff time.Time
 	return items, nil
 }
 
-const listPipelinesOfSource = `-- name: ListPipelinesOfSource :many
-SELECT p.id, p.name, p.status AS desired_status, m.status AS runtime_status, m.last_error,
+const listPipelinesOfSources = `-- name: ListPipelinesOfSources :many
+SELECT p.source_id, p.id, p.name, p.status AS desired_status, m.status AS runtime_status, m.last_error,
        (m.monitor_error_at IS NOT NULL AND m.monitor_error_at = m.last_error_at)::boolean AS monitor_error
 FROM pipelines p JOIN pipeline_metadata m ON m.pipeline_id = p.id
-WHERE p.source_id = $1
-ORDER BY p.id
+WHERE p.source_id = ANY($1::bigint[])
+ORDER BY p.source_id, p.id
 `
 
-type ListPipelinesOfSourceRow struct {
+type ListPipelinesOfSourcesRow struct {
+	SourceID      int64
 	ID            int64
 	Name          string
 	DesiredStatus string
@@ -207,16 +208,18 @@ type ListPipelinesOfSourceRow struct {
 
 // The pipelines of a source the monitor may have to move, for its per-pipeline
 // transactions.
-func (q *Queries) ListPipelinesOfSource(ctx context.Context, sourceID int64) ([]ListPipelinesOfSourceRow, error) {
-	rows, err := q.db.Query(ctx, listPipelinesOfSource, sourceID)
+// The pipelines of a cycle's probed sources, in one statement rather than one per source.
+func (q *Queries) ListPipelinesOfSources(ctx context.Context, sourceIds []int64) ([]ListPipelinesOfSourcesRow, error) {
+	rows, err := q.db.Query(ctx, listPipelinesOfSources, sourceIds)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []ListPipelinesOfSourceRow{}
+	items := []ListPipelinesOfSourcesRow{}
 	for rows.Next() {
-		var i ListPipelinesOfSourceRow
+		var i ListPipelinesOfSourcesRow
 		if err := rows.Scan(
+			&i.SourceID,
 			&i.ID,
 			&i.Name,
 			&i.DesiredStatus,
@@ -455,39 +458,58 @@ func (q *Queries) RecordProbeFailure(ctx context.Context, arg RecordProbeFailure
 	return i, err
 }
 
-const recordProbeSuccess = `-- name: RecordProbeSuccess :one
-UPDATE sources s SET last_probe_at = $1, last_probe_error = NULL, last_probe_error_detail = NULL,
+const recordProbeSuccesses = `-- name: RecordProbeSuccesses :many
+UPDATE sources s SET last_probe_at = r.at, last_probe_error = NULL, last_probe_error_detail = NULL,
     last_probe_error_at = NULL, last_probe_reason = NULL, probe_failures = 0, probe_failing_since = NULL
-FROM sources old
-WHERE s.id = $2 AND old.id = s.id
-RETURNING old.probe_failures AS failures_before, old.active_alerts AS alerts_before,
+FROM sources old,
+     (SELECT unnest($1::bigint[]) AS id, unnest($2::timestamptz[]) AS at) AS r
+WHERE s.id = r.id AND old.id = s.id
+RETURNING s.id, old.probe_failures AS failures_before, old.active_alerts AS alerts_before,
     s.wal_alert_threshold_bytes AS threshold, s.replication_id
 `
 
-type RecordProbeSuccessParams struct {
-	At *time.Time
-	ID int64
+type RecordProbeSuccessesParams struct {
+	Ids []int64
+	Ats []time.Time
 }
 
-type RecordProbeSuccessRow struct {
+type RecordProbeSuccessesRow struct {
+	ID             int64
 	FailuresBefore int32
 	AlertsBefore   []string
 	Threshold      *int64
 	ReplicationID  string
 }
 
-// A successful probe: clears the failure state. Returns the state before, so the caller
-// sees what changed (a recovery, an alert that clears).
-func (q *Queries) RecordProbeSuccess(ctx context.Context, arg RecordProbeSuccessParams) (RecordProbeSuccessRow, error) {
-	row := q.db.QueryRow(ctx, recordProbeSuccess, arg.At, arg.ID)
-	var i RecordProbeSuccessRow
-	err := row.Scan(
-		&i.FailuresBefore,
-		&i.AlertsBefore,
-		&i.Threshold,
-		&i.ReplicationID,
-	)
-	return i, err
+// A cycle's successful probes, in one statement: each clears its source's failure state.
+// Returns each source's state before, so the caller sees what changed (a recovery, an
+// alert that clears); a source deleted meanwhile returns no row. Only the leader's cycle
+// updates many sources in one statement (every other writer updates one), so two writers
+// can never wait on each other's row locks in a cycle.
+func (q *Queries) RecordProbeSuccesses(ctx context.Context, arg RecordProbeSuccessesParams) ([]RecordProbeSuccessesRow, error) {
+	rows, err := q.db.Query(ctx, recordProbeSuccesses, arg.Ids, arg.Ats)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []RecordProbeSuccessesRow{}
+	for rows.Next() {
+		var i RecordProbeSuccessesRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.FailuresBefore,
+			&i.AlertsBefore,
+			&i.Threshold,
+			&i.ReplicationID,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const setPipelineMonitorError = `-- name: SetPipelineMonitorError :exec

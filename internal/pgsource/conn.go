@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -109,7 +110,23 @@ const refuseCleartext = "!password"
 // failure's classification and the settings Rosetta holds: never from driver or server
 // text, which could echo what was sent.
 func Connect(ctx context.Context, c Conn) (*pgx.Conn, error) {
-	cfg, err := connConfig(c)
+	return connect(ctx, c, nil)
+}
+
+// ConnectCached is Connect for a caller that connects to the same source again and again
+// (the WAL monitor): the SCRAM keys derived from the source's password are kept in cache
+// under id, the caller's name for the source, so later connections skip the key
+// derivation (PBKDF2, 4,096 rounds of HMAC-SHA-256 at PostgreSQL's default) while the
+// source's settings and its server's salt are unchanged. Everything else is Connect's.
+func ConnectCached(ctx context.Context, c Conn, cache *SCRAMCache, id int64) (*pgx.Conn, error) {
+	if cache == nil {
+		return connect(ctx, c, nil)
+	}
+	return connect(ctx, c, &keySlot{cache: cache, id: id, connKey: c.Key()})
+}
+
+func connect(ctx context.Context, c Conn, slot *keySlot) (*pgx.Conn, error) {
+	cfg, err := connConfig(c, slot)
 	if err != nil {
 		return nil, err
 	}
@@ -127,8 +144,9 @@ func Connect(ctx context.Context, c Conn) (*pgx.Conn, error) {
 // connConfig is the connection configuration for c. Each mode is one TCP connection:
 // disable is plain text; require and the verify modes are pgx's own TLS, refused when the
 // server declines; prefer asks for TLS on the socket itself (preferTLS) and carries on in
-// plain text on that same socket when the server declines, as libpq does.
-func connConfig(c Conn) (*pgx.ConnConfig, error) {
+// plain text on that same socket when the server declines, as libpq does. In every mode
+// Rosetta then logs in itself (startSession), with the SCRAM key cache slot when given.
+func connConfig(c Conn, slot *keySlot) (*pgx.ConnConfig, error) {
 	if c.Host == "" {
 		return nil, &ConnectError{Reason: ReasonInvalid, Message: "no host is configured"}
 	}
@@ -152,20 +170,29 @@ func connConfig(c Conn) (*pgx.ConnConfig, error) {
 	switch c.mode() {
 	case TLSDisable:
 		cfg.RequireAuth = refuseCleartext
+		cfg.AfterNetConnect = startSession(nil, slot)
 	case TLSPrefer:
-		cfg.AfterNetConnect = preferTLS(tlsCfg)
+		cfg.AfterNetConnect = startSession(tlsCfg, slot)
 	default:
 		cfg.TLSConfig = tlsCfg
+		cfg.AfterNetConnect = startSession(nil, slot)
 	}
 	return cfg, nil
 }
 
+// parsedBase is baseConfig parsed once per process and copied for each connection:
+// parsing it took ~110 µs of CPU per connection (~7 % of the monitor's CPU in a cycle
+// profile), and since every key in it overrides its environment variable, the result never
+// depends on when it is parsed.
+var parsedBase = sync.OnceValues(func() (*pgx.ConnConfig, error) { return pgx.ParseConfig(baseConfig) })
+
 func config(c Conn) (*pgx.ConnConfig, error) {
-	cfg, err := pgx.ParseConfig(baseConfig)
+	base, err := parsedBase()
 	if err != nil {
 		// The string is a constant: this only fails if pgx stops understanding a key.
 		return nil, &ConnectError{Reason: ReasonInvalid, Message: "cannot build a connection configuration", err: err}
 	}
+	cfg := base.Copy()
 	cfg.Host = c.Host
 	cfg.Port = uint16(c.Port)
 	cfg.Database = c.Database
@@ -256,12 +283,13 @@ func classify(ctx context.Context, c Conn, err error, elapsed time.Duration) *Co
 	e := &ConnectError{Reason: ReasonOther, err: err}
 	addr := c.Addr()
 	var (
-		pgErr     *pgconn.PgError
-		dnsErr    *net.DNSError
-		unknownCA x509.UnknownAuthorityError
-		hostErr   x509.HostnameError
-		invalid   x509.CertificateInvalidError
-		errno     syscall.Errno
+		pgErr       *pgconn.PgError
+		dnsErr      *net.DNSError
+		unknownCA   x509.UnknownAuthorityError
+		hostErr     x509.HostnameError
+		invalid     x509.CertificateInvalidError
+		errno       syscall.Errno
+		unsupported *unsupportedAuthError
 	)
 	switch {
 	case errors.Is(ctx.Err(), context.Canceled):
@@ -273,6 +301,14 @@ func classify(ctx context.Context, c Conn, err error, elapsed time.Duration) *Co
 			"the server at %s asked for the password in cleartext on a connection without TLS, so Rosetta did not send it: "+
 				"turn on TLS for this source (ssl = on at the server, TLS mode require or stricter), "+
 				"or switch the server to scram-sha-256 authentication", addr)
+	case errors.Is(err, errServerSignature):
+		e.Reason, e.Message = ReasonAuth, fmt.Sprintf(
+			"the server at %s did not prove that it knows the password of user %q (its SCRAM signature is wrong), "+
+				"so Rosetta did not trust the session: it may not be the server this source names, or something on the "+
+				"network path is answering for it (TLS mode verify-full rules that out)", addr, c.User)
+	case errors.As(err, &unsupported):
+		e.Reason, e.Message = ReasonRejected, fmt.Sprintf("%s (server at %s): use scram-sha-256 for Rosetta's user in pg_hba.conf",
+			unsupported.Error(), addr)
 	case tlsRefused(err):
 		e.Reason, e.Message = ReasonTLSUnsupported, fmt.Sprintf(
 			"the server at %s does not accept TLS connections, but this source's TLS mode is %q: "+

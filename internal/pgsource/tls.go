@@ -2,7 +2,6 @@ package pgsource
 
 import (
 	"bytes"
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/binary"
@@ -12,9 +11,6 @@ import (
 	"io"
 	"net"
 	"strings"
-	"time"
-
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // TLSMode is how a connection to a source is protected, with libpq's sslmode meanings.
@@ -162,55 +158,6 @@ func tlsConfig(c Conn) (*tls.Config, error) {
 // sslRequest is the protocol's SSLRequest message: length 8, code 80877103.
 var sslRequest = binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(nil, 8), 80877103)
 
-// preferTLS does libpq's sslmode=prefer on one socket, as pgx's AfterNetConnect hook on a
-// configuration without a TLSConfig: it asks the server for TLS and, when the server says
-// yes, completes the handshake with cfg (no certificate check: prefer only keeps passive
-// listeners out); when it says no, the connection carries on in plain text on the same
-// socket. pgx's own prefer (a TLSConfig plus a plain-text fallback) closes the socket after
-// the "no" and dials again, so every connection to a server without TLS cost a second TCP
-// connection and a second forked backend on the source, which on a small server was a
-// quarter of a WAL probe's cost (BENCHMARKS.md, "WAL monitor cycle").
-//
-// Whether the password may be sent in cleartext is decided here, once the socket's
-// protection is known: pgx reads RequireAuth after this hook, on its own copy of the
-// configuration for this connection. TestCleartextPasswordIsNeverSentWithoutTLS fails if
-// that ever stops being true.
-//
-// What pgx does not know is that the connection is encrypted, so a cancel request it sends
-// after a failed query goes in plain text (with the backend's pid and cancel key, which only
-// let an eavesdropper cancel that one query); Rosetta's sessions never ask pgx to cancel.
-func preferTLS(cfg *tls.Config) func(context.Context, *pgconn.Config, net.Conn) (net.Conn, error) {
-	return func(ctx context.Context, pc *pgconn.Config, nc net.Conn) (net.Conn, error) {
-		// pgx watches ctx only from the startup message on: until then this is on its own.
-		if d, ok := ctx.Deadline(); ok {
-			_ = nc.SetDeadline(d)
-		}
-		stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
-		answer, err := askForTLS(nc)
-		conn := nc
-		if err == nil && answer == 'S' {
-			tc := tls.Client(nc, cfg)
-			if err = tc.HandshakeContext(ctx); err == nil {
-				conn = tc
-			}
-		}
-		if !stop() || err != nil {
-			if err == nil {
-				err = ctx.Err()
-			}
-			// pgx closes the connection it is handed back with the error.
-			return nc, err
-		}
-		_ = nc.SetDeadline(time.Time{})
-		if answer == 'S' {
-			pc.RequireAuth = "" // encrypted: any method the server asks for
-		} else {
-			pc.RequireAuth = refuseCleartext
-		}
-		return conn, nil
-	}
-}
-
 // askForTLS sends SSLRequest and reads the server's one-byte answer: 'S' or 'N'.
 func askForTLS(nc net.Conn) (byte, error) {
 	if _, err := nc.Write(sslRequest); err != nil {
@@ -235,9 +182,10 @@ func tlsRefused(err error) bool {
 }
 
 // cleartextRefused reports whether the connection failed because the server asked for the
-// password in cleartext on a connection without TLS (require_auth=!password). pgconn
-// reports this with a plain error too.
+// password in cleartext on a connection without TLS: refused by Rosetta's own exchange
+// (startSession), or by pgx's require_auth=!password for the passwords pgx authenticates,
+// which pgconn reports with a plain error.
 func cleartextRefused(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "require_auth check failed") &&
+	return errors.Is(err, errCleartextRefused) || err != nil && strings.Contains(err.Error(), "require_auth check failed") &&
 		strings.Contains(err.Error(), "server requested password authentication")
 }

@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/rosetta-cdc/rosetta/internal/pgsource"
@@ -117,6 +118,14 @@ func connectReason(t *testing.T, c pgsource.Conn) (*pgsource.ConnectError, bool)
 		var ssl bool
 		if err := conn.QueryRow(t.Context(), "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").Scan(&ssl); err != nil {
 			t.Fatal(err)
+		}
+		// Every test cluster uses scram-sha-256: over TLS the login is bound to the channel.
+		want := "SCRAM-SHA-256"
+		if ssl {
+			want = "SCRAM-SHA-256-PLUS"
+		}
+		if got := pgsource.LoginMethod(conn); got != want {
+			t.Errorf("login mechanism %q over TLS=%v, want %q", got, ssl, want)
 		}
 		return nil, ssl
 	}
@@ -441,5 +450,100 @@ func TestCleartextPasswordIsNeverSentWithoutTLS(t *testing.T) {
 			expectStatuses(t, checks, "connection=fail")
 			expectContains(t, checks[0].Message, "did not send it")
 		})
+	}
+}
+
+// A server whose pg_hba.conf says md5 and whose role's password is stored as md5 asks
+// for MD5: Rosetta's own login answers it (allowed without TLS, see the README), and a
+// wrong password gets the usual sentence.
+func TestMD5PasswordLogsIn(t *testing.T) {
+	t.Parallel()
+	cluster := testdb.NewClusterWithSettings(t, map[string]string{"password_encryption": "md5"})
+	src := testdb.NewSource(t, testdb.SourceOptions{Cluster: cluster})
+	hba := filepath.Join(cluster.DataDir(), "pg_hba.conf")
+	b, err := os.ReadFile(hba)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// md5 lines answer SCRAM-stored passwords (the superuser's) with SCRAM, md5-stored
+	// ones (the source role's, under password_encryption = md5) with MD5.
+	if err := os.WriteFile(hba, bytes.ReplaceAll(b, []byte("scram-sha-256"), []byte("md5")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A restart rather than a reload: a reload is applied by the postmaster some time
+	// after it is asked, and the logins below must meet the new rules.
+	if err := cluster.Restart(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := pgx.Connect(t.Context(), cluster.URL("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(t.Context())
+	var stored string
+	if err := admin.QueryRow(t.Context(), "SELECT left(rolpassword, 3) FROM pg_authid WHERE rolname = $1", src.User).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if stored != "md5" {
+		t.Fatalf("the role's password is stored as %q…, want md5", stored)
+	}
+	for _, mode := range []pgsource.TLSMode{pgsource.TLSDisable, pgsource.TLSPrefer} {
+		c := connOf(src)
+		c.TLSMode = mode
+		conn, err := pgsource.Connect(t.Context(), c)
+		if err != nil {
+			t.Fatalf("mode %s: MD5 login: %v", mode, err)
+		}
+		if got := pgsource.LoginMethod(conn); got != "md5" {
+			t.Errorf("mode %s: login method %q, want md5", mode, got)
+		}
+		conn.Close(t.Context())
+		c.Password = "wrong"
+		ce, _ := connectReason(t, c)
+		if ce == nil || ce.Reason != pgsource.ReasonAuth {
+			t.Errorf("mode %s: wrong password under MD5 = %v, want a %s failure", mode, ce, pgsource.ReasonAuth)
+		}
+	}
+}
+
+// A real server whose pg_hba.conf says password (cleartext) gets the password over TLS,
+// and nothing without it.
+func TestCleartextPasswordOnlyOverTLS(t *testing.T) {
+	t.Parallel()
+	ca := newTestCA(t, "rosetta test CA")
+	certFile, keyFile := ca.serverFiles(t, net.ParseIP("127.0.0.1"))
+	cluster := testdb.NewClusterWithSettings(t, map[string]string{
+		"ssl": "on", "ssl_cert_file": certFile, "ssl_key_file": keyFile,
+	})
+	src := testdb.NewSource(t, testdb.SourceOptions{Cluster: cluster})
+	hba := filepath.Join(cluster.DataDir(), "pg_hba.conf")
+	b, err := os.ReadFile(hba)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Only the source's role: the superuser keeps SCRAM.
+	line := fmt.Sprintf("host all %s 127.0.0.1/32 password\n", src.User)
+	if err := os.WriteFile(hba, append([]byte(line), b...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A restart rather than a reload: a reload is applied by the postmaster some time
+	// after it is asked, and the logins below must meet the new rules.
+	if err := cluster.Restart(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	c := connOf(src)
+	c.TLSMode, c.CACert = pgsource.TLSVerifyFull, ca.certPEM
+	conn, err := pgsource.Connect(t.Context(), c)
+	if err != nil {
+		t.Fatalf("verify-full with a cleartext-password server: %v", err)
+	}
+	if got := pgsource.LoginMethod(conn); got != "password" {
+		t.Errorf("login method %q, want password", got)
+	}
+	conn.Close(t.Context())
+	c.TLSMode, c.CACert = pgsource.TLSDisable, ""
+	ce, _ := connectReason(t, c)
+	if ce == nil || ce.Reason != pgsource.ReasonCleartext {
+		t.Fatalf("disable with a cleartext-password server = %v, want a %s refusal", ce, pgsource.ReasonCleartext)
 	}
 }

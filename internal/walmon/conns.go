@@ -28,13 +28,17 @@ type session struct {
 type conns struct {
 	slots chan struct{}
 	keep  bool // keep sessions between cycles
+	// scram keeps each source's SCRAM keys between cycles, sessions kept or not, so a new
+	// session's login skips the PBKDF2 derivation (pgsource.SCRAMCache says when an entry
+	// is used, replaced or dropped).
+	scram *pgsource.SCRAMCache
 
 	mu   sync.Mutex
 	idle map[int64]*session
 }
 
 func newConns(max int, keep bool) *conns {
-	return &conns{slots: make(chan struct{}, max), keep: keep, idle: map[int64]*session{}}
+	return &conns{slots: make(chan struct{}, max), keep: keep, idle: map[int64]*session{}, scram: pgsource.NewSCRAMCache()}
 }
 
 // get returns a session to t: its cached one when the settings are unchanged, else a new
@@ -54,7 +58,7 @@ func (c *conns) get(ctx context.Context, t catalog.ProbeTarget) (*session, error
 	if err := c.acquire(ctx); err != nil {
 		return nil, err
 	}
-	conn, err := pgsource.Connect(ctx, t.Conn)
+	conn, err := pgsource.ConnectCached(ctx, t.Conn, c.scram, t.ID)
 	if err != nil {
 		<-c.slots
 		return nil, err
@@ -125,8 +129,10 @@ func (c *conns) evictOldest() bool {
 	return true
 }
 
-// sweep closes cached sessions idle since before cutoff and those of sources not in keep.
+// sweep closes cached sessions idle since before cutoff and those of sources not in keep,
+// and forgets the SCRAM keys of sources not in keep (nil keep: every source's).
 func (c *conns) sweep(cutoff time.Time, keep map[int64]bool) {
+	c.scram.Retain(keep)
 	c.mu.Lock()
 	var gone []*session
 	for id, s := range c.idle {
@@ -145,6 +151,7 @@ func (c *conns) sweep(cutoff time.Time, keep map[int64]bool) {
 func (c *conns) closeAll() {
 	c.mu.Lock()
 	c.keep = false
+	c.scram.Retain(nil)
 	gone := c.idle
 	c.idle = map[int64]*session{}
 	c.mu.Unlock()
