@@ -143,8 +143,14 @@ func checkInput() echo.MiddlewareFunc {
 func checkRequestText(c echo.Context) error {
 	var f apperr.Fields
 	req := c.Request()
-	checkValues(&f, c.QueryParams())
-	mt, _, _ := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
+	// Most reads carry neither a query nor a body: nothing to parse then.
+	if req.URL.RawQuery != "" {
+		checkValues(&f, c.QueryParams())
+	}
+	var mt string
+	if req.Body != nil && req.Body != http.NoBody {
+		mt, _, _ = mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
+	}
 	switch {
 	case req.Body == nil || req.Body == http.NoBody:
 	case mt == echo.MIMEApplicationForm || mt == echo.MIMEMultipartForm:
