@@ -440,7 +440,7 @@ func runList[T any](ctx context.Context, pool *db.Pool, totalCap int, q listQuer
 		state string
 		dest  []any
 	)
-	items := make([]T, 0, min(limit, MaxLimit))
+	items := make([]T, 0, max(0, min(limit, MaxLimit)))
 	// Each row is scanned once, straight into its item, through one slice of
 	// destinations reused row after row: the leading columns are read from the first row
 	// only (every row repeats them), then nil, which pgx skips without re-planning the
