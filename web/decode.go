@@ -107,14 +107,23 @@ func jsonType(goType string) string {
 // jsonFormat is huma's JSON format with the strict decoder, and responses encoded by
 // goccy/go-json: the same output as encoding/json (HTML left unescaped, as huma's
 // default), for about half the CPU — encoding a list page was a quarter of the server's
-// CPU per request in `make bench` (BENCHMARKS.md, issue 12).
+// CPU per request in `make bench` (BENCHMARKS.md, issue 12). Pipelines, the most listed
+// entity, are appended by hand with the same output (json_pipelines.go).
 var jsonFormat = huma.Format{
 	Marshal: func(w io.Writer, v any) error {
-		enc := gojson.NewEncoder(w)
-		enc.SetEscapeHTML(false)
-		return enc.Encode(v)
+		if done, err := writePipelineJSON(w, v); done {
+			return err
+		}
+		return encodeJSON(w, v)
 	},
 	Unmarshal: strictUnmarshal,
+}
+
+// encodeJSON is the encoder every response body goes through (but pipelines').
+func encodeJSON(w io.Writer, v any) error {
+	enc := gojson.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
 }
 
 // ---- text: the one web-side check that every input is text
@@ -143,8 +152,14 @@ func checkInput() echo.MiddlewareFunc {
 func checkRequestText(c echo.Context) error {
 	var f apperr.Fields
 	req := c.Request()
-	checkValues(&f, c.QueryParams())
-	mt, _, _ := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
+	// Most reads carry neither a query nor a body: nothing to parse then.
+	if req.URL.RawQuery != "" {
+		checkValues(&f, c.QueryParams())
+	}
+	var mt string
+	if req.Body != nil && req.Body != http.NoBody {
+		mt, _, _ = mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
+	}
 	switch {
 	case req.Body == nil || req.Body == http.NoBody:
 	case mt == echo.MIMEApplicationForm || mt == echo.MIMEMultipartForm:

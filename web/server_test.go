@@ -60,3 +60,33 @@ func TestProblemCodesComeFromTheErrorTable(t *testing.T) {
 		t.Error("an unknown status or code is not an internal error")
 	}
 }
+
+// TestRequestLogLine: every request leaves one line with what it was and how it went
+// (method, path without the query, status, duration, request id, remote address), at
+// info level, or error for a 5xx.
+func TestRequestLogLine(t *testing.T) {
+	t.Parallel()
+	a := webtest.New(t)
+	r := a.Do("GET", "/api/v1/sources/999999?q=needle-in-the-query", nil).Expect(t, 404)
+	id := r.Header.Get("X-Request-ID")
+	if id == "" {
+		t.Fatal("no X-Request-ID on the answer")
+	}
+	var line string
+	for _, l := range strings.Split(a.Logs.String(), "\n") {
+		if strings.Contains(l, "msg=request ") && strings.Contains(l, "request_id="+id) {
+			line = l
+		}
+	}
+	if line == "" {
+		t.Fatalf("no request line for request %s in the log:\n%s", id, a.Logs.String())
+	}
+	for _, want := range []string{"level=INFO ", "method=GET ", "path=/api/v1/sources/999999 ", "status=404 ", "duration=", "remote=192.0.2.1"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("the request line lacks %q: %s", want, line)
+		}
+	}
+	if strings.Contains(line, "needle") {
+		t.Errorf("the request line carries the query string: %s", line)
+	}
+}

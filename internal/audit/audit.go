@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/rosetta-cdc/rosetta/internal/apperr"
 	"github.com/rosetta-cdc/rosetta/internal/auth"
 	"github.com/rosetta-cdc/rosetta/internal/catalog"
@@ -156,7 +154,7 @@ func (s *Service) List(ctx context.Context, f Filter) (catalog.Page[Event], erro
 	if f.Action != "" {
 		l.Where("v.action = %s", f.Action)
 	}
-	rows, total, estimated, err := catalog.CollectNewestFirst(ctx, s.pool, l, f.Limit, f.Offset, pgx.RowToStructByPos[db.AuditEvent])
+	rows, total, estimated, err := catalog.CollectNewestFirst[db.AuditEvent](ctx, s.pool, l, f.Limit, f.Offset)
 	if err != nil {
 		return catalog.Page[Event]{}, db.Translate(err, "audit event")
 	}

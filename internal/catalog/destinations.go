@@ -253,7 +253,7 @@ func (s *Service) ListDestinations(ctx context.Context, p ListParams) (Page[Dest
 	}
 	q := listQuery{table: "destinations", from: "destinations v", countFrom: "destinations v", order: destinationOrder}
 	q.search(p.Q)
-	rows, total, estimated, err := list(ctx, s, q, p, pgx.RowToStructByPos[db.Destination])
+	rows, total, estimated, err := list(ctx, s, q, p, byPosition[db.Destination]())
 	if err != nil {
 		return Page[Destination]{}, translate(err, "destination", "")
 	}

@@ -11,7 +11,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/rosetta-cdc/rosetta/internal/db"
 )
@@ -422,12 +421,12 @@ func exec(args []any) []any { return append([]any{pgx.QueryExecModeExec}, args..
 
 // list runs the page and its total. The total is exact up to the service's cap (or
 // always, for a search: see listSQL); above it, the planner's estimate.
-func list[T any](ctx context.Context, s *Service, q listQuery, p ListParams, scan pgx.RowToFunc[T]) ([]T, int64, bool, error) {
-	return runList(ctx, s.pool, s.totalCap, q, p.Sort, p.Limit, p.Offset, scan)
+func list[T any](ctx context.Context, s *Service, q listQuery, p ListParams, fields fieldsFunc[T]) ([]T, int64, bool, error) {
+	return runList(ctx, s.pool, s.totalCap, q, p.Sort, p.Limit, p.Offset, fields)
 }
 
 func runList[T any](ctx context.Context, pool *db.Pool, totalCap int, q listQuery, sort string, limit, offset int,
-	scan pgx.RowToFunc[T]) ([]T, int64, bool, error) {
+	fields fieldsFunc[T]) ([]T, int64, bool, error) {
 	sql, args, err := q.listSQL(sort, limit, offset, totalCap)
 	if err != nil {
 		return nil, 0, false, err
@@ -437,35 +436,40 @@ func runList[T any](ctx context.Context, pool *db.Pool, totalCap int, q listQuer
 		return nil, 0, false, err
 	}
 	var (
-		n       int64
-		state   string
-		present bool
-		items   []T
+		n     int64
+		state string
+		dest  []any
 	)
-	var head []any // the leading columns, the item's skipped (nil): scan reads the item next
+	items := make([]T, 0, max(0, min(limit, MaxLimit)))
+	// Each row is scanned once, straight into its item, through one slice of
+	// destinations reused row after row: the leading columns are read from the first row
+	// only (every row repeats them), then nil, which pgx skips without re-planning the
+	// column; the item columns keep the first row's plans. This is a list's hottest loop
+	// (BENCHMARKS.md, issue 12): no reflection and no allocation per row but the values'.
 	for rows.Next() {
-		if head == nil {
-			head = append([]any{&n, &state, &present}, make([]any, len(rows.FieldDescriptions())-listHeadColumns)...)
+		if dest == nil {
+			dest = make([]any, listHeadColumns, len(rows.FieldDescriptions()))
+			dest[0], dest[1] = &n, &state
+		} else {
+			dest[0], dest[1] = nil, nil
 		}
-		if err := rows.Scan(head...); err != nil {
-			rows.Close()
-			return nil, 0, false, err
-		}
-		if !present {
+		if !rowHasItem(rows) {
+			// An empty page: its one row carries only the total.
+			if err := rows.Scan(append(dest, make([]any, len(rows.FieldDescriptions())-listHeadColumns)...)...); err != nil {
+				rows.Close()
+				return nil, 0, false, err
+			}
 			continue
 		}
-		item, err := scan(pageRow{rows})
-		if err != nil {
+		var zero T
+		items = append(items, zero)
+		if err := rows.Scan(fields(&items[len(items)-1], dest[:listHeadColumns])...); err != nil {
 			rows.Close()
 			return nil, 0, false, err
 		}
-		items = append(items, item)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, 0, false, err
-	}
-	if items == nil {
-		items = []T{}
 	}
 	switch state {
 	case totalExact:
@@ -483,27 +487,13 @@ func runList[T any](ctx context.Context, pool *db.Pool, totalCap int, q listQuer
 	return items, max(est, n), true, nil
 }
 
-// pageRow is a list row without its leading columns (listHeadColumns), so the entity's
-// own scan reads the item alone.
-type pageRow struct{ pgx.Rows }
-
-func (r pageRow) FieldDescriptions() []pgconn.FieldDescription {
-	return r.Rows.FieldDescriptions()[listHeadColumns:]
+// rowHasItem reads the row's third leading column (v.id IS NOT NULL, never NULL itself)
+// from its raw bytes, before any scan: a boolean's text is "t" or "f", its binary form
+// one byte. Only an empty page's row has no item.
+func rowHasItem(rows pgx.Rows) bool {
+	raw := rows.RawValues()[listHeadColumns-1]
+	return len(raw) == 1 && (raw[0] == 't' || raw[0] == 1)
 }
-
-func (r pageRow) Scan(dest ...any) error {
-	return r.Rows.Scan(append(make([]any, listHeadColumns), dest...)...)
-}
-
-func (r pageRow) Values() ([]any, error) {
-	v, err := r.Rows.Values()
-	if err != nil {
-		return nil, err
-	}
-	return v[listHeadColumns:], nil
-}
-
-func (r pageRow) RawValues() [][]byte { return r.Rows.RawValues()[listHeadColumns:] }
 
 // estimate is the planner's row estimate for the matches: what EXPLAIN says, with the
 // statistics ANALYZE (or autovacuum) last gathered. It costs one planning, not a scan.
@@ -539,8 +529,8 @@ func NewNewestFirst(table string) *NewestFirst {
 // becomes the next value's parameter.
 func (l *NewestFirst) Where(format string, vals ...any) { l.q.cond(format, vals...) }
 
-// CollectNewestFirst reads one page and the total.
-func CollectNewestFirst[T any](ctx context.Context, pool *db.Pool, l *NewestFirst, limit, offset int,
-	scan pgx.RowToFunc[T]) (items []T, total int64, estimated bool, err error) {
-	return runList(ctx, pool, DefaultExactTotalCap, l.q, "", limit, offset, scan)
+// CollectNewestFirst reads one page and the total into T, a flat struct whose fields are
+// the table's columns in order (an sqlc model of it).
+func CollectNewestFirst[T any](ctx context.Context, pool *db.Pool, l *NewestFirst, limit, offset int) (items []T, total int64, estimated bool, err error) {
+	return runList(ctx, pool, DefaultExactTotalCap, l.q, "", limit, offset, byPosition[T]())
 }

@@ -113,7 +113,7 @@ func (s *Service) ListPipelines(ctx context.Context, p ListParams, f PipelineFil
 	if err != nil {
 		return Page[Pipeline]{}, err
 	}
-	rows, total, estimated, err := list(ctx, s, q, p, pgx.RowToStructByPos[db.PipelineView])
+	rows, total, estimated, err := list(ctx, s, q, p, pipelineViewFields)
 	if err != nil {
 		return Page[Pipeline]{}, translate(err, "pipeline", "")
 	}

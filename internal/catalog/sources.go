@@ -294,7 +294,7 @@ func (s *Service) ListSources(ctx context.Context, p ListParams) (Page[Source], 
 	}
 	q := listQuery{table: "sources", from: "sources v", countFrom: "sources v", order: sourceOrder}
 	q.search(p.Q)
-	rows, total, estimated, err := list(ctx, s, q, p, pgx.RowToStructByPos[db.Source])
+	rows, total, estimated, err := list(ctx, s, q, p, sourceFields)
 	if err != nil {
 		return Page[Source]{}, translate(err, "source", "")
 	}

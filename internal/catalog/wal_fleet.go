@@ -93,7 +93,7 @@ func (s *Service) WALFleet(ctx context.Context, p ListParams, flaggedOnly bool) 
 	if err := s.syncFleetDefault(ctx); err != nil {
 		return Page[WALFleetRow]{}, err
 	}
-	rows, total, estimated, err := list(ctx, s, fleetQuery(p.Q, flaggedOnly), p, pgx.RowToStructByPos[db.WalFleetView])
+	rows, total, estimated, err := list(ctx, s, fleetQuery(p.Q, flaggedOnly), p, byPosition[db.WalFleetView]())
 	if err != nil {
 		return Page[WALFleetRow]{}, translate(err, "source", "")
 	}

@@ -134,7 +134,12 @@ type options struct {
 	liveWAL bool
 	mon     api.MonitorStatusFunc
 	auth    []auth.Option
+	log     *slog.Logger
 }
+
+// WithLogger logs through l instead of into a.Logs (benchmarks log as production does:
+// info level, to a sink, so the buffer's growth is not what they measure).
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
 // WithAuth adds options to the access service (e.g. auth.WithClock, to step the token
 // cache's time instead of sleeping); NewInstance builds with them too.
@@ -188,6 +193,9 @@ func New(t testing.TB, opts ...Option) *App {
 	}
 	a.Config = cfg
 	log := slog.New(slog.NewTextHandler(a.Logs, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: auth.RedactAttr}))
+	if o.log != nil {
+		log = o.log
+	}
 	access := o.access
 	if _, limited := env["API_RATE_LIMIT"]; access.TokenRate == 0 && !limited {
 		// Tests fire requests far faster than any script should; tests of the limit
