@@ -38,17 +38,11 @@ func WithExactTotalCap(n int) Option {
 	}
 }
 
-// statusRankSQL orders runtime statuses errors first, then running, then the rest: what
-// an operator scanning the list wants to see first. Migration 00007 indexes exactly this
-// expression over pipeline_metadata.status; the view exposes that column as
-// runtime_status, which the planner sees through.
-func statusRankSQL(col string) string {
-	return "CASE " + col + " WHEN 'ERROR' THEN 0 WHEN 'RUNNING' THEN 1 ELSE 2 END"
-}
-
-// statusRank is statusRankSQL's value for one status, so the runtime-status filter is
-// written as a rank and served by the same index.
-func statusRank(status string) int32 {
+// statusRank is a runtime status's rank in the status sort: errors first, then running,
+// then the rest, what an operator scanning the list wants to see first. The database
+// keeps the same mapping (pipeline_status_rank, migration 00011) in pipelines.status_rank,
+// which the sort walks and the runtime-status filter matches.
+func statusRank(status string) int16 {
 	switch status {
 	case RuntimeError:
 		return 0
@@ -66,6 +60,9 @@ type orderKey struct {
 	// nullsLast puts NULLs last in a descending key (PostgreSQL's default puts them
 	// first there; ascending keys already have them last). The index must say the same.
 	nullsLast bool
+	// lowerName: the key is lower(name), on which a walk can check a search with LIKE
+	// (sampleSQL).
+	lowerName bool
 }
 
 func key(expr string) orderKey { return orderKey{expr: expr} }
@@ -83,16 +80,16 @@ func desc(keys ...orderKey) []orderKey {
 
 func keys(k ...orderKey) []orderKey { return k }
 
-// Each sort key's ORDER BY, matching one index (migration 00007). Names are unique
+// Each sort key's ORDER BY, matching one index (migrations 00007, 00011). Names are unique
 // case-insensitively (the lower(name) unique indexes), so a name order has no ties; every
 // other order ends with id.
 var (
-	byName        = keys(key("lower(v.name)"))
+	byName        = keys(orderKey{expr: "lower(v.name)", lowerName: true})
 	byCreated     = keys(key("v.created_at"), key("v.id"))
 	pipelineOrder = map[string][]orderKey{
 		"name": byName, "-name": desc(byName...),
 		"created_at": byCreated, "-created_at": desc(byCreated...),
-		"status": keys(key(statusRankSQL("v.runtime_status")), key("v.id")),
+		"status": keys(key("v.status_rank"), key("v.id")),
 	}
 	byHost      = keys(key("lower(v.pg_host)"), key("v.id"))
 	sourceOrder = map[string][]orderKey{
@@ -148,6 +145,12 @@ type listQuery struct {
 	trigram bool
 	// searchConds is how many of the conditions the search wrote.
 	searchConds int
+	// term is the whole search term as a LIKE pattern (escaped), for sampleSQL's walk of
+	// a name order, which checks it on the index's key.
+	term string
+	// sampled are the sorts whose index a search with many matches may walk (sampleSQL);
+	// defaultSampled when nil.
+	sampled map[string]bool
 }
 
 // cond adds a condition; each %s in format becomes the next value's parameter.
@@ -183,6 +186,7 @@ func (q *listQuery) search(text string) {
 	if pattern == nil {
 		return
 	}
+	q.term = *pattern
 	before := len(q.where)
 	defer func() { q.searchConds += len(q.where) - before }()
 	words := searchWords(text)
@@ -254,12 +258,32 @@ const (
 // most (see sampleSQL): enough to fill a page of 50 from matches as sparse as 1 %.
 const sampleRows = 5000
 
-// sampled are the sorts whose order owes nothing to the name, so that a name search's
-// matches may be expected anywhere along them (see sampleSQL). Not the name sorts (the
-// names holding a term cluster: every "billing-…" sorts together, so the head of the
-// order holds all of them or none), nor status (its index is on pipeline_metadata:
-// reading a name there costs a probe per row).
-var sampled = map[string]bool{"created_at": true, "-created_at": true}
+// nameSampleRows is sampleRows for a name order, whose walk checks the search on the
+// index's own key (lower(name)) with LIKE, where the other orders' walks check the name
+// with ILIKE, which folds the name's case on every row: measured at 100,000 pipelines,
+// 10,000 rows walked and checked in 2.0 ms against 7.2 ms (pgbench, one client), so the
+// name walk reads twice the rows in less time.
+const nameSampleRows = 2 * sampleRows
+
+// defaultSampled are the sorts whose order owes nothing to the name, so that a name
+// search's matches may be expected anywhere along them, and whose index carries the name
+// (migration 00010): the created_at sorts of every list.
+var defaultSampled = map[string]bool{"created_at": true, "-created_at": true}
+
+// pipelineSampled are the pipeline list's: every sort. The status sort's index carries
+// the name (migration 00011), and so does the name sorts' (with the id). A name order
+// clusters a term's matches ("billing-…" names sort together), so its walk finds them
+// only when they begin near the head of the order; when they do not, the walk gives up
+// after nameSampleRows and the statement reads every match instead (sampleSQL): the
+// walk's cost is bounded, and the page is exact either way.
+var pipelineSampled = map[string]bool{"created_at": true, "-created_at": true, "status": true, "name": true, "-name": true}
+
+func (q *listQuery) isSampled(sort string) bool {
+	if q.sampled == nil {
+		return defaultSampled[sort]
+	}
+	return q.sampled[sort]
+}
 
 // listSQL is the list's one statement, with its arguments, in one of three shapes.
 //
@@ -279,7 +303,8 @@ var sampled = map[string]bool{"created_at": true, "-created_at": true}
 // walk read nearly the whole fleet for one page (issue 12).
 //
 // A search alone, in a sampled order (sampleSQL), reads at most cap + 1 matches first;
-// past the cap, the head of the sort's index instead (see there).
+// past the cap, the head of the sort's index instead (see there), and the total is an
+// estimate, marked.
 //
 // The receiver is a copy: the page's parameters are added to it, not to q.
 func (q listQuery) listSQL(sort string, limit, offset, totalCap int) (sql string, args []any, err error) {
@@ -288,7 +313,7 @@ func (q listQuery) listSQL(sort string, limit, offset, totalCap int) (sql string
 		return "", nil, fmt.Errorf("catalog: no order for sort key %q", sort)
 	}
 	switch {
-	case q.trigram && sampled[sort] && len(q.where) == q.searchConds:
+	case q.trigram && q.isSampled(sort) && len(q.where) == q.searchConds:
 		sql = q.sampleSQL(ks, limit, offset, totalCap)
 	case q.trigram:
 		sql = q.matchesSQL(ks, limit, offset)
@@ -386,6 +411,14 @@ func (q *listQuery) nameShareSQL() string {
 
 func (q *listQuery) sampleSQL(ks []orderKey, limit, offset, totalCap int) string {
 	capSQL, need, rows := strconv.Itoa(totalCap), strconv.Itoa(limit+offset), strconv.Itoa(sampleRows)
+	check := strings.Join(q.where, " AND ")
+	if ks[0].lowerName {
+		// On the index's key, as LIKE: in a UTF-8 database ILIKE is exactly LIKE on both
+		// sides lowered (PostgreSQL's like.c), so the same names match, without folding
+		// each name's case again.
+		rows = strconv.Itoa(nameSampleRows)
+		check = "v.k0 LIKE '%' || lower(" + q.param(q.term) + "::text) || '%'"
+	}
 	kcols := make([]string, len(ks))
 	for i := range ks {
 		kcols[i] = "k" + strconv.Itoa(i)
@@ -398,7 +431,7 @@ func (q *listQuery) sampleSQL(ks []orderKey, limit, offset, totalCap int) string
 		" LIMIT " + strconv.Itoa(totalCap+1) + "), " +
 		"mc AS (SELECT count(*) AS n FROM m), " +
 		"s AS MATERIALIZED (SELECT v.id, " + k + " FROM (SELECT v.id, v.name, " + keyColumns(ks) + " FROM " + q.keys() +
-		" ORDER BY " + orderSQL(ks, "") + " LIMIT " + rows + ") v WHERE " + many + " AND " + strings.Join(q.where, " AND ") +
+		" ORDER BY " + orderSQL(ks, "") + " LIMIT " + rows + ") v WHERE " + many + " AND " + check +
 		" LIMIT " + need + "), " +
 		"sc AS (SELECT count(*) AS hits FROM s), " +
 		"f AS MATERIALIZED (SELECT v.id, " + keyColumns(ks) + " FROM " + q.keys() + q.whereSQL() +
