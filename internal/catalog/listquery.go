@@ -409,25 +409,53 @@ func (q *listQuery) nameShareSQL() string {
 		"(SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = " + q.param(q.table) + "::regclass))"
 }
 
+// nameReachSQL says whether a name order's walk may meet the search's first match within
+// nameSampleRows rows: the matches of a term cluster in a name order ("billing-…" all
+// sort together), so walking towards them from the far end is a walk through the rest of
+// the fleet that ends in the fallback anyway (a descending order on "billing" at 100,000
+// pipelines: 90,000 rows before the first match). Where the first match lies is read from
+// the name histogram (pg_stats): the share of its bounds before the first that matches,
+// times the table's size. It only picks the way to the page, never the page: wrong, it
+// costs the walk (bounded) or the fallback (every match sorted), and without statistics,
+// or with no bound matching, the walk is tried.
+func (q *listQuery) nameReachSQL(desc bool) string {
+	bounds := "cardinality(st.histogram_bounds::text::text[])"
+	pos := "min(v.i) - 1"
+	if desc {
+		pos = bounds + " - max(v.i)"
+	}
+	return "coalesce((SELECT (SELECT (" + pos + ")::float8 / greatest(" + bounds + " - 1, 1) FROM unnest(st.histogram_bounds::text::text[]) " +
+		"WITH ORDINALITY AS v(name, i) WHERE " + strings.Join(q.where, " AND ") + ") " +
+		"FROM pg_stats st WHERE st.tablename = " + q.param(q.table) + " AND st.attname = 'name' AND st.schemaname = " +
+		"(SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = " + q.param(q.table) + "::regclass))" +
+		" * " + q.tableSizeSQL() + " <= " + strconv.Itoa(nameSampleRows) + ", true)"
+}
+
 func (q *listQuery) sampleSQL(ks []orderKey, limit, offset, totalCap int) string {
 	capSQL, need, rows := strconv.Itoa(totalCap), strconv.Itoa(limit+offset), strconv.Itoa(sampleRows)
-	check := strings.Join(q.where, " AND ")
+	check, reach := strings.Join(q.where, " AND "), "true"
 	if ks[0].lowerName {
 		// On the index's key, as LIKE: in a UTF-8 database ILIKE is exactly LIKE on both
 		// sides lowered (PostgreSQL's like.c), so the same names match, without folding
 		// each name's case again.
 		rows = strconv.Itoa(nameSampleRows)
 		check = "v.k0 LIKE '%' || lower(" + q.param(q.term) + "::text) || '%'"
+		reach = q.nameReachSQL(ks[0].desc)
 	}
 	kcols := make([]string, len(ks))
 	for i := range ks {
 		kcols[i] = "k" + strconv.Itoa(i)
 	}
 	k := strings.Join(kcols, ", ")
-	// Each a one-time condition: a scalar subquery over an uncorrelated CTE.
-	many := "(SELECT n FROM mc) > " + capSQL
+	// Each a one-time condition: a scalar subquery over an uncorrelated CTE. A CTE no
+	// branch reads is never run: when the walk cannot reach the matches (w), the first
+	// cap + 1 are not counted either, since every match is read anyway (f).
+	walk := "(SELECT ok FROM w)"
+	many := walk + " AND (SELECT n FROM mc) > " + capSQL
+	few := walk + " AND (SELECT n FROM mc) <= " + capSQL
 	filled := "(SELECT hits FROM sc) >= " + need
-	return "WITH m AS MATERIALIZED (SELECT v.id, " + keyColumns(ks) + " FROM " + q.keys() + q.whereSQL() +
+	return "WITH w AS (SELECT " + reach + " AS ok), " +
+		"m AS MATERIALIZED (SELECT v.id, " + keyColumns(ks) + " FROM " + q.keys() + q.whereSQL() +
 		" LIMIT " + strconv.Itoa(totalCap+1) + "), " +
 		"mc AS (SELECT count(*) AS n FROM m), " +
 		"s AS MATERIALIZED (SELECT v.id, " + k + " FROM (SELECT v.id, v.name, " + keyColumns(ks) + " FROM " + q.keys() +
@@ -435,13 +463,13 @@ func (q *listQuery) sampleSQL(ks []orderKey, limit, offset, totalCap int) string
 		" LIMIT " + need + "), " +
 		"sc AS (SELECT count(*) AS hits FROM s), " +
 		"f AS MATERIALIZED (SELECT v.id, " + keyColumns(ks) + " FROM " + q.keys() + q.whereSQL() +
-		" AND " + many + " AND NOT " + filled + "), " +
-		"ids AS (SELECT id, " + k + " FROM m WHERE NOT " + many +
+		" AND NOT (" + few + ") AND NOT (" + many + " AND " + filled + ")), " +
+		"ids AS (SELECT id, " + k + " FROM m WHERE " + few +
 		" UNION ALL SELECT id, " + k + " FROM s WHERE " + many + " AND " + filled +
 		" UNION ALL SELECT id, " + k + " FROM f) " +
 		"SELECT t.total, t.state, v.id IS NOT NULL, v.* FROM (SELECT CASE " +
-		"WHEN NOT " + many + " THEN (SELECT n FROM mc) " +
-		"WHEN NOT " + filled + " THEN (SELECT count(*) FROM f) " +
+		"WHEN " + few + " THEN (SELECT n FROM mc) " +
+		"WHEN NOT (" + many + " AND " + filled + ") THEN (SELECT count(*) FROM f) " +
 		"ELSE greatest(" + capSQL + " + 1, (" + q.nameShareSQL() + " * " + q.tableSizeSQL() + ")::bigint) END AS total, " +
 		"CASE WHEN " + many + " AND " + filled + " THEN '" + totalEstimate + "' ELSE '" + totalExact + "' END AS state) t " +
 		q.pageByIDs(ks, "ids", limit, offset)
