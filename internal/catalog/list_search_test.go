@@ -230,10 +230,11 @@ func TestListIsOneStatement(t *testing.T) {
 	}
 }
 
-// A search with more matches than the cap, listed by creation time, takes its page from
-// the head of the created_at index when the matches there fill it (total: an estimate),
-// and otherwise sorts every match (total: exact). Either way the page is the exact one,
-// and the request one statement.
+// A search with more matches than the cap takes its page from the head of the sort's
+// index when the matches there fill it (total: an estimate), and otherwise sorts every
+// match (total: exact), in every pipeline order. Either way the page is the one a plain
+// ORDER BY over every match gives (the status order computed here from
+// pipeline_metadata, not from the rank pipelines keeps), and the request one statement.
 func TestListSearchManyMatches(t *testing.T) {
 	t.Parallel()
 	svc, pool, counter := newCountingService(t)
@@ -252,7 +253,8 @@ func TestListSearchManyMatches(t *testing.T) {
 		        (SELECT id FROM sources), (SELECT id FROM destinations), 'PAUSE',
 		        timestamptz '2026-01-01' + ((i / 3) || ' seconds')::interval
 		 FROM generate_series(1, 8000) i`,
-		`INSERT INTO pipeline_metadata (pipeline_id, status) SELECT id, 'PAUSED' FROM pipelines`,
+		`INSERT INTO pipeline_metadata (pipeline_id, status)
+		 SELECT id, CASE WHEN id % 7 = 0 THEN 'ERROR' WHEN id % 3 = 0 THEN 'RUNNING' ELSE 'PAUSED' END FROM pipelines`,
 		`VACUUM ANALYZE`,
 	} {
 		if _, err := pool.Exec(ctx, sql); err != nil {
@@ -260,8 +262,8 @@ func TestListSearchManyMatches(t *testing.T) {
 		}
 	}
 	want := func(term, order string, limit, offset int) []string {
-		rows, err := pool.Query(ctx, `SELECT name FROM pipelines WHERE name ILIKE '%' || $1 || '%' ORDER BY `+order+
-			` LIMIT $2 OFFSET $3`, term, limit, offset)
+		rows, err := pool.Query(ctx, `SELECT p.name FROM pipelines p JOIN pipeline_metadata m ON m.pipeline_id = p.id
+			WHERE p.name ILIKE '%' || $1 || '%' ORDER BY `+order+` LIMIT $2 OFFSET $3`, term, limit, offset)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -271,6 +273,7 @@ func TestListSearchManyMatches(t *testing.T) {
 		}
 		return out
 	}
+	const byStatus = "CASE m.status WHEN 'ERROR' THEN 0 WHEN 'RUNNING' THEN 1 ELSE 2 END, p.id"
 	cases := []struct {
 		name, q, sort, order string
 		offset, total        int
@@ -282,6 +285,16 @@ func TestListSearchManyMatches(t *testing.T) {
 		{"few, only at the far end", "rareneedle", "created_at", "created_at, id", 0, 30, false},
 		{"many, none in the head", "early", "-created_at", "created_at DESC, id DESC", 0, 1200, false},
 		{"many, all in the head", "early", "created_at", "created_at, id", 1150, 1200, true},
+		{"dense, by status", "needle", "status", byStatus, 0, 2030, true},
+		{"dense, by status, deeper than the head holds", "needle", "status", byStatus, 1900, 2030, false},
+		{"many, by status, deeper than the matches", "early", "status", byStatus, 1180, 1200, false},
+		{"many, by status, a deep page", "early", "status", byStatus, 600, 1200, true},
+		// The hay (5,970 names) sorts before every needle: the walk passes it.
+		{"dense, by name, after the rest", "needle", "name", "lower(p.name)", 0, 2030, true},
+		{"dense, by name, a deep page", "needle", "name", "lower(p.name)", 900, 2030, true},
+		{"dense, by -name", "needle", "-name", "lower(p.name) DESC", 50, 2030, true},
+		{"many, by -name, deeper than the matches", "early", "-name", "lower(p.name) DESC", 1180, 1200, false},
+		{"many, by name, mixed case", "EaRlY", "name", "lower(p.name)", 0, 1200, true},
 	}
 	for _, c := range cases {
 		before := counter.n.Load()
