@@ -273,9 +273,10 @@ var defaultSampled = map[string]bool{"created_at": true, "-created_at": true}
 // pipelineSampled are the pipeline list's: every sort. The status sort's index carries
 // the name (migration 00011), and so does the name sorts' (with the id). A name order
 // clusters a term's matches ("billing-…" names sort together), so its walk finds them
-// only when they begin near the head of the order; when they do not, the walk gives up
-// after nameSampleRows and the statement reads every match instead (sampleSQL): the
-// walk's cost is bounded, and the page is exact either way.
+// only when they begin near the head of the order; when the name histogram says they do
+// not (nameReachSQL), or the walk has read nameSampleRows rows without filling the page,
+// the statement reads every match instead (sampleSQL): the walk's cost is bounded, and
+// the page is exact either way.
 var pipelineSampled = map[string]bool{"created_at": true, "-created_at": true, "status": true, "name": true, "-name": true}
 
 func (q *listQuery) isSampled(sort string) bool {
@@ -386,8 +387,9 @@ func (q *listQuery) matchesSQL(ks []orderKey, limit, offset int) string {
 // that count). Past the cap, sorting every match would cost what the matches number
 // (5,000 for "billing" at 100,000 pipelines, a heap visit and a recheck each); instead
 // the statement walks the sort's index (s, index-only: the index carries the name,
-// migration 00010), checking names as it goes, until it has found the page's matches
-// or read sampleRows rows. Found: they are the page (the first matches in an order are
+// migrations 00010 and 00011), checking names as it goes, until it has found the page's
+// matches or read sampleRows rows (nameSampleRows in a name order, which is only walked
+// when nameReachSQL expects the matches within reach). Found: they are the page (the first matches in an order are
 // the first matches met walking it). Not found (matches too sparse or clustered
 // elsewhere, or the offset too deep): every match is read and sorted (f), with an exact
 // total, as matchesSQL would. Each branch is gated by one-time conditions, so only the
