@@ -399,16 +399,13 @@ func (q *listQuery) matchesSQL(ks []orderKey, limit, offset int) string {
 // nameShareSQL is the share of the table's names the search matches, as the planner
 // reckons it for a pattern that is not a prefix: the share of the column's histogram
 // bounds (a sample of names ANALYZE spread over the whole table; names are unique, so
-// no common values) that match. NULL without statistics. The samples at hand in the
-// statement are worse: the first cap + 1 matches come from the table's first blocks,
-// and the index walk's from one end of one order, and matches often cluster in both
-// (a team creating its pipelines in one go). The view is filtered on its own columns,
-// which reach the catalogs' indexes; joined to pg_class instead, it was planned as a scan
-// of pg_attribute.
+// no common values) that match, computed by list_name_share (migration 00011). NULL
+// without statistics. The samples at hand in the statement are worse: the first cap + 1
+// matches come from the table's first blocks, and the index walk's from one end of one
+// order, and matches often cluster in both (a team creating its pipelines in one go).
+// The whole term stands for the search's conditions: every word is a substring of it.
 func (q *listQuery) nameShareSQL() string {
-	return "(SELECT (SELECT avg((" + strings.Join(q.where, " AND ") + ")::int) FROM unnest(st.histogram_bounds::text::text[]) AS v(name)) " +
-		"FROM pg_stats st WHERE st.tablename = " + q.param(q.table) + " AND st.attname = 'name' AND st.schemaname = " +
-		"(SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = " + q.param(q.table) + "::regclass))"
+	return "list_name_share(" + q.param(q.table) + "::regclass, " + q.param(q.term) + "::text)"
 }
 
 // nameReachSQL says whether a name order's walk may meet the search's first match within
@@ -416,21 +413,13 @@ func (q *listQuery) nameShareSQL() string {
 // sort together), so walking towards them from the far end is a walk through the rest of
 // the fleet that ends in the fallback anyway (a descending order on "billing" at 100,000
 // pipelines: 90,000 rows before the first match). Where the first match lies is read from
-// the name histogram (pg_stats): the share of its bounds before the first that matches,
-// times the table's size. It only picks the way to the page, never the page: wrong, it
-// costs the walk (bounded) or the fallback (every match sorted), and without statistics,
-// or with no bound matching, the walk is tried.
+// the name histogram (list_name_reach, migration 00011): the share of its bounds before
+// the first that matches, times the table's size. It only picks the way to the page,
+// never the page: wrong, it costs the walk (bounded) or the fallback (every match
+// sorted), and without statistics, or with no bound matching, the walk is tried.
 func (q *listQuery) nameReachSQL(desc bool) string {
-	bounds := "cardinality(st.histogram_bounds::text::text[])"
-	pos := "min(v.i) - 1"
-	if desc {
-		pos = bounds + " - max(v.i)"
-	}
-	return "coalesce((SELECT (SELECT (" + pos + ")::float8 / greatest(" + bounds + " - 1, 1) FROM unnest(st.histogram_bounds::text::text[]) " +
-		"WITH ORDINALITY AS v(name, i) WHERE " + strings.Join(q.where, " AND ") + ") " +
-		"FROM pg_stats st WHERE st.tablename = " + q.param(q.table) + " AND st.attname = 'name' AND st.schemaname = " +
-		"(SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = " + q.param(q.table) + "::regclass))" +
-		" * " + q.tableSizeSQL() + " <= " + strconv.Itoa(nameSampleRows) + ", true)"
+	return "coalesce(list_name_reach(" + q.param(q.table) + "::regclass, " + q.param(q.term) + "::text, " + strconv.FormatBool(desc) +
+		") * " + q.tableSizeSQL() + " <= " + strconv.Itoa(nameSampleRows) + ", true)"
 }
 
 func (q *listQuery) sampleSQL(ks []orderKey, limit, offset, totalCap int) string {
@@ -449,31 +438,31 @@ func (q *listQuery) sampleSQL(ks []orderKey, limit, offset, totalCap int) string
 		kcols[i] = "k" + strconv.Itoa(i)
 	}
 	k := strings.Join(kcols, ", ")
-	// Each a one-time condition: a scalar subquery over an uncorrelated CTE. A CTE no
-	// branch reads is never run: when the walk cannot reach the matches (w), the first
-	// cap + 1 are not counted either, since every match is read anyway (f).
-	walk := "(SELECT ok FROM w)"
-	many := walk + " AND (SELECT n FROM mc) > " + capSQL
-	few := walk + " AND (SELECT n FROM mc) <= " + capSQL
-	filled := "(SELECT hits FROM sc) >= " + need
-	return "WITH w AS (SELECT " + reach + " AS ok), " +
-		"m AS MATERIALIZED (SELECT v.id, " + keyColumns(ks) + " FROM " + q.keys() + q.whereSQL() +
-		" LIMIT " + strconv.Itoa(totalCap+1) + "), " +
-		"mc AS (SELECT count(*) AS n FROM m), " +
+	// a is every match, read once and only as far as its readers go (a CTE read by
+	// several is computed once, on demand): the count up to the cap reads cap + 1 of them,
+	// the fallback all. The branches are chosen once, in two one-row CTEs (g, h), each
+	// flag then read by a one-time condition (a scalar subquery over an uncorrelated CTE):
+	// a branch not taken does not run. When the walk cannot reach the matches (w), they
+	// are not counted up to the cap either, since all of them are read anyway. (Written
+	// out in every branch, the conditions and a second scan for the capped count made
+	// the statement twice as long to plan, on every request.)
+	return "WITH w AS MATERIALIZED (SELECT " + reach + " AS ok), " +
+		"a AS MATERIALIZED (SELECT v.id, " + keyColumns(ks) + " FROM " + q.keys() + q.whereSQL() + "), " +
+		"g AS MATERIALIZED (SELECT ok AND n <= " + capSQL + " AS few, ok AND n > " + capSQL + " AS many, n " +
+		"FROM (SELECT ok, CASE WHEN ok THEN (SELECT count(*) FROM (SELECT 1 FROM a LIMIT " + strconv.Itoa(totalCap+1) + ") c) END AS n " +
+		"FROM w OFFSET 0) x), " + // OFFSET 0: n counted once, not once per mention
+
 		"s AS MATERIALIZED (SELECT v.id, " + k + " FROM (SELECT v.id, v.name, " + keyColumns(ks) + " FROM " + q.keys() +
-		" ORDER BY " + orderSQL(ks, "") + " LIMIT " + rows + ") v WHERE " + many + " AND " + check +
+		" ORDER BY " + orderSQL(ks, "") + " LIMIT " + rows + ") v WHERE (SELECT many FROM g) AND " + check +
 		" LIMIT " + need + "), " +
-		"sc AS (SELECT count(*) AS hits FROM s), " +
-		"f AS MATERIALIZED (SELECT v.id, " + keyColumns(ks) + " FROM " + q.keys() + q.whereSQL() +
-		" AND NOT (" + few + ") AND NOT (" + many + " AND " + filled + ")), " +
-		"ids AS (SELECT id, " + k + " FROM m WHERE " + few +
-		" UNION ALL SELECT id, " + k + " FROM s WHERE " + many + " AND " + filled +
-		" UNION ALL SELECT id, " + k + " FROM f) " +
-		"SELECT t.total, t.state, v.id IS NOT NULL, v.* FROM (SELECT CASE " +
-		"WHEN " + few + " THEN (SELECT n FROM mc) " +
-		"WHEN NOT (" + many + " AND " + filled + ") THEN (SELECT count(*) FROM f) " +
+		// walked: the walk filled the page.
+		"h AS MATERIALIZED (SELECT few, n, many AND (SELECT count(*) FROM s) >= " + need + " AS walked FROM g), " +
+		"ids AS (SELECT id, " + k + " FROM s WHERE (SELECT walked FROM h)" +
+		" UNION ALL SELECT id, " + k + " FROM a WHERE (SELECT NOT walked FROM h)) " +
+		"SELECT t.total, t.state, v.id IS NOT NULL, v.* FROM (SELECT CASE WHEN h.few THEN h.n " +
+		"WHEN NOT h.walked THEN (SELECT count(*) FROM a) " +
 		"ELSE greatest(" + capSQL + " + 1, (" + q.nameShareSQL() + " * " + q.tableSizeSQL() + ")::bigint) END AS total, " +
-		"CASE WHEN " + many + " AND " + filled + " THEN '" + totalEstimate + "' ELSE '" + totalExact + "' END AS state) t " +
+		"CASE WHEN h.walked THEN '" + totalEstimate + "' ELSE '" + totalExact + "' END AS state FROM h) t " +
 		q.pageByIDs(ks, "ids", limit, offset)
 }
 
@@ -482,8 +471,9 @@ func (q *listQuery) sampleSQL(ks []orderKey, limit, offset, totalCap int) string
 // selective a search or a filter is.
 func exec(args []any) []any { return append([]any{pgx.QueryExecModeExec}, args...) }
 
-// list runs the page and its total. The total is exact up to the service's cap (or
-// always, for a search: see listSQL); above it, the planner's estimate.
+// list runs the page and its total. The total is exact up to the service's cap (and
+// above it when a search read every match anyway: see listSQL); otherwise the planner's
+// estimate.
 func list[T any](ctx context.Context, s *Service, q listQuery, p ListParams, fields fieldsFunc[T]) ([]T, int64, bool, error) {
 	return runList(ctx, s.pool, s.totalCap, q, p.Sort, p.Limit, p.Offset, fields)
 }
