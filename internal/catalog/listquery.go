@@ -383,17 +383,17 @@ func (q *listQuery) matchesSQL(ks []orderKey, limit, offset int) string {
 }
 
 // sampleSQL serves a search alone in a sampled order. Up to the cap it is matchesSQL
-// (m: at most cap + 1 matches read, all sorted, the total exact: the cap's promise needs
+// (a: at most cap + 1 matches read, all sorted, the total exact: the cap's promise needs
 // that count). Past the cap, sorting every match would cost what the matches number
 // (5,000 for "billing" at 100,000 pipelines, a heap visit and a recheck each); instead
 // the statement walks the sort's index (s, index-only: the index carries the name,
 // migrations 00010 and 00011), checking names as it goes, until it has found the page's
 // matches or read sampleRows rows (nameSampleRows in a name order, which is only walked
-// when nameReachSQL expects the matches within reach). Found: they are the page (the first matches in an order are
-// the first matches met walking it). Not found (matches too sparse or clustered
-// elsewhere, or the offset too deep): every match is read and sorted (f), with an exact
-// total, as matchesSQL would. Each branch is gated by one-time conditions, so only the
-// branches needed run.
+// when nameReachSQL expects the matches within reach). Found: they are the page (the
+// first matches in an order are the first matches met walking it). Not found (matches
+// too sparse or clustered elsewhere, or the offset too deep): every match is read and
+// sorted (the rest of a), with an exact total, as matchesSQL would. Each branch is gated
+// by one-time conditions, so only the branches needed run.
 //
 // The estimate, past the cap, is the planner's way (nameShareSQL), in the statement.
 // nameShareSQL is the share of the table's names the search matches, as the planner
