@@ -3,7 +3,6 @@ package catalog_test
 import (
 	"context"
 	"slices"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -78,11 +77,12 @@ func addNeedles(t *testing.T, pool *db.Pool, srcs, dsts []int64) []fixturePipeli
 	return out
 }
 
-// A name search reads its matches once and sorts them, so its total is exact even above
-// the cap, except in a creation-time order, which past the cap may take its page from
-// the head of the index instead (see TestListSearchManyMatches): its total is then an
-// estimate. Paging through a search with every sort returns every match exactly once,
-// in order.
+// A name search with more matches than the cap takes its page from the head of the
+// sort's index when the matches there fill it (see TestListSearchManyMatches), in every
+// pipeline order: its total is then an estimate, never below the cap + 1 matches
+// counted. A page the head cannot fill (here the last, partial one) reads and sorts every
+// match, with an exact total. Paging through a search with every sort returns every match
+// exactly once, in order.
 func TestListSearchAboveTheCap(t *testing.T) {
 	t.Parallel()
 	svc, pool := newServiceWith(t, catalog.WithExactTotalCap(5))
@@ -99,7 +99,7 @@ func TestListSearchAboveTheCap(t *testing.T) {
 				t.Fatal(err)
 			}
 			exact := p.Total == int64(len(needles)) && !p.TotalIsEstimate
-			if strings.HasSuffix(sort, "created_at") && offset+2 <= len(needles) {
+			if offset+2 <= len(needles) {
 				// Estimated from the 6 matches counted (cap + 1): never fewer.
 				exact = p.TotalIsEstimate && p.Total >= 6
 			}
@@ -191,6 +191,7 @@ func TestListIsOneStatement(t *testing.T) {
 	}{
 		{"unfiltered, above the cap", catalog.ListParams{Sort: "-created_at"}, catalog.PipelineFilter{}, 1, true},
 		{"search above the cap", catalog.ListParams{Q: "needle", Sort: "status"}, catalog.PipelineFilter{}, 1, false},
+		{"search above the cap, page from the index head", catalog.ListParams{Q: "needle", Sort: "-name", Limit: 2}, catalog.PipelineFilter{}, 1, true},
 		{"search, offset past the end", catalog.ListParams{Q: "needle", Offset: 40}, catalog.PipelineFilter{}, 1, false},
 		{"filtered, under the cap", catalog.ListParams{Sort: "name"}, catalog.PipelineFilter{SourceID: &srcs[1], DestinationID: &dsts[1]}, 1, false},
 		{"filtered, offset past the end", catalog.ListParams{Offset: 40}, catalog.PipelineFilter{SourceID: &srcs[1], DestinationID: &dsts[1]}, 1, false},
@@ -229,10 +230,11 @@ func TestListIsOneStatement(t *testing.T) {
 	}
 }
 
-// A search with more matches than the cap, listed by creation time, takes its page from
-// the head of the created_at index when the matches there fill it (total: an estimate),
-// and otherwise sorts every match (total: exact). Either way the page is the exact one,
-// and the request one statement.
+// A search with more matches than the cap takes its page from the head of the sort's
+// index when the matches there fill it (total: an estimate), and otherwise sorts every
+// match (total: exact), in every pipeline order. Either way the page is the one a plain
+// ORDER BY over every match gives (the status order computed here from
+// pipeline_metadata, not from the rank pipelines keeps), and the request one statement.
 func TestListSearchManyMatches(t *testing.T) {
 	t.Parallel()
 	svc, pool, counter := newCountingService(t)
@@ -251,7 +253,8 @@ func TestListSearchManyMatches(t *testing.T) {
 		        (SELECT id FROM sources), (SELECT id FROM destinations), 'PAUSE',
 		        timestamptz '2026-01-01' + ((i / 3) || ' seconds')::interval
 		 FROM generate_series(1, 8000) i`,
-		`INSERT INTO pipeline_metadata (pipeline_id, status) SELECT id, 'PAUSED' FROM pipelines`,
+		`INSERT INTO pipeline_metadata (pipeline_id, status)
+		 SELECT id, CASE WHEN id % 7 = 0 THEN 'ERROR' WHEN id % 3 = 0 THEN 'RUNNING' ELSE 'PAUSED' END FROM pipelines`,
 		`VACUUM ANALYZE`,
 	} {
 		if _, err := pool.Exec(ctx, sql); err != nil {
@@ -259,8 +262,8 @@ func TestListSearchManyMatches(t *testing.T) {
 		}
 	}
 	want := func(term, order string, limit, offset int) []string {
-		rows, err := pool.Query(ctx, `SELECT name FROM pipelines WHERE name ILIKE '%' || $1 || '%' ORDER BY `+order+
-			` LIMIT $2 OFFSET $3`, term, limit, offset)
+		rows, err := pool.Query(ctx, `SELECT p.name FROM pipelines p JOIN pipeline_metadata m ON m.pipeline_id = p.id
+			WHERE p.name ILIKE '%' || $1 || '%' ORDER BY `+order+` LIMIT $2 OFFSET $3`, term, limit, offset)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -270,6 +273,19 @@ func TestListSearchManyMatches(t *testing.T) {
 		}
 		return out
 	}
+	// Where the name histogram puts the first match of a name order (what decides whether
+	// a name order is walked): "needle" after the hay, three quarters of the way forwards,
+	// at once backwards (the rare needles sort last); "nowhere" in no bound.
+	var fwd, back float64
+	var none *float64
+	if err := pool.QueryRow(ctx, `SELECT list_name_reach('pipelines', 'needle', false), list_name_reach('pipelines', 'NEEDLE', true),
+		list_name_reach('pipelines', 'nowhere', false)`).Scan(&fwd, &back, &none); err != nil {
+		t.Fatal(err)
+	}
+	if fwd < 0.7 || fwd > 0.8 || back > 0.02 || none != nil {
+		t.Errorf("name histogram reach: forwards %.3f (want ~0.75), backwards %.3f (want ~0), no match %v (want NULL)", fwd, back, none)
+	}
+	const byStatus = "CASE m.status WHEN 'ERROR' THEN 0 WHEN 'RUNNING' THEN 1 ELSE 2 END, p.id"
 	cases := []struct {
 		name, q, sort, order string
 		offset, total        int
@@ -281,6 +297,16 @@ func TestListSearchManyMatches(t *testing.T) {
 		{"few, only at the far end", "rareneedle", "created_at", "created_at, id", 0, 30, false},
 		{"many, none in the head", "early", "-created_at", "created_at DESC, id DESC", 0, 1200, false},
 		{"many, all in the head", "early", "created_at", "created_at, id", 1150, 1200, true},
+		{"dense, by status", "needle", "status", byStatus, 0, 2030, true},
+		{"dense, by status, deeper than the head holds", "needle", "status", byStatus, 1900, 2030, false},
+		{"many, by status, deeper than the matches", "early", "status", byStatus, 1180, 1200, false},
+		{"many, by status, a deep page", "early", "status", byStatus, 600, 1200, true},
+		// The hay (5,970 names) sorts before every needle: the walk passes it.
+		{"dense, by name, after the rest", "needle", "name", "lower(p.name)", 0, 2030, true},
+		{"dense, by name, a deep page", "needle", "name", "lower(p.name)", 900, 2030, true},
+		{"dense, by -name", "needle", "-name", "lower(p.name) DESC", 50, 2030, true},
+		{"many, by -name, deeper than the matches", "early", "-name", "lower(p.name) DESC", 1180, 1200, false},
+		{"many, by name, mixed case", "EaRlY", "name", "lower(p.name)", 0, 1200, true},
 	}
 	for _, c := range cases {
 		before := counter.n.Load()

@@ -124,17 +124,6 @@ func (s *Service) ListPipelines(ctx context.Context, p ListParams, f PipelineFil
 	return Page[Pipeline]{Items: items, Total: total, TotalIsEstimate: estimated, Limit: p.Limit, Offset: p.Offset}, nil
 }
 
-// Narrow relations for a list that sorts or filters by runtime status. The count joins
-// the metadata (the rank index then serves a runtime filter); a searched page's keys
-// read each match's status by its primary key (a subplan per match: a join there was
-// planned as a hash of the whole metadata table, whatever the number of matches).
-const (
-	pipelinesWithRuntime = "(SELECT p.*, m.status AS runtime_status FROM pipelines p " +
-		"JOIN pipeline_metadata m ON m.pipeline_id = p.id) v"
-	pipelineKeysWithRuntime = "(SELECT p.*, (SELECT m.status FROM pipeline_metadata m WHERE m.pipeline_id = p.id) " +
-		"AS runtime_status FROM pipelines p) v"
-)
-
 // pipelineListQuery validates the list controls and filters and builds the statement.
 func pipelineListQuery(p *ListParams, f PipelineFilter) (listQuery, error) {
 	var fe apperr.Fields
@@ -146,18 +135,18 @@ func pipelineListQuery(p *ListParams, f PipelineFilter) (listQuery, error) {
 	if err := fe.Err(); err != nil {
 		return listQuery{}, err
 	}
-	q := listQuery{table: "pipelines", from: "pipeline_view v", countFrom: "pipelines v", keysFrom: "pipelines v", order: pipelineOrder}
-	if p.Sort == "status" {
-		q.keysFrom = pipelineKeysWithRuntime
-	}
+	// The runtime status's rank is kept on pipelines (migration 00011), so every sort,
+	// filter and count reads pipelines alone; the page joins the view for its 50 rows.
+	q := listQuery{table: "pipelines", from: "pipeline_view v", countFrom: "pipelines v", keysFrom: "pipelines v",
+		order: pipelineOrder, sampled: pipelineSampled}
 	q.search(p.Q)
 	if status != nil {
 		q.cond("v.status = %s", *status)
 	}
 	if runtime != nil {
-		// As a rank, so the status sort's index serves it; the count then needs the join.
-		q.cond(statusRankSQL("v.runtime_status")+" = %s", statusRank(*runtime))
-		q.countFrom, q.keysFrom = pipelinesWithRuntime, pipelineKeysWithRuntime
+		// As the rank pipelines keeps (one per runtime status), so the status sort's index
+		// serves it and the count needs no join.
+		q.cond("v.status_rank = %s", statusRank(*runtime))
 	}
 	if f.SourceID != nil {
 		q.cond("v.source_id = %s", *f.SourceID)

@@ -45,7 +45,7 @@ func byPosition[T any]() fieldsFunc[T] {
 func pipelineViewFields(v *db.PipelineView, dst []any) []any {
 	return append(dst, &v.ID, &v.Name, &v.Status, &v.CreatedAt, &v.UpdatedAt, &v.SourceID, &v.SourceName,
 		&v.DestinationID, &v.DestinationName, &v.RuntimeStatus, &v.LastError, &v.LastErrorDetail, &v.LastErrorAt,
-		&v.LastStartAt, &v.PreflightWarning)
+		&v.LastStartAt, &v.PreflightWarning, &v.StatusRank)
 }
 
 // sourceFields are the sources table's columns (the source list's v.*).

@@ -69,6 +69,7 @@ type Pipeline struct {
 	Status        string
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+	StatusRank    int16
 }
 
 type PipelineMetadatum struct {
@@ -99,6 +100,7 @@ type PipelineView struct {
 	LastErrorAt      *time.Time
 	LastStartAt      *time.Time
 	PreflightWarning *string
+	StatusRank       int16
 }
 
 type Session struct {

@@ -40,7 +40,7 @@ func (q *Queries) CountPipelinesByRuntimeStatus(ctx context.Context) ([]CountPip
 
 const createPipeline = `-- name: CreatePipeline :one
 INSERT INTO pipelines (name, source_id, destination_id) VALUES ($1, $2, $3)
-RETURNING id, name, source_id, destination_id, status, created_at, updated_at
+RETURNING id, name, source_id, destination_id, status, created_at, updated_at, status_rank
 `
 
 type CreatePipelineParams struct {
@@ -60,6 +60,7 @@ func (q *Queries) CreatePipeline(ctx context.Context, arg CreatePipelineParams) 
 		&i.Status,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.StatusRank,
 	)
 	return i, err
 }
@@ -86,7 +87,7 @@ func (q *Queries) DeletePipeline(ctx context.Context, id int64) (int64, error) {
 }
 
 const getPipelineForUpdate = `-- name: GetPipelineForUpdate :one
-SELECT id, name, source_id, destination_id, status, created_at, updated_at FROM pipelines WHERE id = $1 FOR UPDATE
+SELECT id, name, source_id, destination_id, status, created_at, updated_at, status_rank FROM pipelines WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) GetPipelineForUpdate(ctx context.Context, id int64) (Pipeline, error) {
@@ -100,12 +101,13 @@ func (q *Queries) GetPipelineForUpdate(ctx context.Context, id int64) (Pipeline,
 		&i.Status,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.StatusRank,
 	)
 	return i, err
 }
 
 const getPipelineView = `-- name: GetPipelineView :one
-SELECT id, name, status, created_at, updated_at, source_id, source_name, destination_id, destination_name, runtime_status, last_error, last_error_detail, last_error_at, last_start_at, preflight_warning FROM pipeline_view WHERE id = $1
+SELECT id, name, status, created_at, updated_at, source_id, source_name, destination_id, destination_name, runtime_status, last_error, last_error_detail, last_error_at, last_start_at, preflight_warning, status_rank FROM pipeline_view WHERE id = $1
 `
 
 // The list (catalog/listquery.go) selects from the same view: one home for a pipeline's
@@ -129,6 +131,7 @@ func (q *Queries) GetPipelineView(ctx context.Context, id int64) (PipelineView, 
 		&i.LastErrorAt,
 		&i.LastStartAt,
 		&i.PreflightWarning,
+		&i.StatusRank,
 	)
 	return i, err
 }
@@ -321,7 +324,7 @@ func (q *Queries) SlotConsumers(ctx context.Context, arg SlotConsumersParams) ([
 const updatePipeline = `-- name: UpdatePipeline :one
 UPDATE pipelines SET name = $1, source_id = $2, destination_id = $3, updated_at = now()
 WHERE id = $4
-RETURNING id, name, source_id, destination_id, status, created_at, updated_at
+RETURNING id, name, source_id, destination_id, status, created_at, updated_at, status_rank
 `
 
 type UpdatePipelineParams struct {
@@ -347,6 +350,7 @@ func (q *Queries) UpdatePipeline(ctx context.Context, arg UpdatePipelineParams) 
 		&i.Status,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.StatusRank,
 	)
 	return i, err
 }

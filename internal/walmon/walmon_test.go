@@ -510,6 +510,7 @@ func TestPipelineErrorAndRecovery(t *testing.T) {
 	if md.Status != catalog.RuntimeError || md.LastError == nil || !strings.Contains(*md.LastError, "password authentication failed") {
 		t.Fatalf("after two failed cycles: %s, %v", md.Status, md.LastError)
 	}
+	e.wantStatusRank("monitor error", p.ID, 0)
 	if n := countAudit(t, e, "pipeline", p.ID, "monitor_error"); n != 1 {
 		t.Errorf("monitor_error audited %d times", n)
 	}
@@ -529,6 +530,7 @@ func TestPipelineErrorAndRecovery(t *testing.T) {
 	if md.Status != catalog.RuntimeRunning || md.LastError != nil {
 		t.Fatalf("after the password is back: %s, %v", md.Status, md.LastError)
 	}
+	e.wantStatusRank("monitor recovery", p.ID, 1)
 	if n := countAudit(t, e, "pipeline", p.ID, "monitor_recover"); n != 1 {
 		t.Errorf("monitor_recover audited %d times", n)
 	}
