@@ -27,7 +27,7 @@ func refFilterError(doc *goquery.Document, name string) string {
 func TestConsolePipelineFilterByName(t *testing.T) {
 	t.Parallel()
 	a := webtest.New(t)
-	src, dst, _ := mkChain(t, a) // orders → analytics: orders-live
+	mkChain(t, a) // orders → analytics: orders-live
 	idle := mkSource(t, a, "Idle-Source")
 	mkDestination(t, a, "unused")
 
@@ -82,7 +82,7 @@ func TestConsolePipelineFilterByName(t *testing.T) {
 			if got != want[name] {
 				t.Errorf("?%s: %s message %q, want %q", query, name, got, want[name])
 			}
-			errID := doc.Find(`[data-testid="filter-error-` + name + `"]`).AttrOr("id", "")
+			errID := doc.Find(`[data-testid="filter-error-`+name+`"]`).AttrOr("id", "")
 			if want[name] != "" && (field.AttrOr("aria-invalid", "") != "true" || !strings.Contains(field.AttrOr("aria-describedby", ""), errID)) {
 				t.Errorf("?%s: the %s field is not marked invalid and described by its message", query, name)
 			}
@@ -111,7 +111,6 @@ func TestConsolePipelineFilterByName(t *testing.T) {
 	if v := frag.Find(`input[name="next"]`).First().AttrOr("value", ""); v != "/pipelines?source=orders" {
 		t.Errorf("row actions return to %q", v)
 	}
-	_, _ = src, dst
 }
 
 // The options endpoint suggests names for the filters as one types: the names holding
