@@ -72,6 +72,9 @@ func TestBrowserPipelineSourceFilter(t *testing.T) {
 	b.do("submit it", chromedp.KeyEvent(kb.Enter))
 	b.waitFor("the unknown name is said", source+` === "nope" && `+message+` === "No source is named “nope”." && `+rows+` === ""`)
 	b.stillSamePage("an unknown name")
+	if !evalJS[bool](b, listbox+`.hidden`) {
+		t.Error("the suggestions stay open after Enter submitted the name")
+	}
 	if got := evalJS[string](b, `document.querySelector('[data-testid="empty-state"]').innerText`); !strings.Contains(got, "No pipelines match") {
 		t.Errorf("empty state %q", got)
 	}

@@ -149,7 +149,8 @@
   }
 
   // New suggestions: shown while their field has the focus, unless a name was picked
-  // since the request left (a late answer must not reopen the list over the result).
+  // (or submitted with Enter) since the request left: a late answer must not reopen the
+  // list over the result.
   document.addEventListener("htmx:afterSwap", function (evt) {
     var input = refInputOf(evt.detail.target);
     if (input) {
@@ -189,6 +190,10 @@
         if (current) {
           evt.preventDefault(); // pick the name; the form is not submitted with half of it
           refPick(input, current);
+        } else {
+          // the form is submitted with the name as typed: done choosing, as after a pick
+          input.setAttribute("data-ref-picked", input.value);
+          refOpen(input, false);
         }
         break;
       case "Escape":
