@@ -44,7 +44,7 @@ func BenchmarkPipelinesPage(b *testing.B) {
 	}
 	b.ReportAllocs()
 	var bytes int
-	cpu0 := processCPU()
+	cpu0 := pagesBenchCPU()
 	for b.Loop() {
 		r := a.Do(http.MethodGet, "/pipelines", nil)
 		if r.Code != http.StatusOK {
@@ -52,12 +52,12 @@ func BenchmarkPipelinesPage(b *testing.B) {
 		}
 		bytes += len(r.Body)
 	}
-	b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(pagesBenchCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(float64(bytes)/float64(b.N), "bytes/op")
 }
 
-// processCPU is the CPU time (user + system) the process has used so far.
-func processCPU() time.Duration {
+// pagesBenchCPU is the CPU time (user + system) the process has used so far.
+func pagesBenchCPU() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
