@@ -55,3 +55,11 @@ WHERE id = @id;
 -- The pipeline selects, as ListSourceNames.
 -- name: ListDestinationNames :many
 SELECT id, name FROM destinations ORDER BY lower(name) LIMIT @lim;
+
+-- The pipelines list's destination filter, as SearchSourceNames.
+-- name: SearchDestinationNames :many
+SELECT id, name FROM destinations WHERE name ILIKE '%' || @pattern::text || '%' ORDER BY lower(name) LIMIT @lim;
+
+-- A name typed into the destination filter, as GetSourceNamed.
+-- name: GetDestinationNamed :one
+SELECT id, name FROM destinations WHERE lower(name) = lower(@name::text);

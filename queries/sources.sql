@@ -79,3 +79,15 @@ ORDER BY lower(name), id;
 -- lower(name) index that stops after @lim rows (no count, no samples).
 -- name: ListSourceNames :many
 SELECT id, name FROM sources ORDER BY lower(name) LIMIT @lim;
+
+-- The pipelines list's source filter, as the operator types: names containing @pattern
+-- (a LIKE pattern whose wildcards the caller escaped), case-insensitive, in name order.
+-- Short patterns walk the lower(name) index and stop after @lim matches; longer ones
+-- the planner may serve from the name's trigram index.
+-- name: SearchSourceNames :many
+SELECT id, name FROM sources WHERE name ILIKE '%' || @pattern::text || '%' ORDER BY lower(name) LIMIT @lim;
+
+-- A name typed into the source filter, matched as names are unique: case-insensitive
+-- (the unique lower(name) index).
+-- name: GetSourceNamed :one
+SELECT id, name FROM sources WHERE lower(name) = lower(@name::text);

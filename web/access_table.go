@@ -104,6 +104,9 @@ var permissions = map[string]Access{
 	"GET /pipelines/:id/pause":    OperatorAccess,
 	"GET /pipelines/:id/refresh":  OperatorAccess,
 	"POST /pipelines/:id/refresh": OperatorAccess,
+	// the list's filter suggestions: names a viewer of the list already sees in its rows
+	"GET /pipelines/filter/sources":      ViewerAccess,
+	"GET /pipelines/filter/destinations": ViewerAccess,
 
 	"GET /audit": ViewerAccess,
 

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -9,7 +11,6 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/rosetta-cdc/rosetta/internal/apperr"
 	"github.com/rosetta-cdc/rosetta/internal/catalog"
@@ -20,8 +21,10 @@ import (
 	"github.com/rosetta-cdc/rosetta/views/partials"
 )
 
-// pipelineFilter reads the list filters. Values come from links and bookmarks: unknown
-// ones are ignored rather than failing the page.
+// pipelineFilter reads the list filters. Statuses come from links and bookmarks: unknown
+// ones are ignored rather than failing the page. The source and destination are names
+// (?source=, what the filter's field submits) or ids (?source_id=, links from a source's
+// page and older bookmarks); the name wins when both are given, being what was typed.
 func pipelineFilter(c echo.Context) (catalog.PipelineFilter, partials.PipelineFilters) {
 	var f catalog.PipelineFilter
 	var pf partials.PipelineFilters
@@ -31,48 +34,135 @@ func pipelineFilter(c echo.Context) (catalog.PipelineFilter, partials.PipelineFi
 	if v := strings.ToUpper(c.QueryParam("runtime_status")); slices.Contains(catalog.RuntimeStatuses, v) {
 		f.RuntimeStatus, pf.RuntimeStatus = v, v
 	}
-	if id, err := strconv.ParseInt(c.QueryParam("source_id"), 10, 64); err == nil && id > 0 {
-		f.SourceID, pf.SourceID = &id, idString(id)
-	}
-	if id, err := strconv.ParseInt(c.QueryParam("destination_id"), 10, 64); err == nil && id > 0 {
-		f.DestinationID, pf.DestinationID = &id, idString(id)
-	}
+	f.SourceName, f.SourceID, pf.Source = refFilterParam(c, partials.SourceFilter)
+	f.DestinationName, f.DestinationID, pf.Destination = refFilterParam(c, partials.DestinationFilter)
 	return f, pf
 }
 
+// refFilterParam reads one ref filter: ?name= (a name) or else ?name_id= (an id).
+func refFilterParam(c echo.Context, name string) (string, *int64, partials.RefFilter) {
+	if n := refText(c.QueryParam(name)); n != "" {
+		return n, nil, partials.RefFilter{Name: n}
+	}
+	if id, err := strconv.ParseInt(c.QueryParam(name+"_id"), 10, 64); err == nil && id > 0 {
+		return "", &id, partials.RefFilter{ID: idString(id)}
+	}
+	return "", nil, partials.RefFilter{}
+}
+
+// refText is a name as typed into a ref filter: trimmed, and cut at the longest a name
+// can be (longer cannot match anything, and never reaches the database).
+func refText(v string) string {
+	v = strings.TrimSpace(v)
+	if r := []rune(v); len(r) > 100 {
+		v = string(r[:100])
+	}
+	return v
+}
+
+// pipelinesIndex is the pipelines list. A view runs one statement, the list: the filter
+// fields carry no choices (their suggestions come from pipelineFilterOptions as one
+// types), a filter by name is resolved inside the list's statement, and the field shows
+// the name the rows carry. Only a filtered view with no rows asks more, to tell "no such
+// source" from "no pipelines".
 func (s *Server) pipelinesIndex(c echo.Context) error {
 	p, st := listParams(c, catalog.PipelineSorts)
 	f, pf := pipelineFilter(c)
-	fragment := IsFragmentRequest(c.Request()) // the selects are outside the fragment
-	// The full page's three reads (the list, the source and destination names of the
-	// filter selects) do not depend on each other: they run at once, on separate pool
-	// connections, so a page view waits for the slowest rather than for the sum.
-	var page catalog.Page[catalog.Pipeline]
-	g, ctx := errgroup.WithContext(ctxOf(c))
-	g.Go(func() (err error) {
-		page, err = s.deps.Catalog.ListPipelines(ctx, p, f)
+	page, err := s.deps.Catalog.ListPipelines(ctxOf(c), p, f)
+	if err != nil {
 		return err
-	})
-	if !fragment {
-		g.Go(func() (err error) {
-			pf.Sources, pf.MoreSources, err = s.sourceOptions(ctx, pf.SourceID)
-			return err
-		})
-		g.Go(func() (err error) {
-			pf.Destinations, pf.MoreDestinations, err = s.destinationOptions(ctx, pf.DestinationID)
-			return err
-		})
 	}
-	if err := g.Wait(); err != nil {
+	if err := s.describeRefFilters(ctxOf(c), page.Items, &pf); err != nil {
 		return err
 	}
 	meta := s.pageMeta(c, "Pipelines", layout.NavPipelines)
 	l := partials.PipelineList{Page: page, State: st, Filters: pf, Row: partials.RowContext{
 		CSRFToken: meta.CSRFToken, Access: meta.Access, Next: c.Request().URL.RequestURI()}}
-	if fragment {
-		return Render(c, http.StatusOK, partials.PipelineTable(l), partials.PipelineTable(l))
+	if IsFragmentRequest(c.Request()) { // the filter form is outside the fragment
+		frag := partials.PipelineListFragment(l)
+		return Render(c, http.StatusOK, frag, frag)
 	}
 	return Render(c, http.StatusOK, pages.PipelinesPage(meta, l), nil)
+}
+
+// describeRefFilters gives the source and destination filters the names to show. Every
+// row of a filtered list has the filtered source (destination), so the first row names
+// it, in its stored spelling. With no rows, the name (id) is looked up: a filter that
+// matches nobody says so beside its field instead of passing for an empty list.
+func (s *Server) describeRefFilters(ctx context.Context, rows []catalog.Pipeline, pf *partials.PipelineFilters) error {
+	if len(rows) > 0 {
+		if pf.Source != (partials.RefFilter{}) {
+			pf.Source.Name = rows[0].Source.Name
+		}
+		if pf.Destination != (partials.RefFilter{}) {
+			pf.Destination.Name = rows[0].Destination.Name
+		}
+		return nil
+	}
+	cat := s.deps.Catalog
+	err := describeRef(ctx, &pf.Source, "source", cat.SourceNamed, func(ctx context.Context, id int64) (string, error) {
+		x, err := cat.GetSource(ctx, id)
+		return x.Name, err
+	})
+	if err != nil {
+		return err
+	}
+	return describeRef(ctx, &pf.Destination, "destination", cat.DestinationNamed, func(ctx context.Context, id int64) (string, error) {
+		x, err := cat.GetDestination(ctx, id)
+		return x.Name, err
+	})
+}
+
+func describeRef(ctx context.Context, r *partials.RefFilter, kind string, named func(context.Context, string) (catalog.Named, error),
+	nameOf func(context.Context, int64) (string, error)) error {
+	var err error
+	switch {
+	case r.Name != "":
+		var n catalog.Named
+		if n, err = named(ctx, r.Name); err == nil {
+			r.Name = n.Name
+		} else if apperr.CodeOf(err) == apperr.NotFound {
+			r.Error = fmt.Sprintf("No %s is named %s.", kind, quoted(r.Name))
+		}
+	case r.ID != "":
+		id, _ := strconv.ParseInt(r.ID, 10, 64)
+		if r.Name, err = nameOf(ctx, id); apperr.CodeOf(err) == apperr.NotFound {
+			r.Error = fmt.Sprintf("No %s has id %d.", kind, id)
+		}
+	}
+	if apperr.CodeOf(err) == apperr.NotFound {
+		return nil
+	}
+	return err
+}
+
+// refKind names what a ref filter's options endpoint suggests.
+type refKind int
+
+const (
+	filterSources refKind = iota
+	filterDestinations
+)
+
+// pipelineFilterOptions is GET /pipelines/filter/sources (destinations): the names the
+// list's source (destination) filter suggests for what has been typed so far (?source=,
+// ?destination=: the field's own value, which htmx sends), containing it,
+// case-insensitive, at most partials.RefSuggestionsLimit of them. Same access as the
+// list: whoever may see the pipelines may see the names they show.
+func (s *Server) pipelineFilterOptions(kind refKind) echo.HandlerFunc {
+	field, match := partials.SourceFilter, s.deps.Catalog.MatchSourceNames
+	if kind == filterDestinations {
+		field, match = partials.DestinationFilter, s.deps.Catalog.MatchDestinationNames
+	}
+	return func(c echo.Context) error {
+		sg := partials.RefSuggestions{Field: field, Text: refText(c.QueryParam(field))}
+		var err error
+		if sg.Names, sg.More, err = match(ctxOf(c), sg.Text, partials.RefSuggestionsLimit); err != nil {
+			return err
+		}
+		frag := partials.RefOptions(sg)
+		return Render(c, http.StatusOK, frag, frag)
+	}
 }
 
 func (s *Server) pipelineShow(c echo.Context) error {

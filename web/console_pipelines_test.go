@@ -85,25 +85,36 @@ func TestConsolePipelinesList(t *testing.T) {
 		t.Errorf("row action form: %s", h)
 	}
 
-	// the filter selects are filled from the catalog
-	opts := texts(doc.Find(`select[name="source_id"] option`))
-	if strings.Join(opts, ",") != "Any source,billing,orders" {
-		t.Errorf("source filter options %v", opts)
+	// the source and destination filters are names to type, not every name of the fleet:
+	// the page carries none but the rows' own (their suggestions come as one types)
+	for _, name := range []string{"source", "destination"} {
+		field := doc.Find(`form#pipelines-filter input[type="text"][name="` + name + `"]`)
+		list := doc.Find("#" + field.AttrOr("aria-controls", "") + `[role="listbox"]`)
+		if field.Length() != 1 || field.AttrOr("value", "x") != "" || list.Length() != 1 ||
+			list.AttrOr("hx-get", "") != "/pipelines/filter/"+name+"s" || list.Children().Length() != 0 {
+			h, _ := goquery.OuterHtml(field.Parent())
+			t.Errorf("%s filter:\n%s", name, h)
+		}
 	}
-	if texts(doc.Find(`select[name="destination_id"] option`))[1] != "analytics" {
-		t.Error("destination filter lacks the destination")
+	if doc.Find(`select[name="source_id"], select[name="destination_id"]`).Length() != 0 {
+		t.Error("the filters still list every source and destination")
 	}
 
-	// filters: runtime status, desired status, source; the URL is the view
+	// filters: runtime status, desired status, source (by name or id); the URL is the view
 	for query, want := range map[string]string{
-		"runtime_status=ERROR":                          "billing-live",
-		"runtime_status=paused":                         "orders-backfill",
-		"status=START&sort=-name":                       "orders-live,billing-live",
-		fmt.Sprintf("source_id=%d", orders.ID):          "orders-backfill,orders-live",
-		fmt.Sprintf("source_id=%d&q=back", orders.ID):   "orders-backfill",
-		fmt.Sprintf("destination_id=%d", dst.ID+1000):   "",
-		"sort=status":                                   "billing-live,orders-live,orders-backfill",
-		"runtime_status=nonsense&source_id=x&sort=bad!": "billing-live,orders-backfill,orders-live",
+		"runtime_status=ERROR":                                "billing-live",
+		"runtime_status=paused":                               "orders-backfill",
+		"status=START&sort=-name":                             "orders-live,billing-live",
+		fmt.Sprintf("source_id=%d", orders.ID):                "orders-backfill,orders-live",
+		fmt.Sprintf("source_id=%d&q=back", orders.ID):         "orders-backfill",
+		"source=orders":                                       "orders-backfill,orders-live",
+		"source=+ORDERS+&q=back":                              "orders-backfill",
+		"source=ord":                                          "", // a name, not a search
+		"destination=Analytics&runtime_status=ERROR":          "billing-live",
+		fmt.Sprintf("source=billing&source_id=%d", orders.ID): "billing-live", // the typed name wins
+		fmt.Sprintf("destination_id=%d", dst.ID+1000):         "",
+		"sort=status":                                         "billing-live,orders-live,orders-backfill",
+		"runtime_status=nonsense&source_id=x&sort=bad!":       "billing-live,orders-backfill,orders-live",
 	} {
 		doc, _ := get(t, a, "/pipelines?"+query, http.StatusOK)
 		if got := strings.Join(texts(doc.Find(`[data-testid="pipeline-row"] th a`)), ","); got != want {
@@ -112,8 +123,8 @@ func TestConsolePipelinesList(t *testing.T) {
 	}
 	doc, _ = get(t, a, fmt.Sprintf("/pipelines?runtime_status=ERROR&source_id=%d", billing.ID), http.StatusOK)
 	if doc.Find(`select[name="runtime_status"] option[selected]`).AttrOr("value", "") != "ERROR" ||
-		doc.Find(`select[name="source_id"] option[selected]`).AttrOr("value", "") != fmt.Sprint(billing.ID) {
-		t.Error("the selects do not show the filters of the URL")
+		doc.Find(`input[name="source"]`).AttrOr("value", "") != "billing" {
+		t.Error("the filters do not show the filters of the URL")
 	}
 	sel := doc.Find(`select[name="runtime_status"]`)
 	if sel.AttrOr("hx-get", "") != "/pipelines" || sel.AttrOr("hx-include", "") != "closest form" || sel.AttrOr("hx-push-url", "") != "true" {
@@ -125,7 +136,7 @@ func TestConsolePipelinesList(t *testing.T) {
 	r = a.Do(http.MethodGet, "/pipelines?runtime_status=ERROR", nil, htmx)
 	expectFragment(t, r)
 	frag := parse(t, r)
-	if frag.Find("body > section#pipelines-list").Length() != 1 || frag.Find(`select:not([name="sort"])`).Length() != 0 {
+	if frag.Find("body > section#pipelines-list").Length() != 1 || frag.Find(`select:not([name="sort"]), input[name="source"]`).Length() != 0 {
 		t.Errorf("fragment:\n%s", r.Body)
 	}
 	if v := frag.Find(`input[name="next"]`).First().AttrOr("value", ""); v != "/pipelines?runtime_status=ERROR" {
@@ -366,9 +377,10 @@ func TestConsolePipelineActions(t *testing.T) {
 	get(t, a, path, http.StatusNotFound)
 }
 
-// The pipeline selects (the list's source and destination filters, the pipeline form)
-// offer a bounded number of choices, by name, plus the one selected; when there are
-// more, the field says how to reach the rest. A page never renders the whole fleet.
+// The pipeline form's selects offer a bounded number of choices, by name, plus the one
+// selected; when there are more, the field says how to reach the rest. The list's
+// filters offer none at all (TestConsolePipelineFilterByName): a page never renders the
+// whole fleet.
 func TestConsolePipelineSelectsAreBounded(t *testing.T) {
 	t.Parallel()
 	a := webtest.New(t)
@@ -390,8 +402,9 @@ func TestConsolePipelineSelectsAreBounded(t *testing.T) {
 		return sel, help
 	}
 	// Few sources: all of them, no hint.
-	doc, _ := get(t, a, "/pipelines", http.StatusOK)
-	sel, help := selectOf(doc, "form#pipelines-filter", "source_id")
+	const scope = "form#pipeline-form"
+	doc, _ := get(t, a, "/pipelines/new", http.StatusOK)
+	sel, help := selectOf(doc, scope, "source_id")
 	if n := sel.Find("option[value!='']").Length(); n != 1 || strings.Contains(help, "first") {
 		t.Errorf("one source: %d options, help %q", n, help)
 	}
@@ -402,35 +415,34 @@ func TestConsolePipelineSelectsAreBounded(t *testing.T) {
 		FROM generate_series(1, $1::int) i`, partials.RefOptionsLimit+5); err != nil {
 		t.Fatal(err)
 	}
-	var last int64 // "few-source" sorts after every "bulk-…": outside the first page of names
-	for _, path := range []string{"/pipelines", "/pipelines/new"} {
-		scope := map[string]string{"/pipelines": "form#pipelines-filter", "/pipelines/new": "form#pipeline-form"}[path]
-		doc, _ := get(t, a, path, http.StatusOK)
-		sel, help := selectOf(doc, scope, "source_id")
-		opts := sel.Find("option[value!='']")
-		if opts.Length() != partials.RefOptionsLimit || text(opts.First()) != "bulk-001" || strings.Contains(sel.Text(), "few-source") {
-			t.Errorf("%s: %d options from %q; want the first %d by name", path, opts.Length(), text(opts.First()), partials.RefOptionsLimit)
-		}
-		if !strings.Contains(help, fmt.Sprintf("first %d sources", partials.RefOptionsLimit)) || !strings.Contains(help, "Sources") {
-			t.Errorf("%s: help %q does not say how to reach the rest", path, help)
-		}
-		// Selected by id (a link from the source's page): offered and selected though not
-		// among the first names.
-		last = few.ID
-		doc, _ = get(t, a, fmt.Sprintf("%s?source_id=%d", path, last), http.StatusOK)
-		sel, _ = selectOf(doc, scope, "source_id")
-		if got := sel.Find("option[selected]"); got.Length() != 1 || text(got) != "few-source" {
-			t.Errorf("%s?source_id=%d: selected %q", path, last, text(got))
-		}
-		if n := sel.Find("option[value!='']").Length(); n != partials.RefOptionsLimit+1 {
-			t.Errorf("%s?source_id=: %d options, want the first %d and the selected one", path, n, partials.RefOptionsLimit)
-		}
+	doc, _ = get(t, a, "/pipelines/new", http.StatusOK)
+	sel, help = selectOf(doc, scope, "source_id")
+	opts := sel.Find("option[value!='']")
+	if opts.Length() != partials.RefOptionsLimit || text(opts.First()) != "bulk-001" || strings.Contains(sel.Text(), "few-source") {
+		t.Errorf("%d options from %q; want the first %d by name", opts.Length(), text(opts.First()), partials.RefOptionsLimit)
 	}
-	// The filter still filters by it.
-	doc, _ = get(t, a, fmt.Sprintf("/pipelines?source_id=%d", few.ID), http.StatusOK)
+	if !strings.Contains(help, fmt.Sprintf("first %d sources", partials.RefOptionsLimit)) || !strings.Contains(help, "Sources") {
+		t.Errorf("help %q does not say how to reach the rest", help)
+	}
+	// Selected by id (a link from the source's page): offered and selected though not
+	// among the first names ("few-source" sorts after every "bulk-…").
+	doc, _ = get(t, a, fmt.Sprintf("/pipelines/new?source_id=%d", few.ID), http.StatusOK)
+	sel, _ = selectOf(doc, scope, "source_id")
+	if got := sel.Find("option[selected]"); got.Length() != 1 || text(got) != "few-source" {
+		t.Errorf("?source_id=%d: selected %q", few.ID, text(got))
+	}
+	if n := sel.Find("option[value!='']").Length(); n != partials.RefOptionsLimit+1 {
+		t.Errorf("?source_id=: %d options, want the first %d and the selected one", n, partials.RefOptionsLimit)
+	}
+	// The list, by the same link, filters by it and names it, with no names besides.
+	doc, r := get(t, a, fmt.Sprintf("/pipelines?source_id=%d", few.ID), http.StatusOK)
 	if got := texts(doc.Find(`[data-testid="pipeline-row"] th a`)); strings.Join(got, ",") != "p1" {
-		t.Errorf("filtered by the selected source: %v", got)
+		t.Errorf("filtered by the linked source: %v", got)
 	}
-	// A stale id selects nothing and fails nothing.
-	get(t, a, "/pipelines?source_id=999999", http.StatusOK)
+	if v := doc.Find(`input[name="source"]`).AttrOr("value", ""); v != "few-source" {
+		t.Errorf("the source filter shows %q", v)
+	}
+	if strings.Contains(string(r.Body), "bulk-") {
+		t.Error("the list page carries source names")
+	}
 }

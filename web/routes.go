@@ -172,6 +172,8 @@ func (s *Server) routes() {
 
 	e.GET("/pipelines", s.pipelinesIndex)
 	e.GET("/pipelines/new", s.pipelineNew)
+	e.GET("/pipelines/filter/sources", s.pipelineFilterOptions(filterSources))
+	e.GET("/pipelines/filter/destinations", s.pipelineFilterOptions(filterDestinations))
 	e.POST("/pipelines", s.pipelineCreate)
 	e.GET("/pipelines/:id", s.pipelineShow)
 	e.GET("/pipelines/:id/edit", s.pipelineEdit)

@@ -42,3 +42,46 @@ func firstNames[R any](ctx context.Context, limit int, list func(context.Context
 	}
 	return out, more, nil
 }
+
+// MatchSourceNames and MatchDestinationNames are the first limit sources (destinations)
+// whose name contains text, case-insensitive, by name, and whether there are more: what
+// the pipelines list's filters suggest as the operator types. Empty text matches every
+// name. Like SourceNames they never count, so a suggestion costs the same at any fleet
+// size.
+func (s *Service) MatchSourceNames(ctx context.Context, text string, limit int) ([]Named, bool, error) {
+	return firstNames(ctx, limit, func(ctx context.Context, lim int32) ([]db.SearchSourceNamesRow, error) {
+		return s.q.SearchSourceNames(ctx, db.SearchSourceNamesParams{Pattern: likeText(text), Lim: lim})
+	}, func(r db.SearchSourceNamesRow) Named { return Named(r) })
+}
+
+func (s *Service) MatchDestinationNames(ctx context.Context, text string, limit int) ([]Named, bool, error) {
+	return firstNames(ctx, limit, func(ctx context.Context, lim int32) ([]db.SearchDestinationNamesRow, error) {
+		return s.q.SearchDestinationNames(ctx, db.SearchDestinationNamesParams{Pattern: likeText(text), Lim: lim})
+	}, func(r db.SearchDestinationNamesRow) Named { return Named(r) })
+}
+
+// likeText is text as a LIKE pattern that matches it literally ("" for none).
+func likeText(text string) string {
+	if p := qArg(text); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// SourceNamed and DestinationNamed find an entity by its exact name, case-insensitive
+// (names are unique that way): a name typed into a filter. NotFound when none has it.
+func (s *Service) SourceNamed(ctx context.Context, name string) (Named, error) {
+	r, err := s.q.GetSourceNamed(ctx, name)
+	if err != nil {
+		return Named{}, translate(err, "source", "")
+	}
+	return Named(r), nil
+}
+
+func (s *Service) DestinationNamed(ctx context.Context, name string) (Named, error) {
+	r, err := s.q.GetDestinationNamed(ctx, name)
+	if err != nil {
+		return Named{}, translate(err, "destination", "")
+	}
+	return Named(r), nil
+}

@@ -78,6 +78,10 @@ type PipelineFilter struct {
 	RuntimeStatus string
 	SourceID      *int64
 	DestinationID *int64
+	// SourceName and DestinationName filter by an exact name, case-insensitive (what an
+	// operator typed into the console's filter), resolved inside the list's statement so
+	// a filtered page is still one round trip. A name nobody has matches no pipeline.
+	SourceName, DestinationName string
 }
 
 // pipelineFromView is a pipeline as the caller in ctx may see it: the last error's network
@@ -153,6 +157,12 @@ func pipelineListQuery(p *ListParams, f PipelineFilter) (listQuery, error) {
 	}
 	if f.DestinationID != nil {
 		q.cond("v.destination_id = %s", *f.DestinationID)
+	}
+	if f.SourceName != "" {
+		q.cond("v.source_id = (SELECT s.id FROM sources s WHERE lower(s.name) = lower(%s))", f.SourceName)
+	}
+	if f.DestinationName != "" {
+		q.cond("v.destination_id = (SELECT d.id FROM destinations d WHERE lower(d.name) = lower(%s))", f.DestinationName)
 	}
 	return q, nil
 }

@@ -152,6 +152,23 @@ func (q *Queries) GetDestinationForUpdate(ctx context.Context, id int64) (Destin
 	return i, err
 }
 
+const getDestinationNamed = `-- name: GetDestinationNamed :one
+SELECT id, name FROM destinations WHERE lower(name) = lower($1::text)
+`
+
+type GetDestinationNamedRow struct {
+	ID   int64
+	Name string
+}
+
+// A name typed into the destination filter, as GetSourceNamed.
+func (q *Queries) GetDestinationNamed(ctx context.Context, name string) (GetDestinationNamedRow, error) {
+	row := q.db.QueryRow(ctx, getDestinationNamed, name)
+	var i GetDestinationNamedRow
+	err := row.Scan(&i.ID, &i.Name)
+	return i, err
+}
+
 const listAllSealedPassphrases = `-- name: ListAllSealedPassphrases :many
 SELECT id, snowflake_private_key_passphrase FROM destinations
 WHERE snowflake_private_key_passphrase IS NOT NULL ORDER BY id
@@ -255,6 +272,41 @@ func (q *Queries) SealedPrivateKeysAfter(ctx context.Context, arg SealedPrivateK
 	for rows.Next() {
 		var i SealedPrivateKeysAfterRow
 		if err := rows.Scan(&i.ID, &i.SnowflakePrivateKey); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const searchDestinationNames = `-- name: SearchDestinationNames :many
+SELECT id, name FROM destinations WHERE name ILIKE '%' || $1::text || '%' ORDER BY lower(name) LIMIT $2
+`
+
+type SearchDestinationNamesParams struct {
+	Pattern string
+	Lim     int32
+}
+
+type SearchDestinationNamesRow struct {
+	ID   int64
+	Name string
+}
+
+// The pipelines list's destination filter, as SearchSourceNames.
+func (q *Queries) SearchDestinationNames(ctx context.Context, arg SearchDestinationNamesParams) ([]SearchDestinationNamesRow, error) {
+	rows, err := q.db.Query(ctx, searchDestinationNames, arg.Pattern, arg.Lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SearchDestinationNamesRow{}
+	for rows.Next() {
+		var i SearchDestinationNamesRow
+		if err := rows.Scan(&i.ID, &i.Name); err != nil {
 			return nil, err
 		}
 		items = append(items, i)

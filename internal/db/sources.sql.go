@@ -177,6 +177,24 @@ func (q *Queries) GetSourceForUpdate(ctx context.Context, id int64) (Source, err
 	return i, err
 }
 
+const getSourceNamed = `-- name: GetSourceNamed :one
+SELECT id, name FROM sources WHERE lower(name) = lower($1::text)
+`
+
+type GetSourceNamedRow struct {
+	ID   int64
+	Name string
+}
+
+// A name typed into the source filter, matched as names are unique: case-insensitive
+// (the unique lower(name) index).
+func (q *Queries) GetSourceNamed(ctx context.Context, name string) (GetSourceNamedRow, error) {
+	row := q.db.QueryRow(ctx, getSourceNamed, name)
+	var i GetSourceNamedRow
+	err := row.Scan(&i.ID, &i.Name)
+	return i, err
+}
+
 const getSourceWithLatestWAL = `-- name: GetSourceWithLatestWAL :one
 SELECT s.id, s.name, s.pg_host, s.pg_port, s.pg_database, s.pg_username, s.pg_password, s.publication_name, s.replication_id, s.last_probe_error, s.last_probe_error_at, s.last_probe_at, s.created_at, s.updated_at, s.tls_mode, s.tls_ca_cert, s.last_probe_error_detail, s.last_probe_reason, s.probe_failures, s.probe_failing_since, s.wal_alert_threshold_bytes, s.active_alerts,
        w.sample_id AS wal_id, w.size_bytes AS wal_size_bytes, w.retained_bytes AS wal_retained_bytes,
@@ -371,6 +389,44 @@ WHERE id = $1
 func (q *Queries) RecordSourceProbeOK(ctx context.Context, id int64) error {
 	_, err := q.db.Exec(ctx, recordSourceProbeOK, id)
 	return err
+}
+
+const searchSourceNames = `-- name: SearchSourceNames :many
+SELECT id, name FROM sources WHERE name ILIKE '%' || $1::text || '%' ORDER BY lower(name) LIMIT $2
+`
+
+type SearchSourceNamesParams struct {
+	Pattern string
+	Lim     int32
+}
+
+type SearchSourceNamesRow struct {
+	ID   int64
+	Name string
+}
+
+// The pipelines list's source filter, as the operator types: names containing @pattern
+// (a LIKE pattern whose wildcards the caller escaped), case-insensitive, in name order.
+// Short patterns walk the lower(name) index and stop after @lim matches; longer ones
+// the planner may serve from the name's trigram index.
+func (q *Queries) SearchSourceNames(ctx context.Context, arg SearchSourceNamesParams) ([]SearchSourceNamesRow, error) {
+	rows, err := q.db.Query(ctx, searchSourceNames, arg.Pattern, arg.Lim)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SearchSourceNamesRow{}
+	for rows.Next() {
+		var i SearchSourceNamesRow
+		if err := rows.Scan(&i.ID, &i.Name); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const setSourcePassword = `-- name: SetSourcePassword :exec

@@ -101,6 +101,135 @@
     }
   });
 
+  // The pipelines list's source and destination filters (partials.refFilter) are text
+  // fields whose listbox htmx fills with matching names as one types. This makes each a
+  // combobox: the arrows move through the names, Enter or a click picks one, Escape
+  // closes the list. Picking fills the field and fires change, which reloads the list.
+  function refListbox(input) {
+    return document.getElementById(input.getAttribute("aria-controls"));
+  }
+
+  function refInputOf(list) {
+    return list && list.id ? document.querySelector('[data-ref-filter][aria-controls="' + list.id + '"]') : null;
+  }
+
+  function refActivate(input, opt) {
+    var list = refListbox(input);
+    var current = list ? list.querySelector('[aria-selected="true"]') : null;
+    if (current) {
+      current.setAttribute("aria-selected", "false");
+    }
+    if (opt) {
+      opt.setAttribute("aria-selected", "true");
+      input.setAttribute("aria-activedescendant", opt.id);
+      opt.scrollIntoView({ block: "nearest" });
+    } else {
+      input.removeAttribute("aria-activedescendant");
+    }
+  }
+
+  function refOpen(input, open) {
+    var list = refListbox(input);
+    if (!list) {
+      return;
+    }
+    open = open && list.children.length > 0;
+    list.hidden = !open;
+    input.setAttribute("aria-expanded", open ? "true" : "false");
+    if (!open) {
+      refActivate(input, null);
+    }
+  }
+
+  function refPick(input, opt) {
+    input.value = opt.getAttribute("data-value");
+    input.setAttribute("data-ref-picked", input.value);
+    refOpen(input, false);
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+
+  // New suggestions: shown while their field has the focus, unless a name was picked
+  // (or submitted with Enter) since the request left: a late answer must not reopen the
+  // list over the result.
+  document.addEventListener("htmx:afterSwap", function (evt) {
+    var input = refInputOf(evt.detail.target);
+    if (input) {
+      refOpen(input, document.activeElement === input && input.getAttribute("data-ref-picked") !== input.value);
+    }
+  });
+
+  document.addEventListener("input", function (evt) {
+    if (evt.target.hasAttribute && evt.target.hasAttribute("data-ref-filter")) {
+      evt.target.removeAttribute("data-ref-picked");
+    }
+  });
+
+  document.addEventListener("keydown", function (evt) {
+    var input = evt.target;
+    if (!input.hasAttribute || !input.hasAttribute("data-ref-filter")) {
+      return;
+    }
+    var list = refListbox(input);
+    if (!list) {
+      return;
+    }
+    var opts = Array.prototype.slice.call(list.querySelectorAll('[role="option"]:not([aria-disabled="true"])'));
+    var current = list.hidden ? null : list.querySelector('[aria-selected="true"]');
+    var i = opts.indexOf(current);
+    switch (evt.key) {
+      case "ArrowDown":
+      case "ArrowUp":
+        evt.preventDefault();
+        refOpen(input, true);
+        if (opts.length) {
+          var down = evt.key === "ArrowDown";
+          refActivate(input, opts[down ? (i + 1) % opts.length : i <= 0 ? opts.length - 1 : i - 1]);
+        }
+        break;
+      case "Enter":
+        if (current) {
+          evt.preventDefault(); // pick the name; the form is not submitted with half of it
+          refPick(input, current);
+        } else {
+          // the form is submitted with the name as typed: done choosing, as after a pick
+          input.setAttribute("data-ref-picked", input.value);
+          refOpen(input, false);
+        }
+        break;
+      case "Escape":
+        if (!list.hidden) {
+          evt.preventDefault();
+          refOpen(input, false);
+        }
+        break;
+    }
+  });
+
+  // A press on a suggestion keeps the focus in the field: leaving it would fire change
+  // with the half-typed text before the click picks the name.
+  document.addEventListener("mousedown", function (evt) {
+    if (evt.target.closest && evt.target.closest(".ref-options")) {
+      evt.preventDefault();
+    }
+  });
+
+  document.addEventListener("click", function (evt) {
+    var opt = evt.target.closest ? evt.target.closest('.ref-options [role="option"]') : null;
+    if (!opt || opt.getAttribute("aria-disabled") === "true") {
+      return;
+    }
+    var input = refInputOf(opt.parentNode);
+    if (input) {
+      refPick(input, opt);
+    }
+  });
+
+  document.addEventListener("focusout", function (evt) {
+    if (evt.target.hasAttribute && evt.target.hasAttribute("data-ref-filter")) {
+      refOpen(evt.target, false);
+    }
+  });
+
   // Pico's <details class="dropdown"> menus stay open until toggled; close them on a click
   // elsewhere or on Escape, as a menu should.
   function closeDropdowns(except) {

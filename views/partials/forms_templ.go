@@ -767,11 +767,11 @@ func PipelineFormView(f PipelineForm) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = components.SelectField(placeholder(f.help(f.required("source_id", "Source"), refHelp(f.Running, "The PostgreSQL database to replicate from.", moreRefsHelp(f.MoreSources, "source", "sources", "Sources", true))), "Choose a source…"), f.Sources).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = components.SelectField(placeholder(f.help(f.required("source_id", "Source"), refHelp(f.Running, "The PostgreSQL database to replicate from.", moreRefsHelp(f.MoreSources, "source", "sources", "Sources"))), "Choose a source…"), f.Sources).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = components.SelectField(placeholder(f.help(f.required("destination_id", "Destination"), refHelp(f.Running, "The Snowflake schema to load into.", moreRefsHelp(f.MoreDestinations, "destination", "destinations", "Destinations", true))), "Choose a destination…"), f.Destinations).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = components.SelectField(placeholder(f.help(f.required("destination_id", "Destination"), refHelp(f.Running, "The Snowflake schema to load into.", moreRefsHelp(f.MoreDestinations, "destination", "destinations", "Destinations"))), "Choose a destination…"), f.Destinations).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -27,6 +27,9 @@ const (
 	WALListID          = "wal-list"
 )
 
+// PipelinesFilterID is the pipelines list's search and filter form.
+const PipelinesFilterID = "pipelines-filter"
+
 // ListState is a list's controls as the request gave them, for links and forms that
 // keep them (search keeps the sort, paging keeps the search).
 type ListState struct {
@@ -124,22 +127,57 @@ type DestinationList struct {
 	State ListState
 }
 
-// PipelineFilters are the pipeline list's filters as requested, with the choices for
-// the selects.
+// PipelineFilters are the pipeline list's filters as requested.
 type PipelineFilters struct {
 	Status        string
 	RuntimeStatus string
-	SourceID      string
-	DestinationID string
-	Sources       []components.Option
-	Destinations  []components.Option
-	// MoreSources and MoreDestinations: the selects hold only the first RefOptionsLimit.
-	MoreSources, MoreDestinations bool
+	Source        RefFilter
+	Destination   RefFilter
 }
+
+// RefFilter is the pipeline list's source (or destination) filter. The page never lists
+// the fleet's names: the field takes a name (typed, or picked from the suggestions the
+// options endpoint returns as one types), and the server matches it exactly,
+// case-insensitive. A link or bookmark may still say ?source_id=.
+type RefFilter struct {
+	ID   string // ?source_id= as requested, "" when filtered by name
+	Name string // shown in the field: the entity's name, or what was typed when none has it
+	// Error says, beside the field, that the filter matches no source (destination), so
+	// an empty list is never mistaken for "no pipelines" and a typo never shows everything.
+	Error string
+}
+
+func (r RefFilter) set() bool { return r.ID != "" || r.Name != "" }
 
 // Any reports whether a filter narrows the list.
 func (f PipelineFilters) Any() bool {
-	return f.Status != "" || f.RuntimeStatus != "" || f.SourceID != "" || f.DestinationID != ""
+	return f.Status != "" || f.RuntimeStatus != "" || f.Source.set() || f.Destination.set()
+}
+
+// Ref filter names: the query parameter (and form field) of each, and the options
+// endpoint that suggests names for it.
+const (
+	SourceFilter      = "source"
+	DestinationFilter = "destination"
+)
+
+// RefFilterID is the id of the pipelines filter's source (destination) field; its
+// suggestions, error and options derive their ids from it.
+func RefFilterID(name string) string { return PipelinesFilterID + "-" + name }
+
+// RefOptionsURL is the endpoint that suggests names for the filter field name.
+func RefOptionsURL(name string) string { return "/pipelines/filter/" + name + "s" }
+
+// RefSuggestionsLimit bounds the names one suggestion answer carries: enough to pick
+// from, few enough that the answer stays small at any fleet size.
+const RefSuggestionsLimit = 20
+
+// RefSuggestions is an answer of the options endpoint: the names containing Text.
+type RefSuggestions struct {
+	Field string // SourceFilter or DestinationFilter
+	Text  string
+	Names []catalog.Named
+	More  bool // more names match than Names holds
 }
 
 // PipelineList is the pipelines list section.
@@ -499,17 +537,13 @@ type PipelineForm struct {
 // reading it.
 const RefOptionsLimit = 100
 
-// moreRefsHelp tells, under a bounded select, how to reach the rest. forForm: the
-// pipeline form (choose) rather than the list's filter.
-func moreRefsHelp(more bool, kind, plural, section string, forForm bool) string {
+// moreRefsHelp tells, under the pipeline form's bounded select, how to reach the rest.
+func moreRefsHelp(more bool, kind, plural, section string) string {
 	if !more {
 		return ""
 	}
-	help := fmt.Sprintf("Lists the first %d %s by name. ", RefOptionsLimit, plural)
-	if forForm {
-		return help + fmt.Sprintf("For another, open it under %s and choose “New pipeline from this %s”.", section, kind)
-	}
-	return help + fmt.Sprintf("For another, open it under %s: its page links to its pipelines.", section)
+	return fmt.Sprintf("Lists the first %d %s by name. For another, open it under %s and choose “New pipeline from this %s”.",
+		RefOptionsLimit, plural, section, kind)
 }
 
 // RelatedURL is the console page of a related entity.
