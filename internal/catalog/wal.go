@@ -338,9 +338,13 @@ type ProbeReport struct {
 // RecordProbes stores one cycle's results: every sample in one batch, each announced on
 // the wal_samples channel in the same transaction; every source's probe outcome; alerts
 // that appeared or cleared (audited). Then it applies the runtime-status rule to the
-// pipelines of each source, one locked, audited transaction per pipeline.
+// pipelines of each source, one locked, audited transaction per pipeline. A source's
+// outcome, alerts and pipelines follow its newest result when results holds several for
+// it: every sample is stored, but the set-based update of the successes reads each
+// source's state once, so older results must not be judged against it.
 func (s *Service) RecordProbes(ctx context.Context, results []ProbeResult) (ProbeReport, error) {
 	ctx = monitorContext(ctx)
+	outcomes := newestPerSource(results)
 	var rep ProbeReport
 	type verdict struct {
 		id           int64
@@ -361,7 +365,7 @@ func (s *Service) RecordProbes(ctx context.Context, results []ProbeResult) (Prob
 		// Every success in one statement: a cycle is mostly successes, and one UPDATE per
 		// source was half of the writer's round trips (BENCHMARKS.md, "WAL monitor cycle").
 		var ok db.RecordProbeSuccessesParams
-		for _, r := range results {
+		for _, r := range outcomes {
 			if r.Sample != nil {
 				ok.Ids, ok.Ats = append(ok.Ids, r.SourceID), append(ok.Ats, r.At)
 			}
@@ -376,7 +380,7 @@ func (s *Service) RecordProbes(ctx context.Context, results []ProbeResult) (Prob
 				succeeded[st.ID] = st
 			}
 		}
-		for _, r := range results {
+		for _, r := range outcomes {
 			var before, after []string
 			v := verdict{id: r.SourceID, name: r.SourceName}
 			if r.Sample != nil {
@@ -539,6 +543,25 @@ func (s *Service) threshold(own *int64) int64 {
 }
 
 // sampleAlerts are the slot alerts a successful sample raises.
+// newestPerSource is results with one result per source, its newest (the later one in
+// results when two have the same time), in the order the sources first appear. The
+// monitor sends one per source; a caller recording a backlog may send more.
+func newestPerSource(results []ProbeResult) []ProbeResult {
+	at := make(map[int64]int, len(results))
+	out := make([]ProbeResult, 0, len(results))
+	for _, r := range results {
+		i, seen := at[r.SourceID]
+		switch {
+		case !seen:
+			at[r.SourceID] = len(out)
+			out = append(out, r)
+		case !r.At.Before(out[i].At):
+			out[i] = r
+		}
+	}
+	return out
+}
+
 func sampleAlerts(w pgsource.WALSample, threshold int64) []string {
 	var out []string
 	if w.WALStatus != nil && *w.WALStatus == "lost" {

@@ -2,6 +2,7 @@ package catalog_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -243,5 +244,44 @@ func TestThresholdWrittenWithTheSource(t *testing.T) {
 	}
 	if got, err := svc.GetSource(ctx, s.ID); err != nil || got.WALAlertThresholdBytes != nil || got.Name != name {
 		t.Fatalf("stored: %+v %v", got, err)
+	}
+}
+
+// A batch may hold several results for one source (a backlog, out of time order): every
+// sample is stored, and the source's outcome and alerts follow its newest result — here
+// an active slot, so the inactive one of an older sample leaves no alert behind, and the
+// older failure no failure state.
+func TestRecordProbesJudgesASourceByItsNewestResult(t *testing.T) {
+	t.Parallel()
+	svc, _ := newService(t)
+	ctx := context.Background()
+	s, err := svc.CreateSource(ctx, catalog.SourceInput{Name: "backlog", PgHost: "db.internal", PgDatabase: "d",
+		PgUsername: "u", PgPassword: "p", PublicationName: "pub", ReplicationID: "slot"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	active, inactive := true, false
+	at := func(d time.Duration, slotActive *bool) catalog.ProbeResult {
+		return catalog.ProbeResult{SourceID: s.ID, SourceName: s.Name, At: now.Add(-d),
+			Sample: &pgsource.WALSample{SizeBytes: 1 << 20, SlotActive: slotActive}}
+	}
+	failed := catalog.ProbeResult{SourceID: s.ID, SourceName: s.Name, At: now.Add(-3 * time.Minute), Err: errors.New("refused")}
+	rep, err := svc.RecordProbes(ctx, []catalog.ProbeResult{at(time.Minute, &active), failed, at(2*time.Minute, &inactive)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Samples) != 2 {
+		t.Errorf("stored %d samples, want both", len(rep.Samples))
+	}
+	if len(rep.Alerts) != 0 {
+		t.Errorf("alerts %+v, want none: the newest result has an active slot", rep.Alerts)
+	}
+	got, err := svc.GetSource(ctx, s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.ActiveAlerts) != 0 || got.LastProbeAt == nil || !got.LastProbeAt.Equal(now.Add(-time.Minute)) || got.LastProbeError != nil {
+		t.Errorf("source state %v alerts, last probe %v, error %v; want none, %v, none", got.ActiveAlerts, got.LastProbeAt, got.LastProbeError, now.Add(-time.Minute))
 	}
 }
