@@ -7,7 +7,7 @@
 -- pipelines, index-only, as the created_at sort does (catalog's sampleSQL).
 
 -- The rank: errors first, then running, then the rest (what an operator scanning the list
--- wants first). catalog.statusRank is the same mapping in Go, for the filter's value.
+-- wants first). The runtime-status filter asks it for its value's rank too: one mapping.
 CREATE FUNCTION pipeline_status_rank(status text) RETURNS smallint
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN CASE status WHEN 'ERROR' THEN 0 WHEN 'RUNNING' THEN 1 ELSE 2 END;

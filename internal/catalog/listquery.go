@@ -38,21 +38,6 @@ func WithExactTotalCap(n int) Option {
 	}
 }
 
-// statusRank is a runtime status's rank in the status sort: errors first, then running,
-// then the rest, what an operator scanning the list wants to see first. The database
-// keeps the same mapping (pipeline_status_rank, migration 00011) in pipelines.status_rank,
-// which the sort walks and the runtime-status filter matches.
-func statusRank(status string) int16 {
-	switch status {
-	case RuntimeError:
-		return 0
-	case RuntimeRunning:
-		return 1
-	default:
-		return 2
-	}
-}
-
 // orderKey is one expression of an ORDER BY.
 type orderKey struct {
 	expr string

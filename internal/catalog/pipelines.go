@@ -150,7 +150,7 @@ func pipelineListQuery(p *ListParams, f PipelineFilter) (listQuery, error) {
 	if runtime != nil {
 		// As the rank pipelines keeps (one per runtime status), so the status sort's index
 		// serves it and the count needs no join.
-		q.cond("v.status_rank = %s", statusRank(*runtime))
+		q.cond("v.status_rank = pipeline_status_rank(%s)", *runtime)
 	}
 	if f.SourceID != nil {
 		q.cond("v.source_id = %s", *f.SourceID)
