@@ -43,8 +43,7 @@ func refusalFlash(err error) layout.Flash {
 
 func isConflict(err error) bool { return apperr.CodeOf(err) == apperr.Conflict }
 
-// sourceOptions and destinationOptions fill the pipeline selects (the list's filters and
-// the pipeline form): the first partials.RefOptionsLimit by name, plus the selected one
+// sourceOptions and destinationOptions fill the pipeline form's selects: the first partials.RefOptionsLimit by name, plus the selected one
 // (an id from the query or the form) wherever it sorts. more says that others exist: the
 // page then says how to reach them, rather than rendering the whole fleet into every
 // page load.

@@ -190,3 +190,24 @@ func TestConsolePipelineFilterOptions(t *testing.T) {
 		}
 	}
 }
+
+// Focusing a filter on a fresh install asks for every name: with none registered the
+// suggestions say so, rather than that no name contains an empty text.
+func TestConsolePipelineFilterOptionsWithNothingRegistered(t *testing.T) {
+	t.Parallel()
+	a := webtest.New(t)
+	for path, want := range map[string]string{
+		"/pipelines/filter/sources?source=":           "There are no sources yet.",
+		"/pipelines/filter/destinations?destination=": "There are no destinations yet.",
+		"/pipelines/filter/sources?source=orders":     "No source name contains “orders”.",
+	} {
+		r := a.As(auth.Viewer).Do(http.MethodGet, path, nil, htmx)
+		if r.Code != http.StatusOK {
+			t.Fatalf("GET %s: %d", path, r.Code)
+		}
+		doc := parse(t, r)
+		if got := text(doc.Find(`[data-testid="ref-none"][aria-disabled="true"]`)); got != want || doc.Find(`[data-testid="ref-option"]`).Length() != 0 {
+			t.Errorf("%s: %q, want %q", path, got, want)
+		}
+	}
+}

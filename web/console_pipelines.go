@@ -41,23 +41,13 @@ func pipelineFilter(c echo.Context) (catalog.PipelineFilter, partials.PipelineFi
 
 // refFilterParam reads one ref filter: ?name= (a name) or else ?name_id= (an id).
 func refFilterParam(c echo.Context, name string) (string, *int64, partials.RefFilter) {
-	if n := refText(c.QueryParam(name)); n != "" {
+	if n := typedText(c.QueryParam(name)); n != "" {
 		return n, nil, partials.RefFilter{Name: n}
 	}
 	if id, err := strconv.ParseInt(c.QueryParam(name+"_id"), 10, 64); err == nil && id > 0 {
 		return "", &id, partials.RefFilter{ID: idString(id)}
 	}
 	return "", nil, partials.RefFilter{}
-}
-
-// refText is a name as typed into a ref filter: trimmed, and cut at the longest a name
-// can be (longer cannot match anything, and never reaches the database).
-func refText(v string) string {
-	v = strings.TrimSpace(v)
-	if r := []rune(v); len(r) > 100 {
-		v = string(r[:100])
-	}
-	return v
 }
 
 // pipelinesIndex is the pipelines list. A view runs one statement, the list: the filter
@@ -136,26 +126,14 @@ func describeRef(ctx context.Context, r *partials.RefFilter, kind string, named 
 	return err
 }
 
-// refKind names what a ref filter's options endpoint suggests.
-type refKind int
-
-const (
-	filterSources refKind = iota
-	filterDestinations
-)
-
 // pipelineFilterOptions is GET /pipelines/filter/sources (destinations): the names the
 // list's source (destination) filter suggests for what has been typed so far (?source=,
 // ?destination=: the field's own value, which htmx sends), containing it,
 // case-insensitive, at most partials.RefSuggestionsLimit of them. Same access as the
 // list: whoever may see the pipelines may see the names they show.
-func (s *Server) pipelineFilterOptions(kind refKind) echo.HandlerFunc {
-	field, match := partials.SourceFilter, s.deps.Catalog.MatchSourceNames
-	if kind == filterDestinations {
-		field, match = partials.DestinationFilter, s.deps.Catalog.MatchDestinationNames
-	}
+func pipelineFilterOptions(field string, match func(context.Context, string, int) ([]catalog.Named, bool, error)) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		sg := partials.RefSuggestions{Field: field, Text: refText(c.QueryParam(field))}
+		sg := partials.RefSuggestions{Field: field, Text: typedText(c.QueryParam(field))}
 		var err error
 		if sg.Names, sg.More, err = match(ctxOf(c), sg.Text, partials.RefSuggestionsLimit); err != nil {
 			return err

@@ -114,14 +114,20 @@ func sentence(s string) string {
 	return s
 }
 
+// typedText is what was typed into a search or filter field: trimmed, and cut at the
+// longest a name can be (longer cannot match anything, and never reaches the database).
+func typedText(v string) string {
+	v = strings.TrimSpace(v)
+	if utf8.RuneCountInString(v) > 100 {
+		v = string([]rune(v)[:100])
+	}
+	return v
+}
+
 // listParams reads the common list controls from the query. The values come from links
 // and bookmarks, so out-of-range ones fall back to defaults instead of failing the page.
 func listParams(c echo.Context, sorts []string) (catalog.ListParams, partials.ListState) {
-	q := strings.TrimSpace(c.QueryParam("q"))
-	if len([]rune(q)) > 100 {
-		q = string([]rune(q)[:100])
-	}
-	p := catalog.ListParams{Q: q, Sort: c.QueryParam("sort")}
+	p := catalog.ListParams{Q: typedText(c.QueryParam("q")), Sort: c.QueryParam("sort")}
 	if !slices.Contains(sorts, p.Sort) {
 		p.Sort = ""
 	}

@@ -63,7 +63,7 @@ func problemFromError(status int, msg string, errs []error, reqID string, log *s
 			p.Errors = ae.Fields
 			p.Related = ae.Related
 			if ae.Code == apperr.Internal || ae.Code == apperr.Unavailable {
-				log.Error("request failed", "request_id", reqID, "code", ae.Code, "err", ae.Error())
+				log.Error("request failed", "code", ae.Code, "err", ae.Error())
 			}
 			break
 		}
@@ -79,7 +79,7 @@ func problemFromError(status int, msg string, errs []error, reqID string, log *s
 			continue
 		}
 		if status >= 500 {
-			log.Error("request failed", "request_id", reqID, "err", err)
+			log.Error("request failed", "err", err)
 		}
 	}
 	if p.Code == "" {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rosetta-cdc/rosetta/internal/catalog"
 	"github.com/rosetta-cdc/rosetta/internal/metrics"
+	"github.com/rosetta-cdc/rosetta/views/partials"
 	"github.com/rosetta-cdc/rosetta/web/api"
 )
 
@@ -172,8 +173,8 @@ func (s *Server) routes() {
 
 	e.GET("/pipelines", s.pipelinesIndex)
 	e.GET("/pipelines/new", s.pipelineNew)
-	e.GET("/pipelines/filter/sources", s.pipelineFilterOptions(filterSources))
-	e.GET("/pipelines/filter/destinations", s.pipelineFilterOptions(filterDestinations))
+	e.GET("/pipelines/filter/sources", pipelineFilterOptions(partials.SourceFilter, s.deps.Catalog.MatchSourceNames))
+	e.GET("/pipelines/filter/destinations", pipelineFilterOptions(partials.DestinationFilter, s.deps.Catalog.MatchDestinationNames))
 	e.POST("/pipelines", s.pipelineCreate)
 	e.GET("/pipelines/:id", s.pipelineShow)
 	e.GET("/pipelines/:id/edit", s.pipelineEdit)
