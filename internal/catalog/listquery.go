@@ -262,7 +262,16 @@ var defaultSampled = map[string]bool{"created_at": true, "-created_at": true}
 // not (nameReachSQL), or the walk has read nameSampleRows rows without filling the page,
 // the statement reads every match instead (sampleSQL): the walk's cost is bounded, and
 // the page is exact either way.
-var pipelineSampled = map[string]bool{"created_at": true, "-created_at": true, "status": true, "name": true, "-name": true}
+var pipelineSampled = everySort(pipelineOrder)
+
+// everySort is the set of an order table's sorts.
+func everySort(order map[string][]orderKey) map[string]bool {
+	set := make(map[string]bool, len(order))
+	for k := range order {
+		set[k] = true
+	}
+	return set
+}
 
 func (q *listQuery) isSampled(sort string) bool {
 	if q.sampled == nil {
