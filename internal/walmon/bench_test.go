@@ -137,8 +137,14 @@ func BenchmarkCycle(b *testing.B) {
 	// The floor, in the same run: the same sources probed by the thinnest client there is,
 	// first with their SCRAM passwords, then with authentication taken away. Its sessions
 	// are counted by their own sampler (bare-peak-conns), never against peak-conns.
-	if os.Getenv("WALMON_BENCH_RTT") == "" {
-		floor := benchFloor(b, admin, logins, src.Slot, prefix, concurrency)
+	// WALMON_BENCH_FLOOR_ROUNDS passes of each are averaged (default 3; 0 leaves the floor
+	// out, e.g. for a CPU profile of the cycle alone).
+	rounds := 3
+	if v, err := strconv.Atoi(os.Getenv("WALMON_BENCH_FLOOR_ROUNDS")); err == nil && v >= 0 {
+		rounds = v
+	}
+	if os.Getenv("WALMON_BENCH_RTT") == "" && rounds > 0 {
+		floor := benchFloor(b, admin, logins, src.Slot, prefix, concurrency, rounds)
 		report := func(name string, r floorRound) {
 			b.ReportMetric(r.wall.Seconds(), name+"-s")
 			b.ReportMetric(r.client.Seconds(), name+"-client-cpu-s")
@@ -214,12 +220,8 @@ type floorResult struct {
 // then with authentication taken away (bare-trust: a pg_hba.conf line trusting the
 // source's database, a throwaway one, added here and removed before it returns), which is
 // what a backend start and the probe cost the cluster with nothing of the client's in it.
-// WALMON_BENCH_FLOOR_ROUNDS passes of each are averaged (default 3).
-func benchFloor(b *testing.B, admin *pgxpool.Pool, logins []pgsource.Conn, slot, prefix string, concurrency int) floorResult {
-	rounds := 3
-	if v, err := strconv.Atoi(os.Getenv("WALMON_BENCH_FLOOR_ROUNDS")); err == nil && v > 0 {
-		rounds = v
-	}
+// Each is the mean of rounds passes.
+func benchFloor(b *testing.B, admin *pgxpool.Pool, logins []pgsource.Conn, slot, prefix string, concurrency, rounds int) floorResult {
 	ctx := context.Background()
 	var res floorResult
 	stopPeak := samplePeak(ctx, admin, prefix)
