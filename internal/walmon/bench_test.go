@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
@@ -84,10 +85,15 @@ func BenchmarkCycle(b *testing.B) {
 	// cap is 2 × the concurrency, and without kept sessions at most the concurrency is open).
 	prefix := fmt.Sprintf("bench_%s_", d.Name)
 	stopPeak := samplePeak(ctx, admin, prefix)
+	// gcOut is the collector's work done by heapNow's forced collections, which are not
+	// the cycle's and are taken out of gc-cpu-s/cycle and gc-runs/cycle.
+	var gcOut gcWork
 	heapNow := func() float64 {
+		g0 := readGC()
 		var ms runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&ms)
+		gcOut = gcOut.add(readGC().sub(g0))
 		return float64(ms.HeapInuse) / (1 << 20)
 	}
 	var heapFirst, heapLast float64
@@ -109,7 +115,7 @@ func BenchmarkCycle(b *testing.B) {
 	// as the pool, so ServerCPU, which counts backends once they exit, does not see them:
 	// they are read from /proc while they run (rosetta-server-cpu-s/cycle).
 	rosetta0 := backendsCPU(b, backendPIDs(b, admin, d.Name))
-	cli0 := processCPU(b)
+	cli0, gc0 := processCPU(b), readGC()
 	b.ResetTimer()
 	for b.Loop() {
 		if err := m.Cycle(ctx); err != nil {
@@ -130,7 +136,7 @@ func BenchmarkCycle(b *testing.B) {
 	}
 	b.StopTimer()
 	cycleWall := b.Elapsed() / time.Duration(cycles)
-	cli := processCPU(b) - cli0
+	cli, gc := processCPU(b)-cli0, readGC().sub(gc0).sub(gcOut)
 	srv1, srvOK2 := testdb.ServerCPU(b)
 	rosetta := backendsCPU(b, backendPIDs(b, admin, d.Name)) - rosetta0
 	peak := stopPeak()
@@ -164,6 +170,10 @@ func BenchmarkCycle(b *testing.B) {
 		b.ReportMetric((srv1-srv0).Seconds()/float64(cycles), "server-cpu-s/cycle")
 	}
 	b.ReportMetric(cli.Seconds()/float64(cycles), "client-cpu-s/cycle")
+	// The garbage collector's share of it, which depends on what the cycle allocates and
+	// hardly on the machine's load.
+	b.ReportMetric(gc.cpu/float64(cycles), "gc-cpu-s/cycle")
+	b.ReportMetric(gc.runs/float64(cycles), "gc-runs/cycle")
 	b.ReportMetric(rosetta.Seconds()/float64(cycles), "rosetta-server-cpu-s/cycle")
 	// Reported here: ResetTimer discards metrics reported before it.
 	b.ReportMetric(first.Seconds(), "first-cycle-s")
@@ -368,6 +378,20 @@ func reloadUntil(b *testing.B, admin *pgxpool.Pool, c pgsource.Conn, trusted boo
 		time.Sleep(10 * time.Millisecond)
 	}
 	b.Fatalf("the server did not apply the reloaded pg_hba.conf (trusted %v) within 10 s", trusted)
+}
+
+// gcWork is the garbage collector's CPU time (runtime/metrics' estimate, in seconds) and
+// number of completed collections.
+type gcWork struct{ cpu, runs float64 }
+
+func (g gcWork) add(o gcWork) gcWork { return gcWork{g.cpu + o.cpu, g.runs + o.runs} }
+func (g gcWork) sub(o gcWork) gcWork { return gcWork{g.cpu - o.cpu, g.runs - o.runs} }
+
+// readGC reads the collector's work so far.
+func readGC() gcWork {
+	s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/gc/cycles/total:gc-cycles"}}
+	metrics.Read(s)
+	return gcWork{cpu: s[0].Value.Float64(), runs: float64(s[1].Value.Uint64())}
 }
 
 // processCPU is this process's CPU time so far (user and system, every thread).
