@@ -36,6 +36,11 @@ import (
 // WALMON_BENCH_CONCURRENCY overrides the concurrency (the connection cap stays at its
 // default of twice that), and WALMON_BENCH_RTT (e.g. 2ms) puts every source behind a local
 // TCP relay that delays each direction by half that round trip, as a network would.
+//
+// After the timed cycles it measures the machine's floor in the same run (benchFloor):
+// the same logins probed by bare pgx, with SCRAM (bare-scram-s) and with authentication
+// taken away (bare-trust-s), and the cycle's ratio to each; BENCHMARKS.md, "The machine's
+// floor in the same run". WALMON_BENCH_FLOOR_ROUNDS=0 leaves it out.
 func BenchmarkCycle(b *testing.B) {
 	n := 200
 	if v, err := strconv.Atoi(os.Getenv("WALMON_BENCH_SOURCES")); err == nil && v > 0 {
