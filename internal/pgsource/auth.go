@@ -129,6 +129,11 @@ func preferTLS(ctx context.Context, cfg *tls.Config, nc net.Conn) (net.Conn, err
 	return tc, nil
 }
 
+// authReaders recycles the login's read buffers: a login needs one only until
+// AuthenticationOk (what it holds then is copied for pgx), and the WAL monitor logs in to
+// every source every cycle, so a new 4 KB buffer each time was garbage for the collector.
+var authReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
+
 // maxAuthMessage bounds a message during authentication; the largest real one is a list
 // of SASL mechanisms or an error, well under a kilobyte.
 const maxAuthMessage = 64 << 10
@@ -151,7 +156,12 @@ func authenticate(conn net.Conn, pc *pgconn.Config, slot *keySlot) (*authenticat
 	// Buffered: the server's answers to each step often arrive together (SASLFinal,
 	// AuthenticationOk, the parameters, ReadyForQuery), and one read for them costs less
 	// than two per message. Whatever is read past AuthenticationOk is handed to pgx with it.
-	br := bufio.NewReaderSize(conn, 4096)
+	br := authReaders.Get().(*bufio.Reader)
+	br.Reset(conn)
+	defer func() {
+		br.Reset(nil) // keep no connection reachable from the pool
+		authReaders.Put(br)
+	}()
 	var scram *scramExchange
 	method := "trust" // until the server asks for something
 	for {

@@ -207,6 +207,12 @@ func config(c Conn) (*pgx.ConnConfig, error) {
 	// The extended protocol without a prepare step: each query is one round trip, and no
 	// prepared statements linger on the operator's server.
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
+	// Nor does pgx need its statement and description caches, which that mode never
+	// consults: each is a map sized for 512 statements, made for every new connection —
+	// about 52 KB per probe, half of the bytes a WAL monitor cycle allocated (a -memprofile
+	// of BenchmarkCycle), all of it garbage a few milliseconds later.
+	cfg.StatementCacheCapacity = 0
+	cfg.DescriptionCacheCapacity = 0
 	cfg.TLSConfig = nil
 	cfg.Fallbacks = nil
 	return cfg, nil

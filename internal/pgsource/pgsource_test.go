@@ -365,6 +365,36 @@ func TestConnectIgnoresEnvironmentAndSetsSession(t *testing.T) {
 	}
 }
 
+// A source session runs each statement in one round trip without preparing it, so it
+// leaves no prepared statement on the operator's server and needs none of pgx's statement
+// or description caches, which it would otherwise build for every new connection (two
+// 512-entry maps, half of what a WAL monitor cycle allocated).
+func TestSourceSessionsPrepareNothingAndCacheNothing(t *testing.T) {
+	src := testdb.NewSource(t, testdb.SourceOptions{CreateSlot: true})
+	ctx := context.Background()
+	c := connOf(src)
+	conn, err := pgsource.Connect(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for range 2 {
+		if _, err := pgsource.SampleWAL(ctx, conn, c, src.Slot); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var prepared int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_prepared_statements").Scan(&prepared); err != nil {
+		t.Fatal(err)
+	}
+	if prepared != 0 {
+		t.Errorf("%d prepared statements left on the source's server, want none", prepared)
+	}
+	if cfg := conn.Config(); cfg.StatementCacheCapacity != 0 || cfg.DescriptionCacheCapacity != 0 {
+		t.Errorf("statement cache %d, description cache %d entries: want none", cfg.StatementCacheCapacity, cfg.DescriptionCacheCapacity)
+	}
+}
+
 func TestConnRedactsPassword(t *testing.T) {
 	t.Parallel()
 	c := pgsource.Conn{Host: "db.example", Port: 5432, Database: "app", User: "rosetta", Password: "hunter2-secret"}

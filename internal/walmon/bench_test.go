@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,14 +36,20 @@ import (
 // WALMON_BENCH_CONCURRENCY overrides the concurrency (the connection cap stays at its
 // default of twice that), and WALMON_BENCH_RTT (e.g. 2ms) puts every source behind a local
 // TCP relay that delays each direction by half that round trip, as a network would.
+//
+// After the timed cycles it measures the machine's floor in the same run (benchFloor):
+// the same logins probed by bare pgx, with SCRAM (bare-scram-s) and with authentication
+// taken away (bare-trust-s), and the cycle's ratio to each; BENCHMARKS.md, "The machine's
+// floor in the same run". WALMON_BENCH_FLOOR_ROUNDS=0 leaves it out.
 func BenchmarkCycle(b *testing.B) {
 	n := 200
 	if v, err := strconv.Atoi(os.Getenv("WALMON_BENCH_SOURCES")); err == nil && v > 0 {
 		n = v
 	}
 	var opts walmon.Options
+	concurrency := 32 // walmon.New's default, which the floor below runs at too
 	if v, err := strconv.Atoi(os.Getenv("WALMON_BENCH_CONCURRENCY")); err == nil && v > 0 {
-		opts.Concurrency = v
+		opts.Concurrency, concurrency = v, v
 	}
 	ctx := context.Background()
 	d := testdb.New(b)
@@ -61,6 +68,7 @@ func BenchmarkCycle(b *testing.B) {
 		}
 		port = delayRelay(b, src.Host, src.Port, rtt/2)
 	}
+	logins := make([]pgsource.Conn, n) // every source's login, for the floor below
 	for i := range n {
 		role := fmt.Sprintf("bench_%s_%d", d.Name, i)
 		pw := fmt.Sprintf("pw-%d-%s", i, d.Name)
@@ -70,6 +78,7 @@ func BenchmarkCycle(b *testing.B) {
 		b.Cleanup(func() {
 			_, _ = admin.Exec(context.Background(), "DROP ROLE IF EXISTS "+pgx.Identifier{role}.Sanitize())
 		})
+		logins[i] = pgsource.Conn{Host: src.Host, Port: src.Port, Database: src.Database, User: role, Password: pw}
 		if _, err := cat.CreateSource(ctx, catalog.SourceInput{Name: role, PgHost: src.Host, PgPort: &port, PgDatabase: src.Database,
 			PgUsername: role, PgPassword: pw, PublicationName: src.Publication, ReplicationID: src.Slot}); err != nil {
 			b.Fatal(err)
@@ -80,27 +89,16 @@ func BenchmarkCycle(b *testing.B) {
 	// the cycles run: the issue's "never more connections than configured" (the default
 	// cap is 2 × the concurrency, and without kept sessions at most the concurrency is open).
 	prefix := fmt.Sprintf("bench_%s_", d.Name)
-	var peak int64
-	stop := make(chan struct{})
-	sampled := make(chan struct{})
-	go func() {
-		defer close(sampled)
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(10 * time.Millisecond):
-			}
-			var c int64
-			if err := admin.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE starts_with(usename, $1)`, prefix).Scan(&c); err == nil && c > peak {
-				peak = c
-			}
-		}
-	}()
+	stopPeak := samplePeak(ctx, admin, prefix)
+	// gcOut is the collector's work done by heapNow's forced collections, which are not
+	// the cycle's and are taken out of gc-cpu-s/cycle and gc-runs/cycle.
+	var gcOut gcWork
 	heapNow := func() float64 {
+		g0 := readGC()
 		var ms runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&ms)
+		gcOut = gcOut.add(readGC().sub(g0))
 		return float64(ms.HeapInuse) / (1 << 20)
 	}
 	var heapFirst, heapLast float64
@@ -122,7 +120,7 @@ func BenchmarkCycle(b *testing.B) {
 	// as the pool, so ServerCPU, which counts backends once they exit, does not see them:
 	// they are read from /proc while they run (rosetta-server-cpu-s/cycle).
 	rosetta0 := backendsCPU(b, backendPIDs(b, admin, d.Name))
-	cli0 := processCPU(b)
+	cli0, gc0 := processCPU(b), readGC()
 	b.ResetTimer()
 	for b.Loop() {
 		if err := m.Cycle(ctx); err != nil {
@@ -142,15 +140,45 @@ func BenchmarkCycle(b *testing.B) {
 		b.StartTimer()
 	}
 	b.StopTimer()
-	cli := processCPU(b) - cli0
+	cycleWall := b.Elapsed() / time.Duration(cycles)
+	cli, gc := processCPU(b)-cli0, readGC().sub(gc0).sub(gcOut)
 	srv1, srvOK2 := testdb.ServerCPU(b)
 	rosetta := backendsCPU(b, backendPIDs(b, admin, d.Name)) - rosetta0
-	close(stop)
-	<-sampled
+	peak := stopPeak()
+	// The floor, in the same run: the same sources probed by the thinnest client there is,
+	// first with their SCRAM passwords, then with authentication taken away. Its sessions
+	// are counted by their own sampler (bare-peak-conns), never against peak-conns.
+	// WALMON_BENCH_FLOOR_ROUNDS passes of each are averaged (default 3; 0 leaves the floor
+	// out, e.g. for a CPU profile of the cycle alone).
+	rounds := 3
+	if v, err := strconv.Atoi(os.Getenv("WALMON_BENCH_FLOOR_ROUNDS")); err == nil && v >= 0 {
+		rounds = v
+	}
+	if os.Getenv("WALMON_BENCH_RTT") == "" && rounds > 0 {
+		floor := benchFloor(b, admin, logins, src.Slot, prefix, concurrency, rounds)
+		report := func(name string, r floorRound) {
+			b.ReportMetric(r.wall.Seconds(), name+"-s")
+			b.ReportMetric(r.client.Seconds(), name+"-client-cpu-s")
+			if srvOK {
+				b.ReportMetric(r.server.Seconds(), name+"-server-cpu-s")
+			}
+		}
+		report("bare-scram", floor.scram)
+		b.ReportMetric(float64(cycleWall)/float64(floor.scram.wall), "cycle/bare-scram")
+		if floor.trust.wall > 0 {
+			report("bare-trust", floor.trust)
+			b.ReportMetric(float64(cycleWall)/float64(floor.trust.wall), "cycle/bare-trust")
+		}
+		b.ReportMetric(float64(floor.peak), "bare-peak-conns")
+	}
 	if srvOK && srvOK2 {
 		b.ReportMetric((srv1-srv0).Seconds()/float64(cycles), "server-cpu-s/cycle")
 	}
 	b.ReportMetric(cli.Seconds()/float64(cycles), "client-cpu-s/cycle")
+	// The garbage collector's share of it, which depends on what the cycle allocates and
+	// hardly on the machine's load.
+	b.ReportMetric(gc.cpu/float64(cycles), "gc-cpu-s/cycle")
+	b.ReportMetric(gc.runs/float64(cycles), "gc-runs/cycle")
 	b.ReportMetric(rosetta.Seconds()/float64(cycles), "rosetta-server-cpu-s/cycle")
 	// Reported here: ResetTimer discards metrics reported before it.
 	b.ReportMetric(first.Seconds(), "first-cycle-s")
@@ -159,6 +187,216 @@ func BenchmarkCycle(b *testing.B) {
 	b.ReportMetric(float64(peak), "peak-conns")
 	b.ReportMetric(heapFirst, "heap-MiB-cycle1")
 	b.ReportMetric(heapLast, "heap-MiB-last")
+}
+
+// samplePeak samples, every 10 ms until the returned stop is called, how many sessions
+// of roles named with prefix are open on the test server, and stop returns the most seen:
+// the issue's "never more connections than configured" (the default cap is 2 × the
+// concurrency, and without kept sessions at most the concurrency is open).
+func samplePeak(ctx context.Context, admin *pgxpool.Pool, prefix string) (stop func() int64) {
+	var peak int64
+	done := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+			var c int64
+			if err := admin.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE starts_with(usename, $1)`, prefix).Scan(&c); err == nil && c > peak {
+				peak = c
+			}
+		}
+	}()
+	return func() int64 {
+		close(done)
+		<-sampled
+		return peak
+	}
+}
+
+// floorRound is one pass of the bare client over every source: its wall time and the CPU
+// it cost this process and the test server (postmaster and reaped backends).
+type floorRound struct{ wall, client, server time.Duration }
+
+type floorResult struct {
+	scram, trust floorRound // means over the rounds; trust.wall is 0 if it could not be set up
+	peak         int64      // the most bare sessions seen open at once
+}
+
+// benchFloor is what BenchmarkCycle compares the cycle with, in the same run on the same
+// machine: the same logins and the same probe statement (pgsource.SampleWAL) at the same
+// concurrency, from the thinnest client — pgx connecting with its own SCRAM (deriving the
+// keys every time, as libpq does), no TLS request, one statement, close; no catalog, no
+// writer, no retries, no key cache. First with the sources' SCRAM passwords (bare-scram),
+// then with authentication taken away (bare-trust: a pg_hba.conf line trusting the
+// source's database, a throwaway one, added here and removed before it returns), which is
+// what a backend start and the probe cost the cluster with nothing of the client's in it.
+// Each is the mean of rounds passes.
+func benchFloor(b *testing.B, admin *pgxpool.Pool, logins []pgsource.Conn, slot, prefix string, concurrency, rounds int) floorResult {
+	ctx := context.Background()
+	var res floorResult
+	stopPeak := samplePeak(ctx, admin, prefix)
+	pass := func(trust bool) floorRound {
+		var sum floorRound
+		for range rounds {
+			r := bareRound(b, logins, slot, concurrency, trust)
+			sum.wall += r.wall
+			sum.client += r.client
+			sum.server += r.server
+		}
+		k := time.Duration(rounds)
+		return floorRound{sum.wall / k, sum.client / k, sum.server / k}
+	}
+	res.scram = pass(false)
+	if restore, ok := trustDatabase(b, admin, logins[0]); ok {
+		res.trust = pass(true)
+		restore()
+	}
+	res.peak = stopPeak()
+	return res
+}
+
+// bareRound probes every login once with plain pgx, concurrency at a time. With trust it
+// sends no password at all, so a round only succeeds if the server asked for none.
+func bareRound(b *testing.B, logins []pgsource.Conn, slot string, concurrency int, trust bool) floorRound {
+	ctx := context.Background()
+	c0 := logins[0]
+	base, err := pgx.ParseConfig(fmt.Sprintf("host=%s port=%d dbname=%s sslmode=disable connect_timeout=5", c0.Host, c0.Port, c0.Database))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The startup parameters and the one-round-trip statement Rosetta's sessions use.
+	base.RuntimeParams = map[string]string{"application_name": "rosetta", "statement_timeout": "5000"}
+	base.DefaultQueryExecMode = pgx.QueryExecModeExec
+	srv0, _ := testdb.ServerCPU(b)
+	cli0, wall0 := processCPU(b), time.Now()
+	var next atomic.Int64
+	errs := make(chan error, concurrency)
+	var wg sync.WaitGroup
+	for range concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(logins) {
+					return
+				}
+				cfg := base.Copy()
+				cfg.User = logins[i].User
+				if !trust {
+					cfg.Password = logins[i].Password
+				}
+				conn, err := pgx.ConnectConfig(ctx, cfg)
+				if err != nil {
+					errs <- fmt.Errorf("bare connect as %s: %w", cfg.User, err)
+					return
+				}
+				_, err = pgsource.SampleWAL(ctx, conn, logins[i], slot)
+				_ = conn.Close(ctx)
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	r := floorRound{wall: time.Since(wall0), client: processCPU(b) - cli0}
+	srv1, _ := testdb.ServerCPU(b)
+	r.server = srv1 - srv0
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+	return r
+}
+
+// trustDatabase makes the test server trust every login to c's database (the benchmark's
+// own throwaway source database) from its own host, by a line put first in pg_hba.conf,
+// and waits until the server has loaded it: c's role then logs in without a password.
+// restore puts the file back as it was and waits until a password is asked for again;
+// it is also registered as a cleanup, so the shared cluster is left as it was even when
+// the benchmark fails in between. ok is false (and nothing changed) when the file cannot
+// be written from here (a server named by TEST_DATABASE_URL, on another host).
+func trustDatabase(b *testing.B, admin *pgxpool.Pool, c pgsource.Conn) (restore func(), ok bool) {
+	ctx := context.Background()
+	var file string
+	if err := admin.QueryRow(ctx, "SHOW hba_file").Scan(&file); err != nil {
+		b.Fatal(err)
+	}
+	orig, err := os.ReadFile(file)
+	if err != nil {
+		b.Logf("bare-trust not measured: cannot read %s: %v", file, err)
+		return nil, false
+	}
+	line := fmt.Sprintf("host %q all samehost trust # BenchmarkCycle's floor, removed when it ends\n", c.Database)
+	if err := os.WriteFile(file, append([]byte(line), orig...), 0); err != nil {
+		b.Logf("bare-trust not measured: cannot write %s: %v", file, err)
+		return nil, false
+	}
+	var once sync.Once
+	restore = func() {
+		once.Do(func() {
+			if err := os.WriteFile(file, orig, 0); err != nil {
+				b.Errorf("restore %s: %v", file, err)
+				return
+			}
+			reloadUntil(b, admin, c, false)
+		})
+	}
+	b.Cleanup(restore)
+	var bad int
+	if err := admin.QueryRow(ctx, "SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL").Scan(&bad); err != nil || bad != 0 {
+		restore()
+		b.Fatalf("the trust line made pg_hba.conf invalid (%d errors, %v)", bad, err)
+	}
+	reloadUntil(b, admin, c, true)
+	return restore, true
+}
+
+// reloadUntil asks the server to reload its configuration and waits until a login as c
+// without a password succeeds (trusted) or fails (not): the postmaster applies a reload
+// asynchronously, and the backends it forks before that still use the old rules.
+func reloadUntil(b *testing.B, admin *pgxpool.Pool, c pgsource.Conn, trusted bool) {
+	ctx := context.Background()
+	if _, err := admin.Exec(ctx, "SELECT pg_reload_conf()"); err != nil {
+		b.Fatal(err)
+	}
+	cfg, err := pgx.ParseConfig(fmt.Sprintf("host=%s port=%d dbname=%s sslmode=disable connect_timeout=5", c.Host, c.Port, c.Database))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.User = c.User
+	for range 1000 {
+		conn, err := pgx.ConnectConfig(ctx, cfg)
+		if err == nil {
+			_ = conn.Close(ctx)
+		}
+		if (err == nil) == trusted {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	b.Fatalf("the server did not apply the reloaded pg_hba.conf (trusted %v) within 10 s", trusted)
+}
+
+// gcWork is the garbage collector's CPU time (runtime/metrics' estimate, in seconds) and
+// number of completed collections.
+type gcWork struct{ cpu, runs float64 }
+
+func (g gcWork) add(o gcWork) gcWork { return gcWork{g.cpu + o.cpu, g.runs + o.runs} }
+func (g gcWork) sub(o gcWork) gcWork { return gcWork{g.cpu - o.cpu, g.runs - o.runs} }
+
+// readGC reads the collector's work so far.
+func readGC() gcWork {
+	s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/gc/cycles/total:gc-cycles"}}
+	metrics.Read(s)
+	return gcWork{cpu: s[0].Value.Float64(), runs: float64(s[1].Value.Uint64())}
 }
 
 // processCPU is this process's CPU time so far (user and system, every thread).
