@@ -110,11 +110,10 @@ func bareServe() error {
 // bareGetSource runs the handler's statement and fills the API's JSON shape
 // (catalog.Source) from it, field for field, without the catalog's service.
 func bareGetSource(ctx context.Context, q *db.Queries, id int64) (catalog.Source, error) {
-	row, err := q.GetSourceWithLatestWAL(ctx, id)
+	r, err := q.GetSource(ctx, id)
 	if err != nil {
 		return catalog.Source{}, err
 	}
-	r := row.Source
 	utc := func(t *time.Time) *time.Time {
 		if t == nil {
 			return nil
@@ -140,10 +139,10 @@ func bareGetSource(ctx context.Context, q *db.Queries, id int64) (catalog.Source
 	default:
 		out.ProbeState = catalog.ProbeOK
 	}
-	if row.WalID != nil && row.WalSizeBytes != nil && row.WalRecordedAt != nil {
-		out.LatestWAL = &catalog.WALSample{ID: *row.WalID, SourceID: r.ID, SizeBytes: *row.WalSizeBytes,
-			RetainedBytes: row.WalRetainedBytes, SlotActive: row.WalSlotActive, WALStatus: row.WalStatus,
-			SafeWALSize: row.WalSafeWalSize, RecordedAt: row.WalRecordedAt.UTC()}
+	if r.LatestSampleID != nil && r.LatestSizeBytes != nil && r.LatestRecordedAt != nil {
+		out.LatestWAL = &catalog.WALSample{ID: *r.LatestSampleID, SourceID: r.ID, SizeBytes: *r.LatestSizeBytes,
+			RetainedBytes: r.LatestRetainedBytes, SlotActive: r.LatestSlotActive, WALStatus: r.LatestWalStatus,
+			SafeWALSize: r.LatestSafeWalSize, RecordedAt: r.LatestRecordedAt.UTC()}
 	}
 	return out, nil
 }
