@@ -2,11 +2,10 @@
 
 -- Sources by the WAL their newest sample says the slot retains (then by WAL size),
 -- largest first: the ones an operator should look at before a disk fills. Sources never
--- sampled come last. The newest sample is wal_latest's (see migration 00008).
+-- sampled come last. The newest sample is on the source's row (migration 00012).
 -- name: ListSourcesByLatestWAL :many
 SELECT s.* FROM sources s
-LEFT JOIN wal_latest w ON w.source_id = s.id
-ORDER BY w.retained_bytes DESC NULLS LAST, w.size_bytes DESC NULLS LAST, lower(s.name), s.id
+ORDER BY s.latest_retained_bytes DESC NULLS LAST, s.latest_size_bytes DESC NULLS LAST, lower(s.name), s.id
 LIMIT @lim;
 
 -- Why things are failing, one row per cause, so ten pipelines broken by one wrong

@@ -5,20 +5,11 @@ VALUES (@name, @pg_host, @pg_port, @pg_database, @pg_username, @pg_password, @pu
         @tls_mode, sqlc.narg(tls_ca_cert), sqlc.narg(wal_alert_threshold_bytes))
 RETURNING *;
 
+-- The single read (the API's GET /sources/{id}, the source pages): one primary-key
+-- probe, the newest WAL sample included (its latest_* columns, kept from wal_latest by
+-- the triggers of migration 00012).
 -- name: GetSource :one
 SELECT * FROM sources WHERE id = @id;
-
--- The single read: the source and its newest WAL sample in one round trip (the API's
--- GET /sources/{id} and the source pages): two primary-key probes, since wal_latest is
--- kept by the trigger on wal_metrics in the writing transaction.
--- name: GetSourceWithLatestWAL :one
-SELECT sqlc.embed(s),
-       w.sample_id AS wal_id, w.size_bytes AS wal_size_bytes, w.retained_bytes AS wal_retained_bytes,
-       w.slot_active AS wal_slot_active, w.wal_status AS wal_status, w.safe_wal_size AS wal_safe_wal_size,
-       w.recorded_at AS wal_recorded_at
-FROM sources s
-LEFT JOIN wal_latest w ON w.source_id = s.id
-WHERE s.id = @id;
 
 -- name: GetSourceForUpdate :one
 SELECT * FROM sources WHERE id = @id FOR UPDATE;
@@ -40,14 +31,6 @@ DELETE FROM sources WHERE id = @id;
 -- Lists are built by catalog/listquery.go (sorts and filters each with their index).
 -- name: CountSources :one
 SELECT count(*) FROM sources;
-
--- The newest sample of each listed source, from wal_latest (kept by the trigger on
--- wal_metrics): one primary-key lookup per listed source, whatever the fleet's size.
--- name: LatestWALForSources :many
-SELECT l.sample_id AS id, l.source_id, l.size_bytes, l.retained_bytes, l.slot_active, l.wal_status, l.safe_wal_size,
-       l.recorded_at
-FROM wal_latest l
-WHERE l.source_id = ANY(@source_ids::bigint[]);
 
 -- name: ListAllSealedSourcePasswords :many
 SELECT id, pg_password FROM sources ORDER BY id;

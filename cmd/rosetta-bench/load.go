@@ -133,6 +133,7 @@ type bench struct {
 	fleet    fleet
 	progress func(string, ...any)
 	srv      *server // rosetta serve, the process under load
+	bare     *server // the single read's bare reference server (bare.go), when measured
 }
 
 // target is one kind of request: its path (i picks among the fleet) and how it
@@ -220,6 +221,7 @@ type work func(ctx context.Context, i int) error
 type side struct {
 	worker func(k int) (work, func())
 	http   bool
+	proc   *server // the server process an http side loads, whose CPU is measured
 }
 
 // rounds is how many slices each measurement is cut into: the sides of a comparison
@@ -295,7 +297,7 @@ func (b *bench) serverCPU(sd side) time.Duration {
 	if !sd.http {
 		return 0
 	}
-	d, err := processCPU(b.srv.pid())
+	d, err := processCPU(sd.proc.pid())
 	if err != nil {
 		b.progress("server CPU: %v", err)
 	}
@@ -304,14 +306,17 @@ func (b *bench) serverCPU(sd side) time.Duration {
 
 // http is the side sending t to the server process: each worker its own keep-alive
 // connection, the requests built once.
-func (b *bench) http(t target) side {
+func (b *bench) http(t target) side { return b.httpTo(b.srv, t) }
+
+// httpTo is http against another server process (the bare reference server).
+func (b *bench) httpTo(srv *server, t target) side {
 	n := max(t.paths, 1)
 	reqs := make([][]byte, n)
 	for i := range n {
-		reqs[i] = buildRequest(b.srv.addr, t.path(i), t.header(b.creds))
+		reqs[i] = buildRequest(srv.addr, t.path(i), t.header(b.creds))
 	}
-	return side{http: true, worker: func(int) (work, func()) {
-		c := &httpConn{addr: b.srv.addr}
+	return side{http: true, proc: srv, worker: func(int) (work, func()) {
+		c := &httpConn{addr: srv.addr}
 		return func(_ context.Context, i int) error {
 			status, err := c.roundTrip(reqs[i%n])
 			if err == nil && status != http.StatusOK {
@@ -389,6 +394,7 @@ type row struct {
 	minRatio  float64       // budget: Rosetta's rate at least this share of raw (0: none)
 	maxP99    time.Duration // budget on Rosetta's p99 (0: none)
 	statement int           // statements per request on the raw side
+	note      string        // shown instead of "info" for a row without a budget
 	// footprint rows carry a value and its budget instead
 	value, budget string
 	pass          *bool
@@ -499,6 +505,12 @@ func (b *bench) measureAll(ctx context.Context, p plan) ([]row, error) {
 	var rows []row
 	// Warm both sides (connections, prepared statements, caches) before any figure.
 	b.load(ctx, 300*time.Millisecond, b.o.conns, b.http(p.single))
+	if b.bare != nil {
+		if err := b.sameBody(ctx, p.single); err != nil {
+			return nil, err
+		}
+		b.load(ctx, 300*time.Millisecond, b.o.conns, b.httpTo(b.bare, p.single))
+	}
 
 	rows = append(rows, b.measureSingle(ctx, p)...)
 	if b.wants("list") {
@@ -518,6 +530,43 @@ func (b *bench) measureAll(ctx context.Context, p plan) ([]row, error) {
 	return rows, nil
 }
 
+// sameBody checks that the bare reference server answers t's requests with Rosetta's
+// bytes: a reference serving another body would not measure the same work.
+func (b *bench) sameBody(ctx context.Context, t target) error {
+	get := func(srv *server, i int) (string, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.base+t.path(i), nil)
+		if err != nil {
+			return "", err
+		}
+		name, value, _ := strings.Cut(t.header(b.creds), ": ")
+		req.Header.Set(name, value)
+		res, err := b.client.Do(req)
+		if err != nil {
+			return "", err
+		}
+		defer res.Body.Close()
+		body, err := io.ReadAll(res.Body)
+		if err == nil && res.StatusCode != http.StatusOK {
+			err = fmt.Errorf("status %d", res.StatusCode)
+		}
+		return string(body), err
+	}
+	for _, i := range []int{0, max(t.paths, 1) / 2} {
+		want, err := get(b.srv, i)
+		if err != nil {
+			return fmt.Errorf("%s from rosetta: %w", t.path(i), err)
+		}
+		got, err := get(b.bare, i)
+		if err != nil {
+			return fmt.Errorf("%s from the bare server: %w", t.path(i), err)
+		}
+		if got != want {
+			return fmt.Errorf("the bare server's body for %s differs from rosetta's:\n%s\n%s", t.path(i), got, want)
+		}
+	}
+	return nil
+}
+
 func (b *bench) measureSingle(ctx context.Context, p plan) []row {
 	if !b.wants("single") {
 		return nil
@@ -535,7 +584,11 @@ func (b *bench) measureSingle(ctx context.Context, p plan) []row {
 		_, err := q.GetSource(ctx, ids[i%len(ids)])
 		return err
 	})
-	st := b.compare(ctx, b.o.conns, b.http(p.single), pk, b.replay(p.singleSQL))
+	sides := []side{b.http(p.single), pk, b.replay(p.singleSQL)}
+	if b.bare != nil {
+		sides = append(sides, b.httpTo(b.bare, p.single))
+	}
+	st := b.compare(ctx, b.o.conns, sides...)
 	r.rosetta, r.raw = st[0], st[1]
 	rows = append(rows, r)
 	// The same request against its own statements: what HTTP, access and JSON cost on
@@ -543,6 +596,12 @@ func (b *bench) measureSingle(ctx context.Context, p plan) []row {
 	rows = append(rows, row{what: "`GET /api/v1/sources/{id}` (same run, vs its own SQL)",
 		rawWhat: "the handler's SQL (" + strings.Join(stmtNames(p.singleSQL), ", ") + ")",
 		rosetta: st[0], raw: st[2], statement: len(p.singleSQL)})
+	if b.bare != nil {
+		// The floor, not a budget: the same request served by a bare Go server, against
+		// the same primary-key read. Its "Rosetta" columns are the bare server's.
+		rows = append(rows, row{what: "reference, not Rosetta: the same request from a bare Go server (net/http + pgxpool, token in a map, same statement and JSON)",
+			rawWhat: "primary-key read (`GetSource`)", rosetta: st[3], raw: st[1], statement: len(p.singleSQL), note: "reference"})
+	}
 	return rows
 }
 

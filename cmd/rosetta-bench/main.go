@@ -48,6 +48,15 @@ type options struct {
 }
 
 func main() {
+	// The bare reference server (bare.go) is this binary started again by the driver;
+	// dispatched before flag parsing, so the driver's flags stay its own.
+	if len(os.Args) > 1 && os.Args[1] == bareCommand {
+		if err := bareServe(); err != nil {
+			fmt.Fprintf(os.Stderr, "rosetta-bench %s: %v\n", bareCommand, err)
+			os.Exit(1)
+		}
+		return
+	}
 	var o options
 	def := 3 * time.Second
 	if v := os.Getenv("BENCH_DURATION"); v != "" {
@@ -215,12 +224,36 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 	progress("starting rosetta serve as its own process")
-	b.srv, err = startServer(ctx, bin, srvEnv, o.cpuProf != "", o.keepLogs)
+	b.srv, err = startServer(ctx, bin, []string{"serve"}, srvEnv, o.cpuProf != "", o.keepLogs)
 	if err != nil {
 		return err
 	}
+	if b.wants("single") {
+		// The single read's reference: this binary again, as a bare net/http + pgxpool
+		// server with the same pool size (bare.go).
+		self, err := os.Executable()
+		if err != nil {
+			b.srv.stop()
+			return err
+		}
+		bareEnv := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + work, "DATABASE_URL=" + url,
+			"BARE_TOKEN=" + creds.token, "BARE_POOL_SIZE=" + fmt.Sprint(cfg.MaxConns())}
+		for _, k := range []string{"GOGC", "GOMEMLIMIT", "GOMAXPROCS"} {
+			if v, ok := os.LookupEnv(k); ok {
+				bareEnv = append(bareEnv, k+"="+v)
+			}
+		}
+		progress("starting the bare reference server as its own process")
+		if b.bare, err = startServer(ctx, self, []string{bareCommand}, bareEnv, false, o.keepLogs); err != nil {
+			b.srv.stop()
+			return err
+		}
+	}
 	rows, err := b.measureAll(ctx, p)
 	b.srv.stop()
+	if b.bare != nil {
+		b.bare.stop()
+	}
 	if err != nil {
 		return err
 	}

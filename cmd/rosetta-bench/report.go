@@ -83,6 +83,9 @@ func mark(ok bool) string {
 
 func markRow(r row) string {
 	if r.minRatio == 0 && r.maxP99 == 0 && r.pass == nil {
+		if r.note != "" {
+			return r.note
+		}
 		return "info"
 	}
 	return mark(r.ok())

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -34,9 +35,10 @@ type server struct {
 	pprofAddr string // "" unless profiling
 }
 
-// startServer runs bin serve with env plus a free loopback HTTP_ADDR (and PPROF_ADDR
-// when pprof is set) and waits for readiness.
-func startServer(ctx context.Context, bin string, env []string, pprof, verbose bool) (*server, error) {
+// startServer runs bin with args (`serve`; the bare reference server's subcommand) and
+// env plus a free loopback HTTP_ADDR (and PPROF_ADDR when pprof is set) and waits for
+// readiness.
+func startServer(ctx context.Context, bin string, args, env []string, pprof, verbose bool) (*server, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -49,7 +51,7 @@ func startServer(ctx context.Context, bin string, env []string, pprof, verbose b
 		}
 		env = append(env, "PPROF_ADDR="+s.pprofAddr)
 	}
-	s.cmd = exec.CommandContext(ctx, bin, "serve")
+	s.cmd = exec.CommandContext(ctx, bin, args...)
 	s.cmd.Env = env
 	// Request log lines are written as in production; to /dev/null unless -v.
 	if verbose {
@@ -60,7 +62,7 @@ func startServer(ctx context.Context, bin string, env []string, pprof, verbose b
 	}
 	if err := waitReady(ctx, s.base+"/api/v1/health", 30*time.Second); err != nil {
 		s.stop()
-		return nil, fmt.Errorf("rosetta serve did not become ready: %w", err)
+		return nil, fmt.Errorf("%s %s did not become ready: %w", filepath.Base(bin), strings.Join(args, " "), err)
 	}
 	return s, nil
 }

@@ -49,16 +49,12 @@ func (s *Service) Dashboard(ctx context.Context) (Dashboard, error) {
 	if err != nil {
 		return d, translate(err, "source", "")
 	}
-	if d.AlertSources, err = s.withLatestWAL(ctx, alerting); err != nil {
-		return d, err
-	}
+	d.AlertSources = sourcesFromRows(ctx, alerting)
 	byWAL, err := s.q.ListSourcesByLatestWAL(ctx, DashboardLimit)
 	if err != nil {
 		return d, translate(err, "source", "")
 	}
-	if d.WAL, err = s.withLatestWAL(ctx, byWAL); err != nil {
-		return d, err
-	}
+	d.WAL = sourcesFromRows(ctx, byWAL)
 	return d, nil
 }
 

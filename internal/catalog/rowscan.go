@@ -53,5 +53,6 @@ func sourceFields(v *db.Source, dst []any) []any {
 	return append(dst, &v.ID, &v.Name, &v.PgHost, &v.PgPort, &v.PgDatabase, &v.PgUsername, &v.PgPassword,
 		&v.PublicationName, &v.ReplicationID, &v.LastProbeError, &v.LastProbeErrorAt, &v.LastProbeAt, &v.CreatedAt,
 		&v.UpdatedAt, &v.TlsMode, &v.TlsCaCert, &v.LastProbeErrorDetail, &v.LastProbeReason, &v.ProbeFailures,
-		&v.ProbeFailingSince, &v.WalAlertThresholdBytes, &v.ActiveAlerts)
+		&v.ProbeFailingSince, &v.WalAlertThresholdBytes, &v.ActiveAlerts, &v.LatestSampleID, &v.LatestSizeBytes,
+		&v.LatestRetainedBytes, &v.LatestSlotActive, &v.LatestWalStatus, &v.LatestSafeWalSize, &v.LatestRecordedAt)
 }

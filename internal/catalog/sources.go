@@ -146,6 +146,12 @@ func sourceFromRow(ctx context.Context, r db.Source) Source {
 	if r.LastProbeError != nil && r.LastProbeErrorDetail != nil && seesNetworkDetail(ctx) {
 		out.LastProbeError = r.LastProbeErrorDetail
 	}
+	// The newest sample travels on the row (migration 00012's copy of wal_latest).
+	if r.LatestSampleID != nil && r.LatestSizeBytes != nil && r.LatestRecordedAt != nil {
+		out.LatestWAL = &WALSample{ID: *r.LatestSampleID, SourceID: r.ID, SizeBytes: *r.LatestSizeBytes,
+			RetainedBytes: r.LatestRetainedBytes, SlotActive: r.LatestSlotActive, WALStatus: r.LatestWalStatus,
+			SafeWALSize: r.LatestSafeWalSize, RecordedAt: utc(*r.LatestRecordedAt)}
+	}
 	return out
 }
 
@@ -273,19 +279,13 @@ func (s *Service) CreateSource(ctx context.Context, in SourceInput) (Source, err
 }
 
 func (s *Service) GetSource(ctx context.Context, id int64) (Source, error) {
-	// One round trip: the single read is the API's hottest path.
-	row, err := s.q.GetSourceWithLatestWAL(ctx, id)
+	// One primary-key probe, the newest sample included: the single read is the API's
+	// hottest path.
+	row, err := s.q.GetSource(ctx, id)
 	if err != nil {
 		return Source{}, translate(err, "source", "")
 	}
-	out := sourceFromRow(ctx, row.Source)
-	if row.WalID != nil && row.WalSizeBytes != nil && row.WalRecordedAt != nil {
-		w := walFromRow(db.WalMetric{ID: *row.WalID, SourceID: row.Source.ID, SizeBytes: *row.WalSizeBytes,
-			RetainedBytes: row.WalRetainedBytes, SlotActive: row.WalSlotActive, WalStatus: row.WalStatus,
-			SafeWalSize: row.WalSafeWalSize, RecordedAt: *row.WalRecordedAt})
-		out.LatestWAL = &w
-	}
-	return out, nil
+	return sourceFromRow(ctx, row), nil
 }
 
 func (s *Service) ListSources(ctx context.Context, p ListParams) (Page[Source], error) {
@@ -298,38 +298,17 @@ func (s *Service) ListSources(ctx context.Context, p ListParams) (Page[Source], 
 	if err != nil {
 		return Page[Source]{}, translate(err, "source", "")
 	}
-	items, err := s.withLatestWAL(ctx, rows)
-	if err != nil {
-		return Page[Source]{}, err
-	}
-	return Page[Source]{Items: items, Total: total, TotalIsEstimate: estimated, Limit: p.Limit, Offset: p.Offset}, nil
+	return Page[Source]{Items: sourcesFromRows(ctx, rows), Total: total, TotalIsEstimate: estimated, Limit: p.Limit, Offset: p.Offset}, nil
 }
 
-// withLatestWAL converts rows to Sources carrying their newest WAL sample.
-func (s *Service) withLatestWAL(ctx context.Context, rows []db.Source) ([]Source, error) {
+// sourcesFromRows converts rows to Sources, each carrying its newest WAL sample (on the
+// row since migration 00012: no second statement).
+func sourcesFromRows(ctx context.Context, rows []db.Source) []Source {
 	items := make([]Source, len(rows))
-	ids := make([]int64, len(rows))
 	for i, r := range rows {
 		items[i] = sourceFromRow(ctx, r)
-		ids[i] = r.ID
 	}
-	if len(ids) == 0 {
-		return items, nil
-	}
-	ws, err := s.q.LatestWALForSources(ctx, ids)
-	if err != nil {
-		return nil, translate(err, "source", "")
-	}
-	byID := make(map[int64]WALSample, len(ws))
-	for _, w := range ws {
-		byID[w.SourceID] = walFromRow(db.WalMetric(w))
-	}
-	for i := range items {
-		if w, ok := byID[items[i].ID]; ok {
-			items[i].LatestWAL = &w
-		}
-	}
-	return items, nil
+	return items
 }
 
 func (s *Service) UpdateSource(ctx context.Context, id int64, in SourcePatch) (Source, error) {

@@ -109,16 +109,15 @@ func (q *Queries) ListErrorCauses(ctx context.Context, arg ListErrorCausesParams
 
 const listSourcesByLatestWAL = `-- name: ListSourcesByLatestWAL :many
 
-SELECT s.id, s.name, s.pg_host, s.pg_port, s.pg_database, s.pg_username, s.pg_password, s.publication_name, s.replication_id, s.last_probe_error, s.last_probe_error_at, s.last_probe_at, s.created_at, s.updated_at, s.tls_mode, s.tls_ca_cert, s.last_probe_error_detail, s.last_probe_reason, s.probe_failures, s.probe_failing_since, s.wal_alert_threshold_bytes, s.active_alerts FROM sources s
-LEFT JOIN wal_latest w ON w.source_id = s.id
-ORDER BY w.retained_bytes DESC NULLS LAST, w.size_bytes DESC NULLS LAST, lower(s.name), s.id
+SELECT s.id, s.name, s.pg_host, s.pg_port, s.pg_database, s.pg_username, s.pg_password, s.publication_name, s.replication_id, s.last_probe_error, s.last_probe_error_at, s.last_probe_at, s.created_at, s.updated_at, s.tls_mode, s.tls_ca_cert, s.last_probe_error_detail, s.last_probe_reason, s.probe_failures, s.probe_failing_since, s.wal_alert_threshold_bytes, s.active_alerts, s.latest_sample_id, s.latest_size_bytes, s.latest_retained_bytes, s.latest_slot_active, s.latest_wal_status, s.latest_safe_wal_size, s.latest_recorded_at FROM sources s
+ORDER BY s.latest_retained_bytes DESC NULLS LAST, s.latest_size_bytes DESC NULLS LAST, lower(s.name), s.id
 LIMIT $1
 `
 
 // Queries behind the console's dashboard (internal/catalog/dashboard.go).
 // Sources by the WAL their newest sample says the slot retains (then by WAL size),
 // largest first: the ones an operator should look at before a disk fills. Sources never
-// sampled come last. The newest sample is wal_latest's (see migration 00008).
+// sampled come last. The newest sample is on the source's row (migration 00012).
 func (q *Queries) ListSourcesByLatestWAL(ctx context.Context, lim int32) ([]Source, error) {
 	rows, err := q.db.Query(ctx, listSourcesByLatestWAL, lim)
 	if err != nil {
@@ -151,6 +150,13 @@ func (q *Queries) ListSourcesByLatestWAL(ctx context.Context, lim int32) ([]Sour
 			&i.ProbeFailingSince,
 			&i.WalAlertThresholdBytes,
 			&i.ActiveAlerts,
+			&i.LatestSampleID,
+			&i.LatestSizeBytes,
+			&i.LatestRetainedBytes,
+			&i.LatestSlotActive,
+			&i.LatestWalStatus,
+			&i.LatestSafeWalSize,
+			&i.LatestRecordedAt,
 		); err != nil {
 			return nil, err
 		}

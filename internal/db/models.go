@@ -132,6 +132,13 @@ type Source struct {
 	ProbeFailingSince      *time.Time
 	WalAlertThresholdBytes *int64
 	ActiveAlerts           []string
+	LatestSampleID         *int64
+	LatestSizeBytes        *int64
+	LatestRetainedBytes    *int64
+	LatestSlotActive       *bool
+	LatestWalStatus        *string
+	LatestSafeWalSize      *int64
+	LatestRecordedAt       *time.Time
 }
 
 type User struct {

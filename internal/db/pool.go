@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -114,7 +118,10 @@ func (p *Pool) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
 	if err != nil {
 		return errRow{err}
 	}
-	return &releasingRow{row: c.QueryRow(ctx, sql, args...), conn: c}
+	// pgx's QueryRow is Query plus a Scan of the first row (its error, if any, surfaces
+	// from the rows); the Scan is ours, to reuse scan plans (scanPlans).
+	rows, _ := c.Query(ctx, sql, args...)
+	return &releasingRow{rows: rows, conn: c}
 }
 
 // Begin starts a transaction on a connection acquired under the timeout.
@@ -169,13 +176,98 @@ func (r *releasingRows) Next() bool {
 }
 
 type releasingRow struct {
-	row  pgx.Row
+	rows pgx.Rows
 	conn *pgxpool.Conn
 }
 
+// Scan is pgx's QueryRow Scan (ErrNoRows, ScanArgError, the statement's error from
+// Close), with each column's scan plan taken from scanPlans instead of planned again:
+// pgx v5 plans every column of every query, which for the single read's 36 columns
+// was a tenth of the request's CPU in process (BENCHMARKS.md, issue 12, fifth pass).
+// A single destination may be a pgx.RowScanner, and DriverBytes cannot outlive the
+// row: those, and short rows where planning is cheap, go through pgx's own Scan.
 func (r *releasingRow) Scan(dest ...any) error {
 	defer r.conn.Release()
-	return r.row.Scan(dest...)
+	rows := r.rows
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return pgx.ErrNoRows
+	}
+	if len(dest) < planCacheMinColumns || anyDriverBytes(dest) {
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		rows.Close()
+		return rows.Err()
+	}
+	fields := rows.FieldDescriptions()
+	if len(fields) != len(dest) {
+		return fmt.Errorf("number of field descriptions must equal number of destinations, got %d and %d", len(fields), len(dest))
+	}
+	m := r.conn.Conn().TypeMap()
+	values := rows.RawValues()
+	for i, d := range dest {
+		if d == nil {
+			continue
+		}
+		f := fields[i]
+		if err := scanPlans.get(m, f.DataTypeOID, f.Format, d).Scan(values[i], d); err != nil {
+			return pgx.ScanArgError{ColumnIndex: i, FieldName: f.Name, Err: err}
+		}
+	}
+	rows.Close()
+	return rows.Err()
+}
+
+// planCacheMinColumns: below this many columns a row goes through pgx's Scan.
+const planCacheMinColumns = 4
+
+func anyDriverBytes(dest []any) bool {
+	for _, d := range dest {
+		if _, ok := d.(*pgtype.DriverBytes); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// planCache keeps pgtype scan plans by connection type map, column type, format and
+// destination type: what pgx's rows keep for one result's rows (a plan is reused for
+// any destination of the type it was made for, one row after another), kept across
+// statements. Plans are only used by the connection whose map made them, so never
+// concurrently. Connections come and go (pool recycling); the cache is emptied when it
+// outgrows planCacheMax rather than tracking them.
+type planCache struct {
+	plans sync.Map // planKey → pgtype.ScanPlan
+	n     atomic.Int64
+}
+
+type planKey struct {
+	m      *pgtype.Map
+	oid    uint32
+	format int16
+	dest   reflect.Type
+}
+
+const planCacheMax = 1 << 14
+
+var scanPlans planCache
+
+func (c *planCache) get(m *pgtype.Map, oid uint32, format int16, dest any) pgtype.ScanPlan {
+	k := planKey{m: m, oid: oid, format: format, dest: reflect.TypeOf(dest)}
+	if p, ok := c.plans.Load(k); ok {
+		return p.(pgtype.ScanPlan)
+	}
+	p := m.PlanScan(oid, format, dest)
+	if c.n.Add(1) > planCacheMax {
+		c.plans.Clear()
+		c.n.Store(1)
+	}
+	c.plans.Store(k, p)
+	return p
 }
 
 type errRow struct{ err error }

@@ -7,7 +7,6 @@ package db
 
 import (
 	"context"
-	"time"
 )
 
 const countSources = `-- name: CountSources :one
@@ -38,7 +37,7 @@ INSERT INTO sources (name, pg_host, pg_port, pg_database, pg_username, pg_passwo
                      tls_mode, tls_ca_cert, wal_alert_threshold_bytes)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
         $9, $10, $11)
-RETURNING id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, tls_mode, tls_ca_cert, last_probe_error_detail, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts
+RETURNING id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, tls_mode, tls_ca_cert, last_probe_error_detail, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts, latest_sample_id, latest_size_bytes, latest_retained_bytes, latest_slot_active, latest_wal_status, latest_safe_wal_size, latest_recorded_at
 `
 
 type CreateSourceParams struct {
@@ -93,6 +92,13 @@ func (q *Queries) CreateSource(ctx context.Context, arg CreateSourceParams) (Sou
 		&i.ProbeFailingSince,
 		&i.WalAlertThresholdBytes,
 		&i.ActiveAlerts,
+		&i.LatestSampleID,
+		&i.LatestSizeBytes,
+		&i.LatestRetainedBytes,
+		&i.LatestSlotActive,
+		&i.LatestWalStatus,
+		&i.LatestSafeWalSize,
+		&i.LatestRecordedAt,
 	)
 	return i, err
 }
@@ -110,9 +116,12 @@ func (q *Queries) DeleteSource(ctx context.Context, id int64) (int64, error) {
 }
 
 const getSource = `-- name: GetSource :one
-SELECT id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, tls_mode, tls_ca_cert, last_probe_error_detail, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts FROM sources WHERE id = $1
+SELECT id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, tls_mode, tls_ca_cert, last_probe_error_detail, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts, latest_sample_id, latest_size_bytes, latest_retained_bytes, latest_slot_active, latest_wal_status, latest_safe_wal_size, latest_recorded_at FROM sources WHERE id = $1
 `
 
+// The single read (the API's GET /sources/{id}, the source pages): one primary-key
+// probe, the newest WAL sample included (its latest_* columns, kept from wal_latest by
+// the triggers of migration 00012).
 func (q *Queries) GetSource(ctx context.Context, id int64) (Source, error) {
 	row := q.db.QueryRow(ctx, getSource, id)
 	var i Source
@@ -139,12 +148,19 @@ func (q *Queries) GetSource(ctx context.Context, id int64) (Source, error) {
 		&i.ProbeFailingSince,
 		&i.WalAlertThresholdBytes,
 		&i.ActiveAlerts,
+		&i.LatestSampleID,
+		&i.LatestSizeBytes,
+		&i.LatestRetainedBytes,
+		&i.LatestSlotActive,
+		&i.LatestWalStatus,
+		&i.LatestSafeWalSize,
+		&i.LatestRecordedAt,
 	)
 	return i, err
 }
 
 const getSourceForUpdate = `-- name: GetSourceForUpdate :one
-SELECT id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, tls_mode, tls_ca_cert, last_probe_error_detail, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts FROM sources WHERE id = $1 FOR UPDATE
+SELECT id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, tls_mode, tls_ca_cert, last_probe_error_detail, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts, latest_sample_id, latest_size_bytes, latest_retained_bytes, latest_slot_active, latest_wal_status, latest_safe_wal_size, latest_recorded_at FROM sources WHERE id = $1 FOR UPDATE
 `
 
 func (q *Queries) GetSourceForUpdate(ctx context.Context, id int64) (Source, error) {
@@ -173,6 +189,13 @@ func (q *Queries) GetSourceForUpdate(ctx context.Context, id int64) (Source, err
 		&i.ProbeFailingSince,
 		&i.WalAlertThresholdBytes,
 		&i.ActiveAlerts,
+		&i.LatestSampleID,
+		&i.LatestSizeBytes,
+		&i.LatestRetainedBytes,
+		&i.LatestSlotActive,
+		&i.LatestWalStatus,
+		&i.LatestSafeWalSize,
+		&i.LatestRecordedAt,
 	)
 	return i, err
 }
@@ -193,116 +216,6 @@ func (q *Queries) GetSourceNamed(ctx context.Context, name string) (GetSourceNam
 	var i GetSourceNamedRow
 	err := row.Scan(&i.ID, &i.Name)
 	return i, err
-}
-
-const getSourceWithLatestWAL = `-- name: GetSourceWithLatestWAL :one
-SELECT s.id, s.name, s.pg_host, s.pg_port, s.pg_database, s.pg_username, s.pg_password, s.publication_name, s.replication_id, s.last_probe_error, s.last_probe_error_at, s.last_probe_at, s.created_at, s.updated_at, s.tls_mode, s.tls_ca_cert, s.last_probe_error_detail, s.last_probe_reason, s.probe_failures, s.probe_failing_since, s.wal_alert_threshold_bytes, s.active_alerts,
-       w.sample_id AS wal_id, w.size_bytes AS wal_size_bytes, w.retained_bytes AS wal_retained_bytes,
-       w.slot_active AS wal_slot_active, w.wal_status AS wal_status, w.safe_wal_size AS wal_safe_wal_size,
-       w.recorded_at AS wal_recorded_at
-FROM sources s
-LEFT JOIN wal_latest w ON w.source_id = s.id
-WHERE s.id = $1
-`
-
-type GetSourceWithLatestWALRow struct {
-	Source           Source
-	WalID            *int64
-	WalSizeBytes     *int64
-	WalRetainedBytes *int64
-	WalSlotActive    *bool
-	WalStatus        *string
-	WalSafeWalSize   *int64
-	WalRecordedAt    *time.Time
-}
-
-// The single read: the source and its newest WAL sample in one round trip (the API's
-// GET /sources/{id} and the source pages): two primary-key probes, since wal_latest is
-// kept by the trigger on wal_metrics in the writing transaction.
-func (q *Queries) GetSourceWithLatestWAL(ctx context.Context, id int64) (GetSourceWithLatestWALRow, error) {
-	row := q.db.QueryRow(ctx, getSourceWithLatestWAL, id)
-	var i GetSourceWithLatestWALRow
-	err := row.Scan(
-		&i.Source.ID,
-		&i.Source.Name,
-		&i.Source.PgHost,
-		&i.Source.PgPort,
-		&i.Source.PgDatabase,
-		&i.Source.PgUsername,
-		&i.Source.PgPassword,
-		&i.Source.PublicationName,
-		&i.Source.ReplicationID,
-		&i.Source.LastProbeError,
-		&i.Source.LastProbeErrorAt,
-		&i.Source.LastProbeAt,
-		&i.Source.CreatedAt,
-		&i.Source.UpdatedAt,
-		&i.Source.TlsMode,
-		&i.Source.TlsCaCert,
-		&i.Source.LastProbeErrorDetail,
-		&i.Source.LastProbeReason,
-		&i.Source.ProbeFailures,
-		&i.Source.ProbeFailingSince,
-		&i.Source.WalAlertThresholdBytes,
-		&i.Source.ActiveAlerts,
-		&i.WalID,
-		&i.WalSizeBytes,
-		&i.WalRetainedBytes,
-		&i.WalSlotActive,
-		&i.WalStatus,
-		&i.WalSafeWalSize,
-		&i.WalRecordedAt,
-	)
-	return i, err
-}
-
-const latestWALForSources = `-- name: LatestWALForSources :many
-SELECT l.sample_id AS id, l.source_id, l.size_bytes, l.retained_bytes, l.slot_active, l.wal_status, l.safe_wal_size,
-       l.recorded_at
-FROM wal_latest l
-WHERE l.source_id = ANY($1::bigint[])
-`
-
-type LatestWALForSourcesRow struct {
-	ID            int64
-	SourceID      int64
-	SizeBytes     int64
-	RetainedBytes *int64
-	SlotActive    *bool
-	WalStatus     *string
-	SafeWalSize   *int64
-	RecordedAt    time.Time
-}
-
-// The newest sample of each listed source, from wal_latest (kept by the trigger on
-// wal_metrics): one primary-key lookup per listed source, whatever the fleet's size.
-func (q *Queries) LatestWALForSources(ctx context.Context, sourceIds []int64) ([]LatestWALForSourcesRow, error) {
-	rows, err := q.db.Query(ctx, latestWALForSources, sourceIds)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []LatestWALForSourcesRow{}
-	for rows.Next() {
-		var i LatestWALForSourcesRow
-		if err := rows.Scan(
-			&i.ID,
-			&i.SourceID,
-			&i.SizeBytes,
-			&i.RetainedBytes,
-			&i.SlotActive,
-			&i.WalStatus,
-			&i.SafeWalSize,
-			&i.RecordedAt,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
 }
 
 const listAllSealedSourcePasswords = `-- name: ListAllSealedSourcePasswords :many
@@ -500,7 +413,7 @@ UPDATE sources SET
     wal_alert_threshold_bytes = $11,
     updated_at = now()
 WHERE id = $12
-RETURNING id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, tls_mode, tls_ca_cert, last_probe_error_detail, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts
+RETURNING id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, tls_mode, tls_ca_cert, last_probe_error_detail, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts, latest_sample_id, latest_size_bytes, latest_retained_bytes, latest_slot_active, latest_wal_status, latest_safe_wal_size, latest_recorded_at
 `
 
 type UpdateSourceParams struct {
@@ -557,6 +470,13 @@ func (q *Queries) UpdateSource(ctx context.Context, arg UpdateSourceParams) (Sou
 		&i.ProbeFailingSince,
 		&i.WalAlertThresholdBytes,
 		&i.ActiveAlerts,
+		&i.LatestSampleID,
+		&i.LatestSizeBytes,
+		&i.LatestRetainedBytes,
+		&i.LatestSlotActive,
+		&i.LatestWalStatus,
+		&i.LatestSafeWalSize,
+		&i.LatestRecordedAt,
 	)
 	return i, err
 }

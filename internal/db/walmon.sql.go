@@ -282,7 +282,7 @@ func (q *Queries) ListRecentWALSamples(ctx context.Context, arg ListRecentWALSam
 
 const listSourcesForProbe = `-- name: ListSourcesForProbe :many
 
-SELECT id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, tls_mode, tls_ca_cert, last_probe_error_detail, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts FROM sources ORDER BY id
+SELECT id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, tls_mode, tls_ca_cert, last_probe_error_detail, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts, latest_sample_id, latest_size_bytes, latest_retained_bytes, latest_slot_active, latest_wal_status, latest_safe_wal_size, latest_recorded_at FROM sources ORDER BY id
 `
 
 // Queries of the WAL monitor (internal/walmon through internal/catalog/wal.go).
@@ -320,6 +320,13 @@ func (q *Queries) ListSourcesForProbe(ctx context.Context) ([]Source, error) {
 			&i.ProbeFailingSince,
 			&i.WalAlertThresholdBytes,
 			&i.ActiveAlerts,
+			&i.LatestSampleID,
+			&i.LatestSizeBytes,
+			&i.LatestRetainedBytes,
+			&i.LatestSlotActive,
+			&i.LatestWalStatus,
+			&i.LatestSafeWalSize,
+			&i.LatestRecordedAt,
 		); err != nil {
 			return nil, err
 		}
@@ -332,7 +339,7 @@ func (q *Queries) ListSourcesForProbe(ctx context.Context) ([]Source, error) {
 }
 
 const listSourcesWithAlerts = `-- name: ListSourcesWithAlerts :many
-SELECT id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, tls_mode, tls_ca_cert, last_probe_error_detail, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts FROM sources
+SELECT id, name, pg_host, pg_port, pg_database, pg_username, pg_password, publication_name, replication_id, last_probe_error, last_probe_error_at, last_probe_at, created_at, updated_at, tls_mode, tls_ca_cert, last_probe_error_detail, last_probe_reason, probe_failures, probe_failing_since, wal_alert_threshold_bytes, active_alerts, latest_sample_id, latest_size_bytes, latest_retained_bytes, latest_slot_active, latest_wal_status, latest_safe_wal_size, latest_recorded_at FROM sources
 WHERE cardinality(active_alerts) > 0
 ORDER BY probe_failing_since DESC NULLS LAST, lower(name), id
 LIMIT $1
@@ -371,6 +378,13 @@ func (q *Queries) ListSourcesWithAlerts(ctx context.Context, lim int32) ([]Sourc
 			&i.ProbeFailingSince,
 			&i.WalAlertThresholdBytes,
 			&i.ActiveAlerts,
+			&i.LatestSampleID,
+			&i.LatestSizeBytes,
+			&i.LatestRetainedBytes,
+			&i.LatestSlotActive,
+			&i.LatestWalStatus,
+			&i.LatestSafeWalSize,
+			&i.LatestRecordedAt,
 		); err != nil {
 			return nil, err
 		}
