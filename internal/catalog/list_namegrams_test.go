@@ -14,15 +14,16 @@ import (
 	"github.com/rosetta-cdc/rosetta/internal/secrets"
 )
 
-// ilikePage is what a name-sorted search must list: the plain statement over every
-// pipeline, the search an ILIKE with its wildcards escaped (every character literal).
+// sortOrder is each pipeline sort's ORDER BY over the pipelines table.
+var sortOrder = map[string]string{"name": "lower(name)", "-name": "lower(name) DESC", "created_at": "created_at, id",
+	"-created_at": "created_at DESC, id DESC", "status": "status_rank, id"}
+
+// ilikePage is what a searched list must list: the plain statement over every pipeline,
+// the search an ILIKE with its wildcards escaped (every character literal).
 func ilikePage(t *testing.T, pool *db.Pool, q, sort string, limit, offset int) ([]string, int64) {
 	t.Helper()
 	ctx := context.Background()
-	order := "lower(name)"
-	if sort == "-name" {
-		order += " DESC"
-	}
+	order := sortOrder[sort]
 	pattern := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q)
 	rows, err := pool.Query(ctx, `SELECT name FROM pipelines WHERE name ILIKE '%' || $1 || '%' ORDER BY `+order+
 		` LIMIT $2 OFFSET $3`, pattern, limit, offset)
@@ -40,12 +41,12 @@ func ilikePage(t *testing.T, pool *db.Pool, q, sort string, limit, offset int) (
 	return page, n
 }
 
-// checkNameSearch pages through a search in both name orders and checks every page
+// checkNameSearch pages through a search in every pipeline order and checks every page
 // against ilikePage, and the total: exact when not marked, else above the cap.
 func checkNameSearch(t *testing.T, svc *catalog.Service, pool *db.Pool, q string, limit, pages int, totalCap int64) {
 	t.Helper()
 	ctx := context.Background()
-	for _, sort := range []string{"name", "-name"} {
+	for _, sort := range catalog.PipelineSorts {
 		for page := 0; page < pages; page++ {
 			offset := page * limit
 			got, err := svc.ListPipelines(ctx, catalog.ListParams{Q: q, Sort: sort, Limit: limit, Offset: offset}, catalog.PipelineFilter{})
@@ -71,8 +72,10 @@ func checkNameSearch(t *testing.T, svc *catalog.Service, pool *db.Pool, q string
 // same order, both ways and across pages, whichever way the statement takes to the page
 // (nameSearchSQL): a gram walked whole, a walk that fills the page with the total counted
 // along the gram (exact, or past the cap an estimate), and every match read through the
-// trigram index when the search's grams are all too common to walk whole. Wildcards and
-// backslashes are characters; case folds as ILIKE folds it, non-ASCII included.
+// trigram index when the search's grams are all too common to walk whole. The other
+// sorts, whose count up to the cap is made along the gram too (sampleSQL), list the same
+// as before. Wildcards and backslashes are characters; case folds as ILIKE folds it,
+// non-ASCII included.
 func TestNameSearchListsWhatILIKEListsInNameOrder(t *testing.T) {
 	t.Parallel()
 	svc, pool := newServiceWith(t)
