@@ -268,7 +268,7 @@ const gramCountBound = 500
 // gramCandidates is how many of a search's grams are counted: any gram of the search
 // finds every match, so the choice only weighs on the cost (a long search's grams are
 // not all counted).
-const gramCandidates = 6
+const gramCandidates = 4
 
 // defaultSampled are the sorts whose order owes nothing to the name, so that a name
 // search's matches may be expected anywhere along them, and whose index carries the name
