@@ -243,3 +243,91 @@ func logLegacyPlans(b *testing.B, small, big *db.Pool, sort, q string) {
 	countArgs, pageArgs := legacyArgs(sort, q)
 	logBoth(b, "legacy ", small, big, legacyPage, pageArgs, legacyCount, countArgs)
 }
+
+// BenchmarkPipelineNameWrites measures what the name grams (migration 00013) add to
+// writing a pipeline's name, through the catalog as the API writes it: a create, a
+// rename and a delete (each its own transaction, with its audit event), on a fleet of
+// LIST_BENCH_PIPELINES (default 100,000), each iteration once with the grams' triggers
+// and once with them disabled, interleaved. Reported: ms per write with and without,
+// and their ratio.
+//
+//	go test -run '^$' -bench PipelineNameWrites -benchtime 200x ./internal/catalog/
+func BenchmarkPipelineNameWrites(b *testing.B) {
+	size := 100_000
+	if v := os.Getenv("LIST_BENCH_PIPELINES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 5_000 {
+			b.Fatalf("LIST_BENCH_PIPELINES=%q: want a number ≥ 5000", v)
+		}
+		size = n
+	}
+	ctx := context.Background()
+	svc, pool := newServiceWith(b)
+	seedFleet(b, pool, size)
+	var src, dst int64
+	if err := pool.QueryRow(ctx, `SELECT (SELECT min(id) FROM sources), (SELECT min(id) FROM destinations)`).Scan(&src, &dst); err != nil {
+		b.Fatal(err)
+	}
+	triggers := func(on bool) {
+		verb := "DISABLE"
+		if on {
+			verb = "ENABLE"
+		}
+		for _, tg := range []string{"pipelines_name_grams_insert", "pipelines_name_grams_rename", "pipelines_name_grams_delete"} {
+			if _, err := pool.Exec(ctx, "ALTER TABLE pipelines "+verb+" TRIGGER "+tg); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	defer triggers(true)
+	// [grams?][create, rename, delete]
+	var spent [2][3]time.Duration
+	write := func(i int, grams bool) {
+		g := 0
+		if grams {
+			g = 1
+		}
+		triggers(grams)
+		name := "bench-billing-ledger-" + strconv.Itoa(i) + "-" + strconv.FormatBool(grams)
+		t0 := time.Now()
+		p, err := svc.CreatePipeline(ctx, catalog.PipelineInput{Name: name, SourceID: src, DestinationID: dst})
+		if err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		renamed := "bench-refunds-facts-" + strconv.Itoa(i) + "-" + strconv.FormatBool(grams)
+		if _, err := svc.UpdatePipeline(ctx, p.ID, catalog.PipelinePatch{Name: &renamed}); err != nil {
+			b.Fatal(err)
+		}
+		t2 := time.Now()
+		if err := svc.DeletePipeline(ctx, p.ID); err != nil {
+			b.Fatal(err)
+		}
+		t3 := time.Now()
+		spent[g][0] += t1.Sub(t0)
+		spent[g][1] += t2.Sub(t1)
+		spent[g][2] += t3.Sub(t2)
+	}
+	write(-1, true) // warm the pool and the caches
+	write(-1, false)
+	spent = [2][3]time.Duration{}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		write(i, i%2 == 0)
+		write(i, i%2 != 0)
+	}
+	b.StopTimer()
+	for k, op := range []string{"create", "rename", "delete"} {
+		ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(b.N) }
+		b.ReportMetric(ms(spent[1][k]), op+"_ms")
+		b.ReportMetric(ms(spent[0][k]), op+"_ms_nograms")
+		b.ReportMetric(float64(spent[1][k])/float64(spent[0][k]), op+"_ratio")
+	}
+	var gramsSize, pipelinesSize int64
+	if err := pool.QueryRow(ctx, `SELECT pg_total_relation_size('pipeline_name_grams'), pg_total_relation_size('pipelines')`).
+		Scan(&gramsSize, &pipelinesSize); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(gramsSize)/(1<<20), "grams_MB")
+	b.ReportMetric(float64(pipelinesSize)/(1<<20), "pipelines_MB")
+}

@@ -45,8 +45,8 @@ type orderKey struct {
 	// nullsLast puts NULLs last in a descending key (PostgreSQL's default puts them
 	// first there; ascending keys already have them last). The index must say the same.
 	nullsLast bool
-	// lowerName: the key is lower(name), on which a walk can check a search with LIKE
-	// (sampleSQL).
+	// lowerName: the key is lower(name), the order a walk of a name's grams yields
+	// (nameSearchSQL).
 	lowerName bool
 }
 
@@ -130,9 +130,15 @@ type listQuery struct {
 	trigram bool
 	// searchConds is how many of the conditions the search wrote.
 	searchConds int
-	// term is the whole search term as a LIKE pattern (escaped), for sampleSQL's walk of
-	// a name order, which checks it on the index's key.
+	// term is the whole search term as a LIKE pattern (escaped), for the estimate of its
+	// share of the table (nameShareSQL).
 	term string
+	// text is the search term as typed, for nameSearchSQL, which checks it as a literal
+	// substring of the lowered name.
+	text string
+	// grams is the table keeping the listed table's name grams in name order (migration
+	// 00013), which serves a name-sorted search alone (nameSearchSQL); none when empty.
+	grams string
 	// sampled are the sorts whose index a search with many matches may walk (sampleSQL);
 	// defaultSampled when nil.
 	sampled map[string]bool
@@ -171,7 +177,7 @@ func (q *listQuery) search(text string) {
 	if pattern == nil {
 		return
 	}
-	q.term = *pattern
+	q.term, q.text = *pattern, text
 	before := len(q.where)
 	defer func() { q.searchConds += len(q.where) - before }()
 	words := searchWords(text)
@@ -198,10 +204,16 @@ func (q *listQuery) search(text string) {
 // cost, never on what matches.
 func searchWords(text string) []string {
 	var words []string
-	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+	// As typed: the database folds the case (ILIKE), as it folds the whole term's. Folded
+	// here, a word could differ from the term's own letters as the database folds them: in
+	// the C locale lower() leaves "Ω" alone where Go's folds it, so "ωmega" found nothing
+	// in "Ωmega-log", which the term itself matches.
+	for _, w := range strings.FieldsFunc(text, func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
 	}) {
-		if utf8.RuneCountInString(w) >= 3 && !slices.Contains(words, w) {
+		// A word equal to one already given but for case narrows nothing more (and if the
+		// database tells them apart, the whole term, checked too, still decides).
+		if utf8.RuneCountInString(w) >= 3 && !slices.ContainsFunc(words, func(x string) bool { return strings.EqualFold(x, w) }) {
 			words = append(words, w)
 		}
 	}
@@ -243,35 +255,33 @@ const (
 // most (see sampleSQL): enough to fill a page of 50 from matches as sparse as 1 %.
 const sampleRows = 5000
 
-// nameSampleRows is sampleRows for a name order, whose walk checks the search on the
-// index's own key (lower(name)) with LIKE, where the other orders' walks check the name
-// with ILIKE, which folds the name's case on every row: measured at 100,000 pipelines,
-// 10,000 rows walked and checked in 2.0 ms against 7.2 ms (pgbench, one client), so the
-// name walk reads twice the rows in less time.
-const nameSampleRows = 2 * sampleRows
+// gramWalkRows is how many entries of one gram a name-sorted search walks at most
+// (nameSearchSQL), for the page and again for the capped count: index-only entries of a
+// few dozen bytes, about 60 index pages.
+const gramWalkRows = 10000
+
+// gramCountBound is how far each candidate gram of a search is counted to pick the
+// rarest (nameSearchSQL): a bounded price per gram, whatever the fleet. A gram with fewer
+// entries is walked whole within gramWalkRows, so nothing more needs checking.
+const gramCountBound = 500
+
+// gramCandidates is how many of a search's grams are counted: any gram of the search
+// finds every match, so the choice only weighs on the cost (a long search's grams are
+// not all counted).
+const gramCandidates = 4
 
 // defaultSampled are the sorts whose order owes nothing to the name, so that a name
 // search's matches may be expected anywhere along them, and whose index carries the name
 // (migration 00010): the created_at sorts of every list.
 var defaultSampled = map[string]bool{"created_at": true, "-created_at": true}
 
-// pipelineSampled are the pipeline list's: every sort. The status sort's index carries
-// the name (migration 00011), and so does the name sorts' (with the id). A name order
-// clusters a term's matches ("billing-…" names sort together), so its walk finds them
-// only when they begin near the head of the order; when the name histogram says they do
-// not (nameReachSQL), or the walk has read nameSampleRows rows without filling the page,
-// the statement reads every match instead (sampleSQL): the walk's cost is bounded, and
-// the page is exact either way.
-var pipelineSampled = everySort(pipelineOrder)
-
-// everySort is the set of an order table's sorts.
-func everySort(order map[string][]orderKey) map[string]bool {
-	set := make(map[string]bool, len(order))
-	for k := range order {
-		set[k] = true
-	}
-	return set
-}
+// pipelineSampled are the pipeline list's: the created_at sorts and status, whose index
+// carries the name (migration 00011). The name sorts take nameSearchSQL instead: a name
+// order clusters a term's matches ("billing-…" names sort together), so a walk of the
+// name index meets them only where they begin, 91 % of the way down a descending order
+// for "billing" at 100,000 pipelines; the walk of one of the term's grams meets nothing
+// else first.
+var pipelineSampled = map[string]bool{"created_at": true, "-created_at": true, "status": true}
 
 func (q *listQuery) isSampled(sort string) bool {
 	if q.sampled == nil {
@@ -299,7 +309,8 @@ func (q *listQuery) isSampled(sort string) bool {
 //
 // A search alone, in a sampled order (sampleSQL), reads at most cap + 1 matches first;
 // past the cap, the head of the sort's index instead (see there), and the total is an
-// estimate, marked.
+// estimate, marked. A search alone in a name order of a table that keeps its name grams
+// walks one of the search's grams in name order (nameSearchSQL).
 //
 // The receiver is a copy: the page's parameters are added to it, not to q.
 func (q listQuery) listSQL(sort string, limit, offset, totalCap int) (sql string, args []any, err error) {
@@ -307,8 +318,11 @@ func (q listQuery) listSQL(sort string, limit, offset, totalCap int) (sql string
 	if !ok {
 		return "", nil, fmt.Errorf("catalog: no order for sort key %q", sort)
 	}
+	alone := len(q.where) == q.searchConds
 	switch {
-	case q.trigram && q.isSampled(sort) && len(q.where) == q.searchConds:
+	case q.trigram && alone && q.grams != "" && ks[0].lowerName:
+		sql = q.nameSearchSQL(ks, limit, offset, totalCap)
+	case q.trigram && q.isSampled(sort) && alone:
 		sql = q.sampleSQL(ks, limit, offset, totalCap)
 	case q.trigram:
 		sql = q.matchesSQL(ks, limit, offset)
@@ -382,8 +396,7 @@ func (q *listQuery) matchesSQL(ks []orderKey, limit, offset int) string {
 // (5,000 for "billing" at 100,000 pipelines, a heap visit and a recheck each); instead
 // the statement walks the sort's index (s, index-only: the index carries the name,
 // migrations 00010 and 00011), checking names as it goes, until it has found the page's
-// matches or read sampleRows rows (nameSampleRows in a name order, which is only walked
-// when nameReachSQL expects the matches within reach). Found: they are the page (the
+// matches or read sampleRows rows. Found: they are the page (the
 // first matches in an order are the first matches met walking it). Not found (matches
 // too sparse or clustered elsewhere, or the offset too deep): every match is read and
 // sorted (the rest of a), with an exact total, as matchesSQL would. Each branch is gated
@@ -402,31 +415,9 @@ func (q *listQuery) nameShareSQL() string {
 	return "list_name_share(" + q.param(q.table) + "::regclass, " + q.param(q.term) + "::text)"
 }
 
-// nameReachSQL says whether a name order's walk may meet the search's first match within
-// nameSampleRows rows: the matches of a term cluster in a name order ("billing-…" all
-// sort together), so walking towards them from the far end is a walk through the rest of
-// the fleet that ends in the fallback anyway (a descending order on "billing" at 100,000
-// pipelines: 90,000 rows before the first match). Where the first match lies is read from
-// the name histogram (list_name_reach, migration 00011): the share of its bounds before
-// the first that matches, times the table's size. It only picks the way to the page,
-// never the page: wrong, it costs the walk (bounded) or the fallback (every match
-// sorted), and without statistics, or with no bound matching, the walk is tried.
-func (q *listQuery) nameReachSQL(desc bool) string {
-	return "coalesce(list_name_reach(" + q.param(q.table) + "::regclass, " + q.param(q.term) + "::text, " + strconv.FormatBool(desc) +
-		") * " + q.tableSizeSQL() + " <= " + strconv.Itoa(nameSampleRows) + ", true)"
-}
-
 func (q *listQuery) sampleSQL(ks []orderKey, limit, offset, totalCap int) string {
 	capSQL, need, rows := strconv.Itoa(totalCap), strconv.Itoa(limit+offset), strconv.Itoa(sampleRows)
-	check, reach := strings.Join(q.where, " AND "), "true"
-	if ks[0].lowerName {
-		// On the index's key, as LIKE: in a UTF-8 database ILIKE is exactly LIKE on both
-		// sides lowered (PostgreSQL's like.c), so the same names match, without folding
-		// each name's case again.
-		rows = strconv.Itoa(nameSampleRows)
-		check = "v.k0 LIKE '%' || lower(" + q.param(q.term) + "::text) || '%'"
-		reach = q.nameReachSQL(ks[0].desc)
-	}
+	check := strings.Join(q.where, " AND ")
 	kcols := make([]string, len(ks))
 	for i := range ks {
 		kcols[i] = "k" + strconv.Itoa(i)
@@ -436,15 +427,24 @@ func (q *listQuery) sampleSQL(ks []orderKey, limit, offset, totalCap int) string
 	// several is computed once, on demand): the count up to the cap reads cap + 1 of them,
 	// the fallback all. The branches are chosen once, in two one-row CTEs (g, h), each
 	// flag then read by a one-time condition (a scalar subquery over an uncorrelated CTE):
-	// a branch not taken does not run. When the walk cannot reach the matches (w), they
-	// are not counted up to the cap either, since all of them are read anyway. (Written
-	// out in every branch, the conditions and a second scan for the capped count made
-	// the statement twice as long to plan, on every request.)
-	return "WITH w AS MATERIALIZED (SELECT " + reach + " AS ok), " +
-		"a AS MATERIALIZED (SELECT v.id, " + keyColumns(ks) + " FROM " + q.keys() + q.whereSQL() + "), " +
-		"g AS MATERIALIZED (SELECT ok AND n <= " + capSQL + " AS few, ok AND n > " + capSQL + " AS many, n " +
-		"FROM (SELECT ok, CASE WHEN ok THEN (SELECT count(*) FROM (SELECT 1 FROM a LIMIT " + strconv.Itoa(totalCap+1) + ") c) END AS n " +
-		"FROM w OFFSET 0) x), " + // OFFSET 0: n counted once, not once per mention
+	// a branch not taken does not run. (Written out in every branch, the conditions and a
+	// second scan for the capped count made the statement twice as long to plan, on every
+	// request.)
+	//
+	// Where the table keeps its name grams, the count up to the cap is made along the
+	// search's rarest gram (gramCTEs), index-only, rather than from a: 1,001 of "billing"'s
+	// 5,000 matches at 100,000 pipelines were 283 heap buffers (each match visited and
+	// rechecked), a gram's 1,001 entries are 14. Only when that count cannot say (fewer
+	// than the cap met, and the gram too common to walk whole) does a count them.
+	with, count := "WITH ", "(SELECT count(*) FROM (SELECT 1 FROM a LIMIT "+strconv.Itoa(totalCap+1)+") c)"
+	if q.grams != "" {
+		with = "WITH RECURSIVE " + q.gramCTEs(totalCap) + ", "
+		count = "CASE WHEN (SELECT n FROM cn) > " + capSQL + " OR " + gramWhole + " THEN (SELECT n FROM cn) ELSE " + count + " END"
+	}
+	return with + "a AS MATERIALIZED (SELECT v.id, " + keyColumns(ks) + " FROM " + q.keys() + q.whereSQL() + "), " +
+		"g AS MATERIALIZED (SELECT n <= " + capSQL + " AS few, n > " + capSQL + " AS many, n " +
+		"FROM (SELECT " + count + " AS n " +
+		"OFFSET 0) x), " + // OFFSET 0: n counted once, not once per mention
 
 		"s AS MATERIALIZED (SELECT v.id, " + k + " FROM (SELECT v.id, v.name, " + keyColumns(ks) + " FROM " + q.keys() +
 		" ORDER BY " + orderSQL(ks, "") + " LIMIT " + rows + ") v WHERE (SELECT many FROM g) AND " + check +
@@ -459,6 +459,90 @@ func (q *listQuery) sampleSQL(ks []orderKey, limit, offset, totalCap int) string
 		"CASE WHEN h.walked THEN '" + totalEstimate + "' ELSE '" + totalExact + "' END AS state FROM h) t " +
 		q.pageByIDs(ks, "ids", limit, offset)
 }
+
+// nameSearchSQL serves a search alone in a name order, either way, through the table of
+// name grams (q.grams, migration 00013: every 3-character substring of each lowered name,
+// beside the name and the id, in a B-tree on (gram, lowered name)). Every match contains
+// each gram of the lowered search, so one gram's entries, walked in name order, meet the
+// matches in the list's order, with only that gram's other names between them: the page
+// costs what the page costs, wherever the matches sort (the name index walked instead
+// passes every name before the first match; the matches read instead cost what they
+// number).
+//
+// The walk (s) follows the gram gramCTEs chose, reads at most gramWalkRows entries and
+// stops at the page's matches (limit + offset). Then:
+//   - the page filled: it is the page. The total is cn, the matches counted along the
+//     same gram up to the cap + 1: past the cap the estimate (nameShareSQL), marked, as
+//     in sampleSQL; otherwise exact when the gram was within reach whole (gramWhole),
+//     else every match counted through the trigram index (a).
+//   - not filled, the gram within reach whole: every match was met, so the page is what
+//     was found, and so is the exact total.
+//   - not filled, the gram not within reach (more than gramWalkRows entries: every gram
+//     of the search common, the search itself rare), or no gram at all: every match is
+//     read through the trigram index and sorted, the total exact, as matchesSQL.
+//
+// The flags are one-time conditions, as in sampleSQL: a branch not taken does not run.
+func (q *listQuery) nameSearchSQL(ks []orderKey, limit, offset, totalCap int) string {
+	capSQL, need := strconv.Itoa(totalCap), strconv.Itoa(limit+offset)
+	dir := ""
+	if ks[0].desc {
+		dir = " DESC"
+	}
+	return "WITH RECURSIVE " + q.gramCTEs(totalCap) + ", " +
+		"s AS MATERIALIZED (SELECT x.pipeline_id AS id, x.lname AS k0 FROM (SELECT lname, pipeline_id FROM " + q.grams +
+		" WHERE gram = (SELECT gram FROM gr) ORDER BY lname" + dir + " LIMIT " + strconv.Itoa(gramWalkRows) + ") x WHERE " + gramHit +
+		" LIMIT " + need + "), " +
+		"a AS MATERIALIZED (SELECT v.id, " + keyColumns(ks) + " FROM " + q.keys() + q.whereSQL() + "), " +
+		"h AS MATERIALIZED (SELECT found >= " + need + " AS filled, found, CASE WHEN found >= " + need + " THEN false ELSE NOT " + gramWhole +
+		" END AS fallback FROM (SELECT count(*) AS found FROM s) f), " +
+		"ids AS (SELECT id, k0 FROM s WHERE NOT (SELECT fallback FROM h) UNION ALL SELECT id, k0 FROM a WHERE (SELECT fallback FROM h)) " +
+		"SELECT t.total, t.state, v.id IS NOT NULL, v.* FROM (SELECT CASE WHEN h.fallback THEN (SELECT count(*) FROM a) " +
+		"WHEN NOT h.filled THEN h.found " +
+		"WHEN (SELECT n FROM cn) > " + capSQL + " THEN greatest(" + capSQL + " + 1, (" + q.nameShareSQL() + " * " + q.tableSizeSQL() + ")::bigint) " +
+		"WHEN " + gramWhole + " THEN (SELECT n FROM cn) ELSE (SELECT count(*) FROM a) END AS total, " +
+		"CASE WHEN NOT h.fallback AND h.filled AND (SELECT n FROM cn) > " + capSQL + " THEN '" + totalEstimate + "' ELSE '" + totalExact +
+		"' END AS state FROM h) t " +
+		q.pageByIDs(ks, "ids", limit, offset)
+}
+
+// gramCTEs are the common table expressions (for a WITH RECURSIVE) through which a
+// search reads the table of name grams (q.grams: gram, lname, pipeline_id):
+//   - term: the search lowered by the database's lower(), as ILIKE lowers both sides in
+//     a UTF-8 database (PostgreSQL's like.c), so a name contains it (gramHit, strpos:
+//     every character literal, no pattern) exactly when ILIKE matches.
+//   - gr: the rarest of up to gramCandidates of its grams (those holding the most digits
+//     first, then the later ones: identifiers end searches, and their grams are rarer
+//     than words'), each counted no further than the rarest so far and at most
+//     gramCountBound (r, recursive), so the choice costs a bounded count per gram,
+//     whatever the fleet. Any gram of the search finds every match: the choice only
+//     weighs on the cost. None when the lowered search is shorter than three characters.
+//   - cn: the matches met along gr's entries (at most gramWalkRows of them, index-only),
+//     counted up to the cap + 1.
+//   - nr: whether gr has no more than gramWalkRows entries, so that a walk of it met
+//     every match (gramWhole); counted only when gramWhole cannot tell from gr's count.
+func (q *listQuery) gramCTEs(totalCap int) string {
+	walk, bound := strconv.Itoa(gramWalkRows), strconv.Itoa(gramCountBound)
+	return "term AS MATERIALIZED (SELECT lower(" + q.param(q.text) + "::text) AS lt), " +
+		"cand AS MATERIALIZED (SELECT gram, row_number() OVER (ORDER BY char_length(translate(gram, '0123456789', '')), pos DESC) AS i " +
+		"FROM (SELECT substr(lt, p, 3) AS gram, max(p) AS pos FROM term, generate_series(1, char_length(lt) - 2) AS p GROUP BY 1) g " +
+		"ORDER BY i LIMIT " + strconv.Itoa(gramCandidates) + "), " +
+		"r AS (SELECT 0::bigint AS i, NULL::text AS gram, " + bound + "::bigint AS n " +
+		"UNION ALL SELECT c.i, CASE WHEN r.gram IS NULL OR k.n < r.n THEN c.gram ELSE r.gram END, least(k.n, r.n) " +
+		"FROM r JOIN cand c ON c.i = r.i + 1, " +
+		"LATERAL (SELECT count(*) AS n FROM (SELECT 1 FROM " + q.grams + " x WHERE x.gram = c.gram LIMIT r.n) y) k), " +
+		"gr AS MATERIALIZED (SELECT gram, n FROM r WHERE gram IS NOT NULL ORDER BY i DESC LIMIT 1), " +
+		"cn AS MATERIALIZED (SELECT count(*) AS n FROM (SELECT 1 FROM (SELECT lname FROM " + q.grams + " WHERE gram = (SELECT gram FROM gr)" +
+		" LIMIT " + walk + ") x WHERE " + gramHit + " LIMIT " + strconv.Itoa(totalCap+1) + ") y), " +
+		"nr AS MATERIALIZED (SELECT count(*) <= " + walk + " AND EXISTS (SELECT 1 FROM gr) AS whole FROM (SELECT 1 FROM " + q.grams +
+		" WHERE gram = (SELECT gram FROM gr) LIMIT " + walk + " + 1) y)"
+}
+
+// gramHit: the gram entry x's name contains the search (gramCTEs' term).
+const gramHit = "strpos(x.lname, (SELECT lt FROM term)) > 0"
+
+// gramWhole: a walk of gr's entries (at most gramWalkRows) met all of them. Known from
+// gr's own count when under gramCountBound; otherwise nr counts them (only if asked).
+var gramWhole = "(coalesce((SELECT n < " + strconv.Itoa(gramCountBound) + " FROM gr), false) OR (SELECT whole FROM nr))"
 
 // exec makes a statement one-shot (the unnamed statement, planned with its values): a
 // cached prepared statement may switch to a generic plan, which cannot see how

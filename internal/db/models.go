@@ -84,6 +84,12 @@ type PipelineMetadatum struct {
 	PreflightWarning *string
 }
 
+type PipelineNameGram struct {
+	Gram       string
+	Lname      string
+	PipelineID int64
+}
+
 type PipelineView struct {
 	ID               int64
 	Name             string

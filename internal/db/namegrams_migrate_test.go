@@ -1,0 +1,66 @@
+package db_test
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// Migration 00013 backfills pipeline_name_grams from the pipelines already there, and from
+// then on its triggers keep it; down drops the table, its triggers and its function, and
+// brings back list_name_reach (00011's), which the list used before.
+func TestNameGramsMigrationBackfillsAndFollows(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d, m := migratedDownTo(ctx, t, 11)
+	exec := func(sql string, args ...any) {
+		t.Helper()
+		if _, err := d.Pool.Exec(ctx, sql, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func(sql string, args ...any) int {
+		t.Helper()
+		var n int
+		if err := d.Pool.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	exec(`INSERT INTO sources (name, pg_host, pg_database, pg_username, pg_password, publication_name, replication_id)
+		VALUES ('s', 'h', 'd', 'u', '\x00', 'p', 'r')`)
+	exec(`INSERT INTO destinations (name, snowflake_account, snowflake_user, snowflake_database, snowflake_schema,
+		snowflake_role, snowflake_private_key_path) VALUES ('d', 'a', 'u', 'd', 's', 'r', '/k.p8')`)
+	exec(`INSERT INTO pipelines (name, source_id, destination_id)
+		SELECT n, (SELECT id FROM sources), (SELECT id FROM destinations) FROM unnest(ARRAY['Orders-Ledger', 'ab', 'aaaa']) n`)
+	if _, err := m.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// "orders-ledger": 11 grams, all distinct; "ab" none; "aaaa" one ("aaa", once).
+	if n := count(`SELECT count(*) FROM pipeline_name_grams`); n != 12 {
+		t.Errorf("backfilled %d grams, want 12", n)
+	}
+	if n := count(`SELECT count(*) FROM pipeline_name_grams g JOIN pipelines p ON p.id = g.pipeline_id
+		WHERE g.lname = 'orders-ledger' AND g.gram IN ('ord', 's-l', 'ger')`); n != 3 {
+		t.Errorf("grams of Orders-Ledger: %d of 3", n)
+	}
+	exec(`UPDATE pipelines SET name = 'aaab' WHERE name = 'aaaa'`)
+	if n := count(`SELECT count(*) FROM pipeline_name_grams WHERE lname = 'aaab'`); n != 2 {
+		t.Errorf("after the rename: %d grams of aaab, want 2", n)
+	}
+	if n := count(`SELECT count(*) FROM pipeline_name_grams WHERE lname = 'aaaa'`); n != 0 {
+		t.Errorf("after the rename: %d grams of the old name", n)
+	}
+
+	if _, err := m.DownTo(ctx, 11); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(`SELECT count(*) FROM pg_class WHERE relname = 'pipeline_name_grams'`); n != 0 {
+		t.Error("pipeline_name_grams left after down")
+	}
+	if n := count(`SELECT count(*) FROM pg_proc WHERE proname = 'list_name_reach'`); n != 1 {
+		t.Error("list_name_reach not restored by down")
+	}
+	exec(`UPDATE pipelines SET name = 'aaac' WHERE name = 'aaab'`) // no trigger left behind
+}
