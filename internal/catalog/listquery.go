@@ -549,6 +549,17 @@ var gramWhole = "(coalesce((SELECT n < " + strconv.Itoa(gramCountBound) + " FROM
 // selective a search or a filter is.
 func exec(args []any) []any { return append([]any{pgx.QueryExecModeExec}, args...) }
 
+// listExec is exec for a list's page: still the unnamed statement, planned with its
+// values on every request, but with the statement's description (parameter and column
+// types) cached per connection by its text, so that pgx asks for the rows in binary.
+// exec cannot: without a description it must take every column as text, and a page of
+// 50 rows then costs PostgreSQL a text rendering of every timestamp and id, and pgx
+// the parsing of them back (about a fifth of the server's CPU on the console's
+// pipelines page, BENCHMARKS.md, issue 12, fifth pass). The description costs one more
+// round trip, once per connection and statement shape (the shapes are bounded: one per
+// sort and set of conditions, never per value).
+func listExec(args []any) []any { return append([]any{pgx.QueryExecModeCacheDescribe}, args...) }
+
 // list runs the page and its total. The total is exact up to the service's cap (and
 // above it when a search read every match anyway: see listSQL); otherwise the planner's
 // estimate.
@@ -562,7 +573,7 @@ func runList[T any](ctx context.Context, pool *db.Pool, totalCap int, q listQuer
 	if err != nil {
 		return nil, 0, false, err
 	}
-	rows, err := pool.Query(ctx, sql, exec(args)...)
+	rows, err := pool.Query(ctx, sql, listExec(args)...)
 	if err != nil {
 		return nil, 0, false, err
 	}

@@ -6,42 +6,86 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/a-h/templ"
 
 	"github.com/rosetta-cdc/rosetta/internal/catalog"
+	"github.com/rosetta-cdc/rosetta/views/components"
 )
 
-// A list page renders the actions of 50 pipelines, and templ's per-expression work
-// (formatting, escaping and copying every value, a context per component) made that
-// cell most of the page's CPU. Yet the cell of one row differs from another's in the
-// same state only by the pipeline's id and name. So a list renders
-// pipelineActionButtons once per state (desired × runtime status) for a stand-in
-// pipeline, cuts the HTML where the stand-in's id and name appear, and stamps each row
-// by writing the pieces with the row's own id and escaped name in between. The markup is
-// still exactly what pipelineActionButtons renders (TestStampedActionsMatchRendered
-// compares them byte for byte); nothing is written by hand here.
+// A list page renders 50 pipeline rows, and templ's per-expression work (formatting,
+// escaping and copying every value, a context per component) made them most of the
+// page's CPU. Yet a row differs from another row in the same state only by the
+// pipeline's id, name, source, destination, last error and creation time. So a list
+// renders PipelineRow once per state (desired × runtime status) for a stand-in
+// pipeline, cuts the HTML where the stand-in's values appear, and stamps each row by
+// writing the pieces with the row's own values in between: ids as decimals, names
+// escaped as templ escapes them, and the two cells whose shape depends on the value (the
+// last error, the creation time) rendered by their own components. The page's hidden
+// inputs (CSRF token, next) go in a hole too, so a stamp holds nothing of one page or one
+// session and is kept for the process (rowStamps). The markup is still exactly what
+// PipelineRow renders (TestStampedRowsMatchRendered compares them byte for byte);
+// nothing is written by hand here.
 //
-// pipelineActionButtons may therefore depend on a pipeline's ID, Name, Status and
-// Metadata.Status only (and on the RowContext, which is the same for every row).
+// PipelineRow (with pipelineActionButtons) may therefore depend on a pipeline's ID,
+// Name, SourceID, Source.Name, DestinationID, Destination.Name, Status and
+// Metadata.Status, and on anything else only through RowContext.cell; and on the
+// RowContext only through its hidden inputs, the actions the user may take and Focus.
+//
+// The actions cell has its own stamps, per page, by the same rule (pipelineActionButtons
+// depends on the id, name and state only), used by rows rendered on their own.
 
-// The stand-in: an id and a name no page holds (the name escapes to itself, as
-// html.EscapeString leaves private-use characters alone).
+// The stand-in: ids and names no page holds (the names escape to themselves, as
+// html.EscapeString leaves private-use characters alone; no id's decimals contain
+// another's).
 const (
-	stampID   int64 = 9182736450918273645
-	stampName       = "\uE000stamp\uE001"
+	stampID              int64 = 9182736450918273645
+	stampName                  = "\uE000stamp\uE001"
+	stampSourceID        int64 = 8273645091827364501
+	stampSourceName            = "\uE000source\uE001"
+	stampDestinationID   int64 = 7364509182736450182
+	stampDestinationName       = "\uE000destination\uE001"
+	// Where the cells rendered by their own components go (RowContext.cell).
+	stampLastError = "\uE000last-error\uE001"
+	stampCreated   = "\uE000created\uE001"
+	// Where a row's action forms put the page's hidden inputs (CSRF token, next).
+	stampFields = "\uE000fields\uE001"
 )
 
 var stampIDText = strconv.FormatInt(stampID, 10)
 
 // hole kinds in a stamp
 const (
-	holeID   = 'i'
-	holeName = 'n'
+	holeID              = 'i'
+	holeName            = 'n'
+	holeSourceID        = 's'
+	holeSourceName      = 'S'
+	holeDestinationID   = 'd'
+	holeDestinationName = 'D'
+	holeLastError       = 'e'
+	holeCreated         = 'c'
+	holeFields          = 'f'
 )
 
-// actionStamp is the actions cell of one pipeline state, cut at the stand-in's id and
-// name: parts[0], holes[0], parts[1], … parts[len(holes)].
+type stampMarker struct {
+	text string
+	hole byte
+}
+
+// actionMarkers are what an actions cell's stamp is cut at; rowMarkers a row's.
+var (
+	actionMarkers = []stampMarker{{stampIDText, holeID}, {stampName, holeName}}
+	rowMarkers    = append([]stampMarker{
+		{strconv.FormatInt(stampSourceID, 10), holeSourceID}, {stampSourceName, holeSourceName},
+		{strconv.FormatInt(stampDestinationID, 10), holeDestinationID}, {stampDestinationName, holeDestinationName},
+		{stampLastError, holeLastError}, {stampCreated, holeCreated}, {stampFields, holeFields},
+	}, actionMarkers...)
+)
+
+// actionStamp is the markup of one pipeline state, cut at the stand-in's values:
+// parts[0], holes[0], parts[1], … parts[len(holes)].
 type actionStamp struct {
 	parts []string
 	holes []byte
@@ -49,9 +93,10 @@ type actionStamp struct {
 
 type stampKey struct{ desired, runtime string }
 
-// actionStamps are a list's stamps by state (RowContext.forList), filled as the rows
-// need them. usable is false when the page's shared inputs contain the stand-in's id or
-// name (a "next" URL can hold any text): the rows are then rendered one by one.
+// actionStamps are a list's actions stamps by state (RowContext.forList), filled as
+// the rows need them. usable is false when the page's shared inputs contain the
+// stand-in's id or name (a "next" URL can hold any text): the actions are then rendered
+// one by one. (A row stamp has a hole where those inputs go, so it is never cut in them.)
 type actionStamps struct {
 	usable bool
 	byKey  map[stampKey]*actionStamp
@@ -63,6 +108,131 @@ func newActionStamps(rc RowContext) *actionStamps {
 		usable: !strings.Contains(shared, stampIDText) && !strings.Contains(shared, stampName),
 		byKey:  map[stampKey]*actionStamp{},
 	}
+}
+
+// listRow is p's row in a list: stamped (a list's rows are prepared, forList), or
+// rendered when not in a list.
+func (rc RowContext) listRow(p catalog.Pipeline) templ.Component {
+	if !rc.prepared || rc.standIn {
+		return PipelineRow(p, rc)
+	}
+	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+		st, err := rc.rowStamp(ctx, p)
+		if err != nil {
+			return err
+		}
+		id := strconv.FormatInt(p.ID, 10)
+		name := html.EscapeString(p.Name)
+		for i, h := range st.holes {
+			if _, err := io.WriteString(w, st.parts[i]); err != nil {
+				return err
+			}
+			var v string
+			switch h {
+			case holeID:
+				v = id
+			case holeName:
+				v = name
+			case holeSourceID:
+				v = strconv.FormatInt(p.SourceID, 10)
+			case holeSourceName:
+				v = html.EscapeString(p.Source.Name)
+			case holeDestinationID:
+				v = strconv.FormatInt(p.DestinationID, 10)
+			case holeDestinationName:
+				v = html.EscapeString(p.Destination.Name)
+			case holeFields:
+				v = rc.hiddenFields().HTML()
+			case holeCreated:
+				if err := writeTime(w, p.CreatedAt); err != nil {
+					return err
+				}
+				continue
+			default:
+				if err := rc.cellOf(p, h).Render(ctx, w); err != nil {
+					return err
+				}
+				continue
+			}
+			if _, err := io.WriteString(w, v); err != nil {
+				return err
+			}
+		}
+		_, err = io.WriteString(w, st.parts[len(st.holes)])
+		return err
+	})
+}
+
+// rowStamps are the row stamps of every list, by what they depend on besides the
+// pipeline: its state and the user's choice of actions (and focus). The page's hidden
+// inputs are a hole, so a stamp holds nothing of one page or one session, and each is
+// rendered once per process (at most 2^len(catalog.Actions) × 2 × 9 of them).
+var rowStamps sync.Map // rowStampKey → *actionStamp
+
+type rowStampKey struct {
+	may              string
+	focus            bool
+	desired, runtime string
+}
+
+// rowStamp returns the row stamp of p's state for rc's user.
+func (rc RowContext) rowStamp(ctx context.Context, p catalog.Pipeline) (*actionStamp, error) {
+	may := make([]byte, len(rc.may))
+	for i, m := range rc.may {
+		if m {
+			may[i] = 1
+		}
+	}
+	key := rowStampKey{may: string(may), focus: rc.Focus, desired: p.Status, runtime: p.Metadata.Status}
+	if st, ok := rowStamps.Load(key); ok {
+		return st.(*actionStamp), nil
+	}
+	standIn := catalog.Pipeline{ID: stampID, Name: stampName, Status: p.Status,
+		SourceID: stampSourceID, Source: catalog.EntityRef{ID: stampSourceID, Name: stampSourceName},
+		DestinationID: stampDestinationID, Destination: catalog.EntityRef{ID: stampDestinationID, Name: stampDestinationName},
+		Metadata: catalog.PipelineMetadata{Status: p.Metadata.Status}}
+	src := rc
+	src.standIn = true
+	// Its own actions rendered, not stamped (the list's action stamps carry the page's
+	// inputs, the stand-in's a marker).
+	src.stamps = nil
+	fields, err := components.Prerender(ctx, templ.Raw(stampFields))
+	if err != nil {
+		return nil, err
+	}
+	src.fields = fields
+	var b strings.Builder
+	if err := PipelineRow(standIn, src).Render(ctx, &b); err != nil {
+		return nil, err
+	}
+	st := cutStamp(b.String(), rowMarkers)
+	rowStamps.Store(key, st)
+	return st, nil
+}
+
+// cell is a row's cell whose markup depends on more than a value (a last error may be
+// folded, a time is relative to now): rendered by its component, or, in the stand-in's
+// row, a marker where a stamped row renders it.
+func (rc RowContext) cell(p catalog.Pipeline, hole byte) templ.Component {
+	if rc.standIn {
+		return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
+			for _, m := range rowMarkers {
+				if m.hole == hole {
+					_, err := io.WriteString(w, m.text)
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	return rc.cellOf(p, hole)
+}
+
+func (rc RowContext) cellOf(p catalog.Pipeline, hole byte) templ.Component {
+	if hole == holeLastError {
+		return pipelineLastError(p)
+	}
+	return Time(p.CreatedAt)
 }
 
 // rowActions is the actions cell content of p: stamped in a list, rendered otherwise.
@@ -94,7 +264,7 @@ func (rc RowContext) rowActions(p catalog.Pipeline, id, rowID string) templ.Comp
 	})
 }
 
-// stamp returns the stamp of p's state, rendering it on first use.
+// stamp returns the actions stamp of p's state, rendering it on first use.
 func (rc RowContext) stamp(ctx context.Context, p catalog.Pipeline) (*actionStamp, error) {
 	key := stampKey{p.Status, p.Metadata.Status}
 	if st, ok := rc.stamps.byKey[key]; ok {
@@ -106,26 +276,68 @@ func (rc RowContext) stamp(ctx context.Context, p catalog.Pipeline) (*actionStam
 	if err := pipelineActionButtons(standIn, "", PipelineRowID(stampID), rc).Render(ctx, &b); err != nil {
 		return nil, err
 	}
-	st := cutStamp(b.String())
+	st := cutStamp(b.String(), actionMarkers)
 	rc.stamps.byKey[key] = st
 	return st, nil
 }
 
-// cutStamp cuts s at every occurrence of the stand-in's id and name.
-func cutStamp(s string) *actionStamp {
+// cutStamp cuts s at every occurrence of the markers.
+func cutStamp(s string, markers []stampMarker) *actionStamp {
 	st := &actionStamp{}
 	for {
-		i, j := strings.Index(s, stampIDText), strings.Index(s, stampName)
-		switch {
-		case i < 0 && j < 0:
+		at, m := -1, stampMarker{}
+		for _, k := range markers {
+			if i := strings.Index(s, k.text); i >= 0 && (at < 0 || i < at) {
+				at, m = i, k
+			}
+		}
+		if at < 0 {
 			st.parts = append(st.parts, s)
 			return st
-		case j < 0 || (i >= 0 && i < j):
-			st.parts, st.holes = append(st.parts, s[:i]), append(st.holes, holeID)
-			s = s[i+len(stampIDText):]
-		default:
-			st.parts, st.holes = append(st.parts, s[:j]), append(st.holes, holeName)
-			s = s[j+len(stampName):]
+		}
+		st.parts, st.holes = append(st.parts, s[:at]), append(st.holes, m.hole)
+		s = s[at+len(m.text):]
+	}
+}
+
+// timeStamp is timeTag cut at its three texts, for writeTime.
+var timeStamp = func() *actionStamp {
+	var b strings.Builder
+	if err := timeTag(stampTimeMachine, stampTimeAbs, stampTimeRel).Render(context.Background(), &b); err != nil {
+		panic(err)
+	}
+	return cutStamp(b.String(), timeMarkers)
+}()
+
+const (
+	stampTimeMachine = "\uE000machine\uE001"
+	stampTimeAbs     = "\uE000absolute\uE001"
+	stampTimeRel     = "\uE000relative\uE001"
+)
+
+var timeMarkers = []stampMarker{{stampTimeMachine, 'm'}, {stampTimeAbs, 'a'}, {stampTimeRel, 'r'}}
+
+// writeTime writes what Time(t) renders, from timeStamp: a row's creation time is the
+// one value every row shows through a component, and templ's attribute handling was a
+// fifth of a stamped row's cost.
+func writeTime(w io.Writer, t time.Time) error {
+	machine, abs := timeTexts(t)
+	rel := relative(t, abs)
+	for i, h := range timeStamp.holes {
+		if _, err := io.WriteString(w, timeStamp.parts[i]); err != nil {
+			return err
+		}
+		v := machine
+		switch h {
+		case 'a':
+			v = abs
+		case 'r':
+			v = rel
+		}
+		if _, err := io.WriteString(w, html.EscapeString(v)); err != nil {
+			return err
 		}
 	}
+	_, err := io.WriteString(w, timeStamp.parts[len(timeStamp.holes)])
+	return err
 }

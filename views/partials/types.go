@@ -207,6 +207,8 @@ type RowContext struct {
 	may      []bool
 	stamps   *actionStamps // see stamp.go
 	prepared bool
+	// standIn: this renders the stand-in's row a list stamps its rows from (stamp.go).
+	standIn bool
 }
 
 // forList works out what every row of a list shares (see RowContext), once.
