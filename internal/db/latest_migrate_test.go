@@ -15,12 +15,7 @@ func TestSourceLatestSampleMigrationCarriesOverAndFollows(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	d, m := migratedDownTo(ctx, t, 11)
-	exec := func(sql string, args ...any) {
-		t.Helper()
-		if _, err := d.Pool.Exec(ctx, sql, args...); err != nil {
-			t.Fatal(err)
-		}
-	}
+	exec := execFatal(ctx, t, d)
 	var sampled, unsampled int64
 	for name, id := range map[string]*int64{"sampled": &sampled, "unsampled": &unsampled} {
 		if err := d.Pool.QueryRow(ctx, `INSERT INTO sources (name, pg_host, pg_database, pg_username, pg_password,

@@ -88,3 +88,13 @@ func migratedDownTo(ctx context.Context, t *testing.T, version int64) (*testdb.D
 	}
 	return d, m
 }
+
+// execFatal runs statements on d for a migration test's setup, failing the test on error.
+func execFatal(ctx context.Context, t *testing.T, d *testdb.DB) func(sql string, args ...any) {
+	return func(sql string, args ...any) {
+		t.Helper()
+		if _, err := d.Pool.Exec(ctx, sql, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

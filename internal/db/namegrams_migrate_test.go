@@ -14,12 +14,7 @@ func TestNameGramsMigrationBackfillsAndFollows(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	d, m := migratedDownTo(ctx, t, 11)
-	exec := func(sql string, args ...any) {
-		t.Helper()
-		if _, err := d.Pool.Exec(ctx, sql, args...); err != nil {
-			t.Fatal(err)
-		}
-	}
+	exec := execFatal(ctx, t, d)
 	count := func(sql string, args ...any) int {
 		t.Helper()
 		var n int

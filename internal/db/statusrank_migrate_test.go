@@ -13,12 +13,7 @@ func TestStatusRankMigrationBackfillsAndFollows(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	d, m := migratedDownTo(ctx, t, 10)
-	exec := func(sql string, args ...any) {
-		t.Helper()
-		if _, err := d.Pool.Exec(ctx, sql, args...); err != nil {
-			t.Fatal(err)
-		}
-	}
+	exec := execFatal(ctx, t, d)
 	exec(`INSERT INTO sources (name, pg_host, pg_database, pg_username, pg_password, publication_name, replication_id)
 		VALUES ('s', 'h', 'd', 'u', '\x00', 'p', 'r')`)
 	exec(`INSERT INTO destinations (name, snowflake_account, snowflake_user, snowflake_database, snowflake_schema,
