@@ -38,7 +38,8 @@ func bareServe() error {
 	defer stop()
 	pc, err := pgxpool.ParseConfig(os.Getenv("DATABASE_URL"))
 	if err != nil {
-		return err
+		// pgx's message can quote the URL, which may hold a password (as internal/db does)
+		return errors.New("bare-server: cannot parse DATABASE_URL")
 	}
 	if n, err := strconv.Atoi(os.Getenv("BARE_POOL_SIZE")); err == nil && n > 0 {
 		pc.MaxConns = int32(n)

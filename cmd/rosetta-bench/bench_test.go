@@ -115,3 +115,16 @@ func TestRecorderKeepsBatchesAndReplaysThem(t *testing.T) {
 		t.Error("replaying a failing batch statement succeeded")
 	}
 }
+
+// The bare server never repeats an unparsable DATABASE_URL's parse error, which pgx can
+// word with the URL and so the password in it.
+func TestBareServerHidesUnparsableURL(t *testing.T) {
+	const pw = "s3cret-bare-pw"
+	for _, u := range []string{"postgres://rosetta:" + pw + "@localhost:notaport/db", "postgres://rosetta:" + pw + "@[::1/db"} {
+		t.Setenv("DATABASE_URL", u)
+		err := bareServe()
+		if err == nil || strings.Contains(err.Error(), pw) || !strings.Contains(err.Error(), "DATABASE_URL") {
+			t.Errorf("%s: error %v, want one naming DATABASE_URL without the password", u, err)
+		}
+	}
+}

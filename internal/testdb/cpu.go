@@ -64,3 +64,16 @@ func clusterCPU(dataDir string) (time.Duration, error) {
 	}
 	return time.Duration(ticks) * clockTick, nil
 }
+
+// ClusterDataDir is the data directory of the throwaway cluster this test binary started.
+// ok is false when TEST_DATABASE_URL names the server instead: that server's files are
+// not the tests' to touch, and a benchmark that would change its configuration (the
+// walmon floor's pg_hba.conf line) checks this first.
+func ClusterDataDir(t testing.TB) (dir string, ok bool) {
+	t.Helper()
+	s := mustServer(t)
+	if s.cluster == nil {
+		return "", false
+	}
+	return s.cluster.DataDir(), true
+}

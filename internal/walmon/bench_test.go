@@ -1,10 +1,13 @@
 package walmon_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/metrics"
 	"strconv"
@@ -16,6 +19,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/rosetta-cdc/rosetta/internal/audit"
@@ -233,7 +237,8 @@ type floorResult struct {
 // keys every time, as libpq does), no TLS request, one statement, close; no catalog, no
 // writer, no retries, no key cache. First with the sources' SCRAM passwords (bare-scram),
 // then with authentication taken away (bare-trust: a pg_hba.conf line trusting the
-// source's database, a throwaway one, added here and removed before it returns), which is
+// benchmark's own roles to the source's database, a throwaway one, on the harness's own
+// cluster only; trustDatabase), which is
 // what a backend start and the probe cost the cluster with nothing of the client's in it.
 // Each is the mean of rounds passes.
 func benchFloor(b *testing.B, admin *pgxpool.Pool, logins []pgsource.Conn, slot, prefix string, concurrency, rounds int) floorResult {
@@ -252,7 +257,7 @@ func benchFloor(b *testing.B, admin *pgxpool.Pool, logins []pgsource.Conn, slot,
 		return floorRound{sum.wall / k, sum.client / k, sum.server / k}
 	}
 	res.scram = pass(false)
-	if restore, ok := trustDatabase(b, admin, logins[0]); ok {
+	if restore, ok := trustDatabase(b, admin, logins, prefix+"trust"); ok {
 		res.trust = pass(true)
 		restore()
 	}
@@ -316,73 +321,217 @@ func bareRound(b *testing.B, logins []pgsource.Conn, slot string, concurrency in
 	return r
 }
 
-// trustDatabase makes the test server trust every login to c's database (the benchmark's
-// own throwaway source database) from its own host, by a line put first in pg_hba.conf,
-// and waits until the server has loaded it: c's role then logs in without a password.
-// restore puts the file back as it was and waits until a password is asked for again;
-// it is also registered as a cleanup, so the shared cluster is left as it was even when
-// the benchmark fails in between. ok is false (and nothing changed) when the file cannot
-// be written from here (a server named by TEST_DATABASE_URL, on another host).
-func trustDatabase(b *testing.B, admin *pgxpool.Pool, c pgsource.Conn) (restore func(), ok bool) {
+// trustTag ends the pg_hba.conf line trustDatabase adds, so a line left by a run that was
+// killed before its cleanup (SIGKILL runs none) is recognised and removed by the next.
+const trustTag = "# BenchmarkCycle's floor (bare-trust), removed when it ends"
+
+// trustDatabase makes the test server trust the benchmark's own logins (and no other
+// role: not the superuser) to c's database, the benchmark's throwaway source database,
+// from its own host: a NOLOGIN group role made for the run is granted to every login and
+// a line for members of that group is put first in pg_hba.conf; it waits until the
+// server has loaded it. It only ever touches the test harness's own throwaway cluster:
+// with TEST_DATABASE_URL, or a server whose pg_hba.conf is not in that cluster's data
+// directory, ok is false, nothing is changed and bare-trust is reported as not measured.
+//
+// What is guaranteed: the restore is registered as a cleanup before the file is first
+// written; every write (adding and restoring) is a temporary file in the same directory
+// renamed over pg_hba.conf, so the server never reads half a file; a failed restore is
+// reported (b.Errorf) and tried again by the cleanup; and the next run removes a tagged
+// line that a killed run (which runs no cleanup) left behind. restore waits until a login
+// without a password is refused for its password (SQLSTATE 28P01), not merely refused.
+func trustDatabase(b *testing.B, admin *pgxpool.Pool, logins []pgsource.Conn, group string) (restore func(), ok bool) {
 	ctx := context.Background()
+	c := logins[0]
+	dataDir, own := testdb.ClusterDataDir(b)
+	if !own {
+		b.Log("bare-trust not measured: the server is not the test harness's own throwaway cluster (TEST_DATABASE_URL), whose pg_hba.conf is not the benchmark's to change")
+		return nil, false
+	}
 	var file string
 	if err := admin.QueryRow(ctx, "SHOW hba_file").Scan(&file); err != nil {
 		b.Fatal(err)
+	}
+	if !sameDir(filepath.Dir(file), dataDir) {
+		b.Logf("bare-trust not measured: the server's pg_hba.conf (%s) is not in the harness cluster's data directory (%s)", file, dataDir)
+		return nil, false
+	}
+	info, err := os.Stat(file)
+	if err != nil {
+		b.Logf("bare-trust not measured: %v", err)
+		return nil, false
 	}
 	orig, err := os.ReadFile(file)
 	if err != nil {
 		b.Logf("bare-trust not measured: cannot read %s: %v", file, err)
 		return nil, false
 	}
-	line := fmt.Sprintf("host %q all samehost trust # BenchmarkCycle's floor, removed when it ends\n", c.Database)
-	if err := os.WriteFile(file, append([]byte(line), orig...), 0); err != nil {
+	clean := withoutTagged(orig) // what the file is put back to: as it was, less a killed run's line
+	// group is an unquoted pg_hba.conf token: quoting would make its + literal. Its name
+	// is the benchmark's prefix (lower-case letters, digits, underscores) and "trust".
+	sane := pgx.Identifier{group}.Sanitize()
+	if _, err := admin.Exec(ctx, "CREATE ROLE "+sane+" NOLOGIN"); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _, _ = admin.Exec(context.Background(), "DROP ROLE IF EXISTS "+sane) })
+	users := make([]string, len(logins))
+	for i, l := range logins {
+		users[i] = pgx.Identifier{l.User}.Sanitize()
+	}
+	if _, err := admin.Exec(ctx, "GRANT "+sane+" TO "+strings.Join(users, ", ")); err != nil {
+		b.Fatal(err)
+	}
+	restored := false
+	restore = func() {
+		if restored {
+			return
+		}
+		if err := writeAtomic(file, clean, info); err != nil {
+			b.Errorf("restore %s: %v (remove the line ending %q by hand)", file, err, trustTag)
+			return
+		}
+		if err := reloadUntil(admin, c, false); err != nil {
+			b.Errorf("restore %s: %v", file, err)
+			return
+		}
+		if now, err := os.ReadFile(file); err != nil || !bytes.Equal(now, clean) {
+			b.Errorf("restore %s: the file read back is not the one written (%v)", file, err)
+			return
+		}
+		restored = true
+		b.Logf("bare-trust: %s restored (%d bytes, as before the run) and reloaded", file, len(clean))
+	}
+	b.Cleanup(restore) // before the first write, so a failure anywhere after it still restores
+	line := fmt.Sprintf("host %q +%s samehost trust %s\n", c.Database, group, trustTag)
+	if err := writeAtomic(file, append([]byte(line), clean...), info); err != nil {
 		b.Logf("bare-trust not measured: cannot write %s: %v", file, err)
 		return nil, false
 	}
-	var once sync.Once
-	restore = func() {
-		once.Do(func() {
-			if err := os.WriteFile(file, orig, 0); err != nil {
-				b.Errorf("restore %s: %v", file, err)
-				return
-			}
-			reloadUntil(b, admin, c, false)
-		})
-	}
-	b.Cleanup(restore)
 	var bad int
 	if err := admin.QueryRow(ctx, "SELECT count(*) FROM pg_hba_file_rules WHERE error IS NOT NULL").Scan(&bad); err != nil || bad != 0 {
 		restore()
 		b.Fatalf("the trust line made pg_hba.conf invalid (%d errors, %v)", bad, err)
 	}
-	reloadUntil(b, admin, c, true)
+	if err := reloadUntil(admin, c, true); err != nil {
+		b.Fatal(err)
+	}
+	// The line trusts the group's members only: the superuser, on the same database and
+	// host, must still be asked for its password.
+	su := c
+	su.User = admin.Config().ConnConfig.User
+	if err := loginRefused(su); err != nil {
+		restore()
+		b.Fatalf("while the trust line is in: %v", err)
+	}
 	return restore, true
 }
 
-// reloadUntil asks the server to reload its configuration and waits until a login as c
-// without a password succeeds (trusted) or fails (not): the postmaster applies a reload
-// asynchronously, and the backends it forks before that still use the old rules.
-func reloadUntil(b *testing.B, admin *pgxpool.Pool, c pgsource.Conn, trusted bool) {
+// loginRefused says (nil) whether a login as c without a password is refused for want
+// of the password (SQLSTATE 28P01).
+func loginRefused(c pgsource.Conn) error {
 	ctx := context.Background()
-	if _, err := admin.Exec(ctx, "SELECT pg_reload_conf()"); err != nil {
-		b.Fatal(err)
-	}
 	cfg, err := pgx.ParseConfig(fmt.Sprintf("host=%s port=%d dbname=%s sslmode=disable connect_timeout=5", c.Host, c.Port, c.Database))
 	if err != nil {
-		b.Fatal(err)
+		return err
 	}
 	cfg.User = c.User
-	for range 1000 {
-		conn, err := pgx.ConnectConfig(ctx, cfg)
-		if err == nil {
-			_ = conn.Close(ctx)
-		}
-		if (err == nil) == trusted {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err == nil {
+		_ = conn.Close(ctx)
+		return fmt.Errorf("%s logged in without a password", c.User)
 	}
-	b.Fatalf("the server did not apply the reloaded pg_hba.conf (trusted %v) within 10 s", trusted)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "28P01" {
+		return nil
+	}
+	return fmt.Errorf("login as %s without a password: %w", c.User, err)
+}
+
+// sameDir says whether two paths name the same directory, symbolic links resolved.
+func sameDir(a, b string) bool {
+	ra, err1 := filepath.EvalSymlinks(a)
+	rb, err2 := filepath.EvalSymlinks(b)
+	return err1 == nil && err2 == nil && ra == rb
+}
+
+// withoutTagged is the file less every line carrying trustTag.
+func withoutTagged(file []byte) []byte {
+	lines := strings.SplitAfter(string(file), "\n")
+	kept := lines[:0]
+	for _, l := range lines {
+		if !strings.Contains(l, trustTag) {
+			kept = append(kept, l)
+		}
+	}
+	return []byte(strings.Join(kept, ""))
+}
+
+// writeAtomic replaces file with data by a temporary file in the same directory renamed
+// over it, with the old file's mode and owner (the server runs as another user than this
+// root process and must still read it): the server, reloading at any moment, reads
+// either the old file or the new one, never a part.
+func writeAtomic(file string, data []byte, info os.FileInfo) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(file), ".pg_hba.conf.bench-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	if _, err = tmp.Write(data); err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if err = os.Chmod(tmp.Name(), info.Mode().Perm()); err != nil {
+		return err
+	}
+	if st, ok := info.Sys().(*syscall.Stat_t); ok {
+		if err = os.Chown(tmp.Name(), int(st.Uid), int(st.Gid)); err != nil {
+			return err
+		}
+	}
+	return os.Rename(tmp.Name(), file)
+}
+
+// reloadUntil asks the server to reload its configuration and waits until a login as c
+// without a password succeeds (trusted) or is refused for want of the password (not
+// trusted: SQLSTATE 28P01; any other failure, such as a full server, proves nothing):
+// the postmaster applies a reload asynchronously, and the backends it forks before that
+// still use the old rules. The reload is asked for again, up to three times in all.
+func reloadUntil(admin *pgxpool.Pool, c pgsource.Conn, trusted bool) error {
+	ctx := context.Background()
+	cfg, err := pgx.ParseConfig(fmt.Sprintf("host=%s port=%d dbname=%s sslmode=disable connect_timeout=5", c.Host, c.Port, c.Database))
+	if err != nil {
+		return err
+	}
+	cfg.User = c.User
+	var last error
+	for range 3 {
+		if _, err := admin.Exec(ctx, "SELECT pg_reload_conf()"); err != nil {
+			last = err
+			continue
+		}
+		for range 300 {
+			if trusted {
+				conn, err := pgx.ConnectConfig(ctx, cfg)
+				if err == nil {
+					_ = conn.Close(ctx)
+					return nil
+				}
+				last = err
+			} else if last = loginRefused(c); last == nil {
+				return nil
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	return fmt.Errorf("the server did not apply the reloaded pg_hba.conf (trusted %v) after three reloads; last login: %v", trusted, last)
 }
 
 // gcWork is the garbage collector's CPU time (runtime/metrics' estimate, in seconds) and

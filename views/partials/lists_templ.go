@@ -2181,7 +2181,7 @@ func PipelineRow(p catalog.Pipeline, rc RowContext) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = rc.rowActions(p, id, rowID).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = pipelineActionButtons(p, "", rowID, rc).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -2285,9 +2285,9 @@ func PipelineBadges(p catalog.Pipeline) templ.Component {
 
 // pipelineActionButtons are the valid actions for p, each a POST form that htmx turns
 // into an in-place update of target ("" = the target, swap and disabled element the
-// container gives: the list's <tbody>, see PipelineRow). A list renders it once per
-// pipeline state and stamps its rows from that (stamp.go): it may depend on p's ID,
-// Name, Status and Metadata.Status only.
+// container gives: the list's <tbody>, see PipelineRow). It is part of the row a list
+// renders once per pipeline state and stamps its rows from (stamp.go): it may depend on
+// p's ID, Name, Status and Metadata.Status only.
 func pipelineActionButtons(p catalog.Pipeline, target, idPrefix string, rc RowContext) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context

@@ -33,9 +33,7 @@ import (
 // Name, SourceID, Source.Name, DestinationID, Destination.Name, Status and
 // Metadata.Status, and on anything else only through RowContext.cell; and on the
 // RowContext only through its hidden inputs, the actions the user may take and Focus.
-//
-// The actions cell has its own stamps, per page, by the same rule (pipelineActionButtons
-// depends on the id, name and state only), used by rows rendered on their own.
+// A row rendered on its own (an action's answer, the stand-in's row) is rendered whole.
 
 // The stand-in: ids and names no page holds (the names escape to themselves, as
 // html.EscapeString leaves private-use characters alone; no id's decimals contain
@@ -74,40 +72,20 @@ type stampMarker struct {
 	hole byte
 }
 
-// actionMarkers are what an actions cell's stamp is cut at; rowMarkers a row's.
-var (
-	actionMarkers = []stampMarker{{stampIDText, holeID}, {stampName, holeName}}
-	rowMarkers    = append([]stampMarker{
-		{strconv.FormatInt(stampSourceID, 10), holeSourceID}, {stampSourceName, holeSourceName},
-		{strconv.FormatInt(stampDestinationID, 10), holeDestinationID}, {stampDestinationName, holeDestinationName},
-		{stampLastError, holeLastError}, {stampCreated, holeCreated}, {stampFields, holeFields},
-	}, actionMarkers...)
-)
+// rowMarkers are what a row's stamp is cut at. The page's hidden inputs are a hole
+// (stampFields), so a stamp is never cut inside them, whatever a "next" URL holds.
+var rowMarkers = []stampMarker{
+	{strconv.FormatInt(stampSourceID, 10), holeSourceID}, {stampSourceName, holeSourceName},
+	{strconv.FormatInt(stampDestinationID, 10), holeDestinationID}, {stampDestinationName, holeDestinationName},
+	{stampLastError, holeLastError}, {stampCreated, holeCreated}, {stampFields, holeFields},
+	{stampIDText, holeID}, {stampName, holeName},
+}
 
-// actionStamp is the markup of one pipeline state, cut at the stand-in's values:
-// parts[0], holes[0], parts[1], … parts[len(holes)].
-type actionStamp struct {
+// stamp is markup cut at the stand-in's values: parts[0], holes[0], parts[1], …
+// parts[len(holes)].
+type stamp struct {
 	parts []string
 	holes []byte
-}
-
-type stampKey struct{ desired, runtime string }
-
-// actionStamps are a list's actions stamps by state (RowContext.forList), filled as
-// the rows need them. usable is false when the page's shared inputs contain the
-// stand-in's id or name (a "next" URL can hold any text): the actions are then rendered
-// one by one. (A row stamp has a hole where those inputs go, so it is never cut in them.)
-type actionStamps struct {
-	usable bool
-	byKey  map[stampKey]*actionStamp
-}
-
-func newActionStamps(rc RowContext) *actionStamps {
-	shared := rc.hiddenFields().HTML()
-	return &actionStamps{
-		usable: !strings.Contains(shared, stampIDText) && !strings.Contains(shared, stampName),
-		byKey:  map[stampKey]*actionStamp{},
-	}
 }
 
 // listRow is p's row in a list: stamped (a list's rows are prepared, forList), or
@@ -167,7 +145,7 @@ func (rc RowContext) listRow(p catalog.Pipeline) templ.Component {
 // pipeline: its state and the user's choice of actions (and focus). The page's hidden
 // inputs are a hole, so a stamp holds nothing of one page or one session, and each is
 // rendered once per process (at most 2^len(catalog.Actions) × 2 × 9 of them).
-var rowStamps sync.Map // rowStampKey → *actionStamp
+var rowStamps sync.Map // rowStampKey → *stamp
 
 type rowStampKey struct {
 	may              string
@@ -176,7 +154,7 @@ type rowStampKey struct {
 }
 
 // rowStamp returns the row stamp of p's state for rc's user.
-func (rc RowContext) rowStamp(ctx context.Context, p catalog.Pipeline) (*actionStamp, error) {
+func (rc RowContext) rowStamp(ctx context.Context, p catalog.Pipeline) (*stamp, error) {
 	may := make([]byte, len(rc.may))
 	for i, m := range rc.may {
 		if m {
@@ -185,7 +163,7 @@ func (rc RowContext) rowStamp(ctx context.Context, p catalog.Pipeline) (*actionS
 	}
 	key := rowStampKey{may: string(may), focus: rc.Focus, desired: p.Status, runtime: p.Metadata.Status}
 	if st, ok := rowStamps.Load(key); ok {
-		return st.(*actionStamp), nil
+		return st.(*stamp), nil
 	}
 	standIn := catalog.Pipeline{ID: stampID, Name: stampName, Status: p.Status,
 		SourceID: stampSourceID, Source: catalog.EntityRef{ID: stampSourceID, Name: stampSourceName},
@@ -193,9 +171,6 @@ func (rc RowContext) rowStamp(ctx context.Context, p catalog.Pipeline) (*actionS
 		Metadata: catalog.PipelineMetadata{Status: p.Metadata.Status}}
 	src := rc
 	src.standIn = true
-	// Its own actions rendered, not stamped (the list's action stamps carry the page's
-	// inputs, the stand-in's a marker).
-	src.stamps = nil
 	fields, err := components.Prerender(ctx, templ.Raw(stampFields))
 	if err != nil {
 		return nil, err
@@ -235,55 +210,9 @@ func (rc RowContext) cellOf(p catalog.Pipeline, hole byte) templ.Component {
 	return Time(p.CreatedAt)
 }
 
-// rowActions is the actions cell content of p: stamped in a list, rendered otherwise.
-// id is p.ID in decimal, rowID PipelineRowID(p.ID).
-func (rc RowContext) rowActions(p catalog.Pipeline, id, rowID string) templ.Component {
-	if rc.stamps == nil || !rc.stamps.usable {
-		return pipelineActionButtons(p, "", rowID, rc)
-	}
-	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
-		st, err := rc.stamp(ctx, p)
-		if err != nil {
-			return err
-		}
-		name := html.EscapeString(p.Name)
-		for i, h := range st.holes {
-			if _, err := io.WriteString(w, st.parts[i]); err != nil {
-				return err
-			}
-			v := id
-			if h == holeName {
-				v = name
-			}
-			if _, err := io.WriteString(w, v); err != nil {
-				return err
-			}
-		}
-		_, err = io.WriteString(w, st.parts[len(st.holes)])
-		return err
-	})
-}
-
-// stamp returns the actions stamp of p's state, rendering it on first use.
-func (rc RowContext) stamp(ctx context.Context, p catalog.Pipeline) (*actionStamp, error) {
-	key := stampKey{p.Status, p.Metadata.Status}
-	if st, ok := rc.stamps.byKey[key]; ok {
-		return st, nil
-	}
-	standIn := catalog.Pipeline{ID: stampID, Name: stampName, Status: p.Status,
-		Metadata: catalog.PipelineMetadata{Status: p.Metadata.Status}}
-	var b strings.Builder
-	if err := pipelineActionButtons(standIn, "", PipelineRowID(stampID), rc).Render(ctx, &b); err != nil {
-		return nil, err
-	}
-	st := cutStamp(b.String(), actionMarkers)
-	rc.stamps.byKey[key] = st
-	return st, nil
-}
-
 // cutStamp cuts s at every occurrence of the markers.
-func cutStamp(s string, markers []stampMarker) *actionStamp {
-	st := &actionStamp{}
+func cutStamp(s string, markers []stampMarker) *stamp {
+	st := &stamp{}
 	for {
 		at, m := -1, stampMarker{}
 		for _, k := range markers {
@@ -301,7 +230,7 @@ func cutStamp(s string, markers []stampMarker) *actionStamp {
 }
 
 // timeStamp is timeTag cut at its three texts, for writeTime.
-var timeStamp = func() *actionStamp {
+var timeStamp = func() *stamp {
 	var b strings.Builder
 	if err := timeTag(stampTimeMachine, stampTimeAbs, stampTimeRel).Render(context.Background(), &b); err != nil {
 		panic(err)

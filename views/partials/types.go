@@ -202,10 +202,9 @@ type RowContext struct {
 
 	// What every row of a list shares, worked out once per page by forList rather than
 	// per row and form: the hidden inputs of the action forms (CSRF token, next), which
-	// actions the user may take (catalog.Actions order), and the actions cells by state.
+	// actions the user may take (catalog.Actions order).
 	fields   *components.Prerendered
 	may      []bool
-	stamps   *actionStamps // see stamp.go
 	prepared bool
 	// standIn: this renders the stand-in's row a list stamps its rows from (stamp.go).
 	standIn bool
@@ -222,7 +221,6 @@ func (rc RowContext) forList() RowContext {
 		rc.may[i] = rc.May(ActionRoute(a))
 	}
 	rc.prepared = true
-	rc.stamps = newActionStamps(rc)
 	return rc
 }
 
