@@ -31,11 +31,18 @@ CREATE FUNCTION name_grams(lname text) RETURNS text[]
 -- PL/pgSQL call per row. A rename is row-level and fires only when the lowered name
 -- changes (a transition-table trigger cannot be limited to UPDATE OF name, and would run
 -- on every status or rank update of a pipeline).
+--
+-- The inserts repair what they meet: a lowered name is unique among pipelines, so an
+-- entry already there for a name being written is a leftover of a pipeline gone without
+-- its triggers (deleted under session_replication_role = replica, which skips them);
+-- its id is replaced, where a unique violation would have refused the create or rename
+-- as if the name were taken. A TRUNCATE of pipelines empties the table (its own trigger).
 -- +goose StatementBegin
 CREATE FUNCTION pipelines_name_grams_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO pipeline_name_grams (gram, lname, pipeline_id)
-    SELECT g.gram, lower(n.name), n.id FROM new_rows n, unnest(name_grams(lower(n.name))) AS g(gram);
+    SELECT g.gram, lower(n.name), n.id FROM new_rows n, unnest(name_grams(lower(n.name))) AS g(gram)
+    ON CONFLICT (gram, lname) DO UPDATE SET pipeline_id = EXCLUDED.pipeline_id;
     RETURN NULL;
 END
 $$;
@@ -54,7 +61,16 @@ CREATE FUNCTION pipelines_name_grams_rename() RETURNS trigger LANGUAGE plpgsql A
 BEGIN
     DELETE FROM pipeline_name_grams WHERE gram = ANY(name_grams(lower(OLD.name))) AND lname = lower(OLD.name);
     INSERT INTO pipeline_name_grams (gram, lname, pipeline_id)
-    SELECT g.gram, lower(NEW.name), NEW.id FROM unnest(name_grams(lower(NEW.name))) AS g(gram);
+    SELECT g.gram, lower(NEW.name), NEW.id FROM unnest(name_grams(lower(NEW.name))) AS g(gram)
+    ON CONFLICT (gram, lname) DO UPDATE SET pipeline_id = EXCLUDED.pipeline_id;
+    RETURN NULL;
+END
+$$;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE FUNCTION pipelines_name_grams_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    TRUNCATE pipeline_name_grams;
     RETURN NULL;
 END
 $$;
@@ -65,6 +81,8 @@ CREATE TRIGGER pipelines_name_grams_delete AFTER DELETE ON pipelines
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION pipelines_name_grams_delete();
 CREATE TRIGGER pipelines_name_grams_rename AFTER UPDATE OF name ON pipelines
     FOR EACH ROW WHEN (lower(OLD.name) IS DISTINCT FROM lower(NEW.name)) EXECUTE FUNCTION pipelines_name_grams_rename();
+CREATE TRIGGER pipelines_name_grams_truncate AFTER TRUNCATE ON pipelines
+    FOR EACH STATEMENT EXECUTE FUNCTION pipelines_name_grams_truncate();
 
 INSERT INTO pipeline_name_grams (gram, lname, pipeline_id)
 SELECT g.gram, lower(p.name), p.id FROM pipelines p, unnest(name_grams(lower(p.name))) AS g(gram);
@@ -91,9 +109,11 @@ BEGIN
 END
 $$;
 -- +goose StatementEnd
+DROP TRIGGER pipelines_name_grams_truncate ON pipelines;
 DROP TRIGGER pipelines_name_grams_rename ON pipelines;
 DROP TRIGGER pipelines_name_grams_delete ON pipelines;
 DROP TRIGGER pipelines_name_grams_insert ON pipelines;
+DROP FUNCTION pipelines_name_grams_truncate();
 DROP FUNCTION pipelines_name_grams_rename();
 DROP FUNCTION pipelines_name_grams_delete();
 DROP FUNCTION pipelines_name_grams_insert();

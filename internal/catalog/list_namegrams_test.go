@@ -3,6 +3,7 @@ package catalog_test
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -286,4 +287,92 @@ func TestNameGramsFollowRenamesAndDeletes(t *testing.T) {
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM pipeline_name_grams WHERE lname LIKE 'bulk-%'`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("grams of the names before the bulk rename: %d (%v)", n, err)
 	}
+}
+
+// Every page of a list is the same statement text, its values parameters: the text keys
+// the statement's cached description (listExec), so a text per page would cost a round
+// trip and a parse on every new page and crowd the cache out. Each sort, searched or
+// not, filtered or not, at pages of several sizes and depths.
+func TestListStatementTextIsTheSameOnEveryPage(t *testing.T) {
+	t.Parallel()
+	for _, sort := range catalog.PipelineSorts {
+		for _, q := range []string{"", "billing", "ledger-0012"} {
+			for _, f := range []catalog.PipelineFilter{{}, {Status: "START"}} {
+				first, _, err := catalog.PipelineListSQL(catalog.ListParams{Q: q, Sort: sort, Limit: 50}, f, catalog.DefaultExactTotalCap)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, p := range [][2]int{{50, 50}, {20, 0}, {37, 4961}, {100, 98765}} {
+					sql, _, err := catalog.PipelineListSQL(catalog.ListParams{Q: q, Sort: sort, Limit: p[0], Offset: p[1]}, f,
+						catalog.DefaultExactTotalCap)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if sql != first {
+						t.Errorf("%q by %s (%+v), limit %d offset %d: the statement differs from the first page's", q, sort, f, p[0], p[1])
+					}
+					for _, v := range []int{p[1], p[0] + p[1]} {
+						if v > 100 && strings.Contains(sql, strconv.Itoa(v)) {
+							t.Errorf("%q by %s, limit %d offset %d: %d written into the statement", q, sort, p[0], p[1], v)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// A name-sorted search whose page fills along a gram too common to be walked whole,
+// having met no more than the cap along it, counts the matches through the trigram
+// index only up to the cap + 1: exact up to the cap, past it the estimate, marked
+// (never a count of every match). The search's two grams, "qrq" and "rqr", have 11,000
+// entries each besides the matches; the matches sort around them ("a-…" before, "zz-…"
+// after), so the start of each gram meets 200 of them and a descending walk meets the
+// late ones first.
+func TestNameSearchCountsPastAPartialGramWalkOnlyToTheCap(t *testing.T) {
+	t.Parallel()
+	svc, pool := newServiceWith(t)
+	ctx := context.Background()
+	for _, sql := range []string{
+		`INSERT INTO sources (name, pg_host, pg_database, pg_username, pg_password, publication_name, replication_id)
+		 VALUES ('src', 'h', 'd', 'u', '\x00'::bytea, 'p', 'r')`,
+		`INSERT INTO destinations (name, snowflake_account, snowflake_user, snowflake_database, snowflake_schema,
+		 snowflake_role, snowflake_private_key_path) VALUES ('dst', 'a', 'u', 'd', 's', 'r', '/k.p8')`,
+		// Common: "qrq-<n>" and "rqr-<n>"; "qrqr": 200 early and 1,500 late; "rqrq" (also
+		// both grams): 200 early and 300 late.
+		`INSERT INTO pipelines (name, source_id, destination_id, status)
+		 SELECT n, (SELECT id FROM sources), (SELECT id FROM destinations), 'PAUSE' FROM (
+		   SELECT 'qrq-' || lpad(i::text, 5, '0') FROM generate_series(1, 11000) i
+		   UNION ALL SELECT 'rqr-' || lpad(i::text, 5, '0') FROM generate_series(1, 11000) i
+		   UNION ALL SELECT 'a-qrqr-' || lpad(i::text, 4, '0') FROM generate_series(1, 200) i
+		   UNION ALL SELECT 'zz-qrqr-' || lpad(i::text, 4, '0') FROM generate_series(1, 1500) i
+		   UNION ALL SELECT 'a-rqrq-' || lpad(i::text, 4, '0') FROM generate_series(1, 200) i
+		   UNION ALL SELECT 'zz-rqrq-' || lpad(i::text, 4, '0') FROM generate_series(1, 300) i) x(n)`,
+		`INSERT INTO pipeline_metadata (pipeline_id, status) SELECT id, 'PAUSED' FROM pipelines`,
+		`VACUUM ANALYZE`,
+	} {
+		if _, err := pool.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	totalCap := int64(catalog.DefaultExactTotalCap)
+	for _, sort := range []string{"name", "-name"} {
+		got, err := svc.ListPipelines(ctx, catalog.ListParams{Q: "qrqr", Sort: sort}, catalog.PipelineFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.TotalIsEstimate || got.Total <= totalCap {
+			t.Errorf("qrqr by %s: total %d (estimate %v), want an estimate above %d", sort, got.Total, got.TotalIsEstimate, totalCap)
+		}
+		got, err = svc.ListPipelines(ctx, catalog.ListParams{Q: "rqrq", Sort: sort}, catalog.PipelineFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.TotalIsEstimate || got.Total != 500 {
+			t.Errorf("rqrq by %s: total %d (estimate %v), want exactly 500", sort, got.Total, got.TotalIsEstimate)
+		}
+	}
+	// And every page as ILIKE lists it, in every order.
+	checkNameSearch(t, svc, pool, "qrqr", 50, 3, totalCap)
+	checkNameSearch(t, svc, pool, "rqrq", 50, 3, totalCap)
 }

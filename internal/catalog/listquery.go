@@ -290,7 +290,7 @@ func (q *listQuery) isSampled(sort string) bool {
 	return q.sampled[sort]
 }
 
-// listSQL is the list's one statement, with its arguments, in one of three shapes.
+// listSQL is the list's one statement, with its arguments, in one of four shapes.
 //
 // Without a search the index can serve (walkSQL), the page walks the sort's index and
 // joins as it goes: about one page of rows read, whatever the size of the fleet. The
@@ -416,7 +416,9 @@ func (q *listQuery) nameShareSQL() string {
 }
 
 func (q *listQuery) sampleSQL(ks []orderKey, limit, offset, totalCap int) string {
-	capSQL, need, rows := strconv.Itoa(totalCap), strconv.Itoa(limit+offset), strconv.Itoa(sampleRows)
+	// need is a parameter, as the page's limit and offset are: the statement's text (the
+	// key of its cached description, listExec) is then the same for every page.
+	capSQL, need, rows := strconv.Itoa(totalCap), q.param(int64(limit+offset)), strconv.Itoa(sampleRows)
 	check := strings.Join(q.where, " AND ")
 	kcols := make([]string, len(ks))
 	for i := range ks {
@@ -436,10 +438,10 @@ func (q *listQuery) sampleSQL(ks []orderKey, limit, offset, totalCap int) string
 	// 5,000 matches at 100,000 pipelines were 283 heap buffers (each match visited and
 	// rechecked), a gram's 1,001 entries are 14. Only when that count cannot say (fewer
 	// than the cap met, and the gram too common to walk whole) does a count them.
-	with, count := "WITH ", "(SELECT count(*) FROM (SELECT 1 FROM a LIMIT "+strconv.Itoa(totalCap+1)+") c)"
+	with, count := "WITH ", cappedCountSQL(totalCap)
 	if q.grams != "" {
 		with = "WITH RECURSIVE " + q.gramCTEs(totalCap) + ", "
-		count = "CASE WHEN (SELECT n FROM cn) > " + capSQL + " OR " + gramWhole + " THEN (SELECT n FROM cn) ELSE " + count + " END"
+		count = gramCappedCountSQL(totalCap)
 	}
 	return with + "a AS MATERIALIZED (SELECT v.id, " + keyColumns(ks) + " FROM " + q.keys() + q.whereSQL() + "), " +
 		"g AS MATERIALIZED (SELECT n <= " + capSQL + " AS few, n > " + capSQL + " AS many, n " +
@@ -455,7 +457,7 @@ func (q *listQuery) sampleSQL(ks []orderKey, limit, offset, totalCap int) string
 		" UNION ALL SELECT id, " + k + " FROM a WHERE (SELECT NOT walked FROM h)) " +
 		"SELECT t.total, t.state, v.id IS NOT NULL, v.* FROM (SELECT CASE WHEN h.few THEN h.n " +
 		"WHEN NOT h.walked THEN (SELECT count(*) FROM a) " +
-		"ELSE greatest(" + capSQL + " + 1, (" + q.nameShareSQL() + " * " + q.tableSizeSQL() + ")::bigint) END AS total, " +
+		"ELSE " + q.pastCapSQL(totalCap) + " END AS total, " +
 		"CASE WHEN h.walked THEN '" + totalEstimate + "' ELSE '" + totalExact + "' END AS state FROM h) t " +
 		q.pageByIDs(ks, "ids", limit, offset)
 }
@@ -471,10 +473,10 @@ func (q *listQuery) sampleSQL(ks []orderKey, limit, offset, totalCap int) string
 //
 // The walk (s) follows the gram gramCTEs chose, reads at most gramWalkRows entries and
 // stops at the page's matches (limit + offset). Then:
-//   - the page filled: it is the page. The total is cn, the matches counted along the
-//     same gram up to the cap + 1: past the cap the estimate (nameShareSQL), marked, as
-//     in sampleSQL; otherwise exact when the gram was within reach whole (gramWhole),
-//     else every match counted through the trigram index (a).
+//   - the page filled: it is the page. The total is the matches counted up to the
+//     cap + 1 (cc): along the same gram when that can tell (past the cap, or the gram
+//     within reach whole: gramWhole), else through the trigram index (a). Past the cap
+//     it is the estimate (pastCapSQL), marked, as in sampleSQL; otherwise exact.
 //   - not filled, the gram within reach whole: every match was met, so the page is what
 //     was found, and so is the exact total.
 //   - not filled, the gram not within reach (more than gramWalkRows entries: every gram
@@ -483,26 +485,53 @@ func (q *listQuery) sampleSQL(ks []orderKey, limit, offset, totalCap int) string
 //
 // The flags are one-time conditions, as in sampleSQL: a branch not taken does not run.
 func (q *listQuery) nameSearchSQL(ks []orderKey, limit, offset, totalCap int) string {
-	capSQL, need := strconv.Itoa(totalCap), strconv.Itoa(limit+offset)
+	// need is a parameter, as in sampleSQL: one statement text for every page.
+	capSQL, need := strconv.Itoa(totalCap), q.param(int64(limit+offset))
 	dir := ""
 	if ks[0].desc {
 		dir = " DESC"
 	}
+	// cc: the matches counted up to the cap + 1 (gramCappedCountSQL), read only when the
+	// page filled: along the gram, or, when the gram's walk cannot tell, from a, never
+	// further than the cap + 1 (past it the total is the estimate, not a count of every
+	// match).
 	return "WITH RECURSIVE " + q.gramCTEs(totalCap) + ", " +
 		"s AS MATERIALIZED (SELECT x.pipeline_id AS id, x.lname AS k0 FROM (SELECT lname, pipeline_id FROM " + q.grams +
 		" WHERE gram = (SELECT gram FROM gr) ORDER BY lname" + dir + " LIMIT " + strconv.Itoa(gramWalkRows) + ") x WHERE " + gramHit +
 		" LIMIT " + need + "), " +
 		"a AS MATERIALIZED (SELECT v.id, " + keyColumns(ks) + " FROM " + q.keys() + q.whereSQL() + "), " +
+		"cc AS MATERIALIZED (SELECT " + gramCappedCountSQL(totalCap) + " AS n OFFSET 0), " +
 		"h AS MATERIALIZED (SELECT found >= " + need + " AS filled, found, CASE WHEN found >= " + need + " THEN false ELSE NOT " + gramWhole +
 		" END AS fallback FROM (SELECT count(*) AS found FROM s) f), " +
 		"ids AS (SELECT id, k0 FROM s WHERE NOT (SELECT fallback FROM h) UNION ALL SELECT id, k0 FROM a WHERE (SELECT fallback FROM h)) " +
 		"SELECT t.total, t.state, v.id IS NOT NULL, v.* FROM (SELECT CASE WHEN h.fallback THEN (SELECT count(*) FROM a) " +
 		"WHEN NOT h.filled THEN h.found " +
-		"WHEN (SELECT n FROM cn) > " + capSQL + " THEN greatest(" + capSQL + " + 1, (" + q.nameShareSQL() + " * " + q.tableSizeSQL() + ")::bigint) " +
-		"WHEN " + gramWhole + " THEN (SELECT n FROM cn) ELSE (SELECT count(*) FROM a) END AS total, " +
-		"CASE WHEN NOT h.fallback AND h.filled AND (SELECT n FROM cn) > " + capSQL + " THEN '" + totalEstimate + "' ELSE '" + totalExact +
+		"WHEN (SELECT n FROM cc) > " + capSQL + " THEN " + q.pastCapSQL(totalCap) + " " +
+		"ELSE (SELECT n FROM cc) END AS total, " +
+		"CASE WHEN NOT h.fallback AND h.filled AND (SELECT n FROM cc) > " + capSQL + " THEN '" + totalEstimate + "' ELSE '" + totalExact +
 		"' END AS state FROM h) t " +
 		q.pageByIDs(ks, "ids", limit, offset)
+}
+
+// cappedCountSQL counts the matches (a) up to the cap + 1: all the cap's promise needs.
+func cappedCountSQL(totalCap int) string {
+	return "(SELECT count(*) FROM (SELECT 1 FROM a LIMIT " + strconv.Itoa(totalCap+1) + ") c)"
+}
+
+// gramCappedCountSQL is cappedCountSQL made along the search's gram where that can tell
+// (cn, gramCTEs): past the cap, or the gram's entries all within the walk's reach.
+// Otherwise (fewer than the cap met along part of a common gram) the matches are
+// counted from a, still no further than the cap + 1.
+func gramCappedCountSQL(totalCap int) string {
+	return "CASE WHEN (SELECT n FROM cn) > " + strconv.Itoa(totalCap) + " OR " + gramWhole + " THEN (SELECT n FROM cn) ELSE " +
+		cappedCountSQL(totalCap) + " END"
+}
+
+// pastCapSQL is a search's total once more than the cap matched (marked an estimate):
+// the planner's share of the names matched (nameShareSQL) times the table's size, never
+// below the cap + 1 that were counted.
+func (q *listQuery) pastCapSQL(totalCap int) string {
+	return "greatest(" + strconv.Itoa(totalCap) + " + 1, (" + q.nameShareSQL() + " * " + q.tableSizeSQL() + ")::bigint)"
 }
 
 // gramCTEs are the common table expressions (for a WITH RECURSIVE) through which a

@@ -148,9 +148,10 @@ func sourceFromRow(ctx context.Context, r db.Source) Source {
 	}
 	// The newest sample travels on the row (migration 00012's copy of wal_latest).
 	if r.LatestSampleID != nil && r.LatestSizeBytes != nil && r.LatestRecordedAt != nil {
-		out.LatestWAL = &WALSample{ID: *r.LatestSampleID, SourceID: r.ID, SizeBytes: *r.LatestSizeBytes,
-			RetainedBytes: r.LatestRetainedBytes, SlotActive: r.LatestSlotActive, WALStatus: r.LatestWalStatus,
-			SafeWALSize: r.LatestSafeWalSize, RecordedAt: utc(*r.LatestRecordedAt)}
+		w := walFromRow(db.WalMetric{ID: *r.LatestSampleID, SourceID: r.ID, SizeBytes: *r.LatestSizeBytes,
+			RetainedBytes: r.LatestRetainedBytes, SlotActive: r.LatestSlotActive, WalStatus: r.LatestWalStatus,
+			SafeWalSize: r.LatestSafeWalSize, RecordedAt: *r.LatestRecordedAt})
+		out.LatestWAL = &w
 	}
 	return out
 }

@@ -48,6 +48,49 @@ func TestNameGramsMigrationBackfillsAndFollows(t *testing.T) {
 		t.Errorf("after the rename: %d grams of the old name", n)
 	}
 
+	// Leftovers repair themselves: a pipeline deleted with its triggers skipped
+	// (session_replication_role = replica) leaves its grams; creating the name again, or
+	// renaming another pipeline to it, takes them over instead of failing as if the name
+	// were taken. A TRUNCATE of pipelines leaves none.
+	skipTriggers := func(sql string) {
+		t.Helper()
+		tx, err := d.Pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback(ctx) //nolint:errcheck // after Commit a no-op
+		if _, err := tx.Exec(ctx, `SET LOCAL session_replication_role = replica`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stale := func(step string) {
+		t.Helper()
+		if n := count(`SELECT count(*) FROM pipeline_name_grams g WHERE NOT EXISTS
+			(SELECT 1 FROM pipelines p WHERE p.id = g.pipeline_id AND lower(p.name) = g.lname)`); n != 0 {
+			t.Errorf("%s: %d grams of no pipeline", step, n)
+		}
+	}
+	skipTriggers(`DELETE FROM pipelines WHERE name IN ('aaab', 'Orders-Ledger')`)
+	if n := count(`SELECT count(*) FROM pipeline_name_grams WHERE lname IN ('aaab', 'orders-ledger')`); n != 13 {
+		t.Fatalf("%d grams left by the deletes without triggers, want 13", n)
+	}
+	exec(`INSERT INTO pipelines (name, source_id, destination_id) SELECT 'AAAB', (SELECT id FROM sources), (SELECT id FROM destinations)`)
+	exec(`UPDATE pipelines SET name = 'orders-LEDGER' WHERE name = 'ab'`)
+	stale("created and renamed over leftovers")
+	if n := count(`SELECT count(*) FROM pipeline_name_grams WHERE lname IN ('aaab', 'orders-ledger')`); n != 13 {
+		t.Errorf("%d grams of aaab and orders-ledger, want 13", n)
+	}
+	exec(`TRUNCATE pipelines CASCADE`)
+	if n := count(`SELECT count(*) FROM pipeline_name_grams`); n != 0 {
+		t.Errorf("%d grams left by a TRUNCATE of pipelines", n)
+	}
+
 	if _, err := m.DownTo(ctx, 11); err != nil {
 		t.Fatal(err)
 	}

@@ -66,6 +66,8 @@ func NewPool(ctx context.Context, url string, o PoolOptions) (*Pool, error) {
 	if _, set := cfg.ConnConfig.RuntimeParams["jit"]; !set {
 		cfg.ConnConfig.RuntimeParams["jit"] = "off"
 	}
+	// A connection's scan plans (scanPlans) go with it.
+	cfg.BeforeClose = func(c *pgx.Conn) { scanPlans.forget(c.TypeMap()) }
 	p, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
@@ -182,21 +184,28 @@ type releasingRow struct {
 
 // Scan is pgx's QueryRow Scan (ErrNoRows, ScanArgError, the statement's error from
 // Close), with each column's scan plan taken from scanPlans instead of planned again:
-// pgx v5 plans every column of every query, which for the single read's 36 columns
-// was a tenth of the request's CPU in process (BENCHMARKS.md, issue 12, fifth pass).
-// A single destination may be a pgx.RowScanner, and DriverBytes cannot outlive the
-// row: those, and short rows where planning is cheap, go through pgx's own Scan.
+// pgx v5 plans every column of every query, which for the single read's 29 columns
+// (a source row) was a tenth of the request's CPU in process (BENCHMARKS.md, issue 12,
+// fifth pass). A single destination may be a pgx.RowScanner: that, and short rows where
+// planning is cheap, go through pgx's own Scan. DriverBytes cannot outlive the row, so
+// it is refused before reading, with pgx's QueryRow's own error.
 func (r *releasingRow) Scan(dest ...any) error {
 	defer r.conn.Release()
 	rows := r.rows
 	defer rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if anyDriverBytes(dest) {
+		return errors.New("cannot scan into *pgtype.DriverBytes from QueryRow")
+	}
 	if !rows.Next() {
 		if err := rows.Err(); err != nil {
 			return err
 		}
 		return pgx.ErrNoRows
 	}
-	if len(dest) < planCacheMinColumns || anyDriverBytes(dest) {
+	if len(dest) < planCacheMinColumns {
 		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
@@ -238,8 +247,10 @@ func anyDriverBytes(dest []any) bool {
 // destination type: what pgx's rows keep for one result's rows (a plan is reused for
 // any destination of the type it was made for, one row after another), kept across
 // statements. Plans are only used by the connection whose map made them, so never
-// concurrently. Connections come and go (pool recycling); the cache is emptied when it
-// outgrows planCacheMax rather than tracking them.
+// concurrently. Connections come and go (pool recycling): a closed connection's plans
+// are dropped as it closes (forget, NewPool's BeforeClose), so its type map is not kept
+// alive; a pool built elsewhere (Wrap) has no such hook, and the cache is emptied when
+// it outgrows planCacheMax, which bounds it either way.
 type planCache struct {
 	plans sync.Map // planKey → pgtype.ScanPlan
 	n     atomic.Int64
@@ -268,6 +279,18 @@ func (c *planCache) get(m *pgtype.Map, oid uint32, format int16, dest any) pgtyp
 	}
 	c.plans.Store(k, p)
 	return p
+}
+
+// forget drops the plans made by the type map m (a connection's, as it closes).
+func (c *planCache) forget(m *pgtype.Map) {
+	c.plans.Range(func(k, _ any) bool {
+		if k.(planKey).m == m {
+			if _, loaded := c.plans.LoadAndDelete(k); loaded {
+				c.n.Add(-1)
+			}
+		}
+		return true
+	})
 }
 
 type errRow struct{ err error }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/rosetta-cdc/rosetta/internal/db"
 	"github.com/rosetta-cdc/rosetta/internal/testdb"
@@ -75,6 +76,18 @@ func TestQueryRowScansAsPgxDoes(t *testing.T) {
 		if err := p.QueryRow(ctx, `SELECT 1::bigint, 2::bigint, 3::bigint, NULL::bigint`).Scan(&v.id, &v.id, &v.id, &v.id); !errors.As(err, &argErr) || argErr.ColumnIndex != 3 {
 			t.Errorf("round %d, NULL into int64: %v", round, err)
 		}
+		// DriverBytes cannot outlive the row: refused before reading, as pgx refuses it,
+		// whether the row is short (pgx's Scan) or long (the cached plans).
+		var dbytes pgtype.DriverBytes
+		for _, dest := range [][]any{{&dbytes}, {&v.id, &v.id, &v.id, &dbytes}} {
+			sql := `SELECT '\x01'::bytea`
+			if len(dest) > 1 {
+				sql = `SELECT 1::bigint, 2::bigint, 3::bigint, '\x01'::bytea`
+			}
+			if err := p.QueryRow(ctx, sql).Scan(dest...); err == nil || err.Error() != "cannot scan into *pgtype.DriverBytes from QueryRow" {
+				t.Errorf("round %d, %d columns into DriverBytes: %v", round, len(dest), err)
+			}
+		}
 		// Too few destinations.
 		if err := p.QueryRow(ctx, `SELECT 1, 2, 3, 4, 5`).Scan(&v.id, &v.id, &v.id, &v.id); err == nil {
 			t.Errorf("round %d: four destinations for five columns scanned", round)
@@ -84,5 +97,19 @@ func TestQueryRowScansAsPgxDoes(t *testing.T) {
 	var one int
 	if err := p.QueryRow(ctx, `SELECT 1`).Scan(&one); err != nil || one != 1 {
 		t.Errorf("after the rounds: %d %v", one, err)
+	}
+	// The connection's plans are kept while it lives and dropped when it closes.
+	c, err := p.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := c.Conn().TypeMap()
+	c.Release()
+	if n := db.CachedScanPlans(m); n == 0 {
+		t.Errorf("no scan plans kept for the open connection")
+	}
+	p.Close()
+	if n := db.CachedScanPlans(m); n != 0 {
+		t.Errorf("%d scan plans kept for a closed connection", n)
 	}
 }
