@@ -415,6 +415,14 @@ func TestSlotRetentionGrows(t *testing.T) {
 		}
 		return n
 	}
+	// The harness runs its clusters with synchronous_commit off, where pg_current_wal_lsn()
+	// (the position written out, which the probe reads) may trail the insert position by
+	// up to the WAL buffers: this session's commit is made to write its WAL out, so the
+	// position read after it covers everything the INSERT wrote (it read 991,232 of the
+	// ~4 MB once, failing the "at least 1 MiB written" check).
+	if _, err := conn.Exec(ctx, `SET synchronous_commit = on`); err != nil {
+		t.Fatal(err)
+	}
 	start := lsn()
 	if _, err := conn.Exec(ctx, `INSERT INTO public.orders (note) SELECT repeat('x', 500) FROM generate_series(1, 8000)`); err != nil {
 		t.Fatal(err)
