@@ -230,7 +230,9 @@ func (s *Server) guard() echo.MiddlewareFunc {
 			}
 			// Pages and API answers are about one principal: never cache them in a
 			// shared cache (handlers may still choose otherwise).
-			c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+			// A fresh slice each time (a handler may Add to it), under the canonical key
+			// directly: no canonicalisation per request.
+			c.Response().Header()[echo.HeaderCacheControl] = []string{"no-store"}
 
 			ctx := auth.WithRemoteAddr(req.Context(), c.RealIP())
 			token, bearer := bearerToken(req)

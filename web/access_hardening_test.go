@@ -470,6 +470,31 @@ func TestAPIDocsSignedOutGoesToLogin(t *testing.T) {
 	a.Browser(auth.Viewer).Get("/api/docs").Expect(t, http.StatusOK)
 }
 
+// Without a usable client id every answer gets a fresh one: 32 letters, as echo's
+// RequestID middleware made them, never the same twice, on routed and unrouted paths,
+// and the same id in the request's log line.
+func TestFreshRequestIDs(t *testing.T) {
+	t.Parallel()
+	a := webtest.New(t)
+	seen := map[string]bool{}
+	for _, sent := range []string{"", "bad\x7fid"} {
+		for _, path := range []string{"/health", "/api/v1/nowhere", "/api/v1/sources"} {
+			r := a.Do("GET", path, nil, "X-Request-ID: "+sent)
+			got := r.Header.Get("X-Request-ID")
+			if len(got) != 32 || strings.Trim(got, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") != "" {
+				t.Errorf("%s: X-Request-ID %q, want 32 letters", path, got)
+			}
+			if seen[got] {
+				t.Errorf("%s: X-Request-ID %q given twice", path, got)
+			}
+			seen[got] = true
+			if !strings.Contains(a.Logs.String(), "request_id="+got) {
+				t.Errorf("%s: the log has no line with request_id=%s", path, got)
+			}
+		}
+	}
+}
+
 // A client's X-Request-ID is kept only as printable ASCII of at most 200 characters.
 func TestRequestIDIsCapped(t *testing.T) {
 	t.Parallel()

@@ -16,7 +16,12 @@ import (
 func TestMetricsNeedsAViewerAndCountsByRouteTemplate(t *testing.T) {
 	t.Parallel()
 	a := webtest.New(t)
-	a.Do("GET", "/api/v1/sources/424242", nil).Expect(t, http.StatusNotFound)
+	// Three times, and the route once with another status: each series is looked up once
+	// and then kept, and every request must still count in its own.
+	for range 3 {
+		a.Do("GET", "/api/v1/sources/424242", nil).Expect(t, http.StatusNotFound)
+	}
+	a.Do("GET", "/api/v1/sources/0", nil).Expect(t, http.StatusUnprocessableEntity)
 	a.Anonymous().Do("GET", "/api/v1/sources", nil).Expect(t, http.StatusUnauthorized)
 
 	// a scraper without a token gets 401, not a redirect to the sign-in page
@@ -31,7 +36,9 @@ func TestMetricsNeedsAViewerAndCountsByRouteTemplate(t *testing.T) {
 	}
 	body := string(r.Body)
 	for _, want := range []string{
-		`rosetta_http_requests_total{method="GET",route="/api/v1/sources/:id",status="404"} 1`,
+		`rosetta_http_requests_total{method="GET",route="/api/v1/sources/:id",status="404"} 3`,
+		`rosetta_http_request_duration_seconds_count{method="GET",route="/api/v1/sources/:id",status="404"} 3`,
+		`rosetta_http_requests_total{method="GET",route="/api/v1/sources/:id",status="422"} 1`,
 		`rosetta_http_requests_total{method="GET",route="/api/v1/sources",status="401"} 1`,
 		`rosetta_db_pool_max_connections `,
 		`rosetta_walmon_leader 0`,

@@ -3,9 +3,11 @@ package metrics
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // unmatchedRoute labels requests no route matched. Using the raw URL instead would let
@@ -16,7 +18,21 @@ const unmatchedRoute = "unmatched"
 // e.g. /sources/:id), never the raw URL. Register it with e.Pre, after any path
 // rewriting: it then wraps routing, so it sees requests every later middleware refuses
 // (401, 403, 429) with the status the client got.
+//
+// The series of each method, route and status is looked up once and kept: the label
+// values' hash and the vectors' locks are otherwise paid twice on every request. The
+// series are never deleted, and routes, the standard methods and statuses are few, so
+// the cache is as bounded as the series themselves.
 func (m *Metrics) Middleware() echo.MiddlewareFunc {
+	type key struct {
+		method, route string
+		status        int
+	}
+	type series struct {
+		requests prometheus.Counter
+		duration prometheus.Observer
+	}
+	var cache sync.Map // key → series
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
@@ -29,10 +45,18 @@ func (m *Metrics) Middleware() echo.MiddlewareFunc {
 			if route == "" {
 				route = unmatchedRoute
 			}
-			status := strconv.Itoa(c.Response().Status)
-			method := knownMethod(c.Request().Method)
-			m.httpRequests.WithLabelValues(method, route, status).Inc()
-			m.httpDuration.WithLabelValues(method, route, status).Observe(time.Since(start).Seconds())
+			k := key{knownMethod(c.Request().Method), route, c.Response().Status}
+			v, ok := cache.Load(k)
+			if !ok {
+				status := strconv.Itoa(k.status)
+				v, _ = cache.LoadOrStore(k, series{
+					requests: m.httpRequests.WithLabelValues(k.method, route, status),
+					duration: m.httpDuration.WithLabelValues(k.method, route, status),
+				})
+			}
+			s := v.(series)
+			s.requests.Inc()
+			s.duration.Observe(time.Since(start).Seconds())
 			return nil
 		}
 	}
