@@ -643,3 +643,26 @@ func refHelp(running bool, help, more string) string {
 	}
 	return help
 }
+
+// reloadsList is what makes a field of a list's search form reload the list in place
+// when trigger fires: the list section is replaced, the URL follows, the form's fields
+// (scope: "closest form", or "#id" for a field outside the form) go along, and a newer
+// reload replaces one still in flight. The search box, the filters and the sort select
+// all say it here, once.
+func reloadsList(form FilterForm, trigger, scope string) templ.Attributes {
+	return templ.Attributes{
+		"hx-get":      form.Action,
+		"hx-trigger":  trigger,
+		"hx-target":   "#" + form.Target,
+		"hx-swap":     "outerHTML",
+		"hx-push-url": "true",
+		"hx-include":  scope,
+		"hx-sync":     scope + ":replace",
+	}
+}
+
+// withAttr is a with name set to value (a is modified and returned).
+func withAttr(a templ.Attributes, name string, value any) templ.Attributes {
+	a[name] = value
+	return a
+}
