@@ -141,6 +141,7 @@ func (s *Server) setupAccess() {
 	// The database holds SHA-256 hashes of session tokens: a leaked backup or a read-only
 	// SQL injection yields no usable session.
 	sm.HashTokenInStore = true
+	sm.Codec = auth.NewSessionCodec()
 	sm.Cookie.HttpOnly = true
 	sm.Cookie.SameSite = http.SameSiteLaxMode
 	sm.Cookie.Persist = false // a browser-session cookie: closing the browser signs out

@@ -123,7 +123,7 @@ func (p *Pool) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
 	// pgx's QueryRow is Query plus a Scan of the first row (its error, if any, surfaces
 	// from the rows); the Scan is ours, to reuse scan plans (scanPlans).
 	rows, _ := c.Query(ctx, sql, args...)
-	return &releasingRow{rows: rows, conn: c}
+	return &releasingRow{rows: rows, conn: c, sql: sql}
 }
 
 // Begin starts a transaction on a connection acquired under the timeout.
@@ -180,6 +180,7 @@ func (r *releasingRows) Next() bool {
 type releasingRow struct {
 	rows pgx.Rows
 	conn *pgxpool.Conn
+	sql  string
 }
 
 // Scan is pgx's QueryRow Scan (ErrNoRows, ScanArgError, the statement's error from
@@ -216,15 +217,13 @@ func (r *releasingRow) Scan(dest ...any) error {
 	if len(fields) != len(dest) {
 		return fmt.Errorf("number of field descriptions must equal number of destinations, got %d and %d", len(fields), len(dest))
 	}
-	m := r.conn.Conn().TypeMap()
 	values := rows.RawValues()
-	for i, d := range dest {
-		if d == nil {
+	for i, p := range scanPlans.get(r.conn.Conn().TypeMap(), r.sql, fields, dest) {
+		if p.plan == nil {
 			continue
 		}
-		f := fields[i]
-		if err := scanPlans.get(m, f.DataTypeOID, f.Format, d).Scan(values[i], d); err != nil {
-			return pgx.ScanArgError{ColumnIndex: i, FieldName: f.Name, Err: err}
+		if err := p.plan.Scan(values[i], dest[i]); err != nil {
+			return pgx.ScanArgError{ColumnIndex: i, FieldName: fields[i].Name, Err: err}
 		}
 	}
 	rows.Close()
@@ -243,49 +242,80 @@ func anyDriverBytes(dest []any) bool {
 	return false
 }
 
-// planCache keeps pgtype scan plans by connection type map, column type, format and
-// destination type: what pgx's rows keep for one result's rows (a plan is reused for
-// any destination of the type it was made for, one row after another), kept across
-// statements. Plans are only used by the connection whose map made them, so never
-// concurrently. Connections come and go (pool recycling): a closed connection's plans
-// are dropped as it closes (forget, NewPool's BeforeClose), so its type map is not kept
-// alive; a pool built elsewhere (Wrap) has no such hook, and the cache is emptied when
-// it outgrows planCacheMax, which bounds it either way.
+// planCache keeps a row's pgtype scan plans, one per column, by connection type map and
+// statement text: what pgx's rows keep for one result's rows (a plan is reused for any
+// destination of the type it was made for, one row after another), kept across
+// statements, so a row's plans cost one lookup. One text can come back with other
+// columns (another exec mode's formats, a changed table behind *) or be scanned into
+// other destinations, so what a key holds is checked column by column (type, format,
+// destination type) before it is used, and planned again when it does not match. Plans are only used by the connection
+// whose map made them, so never concurrently. Connections come and go (pool
+// recycling): a closed connection's plans are dropped as it closes (forget, NewPool's
+// BeforeClose), so its type map is not kept alive; a pool built elsewhere (Wrap) has no
+// such hook, and the cache is emptied when it outgrows planCacheMax, which bounds it
+// either way.
 type planCache struct {
-	plans sync.Map // planKey → pgtype.ScanPlan
-	n     atomic.Int64
+	rows sync.Map // rowKey → []colPlan, never changed once stored
+	n    atomic.Int64
 }
 
-type planKey struct {
-	m      *pgtype.Map
+type rowKey struct {
+	m   *pgtype.Map
+	sql string
+}
+
+type colPlan struct {
 	oid    uint32
 	format int16
 	dest   reflect.Type
+	plan   pgtype.ScanPlan // nil for a nil destination (the column is skipped)
 }
 
-const planCacheMax = 1 << 14
+const planCacheMax = 1 << 12
 
 var scanPlans planCache
 
-func (c *planCache) get(m *pgtype.Map, oid uint32, format int16, dest any) pgtype.ScanPlan {
-	k := planKey{m: m, oid: oid, format: format, dest: reflect.TypeOf(dest)}
-	if p, ok := c.plans.Load(k); ok {
-		return p.(pgtype.ScanPlan)
+// get returns a plan for each of dest (len(dest) == len(fields) > 0).
+func (c *planCache) get(m *pgtype.Map, sql string, fields []pgconn.FieldDescription, dest []any) []colPlan {
+	k := rowKey{m: m, sql: sql}
+	if v, ok := c.rows.Load(k); ok {
+		if plans := v.([]colPlan); plansFit(plans, fields, dest) {
+			return plans
+		}
 	}
-	p := m.PlanScan(oid, format, dest)
+	plans := make([]colPlan, len(dest))
+	for i, d := range dest {
+		f := fields[i]
+		plans[i] = colPlan{oid: f.DataTypeOID, format: f.Format, dest: reflect.TypeOf(d)}
+		if d != nil {
+			plans[i].plan = m.PlanScan(f.DataTypeOID, f.Format, d)
+		}
+	}
 	if c.n.Add(1) > planCacheMax {
-		c.plans.Clear()
+		c.rows.Clear()
 		c.n.Store(1)
 	}
-	c.plans.Store(k, p)
-	return p
+	c.rows.Store(k, plans)
+	return plans
+}
+
+func plansFit(plans []colPlan, fields []pgconn.FieldDescription, dest []any) bool {
+	if len(plans) != len(dest) {
+		return false
+	}
+	for i, p := range plans {
+		if p.oid != fields[i].DataTypeOID || p.format != fields[i].Format || p.dest != reflect.TypeOf(dest[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // forget drops the plans made by the type map m (a connection's, as it closes).
 func (c *planCache) forget(m *pgtype.Map) {
-	c.plans.Range(func(k, _ any) bool {
-		if k.(planKey).m == m {
-			if _, loaded := c.plans.LoadAndDelete(k); loaded {
+	c.rows.Range(func(k, _ any) bool {
+		if k.(rowKey).m == m {
+			if _, loaded := c.rows.LoadAndDelete(k); loaded {
 				c.n.Add(-1)
 			}
 		}

@@ -88,6 +88,33 @@ func TestQueryRowScansAsPgxDoes(t *testing.T) {
 				t.Errorf("round %d, %d columns into DriverBytes: %v", round, len(dest), err)
 			}
 		}
+		// One-shot statements are described on every run into one buffer of the
+		// connection's: two of them with other column types, one after the other, must
+		// each be scanned by plans for their own columns.
+		var n1, n2, n3 int64
+		var s4 string
+		var t1, t2, t3 string
+		var i4 int64
+		for range 2 {
+			if err := p.QueryRow(ctx, `SELECT 1::bigint, 2::bigint, 3::bigint, 'four'::text`, pgx.QueryExecModeExec).Scan(&n1, &n2, &n3, &s4); err != nil ||
+				n1 != 1 || n3 != 3 || s4 != "four" {
+				t.Errorf("round %d, one-shot bigints then text: %d %d %q %v", round, n1, n3, s4, err)
+			}
+			if err := p.QueryRow(ctx, `SELECT 'a'::text, 'b'::text, 'c'::text, 4::bigint`, pgx.QueryExecModeExec).Scan(&t1, &t2, &t3, &i4); err != nil ||
+				t1 != "a" || t3 != "c" || i4 != 4 {
+				t.Errorf("round %d, one-shot texts then bigint: %q %q %d %v", round, t1, t3, i4, err)
+			}
+			// The same destinations (any) for other column types.
+			var a1, a2, a3, a4 any
+			if err := p.QueryRow(ctx, `SELECT 1::bigint, 2::bigint, 3::bigint, 4::bigint`, pgx.QueryExecModeExec).Scan(&a1, &a2, &a3, &a4); err != nil ||
+				a1 != int64(1) || a4 != int64(4) {
+				t.Errorf("round %d, one-shot bigints into any: %#v %#v %v", round, a1, a4, err)
+			}
+			if err := p.QueryRow(ctx, `SELECT 'a'::text, 'b'::text, 'c'::text, 'd'::text`, pgx.QueryExecModeExec).Scan(&a1, &a2, &a3, &a4); err != nil ||
+				a1 != "a" || a4 != "d" {
+				t.Errorf("round %d, one-shot texts into any: %#v %#v %v", round, a1, a4, err)
+			}
+		}
 		// Too few destinations.
 		if err := p.QueryRow(ctx, `SELECT 1, 2, 3, 4, 5`).Scan(&v.id, &v.id, &v.id, &v.id); err == nil {
 			t.Errorf("round %d: four destinations for five columns scanned", round)
