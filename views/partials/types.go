@@ -581,11 +581,6 @@ func withAttrs(f components.Field, kv ...string) components.Field {
 	return f
 }
 
-func placeholder(f components.Field, text string) components.Field {
-	f.Placeholder = text
-	return f
-}
-
 // secretHelp is the hint under a secret's field: how to keep the stored one, or what
 // happens to a new one.
 // sourcePasswordHelp says, beside the password field of a source being edited, that a
