@@ -130,8 +130,9 @@ func describeRef(ctx context.Context, r *partials.RefFilter, kind string, named 
 // pipelineFilterOptions is GET /pipelines/filter/sources (destinations): the names the
 // list's source (destination) filter suggests for what has been typed so far (?source=,
 // ?destination=: the field's own value, which htmx sends), containing it,
-// case-insensitive, at most partials.RefSuggestionsLimit of them. Same access as the
-// list: whoever may see the pipelines may see the names they show.
+// case-insensitive, at most partials.RefSuggestionsLimit of them. The pipeline form's
+// source and destination fields ask it too, with the same field names. Same access as
+// the list: whoever may see the pipelines may see the names they show.
 func pipelineFilterOptions(field string, match func(context.Context, string, int) ([]catalog.Named, bool, error)) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		sg := partials.RefSuggestions{Field: field, Text: typedText(c.QueryParam(field))}
