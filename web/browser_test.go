@@ -492,9 +492,8 @@ func TestBrowserOperatorFlow(t *testing.T) {
 
 	// ---- a pipeline
 	b.nav("/pipelines/new")
-	b.fill(map[string]string{"field-name": "orders-to-snowflake", "field-source_id": sourceID})
-	b.do("choose destination", chromedp.SetValue(chromedp.ID("field-destination_id"),
-		evalJS[string](b, `document.querySelector('#field-destination_id option:last-child').value`)))
+	// by name, as typed (TestBrowserPipelineFormPicker picks them from the suggestions)
+	b.fill(map[string]string{"field-name": "orders-to-snowflake", "field-source": "orders-db", "field-destination": "analytics"})
 	b.screenshot("pipeline-form")
 	b.click(`#pipeline-form [data-testid="submit"]`)
 	b.waitFor("the pipeline page", `/^\/pipelines\/\d+$/.test(location.pathname)`)

@@ -11,6 +11,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
 
+	"github.com/rosetta-cdc/rosetta/internal/apperr"
 	"github.com/rosetta-cdc/rosetta/internal/auth"
 	"github.com/rosetta-cdc/rosetta/views/components"
 	"github.com/rosetta-cdc/rosetta/views/layout"
@@ -188,6 +189,10 @@ type entityHandlers[E, In, P any] struct {
 	// has no "Test connection").
 	testNew  func(context.Context, In) (partials.FormTest, error)
 	testEdit func(context.Context, int64, P) (partials.FormTest, error)
+	// refs turn what a form names into what the catalog input takes (nil: nothing): the
+	// values to read the input from, and messages to put in place of the catalog's for
+	// the same fields if it refuses (the pipeline form's source typed by name).
+	refs func(context.Context, url.Values) (url.Values, apperr.Fields, error)
 	// notes are what a save accepted but the operator should read (a source sharing
 	// another's slot), flashed after the save's own message (nil: none).
 	notes func(E) []layout.Flash
@@ -210,9 +215,13 @@ func (h entityHandlers[E, In, P]) newForm(s *Server, c echo.Context) error {
 
 func (h entityHandlers[E, In, P]) createForm(s *Server, c echo.Context) error {
 	return s.submitForm(c, h.form, nil, func(v url.Values) (int64, string, []layout.Flash, error) {
-		x, err := h.create(ctxOf(c), h.input(v))
+		v, msgs, err := h.resolve(ctxOf(c), v)
 		if err != nil {
 			return 0, "", nil, err
+		}
+		x, err := h.create(ctxOf(c), h.input(v))
+		if err != nil {
+			return 0, "", nil, withFieldMessages(err, msgs)
 		}
 		e := h.editing(x)
 		return e.id, e.name, h.notesOf(x), nil
@@ -224,6 +233,15 @@ func (h entityHandlers[E, In, P]) testNewOf(c echo.Context) func(url.Values) (pa
 		return nil
 	}
 	return func(v url.Values) (partials.FormTest, error) { return h.testNew(ctxOf(c), h.input(v)) }
+}
+
+// resolve is v as the catalog input reads it (h.refs), and the messages for what it
+// could not resolve.
+func (h entityHandlers[E, In, P]) resolve(ctx context.Context, v url.Values) (url.Values, apperr.Fields, error) {
+	if h.refs == nil {
+		return v, nil, nil
+	}
+	return h.refs(ctx, v)
 }
 
 // input is a new entity's form as the catalog input.
@@ -276,9 +294,13 @@ func (h entityHandlers[E, In, P]) updateForm(s *Server, c echo.Context) error {
 	}
 	e := h.editing(cur)
 	return s.submitForm(c, h.form, e, func(v url.Values) (int64, string, []layout.Flash, error) {
-		x, err := h.update(ctxOf(c), e.id, h.patch(v, cur))
+		v, msgs, err := h.resolve(ctxOf(c), v)
 		if err != nil {
 			return 0, "", nil, err
+		}
+		x, err := h.update(ctxOf(c), e.id, h.patch(v, cur))
+		if err != nil {
+			return 0, "", nil, withFieldMessages(err, msgs)
 		}
 		saved := h.editing(x)
 		return saved.id, saved.name, h.notesOf(x), nil

@@ -3,7 +3,10 @@ package web
 import (
 	"context"
 	"fmt"
+	"maps"
+	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -43,47 +46,101 @@ func refusalFlash(err error) layout.Flash {
 
 func isConflict(err error) bool { return apperr.CodeOf(err) == apperr.Conflict }
 
-// sourceOptions and destinationOptions fill the pipeline form's selects: the first partials.RefOptionsLimit by name, plus the selected one
-// (an id from the query or the form) wherever it sorts. more says that others exist: the
-// page then says how to reach them, rather than rendering the whole fleet into every
-// page load.
-func (s *Server) sourceOptions(ctx context.Context, selected string) ([]components.Option, bool, error) {
-	return refOptions(ctx, selected, s.deps.Catalog.SourceNames, func(ctx context.Context, id int64) (string, error) {
-		x, err := s.deps.Catalog.GetSource(ctx, id)
-		return x.Name, err
-	})
+// pipelineRef is one reference of the pipeline form: the input where the operator types
+// a name (the list filter's field name, so the form shares its suggestions), the
+// catalog input field that takes the id, and how to find one from the other.
+type pipelineRef struct {
+	name, idField, kind string
+	named               func(context.Context, string) (catalog.Named, error)
+	nameOf              func(context.Context, int64) (string, error)
 }
 
-func (s *Server) destinationOptions(ctx context.Context, selected string) ([]components.Option, bool, error) {
-	return refOptions(ctx, selected, s.deps.Catalog.DestinationNames, func(ctx context.Context, id int64) (string, error) {
-		x, err := s.deps.Catalog.GetDestination(ctx, id)
-		return x.Name, err
-	})
+func (s *Server) pipelineRefFields() []pipelineRef {
+	cat := s.deps.Catalog
+	return []pipelineRef{
+		{name: partials.SourceFilter, idField: "source_id", kind: "source", named: cat.SourceNamed,
+			nameOf: func(ctx context.Context, id int64) (string, error) {
+				x, err := cat.GetSource(ctx, id)
+				return x.Name, err
+			}},
+		{name: partials.DestinationFilter, idField: "destination_id", kind: "destination", named: cat.DestinationNamed,
+			nameOf: func(ctx context.Context, id int64) (string, error) {
+				x, err := cat.GetDestination(ctx, id)
+				return x.Name, err
+			}},
+	}
 }
 
-func refOptions(ctx context.Context, selected string, names func(context.Context, int) ([]catalog.Named, bool, error),
-	nameOf func(context.Context, int64) (string, error)) ([]components.Option, bool, error) {
-	first, more, err := names(ctx, partials.RefOptionsLimit)
-	if err != nil {
-		return nil, false, err
+// pipelineRefs resolves the names typed into the pipeline form into the ids the catalog
+// takes, with the same case-insensitive exact match as the list's filters
+// (catalog.SourceNamed: one probe of the unique lower(name) index). A name is what the
+// operator sees, so when the form has the name input it wins over any id posted with
+// it; a form posting only an id (an older page, a script) is taken as it is.
+//
+// A name nobody has becomes id 0, which the catalog refuses as "is required" together
+// with every other bad field; unknown carries the message that replaces that one
+// (withFieldMessages), naming what was typed. Refusing in the catalog rather than
+// here keeps one path to a refusal, and a patch can never save with a ref it dropped.
+func (s *Server) pipelineRefs(ctx context.Context, v url.Values) (url.Values, apperr.Fields, error) {
+	out := maps.Clone(v)
+	var unknown apperr.Fields
+	for _, r := range s.pipelineRefFields() {
+		if !v.Has(r.name) {
+			continue
+		}
+		name, id := strings.TrimSpace(v.Get(r.name)), ""
+		if name != "" {
+			n, err := r.named(ctx, name)
+			switch {
+			case err == nil:
+				id = idString(n.ID)
+			case apperr.CodeOf(err) == apperr.NotFound:
+				unknown.Add(r.idField, "no %s is named %s", r.kind, quoted(name))
+				id = "0"
+			default:
+				return nil, nil, err
+			}
+		}
+		out.Set(r.idField, id)
 	}
-	out := make([]components.Option, 0, len(first)+1)
-	found := selected == ""
-	for _, x := range first {
-		v := strconv.FormatInt(x.ID, 10)
-		found = found || v == selected
-		out = append(out, components.Option{Value: v, Label: x.Name})
+	return out, unknown, nil
+}
+
+// withFieldMessages puts msgs in place of the catalog's own messages for the same fields
+// of a refusal (err, when it is one): "no source is named “x”" rather than "is required"
+// for the id 0 a name nobody has became.
+func withFieldMessages(err error, msgs apperr.Fields) error {
+	ae := apperr.As(err)
+	if len(msgs) == 0 || ae == nil || ae.Code != apperr.Invalid {
+		return err
 	}
-	if id, err := strconv.ParseInt(selected, 10, 64); !found && err == nil && id > 0 {
-		name, err := nameOf(ctx, id)
-		switch {
-		case err == nil:
-			out = append(out, components.Option{Value: selected, Label: name})
-		case apperr.CodeOf(err) != apperr.NotFound: // a stale id just selects nothing
-			return nil, false, err
+	out := *ae
+	out.Fields = nil
+	for _, f := range ae.Fields {
+		if !msgs.Has(f.Field) {
+			out.Fields = append(out.Fields, f)
 		}
 	}
-	return out, more, nil
+	out.Fields = append(out.Fields, msgs...)
+	return &out
+}
+
+// pipelineRefNames gives the pipeline form the names to show for references it has only
+// as ids: "New pipeline from this source" (?source_id=), or a form posted with ids.
+// One read by primary key each; a stale id just shows an empty field.
+func (s *Server) pipelineRefNames(ctx context.Context, v url.Values) error {
+	for _, r := range s.pipelineRefFields() {
+		id, err := strconv.ParseInt(v.Get(r.idField), 10, 64)
+		if v.Has(r.name) || err != nil || id < 1 {
+			continue
+		}
+		name, err := r.nameOf(ctx, id)
+		if err != nil && apperr.CodeOf(err) != apperr.NotFound {
+			return err
+		}
+		v.Set(r.name, name)
+	}
+	return nil
 }
 
 // deleteEntity is every console delete: name fetches the entity (404 when gone, and its

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -129,8 +130,9 @@ func describeRef(ctx context.Context, r *partials.RefFilter, kind string, named 
 // pipelineFilterOptions is GET /pipelines/filter/sources (destinations): the names the
 // list's source (destination) filter suggests for what has been typed so far (?source=,
 // ?destination=: the field's own value, which htmx sends), containing it,
-// case-insensitive, at most partials.RefSuggestionsLimit of them. Same access as the
-// list: whoever may see the pipelines may see the names they show.
+// case-insensitive, at most partials.RefSuggestionsLimit of them. The pipeline form's
+// source and destination fields ask it too, with the same field names. Same access as
+// the list: whoever may see the pipelines may see the names they show.
 func pipelineFilterOptions(field string, match func(context.Context, string, int) ([]catalog.Named, bool, error)) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		sg := partials.RefSuggestions{Field: field, Text: typedText(c.QueryParam(field))}
@@ -166,19 +168,30 @@ func (s *Server) pipelineShow(c echo.Context) error {
 	return Render(c, http.StatusOK, pages.PipelinePage(withWALChart(meta), st), nil)
 }
 
-// pipelineForm is the console's pipeline form: its selects offer the sources and
-// destinations by name.
+// pipelineForm is the console's pipeline form: its source and destination are names
+// typed (or picked from suggestions) into comboboxes, so the page costs the same with
+// ten sources or twenty thousand. It reads only whether any source (destination) exists
+// at all, to say where to start when none does, and the name of a reference it has
+// only as an id.
 var pipelineForm = entityForm{kind: "Pipeline", plural: "Pipelines", id: "pipeline-form", nav: layout.NavPipelines,
 	list: "/pipelines", url: partials.PipelineURL, description: "Connect a source to a destination.",
 	created: "It is paused until you start it.",
 	view: func(c echo.Context, s *Server, f partials.Form, e *editing) (templ.Component, error) {
-		pf := partials.PipelineForm{Form: f, Running: e != nil && e.fixedRefs}
-		var err error
-		if pf.Sources, pf.MoreSources, err = s.sourceOptions(ctxOf(c), f.Values.Get("source_id")); err != nil {
+		f.Values = maps.Clone(f.Values)
+		if err := s.pipelineRefNames(ctxOf(c), f.Values); err != nil {
 			return nil, err
 		}
-		if pf.Destinations, pf.MoreDestinations, err = s.destinationOptions(ctxOf(c), f.Values.Get("destination_id")); err != nil {
-			return nil, err
+		pf := partials.PipelineForm{Form: f, Running: e != nil && e.fixedRefs}
+		cat := s.deps.Catalog
+		for _, x := range []struct {
+			none  *bool
+			names func(context.Context, int) ([]catalog.Named, bool, error)
+		}{{&pf.NoSources, cat.SourceNames}, {&pf.NoDestinations, cat.DestinationNames}} {
+			first, _, err := x.names(ctxOf(c), 1)
+			if err != nil {
+				return nil, err
+			}
+			*x.none = len(first) == 0
 		}
 		return partials.PipelineFormView(pf), nil
 	}}
@@ -196,6 +209,12 @@ func (s *Server) pipelines() entityHandlers[catalog.Pipeline, catalog.PipelineIn
 		blank: func(c echo.Context) url.Values {
 			return url.Values{"source_id": {c.QueryParam("source_id")}, "destination_id": {c.QueryParam("destination_id")}}
 		},
+		// the edit form shows the names the pipeline carries (no lookup by id)
+		stored: func(p catalog.Pipeline, v url.Values) {
+			v.Set(partials.SourceFilter, p.Source.Name)
+			v.Set(partials.DestinationFilter, p.Destination.Name)
+		},
+		refs: s.pipelineRefs,
 	}
 }
 

@@ -14,8 +14,8 @@ type Named struct {
 }
 
 // SourceNames and DestinationNames are the first limit sources (destinations) by name,
-// and whether there are more: what the pipeline selects offer. They read ids and names
-// only, never a count, so a page that offers a choice costs the same at any fleet size.
+// and whether there are more (the pipeline form asks for one: is there any to choose?).
+// They read ids and names only, never a count, so they cost the same at any fleet size.
 func (s *Service) SourceNames(ctx context.Context, limit int) ([]Named, bool, error) {
 	return firstNames(ctx, limit, s.q.ListSourceNames, func(r db.ListSourceNamesRow) Named { return Named(r) })
 }
@@ -45,7 +45,7 @@ func firstNames[R any](ctx context.Context, limit int, list func(context.Context
 
 // MatchSourceNames and MatchDestinationNames are the first limit sources (destinations)
 // whose name contains text, case-insensitive, by name, and whether there are more: what
-// the pipelines list's filters suggest as the operator types. Empty text matches every
+// the pipelines list's filters and the pipeline form suggest as the operator types. Empty text matches every
 // name. Like SourceNames they never count, so a suggestion costs the same at any fleet
 // size.
 func (s *Service) MatchSourceNames(ctx context.Context, text string, limit int) ([]Named, bool, error) {

@@ -101,10 +101,12 @@
     }
   });
 
-  // The pipelines list's source and destination filters (partials.refFilter) are text
-  // fields whose listbox htmx fills with matching names as one types. This makes each a
+  // The pipelines list's source and destination filters (partials.refFilter) and the
+  // pipeline form's source and destination (components.ComboboxField) are text fields
+  // whose listbox htmx fills with matching names as one types. This makes each a
   // combobox: the arrows move through the names, Enter or a click picks one, Escape
-  // closes the list. Picking fills the field and fires change, which reloads the list.
+  // closes the list. Picking fills the field and fires change, which reloads a filtered
+  // list; in the form, Enter with no name chosen submits what was typed.
   function refListbox(input) {
     return document.getElementById(input.getAttribute("aria-controls"));
   }

@@ -88,6 +88,42 @@ func TestTextFieldWithoutError(t *testing.T) {
 	}
 }
 
+// A ComboboxField is a labelled text field in the ARIA combobox pattern: it controls an
+// empty, hidden listbox that asks the options URL with the field's own value; the value
+// typed, the error and the hint are a text field's; its own attributes come along.
+func TestComboboxField(t *testing.T) {
+	doc, _ := viewtest.Render(t, components.ComboboxField(components.Field{
+		Name: "source", Label: "Source", Value: "<b>orders</b>", Required: true,
+		Error: "No source is named “<b>orders</b>”.", Help: "By name.", Attrs: templ.Attributes{"maxlength": "100"},
+	}, "/pipelines/filter/sources", "Source names"))
+	in := labelled(t, doc, "Source")
+	list := doc.Find("#" + in.AttrOr("aria-controls", "-"))
+	for attr, want := range map[string]string{"type": "text", "name": "source", "role": "combobox", "aria-expanded": "false",
+		"aria-autocomplete": "list", "autocomplete": "off", "maxlength": "100", "value": "<b>orders</b>", "aria-invalid": "true"} {
+		if got := in.AttrOr(attr, ""); got != want {
+			t.Errorf("input %s=%q, want %q", attr, got, want)
+		}
+	}
+	if _, ok := in.Attr("data-ref-filter"); !ok {
+		t.Error("the input is not marked for app.js's combobox keys")
+	}
+	if list.Length() != 1 || list.AttrOr("role", "") != "listbox" || list.AttrOr("aria-label", "") != "Source names" ||
+		list.Children().Length() != 0 || list.AttrOr("hx-get", "") != "/pipelines/filter/sources" ||
+		list.AttrOr("hx-include", "") != "#"+in.AttrOr("id", "") || list.AttrOr("hx-target", "") != "this" {
+		h, _ := goquery.OuterHtml(list)
+		t.Errorf("listbox: %s", h)
+	}
+	if _, hidden := list.Attr("hidden"); !hidden {
+		t.Error("the listbox shows before any suggestion")
+	}
+	if got := describedText(t, doc, in); got != "No source is named “<b>orders</b>”. | By name." {
+		t.Errorf("described by %q", got)
+	}
+	if doc.Find("b").Length() != 0 {
+		t.Error("the value or the message is not escaped")
+	}
+}
+
 func TestNumberField(t *testing.T) {
 	doc, _ := viewtest.Render(t, components.NumberField(components.Field{
 		Name: "pg_port", Label: "Port", Value: "54x2", Error: "Port must be a number.",

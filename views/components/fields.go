@@ -33,8 +33,9 @@ func (f Field) id() string {
 	return "field-" + f.Name
 }
 
-func (f Field) errorID() string { return f.id() + "-error" }
-func (f Field) helpID() string  { return f.id() + "-help" }
+func (f Field) listboxID() string { return f.id() + "-options" }
+func (f Field) errorID() string   { return f.id() + "-error" }
+func (f Field) helpID() string    { return f.id() + "-help" }
 
 func (f Field) inputType() string {
 	switch f.Type {
@@ -97,4 +98,24 @@ func attrsWithout(attrs templ.Attributes, keys ...string) templ.Attributes {
 		delete(out, k)
 	}
 	return out
+}
+
+// comboboxInput gives a ComboboxField's input the combobox's roles and states (the ARIA
+// 1.2 combobox pattern: the listbox it controls, collapsed until suggestions arrive)
+// and keeps the browser's own autofill list from covering the suggestions.
+func comboboxInput(f Field) Field {
+	attrs := templ.Attributes{
+		"role":              "combobox",
+		"aria-autocomplete": "list",
+		"aria-expanded":     "false",
+		"aria-controls":     f.listboxID(),
+		"spellcheck":        "false",
+		"data-ref-filter":   true,
+	}
+	for k, v := range f.Attrs {
+		attrs[k] = v
+	}
+	f.Attrs = attrs
+	f.Autocomplete = "off"
+	return f
 }

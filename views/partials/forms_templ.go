@@ -733,18 +733,18 @@ func PipelineFormView(f PipelineForm) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if len(f.Sources) == 0 || len(f.Destinations) == 0 {
+		if f.NoSources || f.NoDestinations {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 55, "<div class=\"note\" data-testid=\"missing-refs\"><p>A pipeline needs a source and a destination. ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if len(f.Sources) == 0 {
+			if f.NoSources {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 56, "<a href=\"/sources/new\">Register a source</a> first. ")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			if len(f.Destinations) == 0 {
+			if f.NoDestinations {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 57, "<a href=\"/destinations/new\">Register a destination</a> first.")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -767,11 +767,11 @@ func PipelineFormView(f PipelineForm) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = components.SelectField(placeholder(f.help(f.required("source_id", "Source"), refHelp(f.Running, "The PostgreSQL database to replicate from.", moreRefsHelp(f.MoreSources, "source", "sources", "Sources"))), "Choose a source…"), f.Sources).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = components.ComboboxField(f.refField(SourceFilter, "source_id", "Source", "The PostgreSQL database to replicate from, by name."), RefOptionsURL(SourceFilter), "Source names").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = components.SelectField(placeholder(f.help(f.required("destination_id", "Destination"), refHelp(f.Running, "The Snowflake schema to load into.", moreRefsHelp(f.MoreDestinations, "destination", "destinations", "Destinations"))), "Choose a destination…"), f.Destinations).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = components.ComboboxField(f.refField(DestinationFilter, "destination_id", "Destination", "The Snowflake schema to load into, by name."), RefOptionsURL(DestinationFilter), "Destination names").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

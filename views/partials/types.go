@@ -520,30 +520,31 @@ func formAttrs(f Form) templ.Attributes {
 	}
 }
 
-// PipelineForm is the pipeline form with the choices for its selects.
+// PipelineForm is the pipeline form. Its source and destination are names, typed (or
+// picked from the suggestions) into a combobox: a page carries no list of the fleet,
+// and every source is as easy to reach as the first.
 type PipelineForm struct {
 	Form
-	Sources      []components.Option
-	Destinations []components.Option
-	// MoreSources and MoreDestinations: the selects hold only the first RefOptionsLimit.
-	MoreSources, MoreDestinations bool
+	// NoSources and NoDestinations: none is registered yet, so the form says where to
+	// start.
+	NoSources, NoDestinations bool
 	// Running: the source and destination cannot change until the pipeline is paused.
 	Running bool
 }
 
-// RefOptionsLimit is how many sources (or destinations) a pipeline select offers, by
-// name: a page never renders the whole fleet. The rest are reached from their own list,
-// which has a search: a source's page links to its pipelines and to a new pipeline
-// reading it.
-const RefOptionsLimit = 100
-
-// moreRefsHelp tells, under the pipeline form's bounded select, how to reach the rest.
-func moreRefsHelp(more bool, kind, plural, section string) string {
-	if !more {
-		return ""
-	}
-	return fmt.Sprintf("Lists the first %d %s by name. For another, open it under %s and choose “New pipeline from this %s”.",
-		RefOptionsLimit, plural, section, kind)
+// refField is the pipeline form's source (destination) combobox, name: the name typed,
+// which the server resolves to the idField the catalog takes (web.pipelineRefs). Its
+// name is the list filter's, so both ask the same suggestions endpoint (RefOptionsURL),
+// which reads the field's own name=value. The messages are the catalog's about idField
+// (and a name nobody has, put there by the server): for the operator, they are about
+// the name typed.
+func (f PipelineForm) refField(name, idField, label, help string) components.Field {
+	fl := f.required(name, label)
+	fl.Error = FieldMessage(label, f.Errors[idField])
+	fl.Help = refHelp(f.Running, help)
+	fl.Placeholder = "Type a name…"
+	fl.Attrs = templ.Attributes{"maxlength": "100"}
+	return fl
 }
 
 // RelatedURL is the console page of a related entity.
@@ -577,11 +578,6 @@ func withAttrs(f components.Field, kv ...string) components.Field {
 		}
 	}
 	f.Attrs = attrs
-	return f
-}
-
-func placeholder(f components.Field, text string) components.Field {
-	f.Placeholder = text
 	return f
 }
 
@@ -634,12 +630,9 @@ func hostHelp(f Form) string {
 	return "Optional: <account>.snowflakecomputing.com otherwise."
 }
 
-func refHelp(running bool, help, more string) string {
+func refHelp(running bool, help string) string {
 	if running {
 		return help + " Pause the pipeline to change it."
-	}
-	if more != "" {
-		return help + " " + more
 	}
 	return help
 }
