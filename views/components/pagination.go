@@ -1,8 +1,6 @@
 package components
 
 import (
-	"github.com/a-h/templ"
-
 	"fmt"
 	"net/url"
 	"strconv"
@@ -231,17 +229,4 @@ func (s SortColumn) actionText() string {
 		return ", sort ascending"
 	}
 	return ", sort descending"
-}
-
-// htmxNav adds in-place navigation to a link when the list has an htmx target.
-func htmxNav(href, target string) templ.Attributes {
-	if target == "" {
-		return nil
-	}
-	return templ.Attributes{
-		"hx-get":      href,
-		"hx-target":   target,
-		"hx-swap":     "outerHTML",
-		"hx-push-url": "true",
-	}
 }

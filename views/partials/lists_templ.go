@@ -417,7 +417,7 @@ func SourceTable(l SourceList, canCreate bool) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = listControls(SourcesFilter(l.State), l.State, sourceSortOptions, l.Page.Total > 0).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = stampedListControls(SourcesFilter(l.State), l.State, sourceSortOptions, l.Page.Total > 0).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -957,7 +957,7 @@ func DestinationTable(l DestinationList, canCreate bool) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = listControls(DestinationsFilter(l.State), l.State, destinationSortOptions, l.Page.Total > 0).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = stampedListControls(DestinationsFilter(l.State), l.State, destinationSortOptions, l.Page.Total > 0).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -1765,7 +1765,7 @@ func PipelineTable(l PipelineList) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = listControls(PipelinesFilter(l.State, l.Filters), l.State, pipelineSortOptions, l.Page.Total > 0).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = stampedListControls(PipelinesFilter(l.State, l.Filters), l.State, pipelineSortOptions, l.Page.Total > 0).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -126,6 +126,15 @@ func (rc RowContext) listRow(p catalog.Pipeline) templ.Component {
 					return err
 				}
 				continue
+			case holeLastError:
+				if p.Metadata.LastError == nil { // most rows: the same dash
+					v = noLastError
+					break
+				}
+				if err := rc.cellOf(p, h).Render(ctx, w); err != nil {
+					return err
+				}
+				continue
 			default:
 				if err := rc.cellOf(p, h).Render(ctx, w); err != nil {
 					return err
@@ -228,6 +237,15 @@ func cutStamp(s string, markers []stampMarker) *stamp {
 		s = s[at+len(m.text):]
 	}
 }
+
+// noLastError is the last error cell of a pipeline without one, rendered once.
+var noLastError = func() string {
+	var b strings.Builder
+	if err := pipelineLastError(catalog.Pipeline{}).Render(context.Background(), &b); err != nil {
+		panic(err)
+	}
+	return b.String()
+}()
 
 // timeStamp is timeTag cut at its three texts, for writeTime.
 var timeStamp = func() *stamp {
