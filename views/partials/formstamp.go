@@ -2,7 +2,6 @@ package partials
 
 import (
 	"context"
-	"html"
 	"io"
 	"slices"
 	"strings"
@@ -118,15 +117,15 @@ func PipelineSearchForm(form FilterForm, f PipelineFilters) templ.Component {
 		return st.write(w, func(h byte) string {
 			switch h {
 			case holeQ:
-				return html.EscapeString(form.Q)
+				return escape(form.Q)
 			case holeSourceFilter:
-				return html.EscapeString(f.Source.Name)
+				return escape(f.Source.Name)
 			case holeDestFilter:
-				return html.EscapeString(f.Destination.Name)
+				return escape(f.Destination.Name)
 			case holeSourceFilterError:
-				return html.EscapeString(f.Source.Error)
+				return escape(f.Source.Error)
 			default:
-				return html.EscapeString(f.Destination.Error)
+				return escape(f.Destination.Error)
 			}
 		})
 	})
@@ -170,6 +169,6 @@ func stampedListControls(form FilterForm, st ListState, sorts []components.Optio
 		if err != nil {
 			return err
 		}
-		return s.write(w, func(byte) string { return html.EscapeString(st.Limit) })
+		return s.write(w, func(byte) string { return escape(st.Limit) })
 	})
 }

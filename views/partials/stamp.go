@@ -4,6 +4,7 @@ import (
 	"context"
 	"html"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -100,7 +101,7 @@ func (rc RowContext) listRow(p catalog.Pipeline) templ.Component {
 			return err
 		}
 		id := strconv.FormatInt(p.ID, 10)
-		name := html.EscapeString(p.Name)
+		name := escape(p.Name)
 		for i, h := range st.holes {
 			if _, err := io.WriteString(w, st.parts[i]); err != nil {
 				return err
@@ -114,15 +115,15 @@ func (rc RowContext) listRow(p catalog.Pipeline) templ.Component {
 			case holeSourceID:
 				v = strconv.FormatInt(p.SourceID, 10)
 			case holeSourceName:
-				v = html.EscapeString(p.Source.Name)
+				v = escape(p.Source.Name)
 			case holeDestinationID:
 				v = strconv.FormatInt(p.DestinationID, 10)
 			case holeDestinationName:
-				v = html.EscapeString(p.Destination.Name)
+				v = escape(p.Destination.Name)
 			case holeFields:
 				v = rc.hiddenFields().HTML()
 			case holeCreated:
-				if err := writeTime(w, p.CreatedAt); err != nil {
+				if err := writeTime(w, p.CreatedAt, rc.now); err != nil {
 					return err
 				}
 				continue
@@ -162,8 +163,26 @@ type rowStampKey struct {
 	desired, runtime string
 }
 
-// rowStamp returns the row stamp of p's state for rc's user.
+// rowStamp returns the row stamp of p's state for rc's user: from the page's own
+// (pageStamps, no lookup of the process's map per row) once the page has used it.
 func (rc RowContext) rowStamp(ctx context.Context, p catalog.Pipeline) (*stamp, error) {
+	d, r := slices.Index(catalog.DesiredStatuses, p.Status), slices.Index(catalog.RuntimeStatuses, p.Metadata.Status)
+	if rc.stamps == nil || d < 0 || r < 0 {
+		return rc.keptRowStamp(ctx, p)
+	}
+	i := d*len(catalog.RuntimeStatuses) + r
+	if st := rc.stamps[i]; st != nil {
+		return st, nil
+	}
+	st, err := rc.keptRowStamp(ctx, p)
+	if err == nil {
+		rc.stamps[i] = st
+	}
+	return st, err
+}
+
+// keptRowStamp is rowStamp from the process's stamps (rendered the first time).
+func (rc RowContext) keptRowStamp(ctx context.Context, p catalog.Pipeline) (*stamp, error) {
 	may := make([]byte, len(rc.may))
 	for i, m := range rc.may {
 		if m {
@@ -264,12 +283,27 @@ const (
 
 var timeMarkers = []stampMarker{{stampTimeMachine, 'm'}, {stampTimeAbs, 'a'}, {stampTimeRel, 'r'}}
 
+// escape is html.EscapeString, as templ escapes every text and attribute value, but
+// returns at once a text with nothing to escape (most names, every time): the
+// replacer's own scan was a tenth of a stamped page.
+func escape(s string) string {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '<', '>', '&', '\'', '"':
+			return html.EscapeString(s)
+		}
+	}
+	return s
+}
+
 // writeTime writes what Time(t) renders, from timeStamp: a row's creation time is the
 // one value every row shows through a component, and templ's attribute handling was a
 // fifth of a stamped row's cost.
-func writeTime(w io.Writer, t time.Time) error {
+//
+// at is the clock's reading: a list reads it once per page, where Time reads it per row.
+func writeTime(w io.Writer, t, at time.Time) error {
 	machine, abs := timeTexts(t)
-	rel := relative(t, abs)
+	rel := relativeAt(t, abs, at)
 	for i, h := range timeStamp.holes {
 		if _, err := io.WriteString(w, timeStamp.parts[i]); err != nil {
 			return err
@@ -281,7 +315,7 @@ func writeTime(w io.Writer, t time.Time) error {
 		case 'r':
 			v = rel
 		}
-		if _, err := io.WriteString(w, html.EscapeString(v)); err != nil {
+		if _, err := io.WriteString(w, escape(v)); err != nil {
 			return err
 		}
 	}

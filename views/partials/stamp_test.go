@@ -2,6 +2,7 @@ package partials
 
 import (
 	"context"
+	"html"
 	"io"
 	"net/url"
 	"strconv"
@@ -189,11 +190,21 @@ func TestWriteTimeMatchesTime(t *testing.T) {
 		n.Add(2 * time.Hour), n.AddDate(-2, 0, 0), time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-5, 1, 1, 0, 0, 0, 0, time.UTC),
 		time.Date(2026, 5, 1, 12, 0, 0, 0, time.FixedZone("x", 3600))} {
 		var b strings.Builder
-		if err := writeTime(&b, tm); err != nil {
+		if err := writeTime(&b, tm, n); err != nil {
 			t.Fatal(err)
 		}
 		if want := render(t, Time(tm)); b.String() != want {
 			t.Errorf("%v: writeTime wrote %q, Time renders %q", tm, b.String(), want)
+		}
+	}
+}
+
+// escape is html.EscapeString (templ's escaping), whatever the text.
+func TestEscapeIsHTMLEscape(t *testing.T) {
+	for _, s := range []string{"", "orders", "<", ">", "&", "'", `"`, `<b>"x" & 'y'</b>`, "naïve “quoted”", "a&amp;b", "\x00\u202e",
+		stampName, "2026-05-01 12:00:00 UTC", "&#39;", strings.Repeat("x", 300) + "'"} {
+		if got, want := escape(s), html.EscapeString(s); got != want {
+			t.Errorf("escape(%q) = %q, html.EscapeString %q", s, got, want)
 		}
 	}
 }
