@@ -4,8 +4,6 @@ import (
 	"context"
 	"io"
 	"slices"
-	"strings"
-	"sync"
 
 	"github.com/a-h/templ"
 
@@ -15,46 +13,13 @@ import (
 // The list pages' search forms and sort controls are the same markup on every view but
 // for a few values (what was searched, the names in the ref filters, their messages,
 // the page size) and a few choices (which filter option is selected, whether "Clear"
-// shows, whether a message marks its field invalid). templ builds their attribute maps
-// and sorts them, escapes and copies every constant again on each view: a fifth of the
-// pipelines page's render. So, like a list's rows (stamp.go), each is rendered once per
-// choice for stand-in values, cut where the stand-ins appear, and written from the
-// pieces with each view's values escaped as templ escapes them. The markup is what
+// shows, whether a message marks its field invalid). templ built their attribute maps
+// and sorted them, escaped and copied every constant again on each view: a fifth of the
+// pipelines page's render. So, like a list's rows (stamp.go), each is stamped
+// (components.Stamp) once per choice. The markup is what
 // SearchForm with PipelineFilterFields, and listControls, render
 // (TestStampedFormsMatchRendered compares them byte for byte); a choice a stamp is not
 // kept for (a filter value the form does not offer) renders through templ as before.
-
-// stampSet keeps stamps by what their markup depends on besides the holes' values.
-type stampSet struct{ m sync.Map }
-
-// get returns key's stamp, rendering standIn (the markup with each hole's marker) and
-// cutting it at markers the first time.
-func (s *stampSet) get(ctx context.Context, key any, markers []stampMarker, standIn templ.Component) (*stamp, error) {
-	if st, ok := s.m.Load(key); ok {
-		return st.(*stamp), nil
-	}
-	var b strings.Builder
-	if err := standIn.Render(ctx, &b); err != nil {
-		return nil, err
-	}
-	st := cutStamp(b.String(), markers)
-	s.m.Store(key, st)
-	return st, nil
-}
-
-// write writes the stamp with fill(hole) in each hole (already escaped).
-func (st *stamp) write(w io.Writer, fill func(hole byte) string) error {
-	for i, h := range st.holes {
-		if _, err := io.WriteString(w, st.parts[i]); err != nil {
-			return err
-		}
-		if _, err := io.WriteString(w, fill(h)); err != nil {
-			return err
-		}
-	}
-	_, err := io.WriteString(w, st.parts[len(st.holes)])
-	return err
-}
 
 // Stand-ins of the search form's values (escaped, they are themselves).
 const (
@@ -72,12 +37,12 @@ const (
 	holeLimit             = 'l'
 )
 
-var filterMarkers = []stampMarker{
-	{stampQ, holeQ}, {stampSourceFilter, holeSourceFilter}, {stampDestFilter, holeDestFilter},
-	{stampSourceFilterErr, holeSourceFilterError}, {stampDestFilterErr, holeDestFilterError},
+var filterMarkers = []components.StampMarker{
+	components.Mark(stampQ, holeQ), components.Mark(stampSourceFilter, holeSourceFilter), components.Mark(stampDestFilter, holeDestFilter),
+	components.Mark(stampSourceFilterErr, holeSourceFilterError), components.Mark(stampDestFilterErr, holeDestFilterError),
 }
 
-var pipelineSearchStamps stampSet // pipelineSearchKey → *stamp
+var pipelineSearchStamps components.StampSet // pipelineSearchKey → *components.Stamp
 
 // pipelineSearchKey is what the pipelines search form's markup depends on besides its
 // holes: the form's fixed texts, "Clear", the selected statuses, which ref filters
@@ -108,24 +73,24 @@ func PipelineSearchForm(form FilterForm, f PipelineFilters) templ.Component {
 		if key.destErr {
 			sf.Destination.Error = stampDestFilterErr
 		}
-		st, err := pipelineSearchStamps.get(ctx, key, filterMarkers, templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+		st, err := pipelineSearchStamps.Get(ctx, key, filterMarkers, templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
 			return SearchForm(standIn).Render(templ.WithChildren(ctx, PipelineFilterFields(standIn, sf)), w)
 		}))
 		if err != nil {
 			return err
 		}
-		return st.write(w, func(h byte) string {
+		return st.Write(w, func(h byte) string {
 			switch h {
 			case holeQ:
-				return escape(form.Q)
+				return components.Escape(form.Q)
 			case holeSourceFilter:
-				return escape(f.Source.Name)
+				return components.Escape(f.Source.Name)
 			case holeDestFilter:
-				return escape(f.Destination.Name)
+				return components.Escape(f.Destination.Name)
 			case holeSourceFilterError:
-				return escape(f.Source.Error)
+				return components.Escape(f.Source.Error)
 			default:
-				return escape(f.Destination.Error)
+				return components.Escape(f.Destination.Error)
 			}
 		})
 	})
@@ -136,7 +101,7 @@ func offers(options []components.Option, v string) bool {
 	return v == "" || slices.ContainsFunc(options, func(o components.Option) bool { return o.Value == v })
 }
 
-var listControlStamps stampSet // listControlsKey → *stamp
+var listControlStamps components.StampSet // listControlsKey → *components.Stamp
 
 // listControlsKey is what a list's controls depend on besides the page size.
 type listControlsKey struct {
@@ -147,7 +112,7 @@ type listControlsKey struct {
 	rows, limit bool
 }
 
-var limitMarkers = []stampMarker{{stampLimit, holeLimit}}
+var limitMarkers = []components.StampMarker{components.Mark(stampLimit, holeLimit)}
 
 // stampedListControls is listControls, stamped. The current sort is one the list
 // accepts (ListState.Sort is checked against the catalog's sorts, the default is the
@@ -159,7 +124,7 @@ func stampedListControls(form FilterForm, st ListState, sorts []components.Optio
 		}
 		key := listControlsKey{form: form, sorts: &sorts[0], current: st.CurrentSort(), sort: st.Sort, rows: rows, limit: st.Limit != ""}
 		key.form.Q, key.form.Filtered = "", false
-		s, err := listControlStamps.get(ctx, key, limitMarkers, templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+		s, err := listControlStamps.Get(ctx, key, limitMarkers, templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
 			standIn := ListState{Sort: key.sort, DefaultSort: key.current}
 			if key.limit {
 				standIn.Limit = stampLimit
@@ -169,6 +134,6 @@ func stampedListControls(form FilterForm, st ListState, sorts []components.Optio
 		if err != nil {
 			return err
 		}
-		return s.write(w, func(byte) string { return escape(st.Limit) })
+		return s.Write(w, func(byte) string { return components.Escape(st.Limit) })
 	})
 }

@@ -94,19 +94,19 @@ func TestListPagesKeepFormStamps(t *testing.T) {
 	form := PipelinesFilter(ListState{Q: "x"}, f)
 	key := pipelineSearchKey{form: form, status: f.Status, destErr: true}
 	key.form.Q = ""
-	pipelineSearchStamps.m.Delete(key)
+	pipelineSearchStamps.Forget(key)
 	render(t, PipelineSearchForm(form, f))
-	if _, ok := pipelineSearchStamps.m.Load(key); !ok {
+	if !pipelineSearchStamps.Has(key) {
 		t.Fatal("no stamp was kept for the search form")
 	}
 
 	st := ListState{Sort: "-name", DefaultSort: "name", Limit: "25"}
 	ckey := listControlsKey{form: form, sorts: &pipelineSortOptions[0], current: "-name", sort: "-name", rows: true, limit: true}
 	ckey.form.Q, ckey.form.Filtered = "", false
-	listControlStamps.m.Delete(ckey)
+	listControlStamps.Forget(ckey)
 	render(t, PipelineTable(PipelineList{State: st, Filters: f,
 		Page: catalog.Page[catalog.Pipeline]{Items: []catalog.Pipeline{{ID: 1, Name: "p"}}, Total: 1, Limit: 25}}))
-	if _, ok := listControlStamps.m.Load(ckey); !ok {
+	if !listControlStamps.Has(ckey) {
 		t.Fatal("no stamp was kept for the list's sort controls")
 	}
 }

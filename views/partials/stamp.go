@@ -2,12 +2,10 @@ package partials
 
 import (
 	"context"
-	"html"
 	"io"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/a-h/templ"
@@ -68,25 +66,13 @@ const (
 	holeFields          = 'f'
 )
 
-type stampMarker struct {
-	text string
-	hole byte
-}
-
 // rowMarkers are what a row's stamp is cut at. The page's hidden inputs are a hole
 // (stampFields), so a stamp is never cut inside them, whatever a "next" URL holds.
-var rowMarkers = []stampMarker{
-	{strconv.FormatInt(stampSourceID, 10), holeSourceID}, {stampSourceName, holeSourceName},
-	{strconv.FormatInt(stampDestinationID, 10), holeDestinationID}, {stampDestinationName, holeDestinationName},
-	{stampLastError, holeLastError}, {stampCreated, holeCreated}, {stampFields, holeFields},
-	{stampIDText, holeID}, {stampName, holeName},
-}
-
-// stamp is markup cut at the stand-in's values: parts[0], holes[0], parts[1], …
-// parts[len(holes)].
-type stamp struct {
-	parts []string
-	holes []byte
+var rowMarkers = []components.StampMarker{
+	components.Mark(strconv.FormatInt(stampSourceID, 10), holeSourceID), components.Mark(stampSourceName, holeSourceName),
+	components.Mark(strconv.FormatInt(stampDestinationID, 10), holeDestinationID), components.Mark(stampDestinationName, holeDestinationName),
+	components.Mark(stampLastError, holeLastError), components.Mark(stampCreated, holeCreated), components.Mark(stampFields, holeFields),
+	components.Mark(stampIDText, holeID), components.Mark(stampName, holeName),
 }
 
 // listRow is p's row in a list: stamped (a list's rows are prepared, forList), or
@@ -101,9 +87,9 @@ func (rc RowContext) listRow(p catalog.Pipeline) templ.Component {
 			return err
 		}
 		id := strconv.FormatInt(p.ID, 10)
-		name := escape(p.Name)
-		for i, h := range st.holes {
-			if _, err := io.WriteString(w, st.parts[i]); err != nil {
+		name := components.Escape(p.Name)
+		for i, h := range st.Holes {
+			if _, err := io.WriteString(w, st.Parts[i]); err != nil {
 				return err
 			}
 			var v string
@@ -115,11 +101,11 @@ func (rc RowContext) listRow(p catalog.Pipeline) templ.Component {
 			case holeSourceID:
 				v = strconv.FormatInt(p.SourceID, 10)
 			case holeSourceName:
-				v = escape(p.Source.Name)
+				v = components.Escape(p.Source.Name)
 			case holeDestinationID:
 				v = strconv.FormatInt(p.DestinationID, 10)
 			case holeDestinationName:
-				v = escape(p.Destination.Name)
+				v = components.Escape(p.Destination.Name)
 			case holeFields:
 				v = rc.hiddenFields().HTML()
 			case holeCreated:
@@ -146,7 +132,7 @@ func (rc RowContext) listRow(p catalog.Pipeline) templ.Component {
 				return err
 			}
 		}
-		_, err = io.WriteString(w, st.parts[len(st.holes)])
+		_, err = io.WriteString(w, st.Parts[len(st.Holes)])
 		return err
 	})
 }
@@ -155,7 +141,7 @@ func (rc RowContext) listRow(p catalog.Pipeline) templ.Component {
 // pipeline: its state and the user's choice of actions (and focus). The page's hidden
 // inputs are a hole, so a stamp holds nothing of one page or one session, and each is
 // rendered once per process (at most 2^len(catalog.Actions) × 2 × 9 of them).
-var rowStamps sync.Map // rowStampKey → *stamp
+var rowStamps components.StampSet // rowStampKey → *components.Stamp
 
 type rowStampKey struct {
 	may              string
@@ -165,7 +151,7 @@ type rowStampKey struct {
 
 // rowStamp returns the row stamp of p's state for rc's user: from the page's own
 // (pageStamps, no lookup of the process's map per row) once the page has used it.
-func (rc RowContext) rowStamp(ctx context.Context, p catalog.Pipeline) (*stamp, error) {
+func (rc RowContext) rowStamp(ctx context.Context, p catalog.Pipeline) (*components.Stamp, error) {
 	d, r := slices.Index(catalog.DesiredStatuses, p.Status), slices.Index(catalog.RuntimeStatuses, p.Metadata.Status)
 	if rc.stamps == nil || d < 0 || r < 0 {
 		return rc.keptRowStamp(ctx, p)
@@ -182,7 +168,7 @@ func (rc RowContext) rowStamp(ctx context.Context, p catalog.Pipeline) (*stamp, 
 }
 
 // keptRowStamp is rowStamp from the process's stamps (rendered the first time).
-func (rc RowContext) keptRowStamp(ctx context.Context, p catalog.Pipeline) (*stamp, error) {
+func (rc RowContext) keptRowStamp(ctx context.Context, p catalog.Pipeline) (*components.Stamp, error) {
 	may := make([]byte, len(rc.may))
 	for i, m := range rc.may {
 		if m {
@@ -190,27 +176,20 @@ func (rc RowContext) keptRowStamp(ctx context.Context, p catalog.Pipeline) (*sta
 		}
 	}
 	key := rowStampKey{may: string(may), focus: rc.Focus, desired: p.Status, runtime: p.Metadata.Status}
-	if st, ok := rowStamps.Load(key); ok {
-		return st.(*stamp), nil
-	}
-	standIn := catalog.Pipeline{ID: stampID, Name: stampName, Status: p.Status,
-		SourceID: stampSourceID, Source: catalog.EntityRef{ID: stampSourceID, Name: stampSourceName},
-		DestinationID: stampDestinationID, Destination: catalog.EntityRef{ID: stampDestinationID, Name: stampDestinationName},
-		Metadata: catalog.PipelineMetadata{Status: p.Metadata.Status}}
-	src := rc
-	src.standIn = true
-	fields, err := components.Prerender(ctx, templ.Raw(stampFields))
-	if err != nil {
-		return nil, err
-	}
-	src.fields = fields
-	var b strings.Builder
-	if err := PipelineRow(standIn, src).Render(ctx, &b); err != nil {
-		return nil, err
-	}
-	st := cutStamp(b.String(), rowMarkers)
-	rowStamps.Store(key, st)
-	return st, nil
+	return rowStamps.Get(ctx, key, rowMarkers, templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+		standIn := catalog.Pipeline{ID: stampID, Name: stampName, Status: p.Status,
+			SourceID: stampSourceID, Source: catalog.EntityRef{ID: stampSourceID, Name: stampSourceName},
+			DestinationID: stampDestinationID, Destination: catalog.EntityRef{ID: stampDestinationID, Name: stampDestinationName},
+			Metadata: catalog.PipelineMetadata{Status: p.Metadata.Status}}
+		src := rc
+		src.standIn = true
+		fields, err := components.Prerender(ctx, templ.Raw(stampFields))
+		if err != nil {
+			return err
+		}
+		src.fields = fields
+		return PipelineRow(standIn, src).Render(ctx, w)
+	}))
 }
 
 // cell is a row's cell whose markup depends on more than a value (a last error may be
@@ -220,8 +199,8 @@ func (rc RowContext) cell(p catalog.Pipeline, hole byte) templ.Component {
 	if rc.standIn {
 		return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
 			for _, m := range rowMarkers {
-				if m.hole == hole {
-					_, err := io.WriteString(w, m.text)
+				if m.Hole == hole {
+					_, err := io.WriteString(w, m.Text)
 					return err
 				}
 			}
@@ -238,25 +217,6 @@ func (rc RowContext) cellOf(p catalog.Pipeline, hole byte) templ.Component {
 	return Time(p.CreatedAt)
 }
 
-// cutStamp cuts s at every occurrence of the markers.
-func cutStamp(s string, markers []stampMarker) *stamp {
-	st := &stamp{}
-	for {
-		at, m := -1, stampMarker{}
-		for _, k := range markers {
-			if i := strings.Index(s, k.text); i >= 0 && (at < 0 || i < at) {
-				at, m = i, k
-			}
-		}
-		if at < 0 {
-			st.parts = append(st.parts, s)
-			return st
-		}
-		st.parts, st.holes = append(st.parts, s[:at]), append(st.holes, m.hole)
-		s = s[at+len(m.text):]
-	}
-}
-
 // noLastError is the last error cell of a pipeline without one, rendered once.
 var noLastError = func() string {
 	var b strings.Builder
@@ -267,12 +227,12 @@ var noLastError = func() string {
 }()
 
 // timeStamp is timeTag cut at its three texts, for writeTime.
-var timeStamp = func() *stamp {
+var timeStamp = func() *components.Stamp {
 	var b strings.Builder
 	if err := timeTag(stampTimeMachine, stampTimeAbs, stampTimeRel).Render(context.Background(), &b); err != nil {
 		panic(err)
 	}
-	return cutStamp(b.String(), timeMarkers)
+	return components.CutStamp(b.String(), timeMarkers)
 }()
 
 const (
@@ -281,20 +241,7 @@ const (
 	stampTimeRel     = "\uE000relative\uE001"
 )
 
-var timeMarkers = []stampMarker{{stampTimeMachine, 'm'}, {stampTimeAbs, 'a'}, {stampTimeRel, 'r'}}
-
-// escape is html.EscapeString, as templ escapes every text and attribute value, but
-// returns at once a text with nothing to escape (most names, every time): the
-// replacer's own scan was a tenth of a stamped page.
-func escape(s string) string {
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '<', '>', '&', '\'', '"':
-			return html.EscapeString(s)
-		}
-	}
-	return s
-}
+var timeMarkers = []components.StampMarker{components.Mark(stampTimeMachine, 'm'), components.Mark(stampTimeAbs, 'a'), components.Mark(stampTimeRel, 'r')}
 
 // writeTime writes what Time(t) renders, from timeStamp: a row's creation time is the
 // one value every row shows through a component, and templ's attribute handling was a
@@ -304,8 +251,8 @@ func escape(s string) string {
 func writeTime(w io.Writer, t, at time.Time) error {
 	machine, abs := timeTexts(t)
 	rel := relativeAt(t, abs, at)
-	for i, h := range timeStamp.holes {
-		if _, err := io.WriteString(w, timeStamp.parts[i]); err != nil {
+	for i, h := range timeStamp.Holes {
+		if _, err := io.WriteString(w, timeStamp.Parts[i]); err != nil {
 			return err
 		}
 		v := machine
@@ -315,10 +262,10 @@ func writeTime(w io.Writer, t, at time.Time) error {
 		case 'r':
 			v = rel
 		}
-		if _, err := io.WriteString(w, escape(v)); err != nil {
+		if _, err := io.WriteString(w, components.Escape(v)); err != nil {
 			return err
 		}
 	}
-	_, err := io.WriteString(w, timeStamp.parts[len(timeStamp.holes)])
+	_, err := io.WriteString(w, timeStamp.Parts[len(timeStamp.Holes)])
 	return err
 }

@@ -208,7 +208,7 @@ type RowContext struct {
 	now    time.Time // the clock, read once: rows' times are relative to it
 	// stamps are the page's row stamps by state (desired × runtime status), taken from
 	// rowStamps as the page first needs each.
-	stamps   []*stamp
+	stamps   []*components.Stamp
 	prepared bool
 	// standIn: this renders the stand-in's row a list stamps its rows from (stamp.go).
 	standIn bool
@@ -225,7 +225,7 @@ func (rc RowContext) forList() RowContext {
 		rc.may[i] = rc.May(ActionRoute(a))
 	}
 	rc.now = now()
-	rc.stamps = make([]*stamp, len(catalog.DesiredStatuses)*len(catalog.RuntimeStatuses))
+	rc.stamps = make([]*components.Stamp, len(catalog.DesiredStatuses)*len(catalog.RuntimeStatuses))
 	rc.prepared = true
 	return rc
 }

@@ -1,6 +1,10 @@
 package components
 
-import "testing"
+import (
+	"html"
+	"strings"
+	"testing"
+)
 
 // WithQuery's shortcut for a bare path gives what parsing and re-encoding give, for
 // paths it takes (letters, digits, -._~ and slashes) and ones it must leave to the
@@ -20,5 +24,15 @@ func TestWithQueryPlainPathMatches(t *testing.T) {
 	}
 	if !plainPath("/pipelines") || plainPath("/pipelines?q=x") || plainPath("//x") {
 		t.Error("plainPath takes the wrong paths")
+	}
+}
+
+// Escape is html.EscapeString (templ's escaping), whatever the text.
+func TestEscapeIsHTMLEscape(t *testing.T) {
+	for _, s := range []string{"", "orders", "<", ">", "&", "'", `"`, `<b>"x" & 'y'</b>`, "naïve “quoted”", "a&amp;b", "\x00\u202e",
+		"\uE000stamp\uE001", "2026-05-01 12:00:00 UTC", "&#39;", strings.Repeat("x", 300) + "'"} {
+		if got, want := Escape(s), html.EscapeString(s); got != want {
+			t.Errorf("Escape(%q) = %q, html.EscapeString %q", s, got, want)
+		}
 	}
 }
