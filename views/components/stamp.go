@@ -95,13 +95,15 @@ func (s *StampSet) Forget(key any) { s.m.Delete(key) }
 // replacer's own scan was a tenth of a stamped page.
 func Escape(s string) string {
 	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '<', '>', '&', '\'', '"':
+		if escaped[s[i]] {
 			return html.EscapeString(s)
 		}
 	}
 	return s
 }
+
+// escaped are the bytes html.EscapeString replaces.
+var escaped = [256]bool{'<': true, '>': true, '&': true, '\'': true, '"': true}
 
 // Mark is the marker of hole: text, a stand-in's value.
 func Mark(text string, hole byte) StampMarker { return StampMarker{Text: text, Hole: hole} }

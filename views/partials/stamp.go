@@ -262,7 +262,9 @@ func writeTime(w io.Writer, t, at time.Time) error {
 		case 'r':
 			v = rel
 		}
-		if _, err := io.WriteString(w, components.Escape(v)); err != nil {
+		// written as they are: a time is spelled in digits, ASCII letters, spaces and
+		// "-:+", nothing templ's escaping changes (TestWriteTimeMatchesTime)
+		if _, err := io.WriteString(w, v); err != nil {
 			return err
 		}
 	}
