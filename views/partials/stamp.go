@@ -77,9 +77,9 @@ var rowMarkers = []components.StampMarker{
 }
 
 // listRows are the rows of a list: stamped (a list's rows are prepared, forList), or
-// rendered when not in a list. A page's rows are put together in one buffer, a row at a
-// time, and written once per row: a row is some thirty pieces, and each written on its
-// own (an interface call, a copy into templ's buffer) was a third of the stamped rows.
+// rendered when not in a list. A page's rows are put together in one buffer and written
+// a few rows at a time: a row is some thirty pieces, and each written on its own (an
+// interface call, a copy into templ's buffer) was a third of the stamped rows.
 func (rc RowContext) listRows(items []catalog.Pipeline) templ.Component {
 	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
 		if !rc.prepared || rc.standIn {
@@ -92,21 +92,32 @@ func (rc RowContext) listRows(items []catalog.Pipeline) templ.Component {
 		}
 		buf := rowBuffers.Get().(*[]byte)
 		defer rowBuffers.Put(buf)
+		b := (*buf)[:0]
 		for _, p := range items {
 			var err error
-			if *buf, err = rc.appendRow(ctx, w, (*buf)[:0], p); err != nil {
+			if b, err = rc.appendRow(ctx, w, b, p); err != nil {
 				return err
 			}
-			if _, err := w.Write(*buf); err != nil {
-				return err
+			// Written a few rows at a time: more than templ's 4 kB buffer holds, so
+			// that buffer passes most of it on without copying it once more.
+			if len(b) >= rowsWritten {
+				if _, err := w.Write(b); err != nil {
+					return err
+				}
+				b = b[:0]
 			}
 		}
-		return nil
+		*buf = b
+		_, err := w.Write(b)
+		return err
 	})
 }
 
-// rowBuffers are listRows' buffers, a row long, kept between pages.
-var rowBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+// rowsWritten is how much listRows puts together before writing it.
+const rowsWritten = 8 << 10
+
+// rowBuffers are listRows' buffers, kept between pages.
+var rowBuffers = sync.Pool{New: func() any { b := make([]byte, 0, rowsWritten+4<<10); return &b }}
 
 // appendRow appends p's stamped row to b, writing b and then the cell to w where a
 // cell is rendered by its component.
