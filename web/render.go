@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/a-h/templ"
@@ -32,6 +33,9 @@ func Render(c echo.Context, status int, page templ.Component, fragment templ.Com
 		return err
 	}
 	res.Header().Set(echo.HeaderContentType, "text/html; charset=utf-8")
+	// The length is known: said, net/http writes the page as it is instead of in chunks
+	// (a chunk header, a trailer and one more write to the socket per page).
+	res.Header().Set(echo.HeaderContentLength, strconv.Itoa(buf.Len()))
 	res.WriteHeader(status)
 	_, err := res.Write(buf.Bytes())
 	return err

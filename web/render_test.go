@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -75,6 +76,9 @@ func TestRenderFullPage(t *testing.T) {
 	}
 	if got := inspectRender(t, rec); !got.full || !got.fragment {
 		t.Errorf("plain request: %+v, want the full page with the fragment inside", got)
+	}
+	if got, want := rec.Header().Get("Content-Length"), strconv.Itoa(rec.Body.Len()); got != want {
+		t.Errorf("Content-Length %q, the body is %s bytes", got, want)
 	}
 }
 

@@ -1,8 +1,6 @@
 package components
 
 import (
-	"github.com/a-h/templ"
-
 	"fmt"
 	"net/url"
 	"strconv"
@@ -20,6 +18,35 @@ const (
 // with key set to value, or removed when value is "". Other parameters are kept, so
 // filters survive paging and sorting.
 func WithQuery(base, key, value string) string {
+	if plainPath(base) {
+		// What the general case below makes of a path without a query, without parsing
+		// and re-encoding it: a list page's links are most often built from its bare path
+		// (TestWithQueryPlainPathMatches).
+		if value == "" {
+			return base
+		}
+		return base + "?" + url.QueryEscape(key) + "=" + url.QueryEscape(value)
+	}
+	return withQuery(base, key, value)
+}
+
+// plainPath reports whether base is an absolute path of letters, digits, "-", ".", "_",
+// "~" and "/", with no query: url.Parse keeps it as it is and EscapedPath returns it.
+func plainPath(base string) bool {
+	if len(base) == 0 || base[0] != '/' || (len(base) > 1 && base[1] == '/') {
+		return false
+	}
+	for i := 0; i < len(base); i++ {
+		c := base[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' || c == '/') {
+			return false
+		}
+	}
+	return true
+}
+
+// withQuery is WithQuery for any base.
+func withQuery(base, key, value string) string {
 	u, err := url.Parse(base)
 	if err != nil {
 		u = &url.URL{Path: "/"}
@@ -210,9 +237,11 @@ func (s SortColumn) nextSort() string {
 	return s.Key
 }
 
-// URL is the link target: the new sort, back to the first page.
+// URL is the link target: the new sort, back to the first page. (The offset goes
+// first: from a bare path that leaves a bare path, which WithQuery extends without
+// parsing.)
 func (s SortColumn) URL() string {
-	return WithQuery(WithQuery(s.BaseURL, ParamSort, s.nextSort()), ParamOffset, "")
+	return WithQuery(WithQuery(s.BaseURL, ParamOffset, ""), ParamSort, s.nextSort())
 }
 
 func (s SortColumn) indicator() string {
@@ -231,17 +260,4 @@ func (s SortColumn) actionText() string {
 		return ", sort ascending"
 	}
 	return ", sort descending"
-}
-
-// htmxNav adds in-place navigation to a link when the list has an htmx target.
-func htmxNav(href, target string) templ.Attributes {
-	if target == "" {
-		return nil
-	}
-	return templ.Attributes{
-		"hx-get":      href,
-		"hx-target":   target,
-		"hx-swap":     "outerHTML",
-		"hx-push-url": "true",
-	}
 }

@@ -14,10 +14,10 @@ import (
 	"github.com/rosetta-cdc/rosetta/views/components"
 )
 
-// Base is the full page: head with assets and htmx config, header with navigation and
-// user menu (only when p.User is set), the flash region, the page content (children)
-// in main#main, and the footer.
-func Base(p PageMeta) templ.Component {
+// base is the full page (Base renders it, stamped): head with assets and htmx config,
+// header with navigation and user menu (only when p.User is set), the flash region, the
+// page content (children) in main#main, and the footer.
+func base(p PageMeta) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {

@@ -51,8 +51,11 @@ var now = time.Now
 func Relative(t time.Time) string { return relative(t, "") }
 
 // relative is Relative with t's Absolute form, when the caller has it already.
-func relative(t time.Time, abs string) string {
-	d := now().Sub(t)
+func relative(t time.Time, abs string) string { return relativeAt(t, abs, now()) }
+
+// relativeAt is relative measured against at (a list reads the clock once per page).
+func relativeAt(t time.Time, abs string, at time.Time) string {
+	d := at.Sub(t)
 	future := d < 0
 	if future {
 		d = -d
@@ -102,8 +105,8 @@ func timeTexts(t time.Time) (machine, abs string) {
 		return Machine(t), Absolute(t)
 	}
 	h, mi, s := u.Clock()
-	// "2006-01-02T15:04:05Z"
-	var b [20]byte
+	// "2006-01-02T15:04:05Z" then "2006-01-02 15:04:05 UTC", made one string
+	var b [20 + 23]byte
 	put := func(i, v, width int) {
 		for k := i + width - 1; k >= i; k-- {
 			b[k] = byte('0' + v%10)
@@ -122,7 +125,12 @@ func timeTexts(t time.Time) (machine, abs string) {
 	b[16] = ':'
 	put(17, s, 2)
 	b[19] = 'Z'
-	return string(b[:]), string(b[:10]) + " " + string(b[11:19]) + " UTC"
+	copy(b[20:], b[:10])
+	b[30] = ' '
+	copy(b[31:], b[11:19])
+	copy(b[39:], " UTC")
+	both := string(b[:])
+	return both[:20], both[20:]
 }
 
 // Machine is the datetime attribute of a <time> element.

@@ -40,7 +40,7 @@ func Time(t time.Time) templ.Component {
 	})
 }
 
-// timeTag is Time's markup, given its texts (a list stamps it: writeTime).
+// timeTag is Time's markup, given its texts (a list stamps it: appendTime).
 func timeTag(machine, abs, rel string) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context

@@ -417,7 +417,7 @@ func SourceTable(l SourceList, canCreate bool) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = listControls(SourcesFilter(l.State), l.State, sourceSortOptions, l.Page.Total > 0).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = stampedListControls(SourcesFilter(l.State), l.State, sourceSortOptions, l.Page.Total > 0).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -957,7 +957,7 @@ func DestinationTable(l DestinationList, canCreate bool) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = listControls(DestinationsFilter(l.State), l.State, destinationSortOptions, l.Page.Total > 0).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = stampedListControls(DestinationsFilter(l.State), l.State, destinationSortOptions, l.Page.Total > 0).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -1765,7 +1765,7 @@ func PipelineTable(l PipelineList) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = listControls(PipelinesFilter(l.State, l.Filters), l.State, pipelineSortOptions, l.Page.Total > 0).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = stampedListControls(PipelinesFilter(l.State, l.Filters), l.State, pipelineSortOptions, l.Page.Total > 0).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -1864,11 +1864,9 @@ func PipelineTable(l PipelineList) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			for _, p := range l.Page.Items {
-				templ_7745c5c3_Err = l.Row.listRow(p).Render(ctx, templ_7745c5c3_Buffer)
-				if templ_7745c5c3_Err != nil {
-					return templ_7745c5c3_Err
-				}
+			templ_7745c5c3_Err = l.Row.listRows(l.Page.Items).Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
 			}
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 142, "</tbody></table></div>")
 			if templ_7745c5c3_Err != nil {
@@ -1908,9 +1906,10 @@ func statusSortHeader(st ListState) templ.Component {
 		ctx = templ.ClearChildren(ctx)
 		on := st.CurrentSort() == "status"
 		col := st.sortColumn("status", "Status", PipelinesListID, "")
-		next := components.WithQuery(components.WithQuery(st.BaseURL, "sort", "status"), "offset", "")
+		first := components.WithQuery(st.BaseURL, "offset", "")
+		next := components.WithQuery(first, "sort", "status")
 		if on {
-			next = components.WithQuery(components.WithQuery(st.BaseURL, "sort", ""), "offset", "")
+			next = components.WithQuery(first, "sort", "")
 		}
 		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 144, "<th scope=\"col\"")
 		if templ_7745c5c3_Err != nil {
@@ -1934,7 +1933,7 @@ func statusSortHeader(st ListState) templ.Component {
 		var templ_7745c5c3_Var87 string
 		templ_7745c5c3_Var87, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.URL(next)).ResolveURL(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `partials/lists.templ`, Line: 460, Col: 25}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `partials/lists.templ`, Line: 459, Col: 25}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var87)
 		if templ_7745c5c3_Err != nil {
@@ -1947,7 +1946,7 @@ func statusSortHeader(st ListState) templ.Component {
 		var templ_7745c5c3_Var88 string
 		templ_7745c5c3_Var88, templ_7745c5c3_Err = templruntime.NewAttributeExpression(next).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `partials/lists.templ`, Line: 461, Col: 16}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `partials/lists.templ`, Line: 460, Col: 16}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var88)
 		if templ_7745c5c3_Err != nil {
@@ -1960,7 +1959,7 @@ func statusSortHeader(st ListState) templ.Component {
 		var templ_7745c5c3_Var89 string
 		templ_7745c5c3_Var89, templ_7745c5c3_Err = templruntime.NewAttributeExpression(col.Target).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `partials/lists.templ`, Line: 462, Col: 25}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `partials/lists.templ`, Line: 461, Col: 25}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var89)
 		if templ_7745c5c3_Err != nil {
@@ -2021,7 +2020,7 @@ func PipelineRow(p catalog.Pipeline, rc RowContext) templ.Component {
 		var templ_7745c5c3_Var91 string
 		templ_7745c5c3_Var91, templ_7745c5c3_Err = templruntime.NewAttributeExpression(rowID).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `partials/lists.templ`, Line: 488, Col: 12}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `partials/lists.templ`, Line: 487, Col: 12}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var91)
 		if templ_7745c5c3_Err != nil {
@@ -2034,7 +2033,7 @@ func PipelineRow(p catalog.Pipeline, rc RowContext) templ.Component {
 		var templ_7745c5c3_Var92 string
 		templ_7745c5c3_Var92, templ_7745c5c3_Err = templruntime.NewAttributeExpression(id).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `partials/lists.templ`, Line: 490, Col: 14}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `partials/lists.templ`, Line: 489, Col: 14}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var92)
 		if templ_7745c5c3_Err != nil {
@@ -2047,7 +2046,7 @@ func PipelineRow(p catalog.Pipeline, rc RowContext) templ.Component {
 		var templ_7745c5c3_Var93 string
 		templ_7745c5c3_Var93, templ_7745c5c3_Err = templruntime.NewAttributeExpression(p.Metadata.Status).Resolve(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `partials/lists.templ`, Line: 491, Col: 33}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `partials/lists.templ`, Line: 490, Col: 33}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var93)
 		if templ_7745c5c3_Err != nil {
@@ -2060,7 +2059,7 @@ func PipelineRow(p catalog.Pipeline, rc RowContext) templ.Component {
 		var templ_7745c5c3_Var94 string
 		templ_7745c5c3_Var94, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.URL("/pipelines/" + id)).ResolveURL(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `partials/lists.templ`, Line: 493, Col: 57}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `partials/lists.templ`, Line: 492, Col: 57}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var94)
 		if templ_7745c5c3_Err != nil {
@@ -2073,7 +2072,7 @@ func PipelineRow(p catalog.Pipeline, rc RowContext) templ.Component {
 		var templ_7745c5c3_Var95 string
 		templ_7745c5c3_Var95, templ_7745c5c3_Err = templ.JoinStringErrs(p.Name)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `partials/lists.templ`, Line: 493, Col: 68}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `partials/lists.templ`, Line: 492, Col: 68}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var95))
 		if templ_7745c5c3_Err != nil {
@@ -2086,7 +2085,7 @@ func PipelineRow(p catalog.Pipeline, rc RowContext) templ.Component {
 		var templ_7745c5c3_Var96 string
 		templ_7745c5c3_Var96, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.URL(SourceURL(p.SourceID))).ResolveURL(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `partials/lists.templ`, Line: 494, Col: 68}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `partials/lists.templ`, Line: 493, Col: 68}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var96)
 		if templ_7745c5c3_Err != nil {
@@ -2099,7 +2098,7 @@ func PipelineRow(p catalog.Pipeline, rc RowContext) templ.Component {
 		var templ_7745c5c3_Var97 string
 		templ_7745c5c3_Var97, templ_7745c5c3_Err = templ.JoinStringErrs(p.Source.Name)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `partials/lists.templ`, Line: 494, Col: 86}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `partials/lists.templ`, Line: 493, Col: 86}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var97))
 		if templ_7745c5c3_Err != nil {
@@ -2112,7 +2111,7 @@ func PipelineRow(p catalog.Pipeline, rc RowContext) templ.Component {
 		var templ_7745c5c3_Var98 string
 		templ_7745c5c3_Var98, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.URL(DestinationURL(p.DestinationID))).ResolveURL(ctx)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `partials/lists.templ`, Line: 495, Col: 83}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `partials/lists.templ`, Line: 494, Col: 83}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var98)
 		if templ_7745c5c3_Err != nil {
@@ -2125,7 +2124,7 @@ func PipelineRow(p catalog.Pipeline, rc RowContext) templ.Component {
 		var templ_7745c5c3_Var99 string
 		templ_7745c5c3_Var99, templ_7745c5c3_Err = templ.JoinStringErrs(p.Destination.Name)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `partials/lists.templ`, Line: 495, Col: 106}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `partials/lists.templ`, Line: 494, Col: 106}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var99))
 		if templ_7745c5c3_Err != nil {
@@ -2311,7 +2310,7 @@ func pipelineActionButtons(p catalog.Pipeline, target, idPrefix string, rc RowCo
 			var templ_7745c5c3_Var103 string
 			templ_7745c5c3_Var103, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.URL(url)).ResolveURL(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `partials/lists.templ`, Line: 556, Col: 27}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `partials/lists.templ`, Line: 555, Col: 27}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var103)
 			if templ_7745c5c3_Err != nil {
@@ -2324,7 +2323,7 @@ func pipelineActionButtons(p catalog.Pipeline, target, idPrefix string, rc RowCo
 			var templ_7745c5c3_Var104 string
 			templ_7745c5c3_Var104, templ_7745c5c3_Err = templruntime.NewAttributeExpression(url).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `partials/lists.templ`, Line: 558, Col: 17}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `partials/lists.templ`, Line: 557, Col: 17}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var104)
 			if templ_7745c5c3_Err != nil {
@@ -2342,7 +2341,7 @@ func pipelineActionButtons(p catalog.Pipeline, target, idPrefix string, rc RowCo
 				var templ_7745c5c3_Var105 string
 				templ_7745c5c3_Var105, templ_7745c5c3_Err = templruntime.NewAttributeExpression(target).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `partials/lists.templ`, Line: 560, Col: 23}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `partials/lists.templ`, Line: 559, Col: 23}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var105)
 				if templ_7745c5c3_Err != nil {
@@ -2372,7 +2371,7 @@ func pipelineActionButtons(p catalog.Pipeline, target, idPrefix string, rc RowCo
 				var templ_7745c5c3_Var106 string
 				templ_7745c5c3_Var106, templ_7745c5c3_Err = templruntime.NewAttributeExpression(buttonID).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `partials/lists.templ`, Line: 568, Col: 18}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `partials/lists.templ`, Line: 567, Col: 18}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var106)
 				if templ_7745c5c3_Err != nil {
@@ -2413,7 +2412,7 @@ func pipelineActionButtons(p catalog.Pipeline, target, idPrefix string, rc RowCo
 				var templ_7745c5c3_Var109 string
 				templ_7745c5c3_Var109, templ_7745c5c3_Err = templruntime.NewAttributeExpression(string(a)).ResolveURL(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `partials/lists.templ`, Line: 572, Col: 28}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `partials/lists.templ`, Line: 571, Col: 28}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var109)
 				if templ_7745c5c3_Err != nil {
@@ -2446,7 +2445,7 @@ func pipelineActionButtons(p catalog.Pipeline, target, idPrefix string, rc RowCo
 			var templ_7745c5c3_Var110 string
 			templ_7745c5c3_Var110, templ_7745c5c3_Err = templ.JoinStringErrs(actionLabel(p, a))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `partials/lists.templ`, Line: 575, Col: 24}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `partials/lists.templ`, Line: 574, Col: 24}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var110))
 			if templ_7745c5c3_Err != nil {
@@ -2459,7 +2458,7 @@ func pipelineActionButtons(p catalog.Pipeline, target, idPrefix string, rc RowCo
 			var templ_7745c5c3_Var111 string
 			templ_7745c5c3_Var111, templ_7745c5c3_Err = templ.JoinStringErrs(" " + p.Name)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `partials/lists.templ`, Line: 576, Col: 49}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `partials/lists.templ`, Line: 575, Col: 49}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var111))
 			if templ_7745c5c3_Err != nil {

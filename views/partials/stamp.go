@@ -2,8 +2,8 @@ package partials
 
 import (
 	"context"
-	"html"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -67,85 +67,111 @@ const (
 	holeFields          = 'f'
 )
 
-type stampMarker struct {
-	text string
-	hole byte
-}
-
 // rowMarkers are what a row's stamp is cut at. The page's hidden inputs are a hole
 // (stampFields), so a stamp is never cut inside them, whatever a "next" URL holds.
-var rowMarkers = []stampMarker{
-	{strconv.FormatInt(stampSourceID, 10), holeSourceID}, {stampSourceName, holeSourceName},
-	{strconv.FormatInt(stampDestinationID, 10), holeDestinationID}, {stampDestinationName, holeDestinationName},
-	{stampLastError, holeLastError}, {stampCreated, holeCreated}, {stampFields, holeFields},
-	{stampIDText, holeID}, {stampName, holeName},
+var rowMarkers = []components.StampMarker{
+	components.Mark(strconv.FormatInt(stampSourceID, 10), holeSourceID), components.Mark(stampSourceName, holeSourceName),
+	components.Mark(strconv.FormatInt(stampDestinationID, 10), holeDestinationID), components.Mark(stampDestinationName, holeDestinationName),
+	components.Mark(stampLastError, holeLastError), components.Mark(stampCreated, holeCreated), components.Mark(stampFields, holeFields),
+	components.Mark(stampIDText, holeID), components.Mark(stampName, holeName),
 }
 
-// stamp is markup cut at the stand-in's values: parts[0], holes[0], parts[1], …
-// parts[len(holes)].
-type stamp struct {
-	parts []string
-	holes []byte
-}
-
-// listRow is p's row in a list: stamped (a list's rows are prepared, forList), or
-// rendered when not in a list.
-func (rc RowContext) listRow(p catalog.Pipeline) templ.Component {
-	if !rc.prepared || rc.standIn {
-		return PipelineRow(p, rc)
-	}
+// listRows are the rows of a list: stamped (a list's rows are prepared, forList), or
+// rendered when not in a list. A page's rows are put together in one buffer and written
+// a few rows at a time: a row is some thirty pieces, and each written on its own (an
+// interface call, a copy into templ's buffer) was a third of the stamped rows.
+func (rc RowContext) listRows(items []catalog.Pipeline) templ.Component {
 	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
-		st, err := rc.rowStamp(ctx, p)
-		if err != nil {
-			return err
-		}
-		id := strconv.FormatInt(p.ID, 10)
-		name := html.EscapeString(p.Name)
-		for i, h := range st.holes {
-			if _, err := io.WriteString(w, st.parts[i]); err != nil {
-				return err
-			}
-			var v string
-			switch h {
-			case holeID:
-				v = id
-			case holeName:
-				v = name
-			case holeSourceID:
-				v = strconv.FormatInt(p.SourceID, 10)
-			case holeSourceName:
-				v = html.EscapeString(p.Source.Name)
-			case holeDestinationID:
-				v = strconv.FormatInt(p.DestinationID, 10)
-			case holeDestinationName:
-				v = html.EscapeString(p.Destination.Name)
-			case holeFields:
-				v = rc.hiddenFields().HTML()
-			case holeCreated:
-				if err := writeTime(w, p.CreatedAt); err != nil {
+		if !rc.prepared || rc.standIn {
+			for _, p := range items {
+				if err := PipelineRow(p, rc).Render(ctx, w); err != nil {
 					return err
 				}
-				continue
-			default:
-				if err := rc.cellOf(p, h).Render(ctx, w); err != nil {
-					return err
-				}
-				continue
 			}
-			if _, err := io.WriteString(w, v); err != nil {
+			return nil
+		}
+		buf := rowBuffers.Get().(*[]byte)
+		defer rowBuffers.Put(buf)
+		b := (*buf)[:0]
+		for _, p := range items {
+			var err error
+			if b, err = rc.appendRow(ctx, w, b, p); err != nil {
 				return err
 			}
+			// Written a few rows at a time: more than templ's 4 kB buffer holds, so
+			// that buffer passes most of it on without copying it once more.
+			if len(b) >= rowsWritten {
+				if _, err := w.Write(b); err != nil {
+					return err
+				}
+				b = b[:0]
+			}
 		}
-		_, err = io.WriteString(w, st.parts[len(st.holes)])
+		*buf = b
+		_, err := w.Write(b)
 		return err
 	})
+}
+
+// rowsWritten is how much listRows puts together before writing it.
+const rowsWritten = 8 << 10
+
+// rowBuffers are listRows' buffers, kept between pages.
+var rowBuffers = sync.Pool{New: func() any { b := make([]byte, 0, rowsWritten+4<<10); return &b }}
+
+// appendRow appends p's stamped row to b, writing b and then the cell to w where a
+// cell is rendered by its component.
+func (rc RowContext) appendRow(ctx context.Context, w io.Writer, b []byte, p catalog.Pipeline) ([]byte, error) {
+	st, err := rc.rowStamp(ctx, p)
+	if err != nil {
+		return b, err
+	}
+	for i, h := range st.Holes {
+		b = append(b, st.Parts[i]...)
+		switch h {
+		case holeID:
+			b = strconv.AppendInt(b, p.ID, 10)
+		case holeName:
+			b = appendEscaped(b, p.Name)
+		case holeSourceID:
+			b = strconv.AppendInt(b, p.SourceID, 10)
+		case holeSourceName:
+			b = appendEscaped(b, p.Source.Name)
+		case holeDestinationID:
+			b = strconv.AppendInt(b, p.DestinationID, 10)
+		case holeDestinationName:
+			b = appendEscaped(b, p.Destination.Name)
+		case holeFields:
+			b = append(b, rc.hiddenFields().HTML()...)
+		case holeCreated:
+			b = appendTime(b, p.CreatedAt, rc.now)
+		default:
+			if h == holeLastError && p.Metadata.LastError == nil { // most rows: the same dash
+				b = append(b, noLastError...)
+				continue
+			}
+			if _, err := w.Write(b); err != nil {
+				return b, err
+			}
+			b = b[:0]
+			if err := rc.cellOf(p, h).Render(ctx, w); err != nil {
+				return b, err
+			}
+		}
+	}
+	return append(b, st.Parts[len(st.Holes)]...), nil
+}
+
+// appendEscaped appends s escaped as templ escapes it (components.Escape).
+func appendEscaped(b []byte, s string) []byte {
+	return append(b, components.Escape(s)...)
 }
 
 // rowStamps are the row stamps of every list, by what they depend on besides the
 // pipeline: its state and the user's choice of actions (and focus). The page's hidden
 // inputs are a hole, so a stamp holds nothing of one page or one session, and each is
 // rendered once per process (at most 2^len(catalog.Actions) × 2 × 9 of them).
-var rowStamps sync.Map // rowStampKey → *stamp
+var rowStamps components.StampSet // rowStampKey → *components.Stamp
 
 type rowStampKey struct {
 	may              string
@@ -153,8 +179,26 @@ type rowStampKey struct {
 	desired, runtime string
 }
 
-// rowStamp returns the row stamp of p's state for rc's user.
-func (rc RowContext) rowStamp(ctx context.Context, p catalog.Pipeline) (*stamp, error) {
+// rowStamp returns the row stamp of p's state for rc's user: from the page's own
+// (pageStamps, no lookup of the process's map per row) once the page has used it.
+func (rc RowContext) rowStamp(ctx context.Context, p catalog.Pipeline) (*components.Stamp, error) {
+	d, r := slices.Index(catalog.DesiredStatuses, p.Status), slices.Index(catalog.RuntimeStatuses, p.Metadata.Status)
+	if rc.stamps == nil || d < 0 || r < 0 {
+		return rc.keptRowStamp(ctx, p)
+	}
+	i := d*len(catalog.RuntimeStatuses) + r
+	if st := rc.stamps[i]; st != nil {
+		return st, nil
+	}
+	st, err := rc.keptRowStamp(ctx, p)
+	if err == nil {
+		rc.stamps[i] = st
+	}
+	return st, err
+}
+
+// keptRowStamp is rowStamp from the process's stamps (rendered the first time).
+func (rc RowContext) keptRowStamp(ctx context.Context, p catalog.Pipeline) (*components.Stamp, error) {
 	may := make([]byte, len(rc.may))
 	for i, m := range rc.may {
 		if m {
@@ -162,27 +206,20 @@ func (rc RowContext) rowStamp(ctx context.Context, p catalog.Pipeline) (*stamp, 
 		}
 	}
 	key := rowStampKey{may: string(may), focus: rc.Focus, desired: p.Status, runtime: p.Metadata.Status}
-	if st, ok := rowStamps.Load(key); ok {
-		return st.(*stamp), nil
-	}
-	standIn := catalog.Pipeline{ID: stampID, Name: stampName, Status: p.Status,
-		SourceID: stampSourceID, Source: catalog.EntityRef{ID: stampSourceID, Name: stampSourceName},
-		DestinationID: stampDestinationID, Destination: catalog.EntityRef{ID: stampDestinationID, Name: stampDestinationName},
-		Metadata: catalog.PipelineMetadata{Status: p.Metadata.Status}}
-	src := rc
-	src.standIn = true
-	fields, err := components.Prerender(ctx, templ.Raw(stampFields))
-	if err != nil {
-		return nil, err
-	}
-	src.fields = fields
-	var b strings.Builder
-	if err := PipelineRow(standIn, src).Render(ctx, &b); err != nil {
-		return nil, err
-	}
-	st := cutStamp(b.String(), rowMarkers)
-	rowStamps.Store(key, st)
-	return st, nil
+	return rowStamps.Get(ctx, key, rowMarkers, templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+		standIn := catalog.Pipeline{ID: stampID, Name: stampName, Status: p.Status,
+			SourceID: stampSourceID, Source: catalog.EntityRef{ID: stampSourceID, Name: stampSourceName},
+			DestinationID: stampDestinationID, Destination: catalog.EntityRef{ID: stampDestinationID, Name: stampDestinationName},
+			Metadata: catalog.PipelineMetadata{Status: p.Metadata.Status}}
+		src := rc
+		src.standIn = true
+		fields, err := components.Prerender(ctx, templ.Raw(stampFields))
+		if err != nil {
+			return err
+		}
+		src.fields = fields
+		return PipelineRow(standIn, src).Render(ctx, w)
+	}))
 }
 
 // cell is a row's cell whose markup depends on more than a value (a last error may be
@@ -192,8 +229,8 @@ func (rc RowContext) cell(p catalog.Pipeline, hole byte) templ.Component {
 	if rc.standIn {
 		return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
 			for _, m := range rowMarkers {
-				if m.hole == hole {
-					_, err := io.WriteString(w, m.text)
+				if m.Hole == hole {
+					_, err := io.WriteString(w, m.Text)
 					return err
 				}
 			}
@@ -210,32 +247,22 @@ func (rc RowContext) cellOf(p catalog.Pipeline, hole byte) templ.Component {
 	return Time(p.CreatedAt)
 }
 
-// cutStamp cuts s at every occurrence of the markers.
-func cutStamp(s string, markers []stampMarker) *stamp {
-	st := &stamp{}
-	for {
-		at, m := -1, stampMarker{}
-		for _, k := range markers {
-			if i := strings.Index(s, k.text); i >= 0 && (at < 0 || i < at) {
-				at, m = i, k
-			}
-		}
-		if at < 0 {
-			st.parts = append(st.parts, s)
-			return st
-		}
-		st.parts, st.holes = append(st.parts, s[:at]), append(st.holes, m.hole)
-		s = s[at+len(m.text):]
+// noLastError is the last error cell of a pipeline without one, rendered once.
+var noLastError = func() string {
+	var b strings.Builder
+	if err := pipelineLastError(catalog.Pipeline{}).Render(context.Background(), &b); err != nil {
+		panic(err)
 	}
-}
+	return b.String()
+}()
 
-// timeStamp is timeTag cut at its three texts, for writeTime.
-var timeStamp = func() *stamp {
+// timeStamp is timeTag cut at its three texts, for appendTime.
+var timeStamp = func() *components.Stamp {
 	var b strings.Builder
 	if err := timeTag(stampTimeMachine, stampTimeAbs, stampTimeRel).Render(context.Background(), &b); err != nil {
 		panic(err)
 	}
-	return cutStamp(b.String(), timeMarkers)
+	return components.CutStamp(b.String(), timeMarkers)
 }()
 
 const (
@@ -244,18 +271,18 @@ const (
 	stampTimeRel     = "\uE000relative\uE001"
 )
 
-var timeMarkers = []stampMarker{{stampTimeMachine, 'm'}, {stampTimeAbs, 'a'}, {stampTimeRel, 'r'}}
+var timeMarkers = []components.StampMarker{components.Mark(stampTimeMachine, 'm'), components.Mark(stampTimeAbs, 'a'), components.Mark(stampTimeRel, 'r')}
 
-// writeTime writes what Time(t) renders, from timeStamp: a row's creation time is the
+// appendTime appends what Time(t) renders, from timeStamp: a row's creation time is the
 // one value every row shows through a component, and templ's attribute handling was a
 // fifth of a stamped row's cost.
-func writeTime(w io.Writer, t time.Time) error {
+//
+// at is the clock's reading: a list reads it once per page, where Time reads it per row.
+func appendTime(b []byte, t, at time.Time) []byte {
 	machine, abs := timeTexts(t)
-	rel := relative(t, abs)
-	for i, h := range timeStamp.holes {
-		if _, err := io.WriteString(w, timeStamp.parts[i]); err != nil {
-			return err
-		}
+	rel := relativeAt(t, abs, at)
+	for i, h := range timeStamp.Holes {
+		b = append(b, timeStamp.Parts[i]...)
 		v := machine
 		switch h {
 		case 'a':
@@ -263,10 +290,9 @@ func writeTime(w io.Writer, t time.Time) error {
 		case 'r':
 			v = rel
 		}
-		if _, err := io.WriteString(w, html.EscapeString(v)); err != nil {
-			return err
-		}
+		// appended as they are: a time is spelled in digits, ASCII letters, spaces and
+		// "-:+", nothing templ's escaping changes (TestAppendTimeMatchesTime)
+		b = append(b, v...)
 	}
-	_, err := io.WriteString(w, timeStamp.parts[len(timeStamp.holes)])
-	return err
+	return append(b, timeStamp.Parts[len(timeStamp.Holes)]...)
 }

@@ -171,29 +171,26 @@ func TestListStampsWholeRows(t *testing.T) {
 		}
 	}
 	key := rowStampKey{may: string(may), desired: p.Status, runtime: p.Metadata.Status}
-	rowStamps.Delete(key)
-	if _, ok := rowStamps.Load(key); ok {
+	rowStamps.Forget(key)
+	if rowStamps.Has(key) {
 		t.Fatal("the row stamp is still kept after Delete")
 	}
 	render(t, PipelineTable(l))
-	if _, ok := rowStamps.Load(key); !ok {
+	if !rowStamps.Has(key) {
 		t.Fatal("no row stamp was kept for the list's row")
 	}
 }
 
-// writeTime writes what Time renders, for every kind of time (just now, minutes, hours,
+// appendTime appends what Time renders, for every kind of time (just now, minutes, hours,
 // days, in the future, old enough to be absolute, years timeTexts cannot spell out).
-func TestWriteTimeMatchesTime(t *testing.T) {
+func TestAppendTimeMatchesTime(t *testing.T) {
 	n := now()
 	for _, tm := range []time.Time{n, n.Add(-10 * time.Second), n.Add(-3 * time.Minute), n.Add(-5 * time.Hour), n.Add(-3 * 24 * time.Hour),
 		n.Add(2 * time.Hour), n.AddDate(-2, 0, 0), time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-5, 1, 1, 0, 0, 0, 0, time.UTC),
 		time.Date(2026, 5, 1, 12, 0, 0, 0, time.FixedZone("x", 3600))} {
-		var b strings.Builder
-		if err := writeTime(&b, tm); err != nil {
-			t.Fatal(err)
-		}
-		if want := render(t, Time(tm)); b.String() != want {
-			t.Errorf("%v: writeTime wrote %q, Time renders %q", tm, b.String(), want)
+		got := string(appendTime([]byte("x"), tm, n))
+		if want := "x" + render(t, Time(tm)); got != want {
+			t.Errorf("%v: appendTime appended %q, Time renders %q", tm, got, want)
 		}
 	}
 }

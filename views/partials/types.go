@@ -203,8 +203,12 @@ type RowContext struct {
 	// What every row of a list shares, worked out once per page by forList rather than
 	// per row and form: the hidden inputs of the action forms (CSRF token, next), which
 	// actions the user may take (catalog.Actions order).
-	fields   *components.Prerendered
-	may      []bool
+	fields *components.Prerendered
+	may    []bool
+	now    time.Time // the clock, read once: rows' times are relative to it
+	// stamps are the page's row stamps by state (desired × runtime status), taken from
+	// rowStamps as the page first needs each.
+	stamps   []*components.Stamp
 	prepared bool
 	// standIn: this renders the stand-in's row a list stamps its rows from (stamp.go).
 	standIn bool
@@ -220,6 +224,8 @@ func (rc RowContext) forList() RowContext {
 	for i, a := range catalog.Actions {
 		rc.may[i] = rc.May(ActionRoute(a))
 	}
+	rc.now = now()
+	rc.stamps = make([]*components.Stamp, len(catalog.DesiredStatuses)*len(catalog.RuntimeStatuses))
 	rc.prepared = true
 	return rc
 }

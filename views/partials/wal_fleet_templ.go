@@ -51,7 +51,7 @@ func WALFleetTable(l WALFleetList) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = listControls(WALFilter(l.State), l.State, walFleetSortOptions, l.Page.Total > 0).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = stampedListControls(WALFilter(l.State), l.State, walFleetSortOptions, l.Page.Total > 0).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
