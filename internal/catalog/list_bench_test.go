@@ -147,6 +147,11 @@ func logPlans(b *testing.B, small, big *db.Pool, p catalog.ListParams) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	logStatementPlans(b, small, big, sql, args)
+}
+
+// logStatementPlans logs EXPLAIN (ANALYZE, BUFFERS) of one list statement at both sizes.
+func logStatementPlans(b *testing.B, small, big *db.Pool, sql string, args []any) {
 	b.Logf("statement at 5k: %s", explainAnalyze(b, small, sql, args))
 	b.Logf("statement at large: %s", explainAnalyze(b, big, sql, args))
 }

@@ -139,6 +139,13 @@ type listQuery struct {
 	// grams is the table keeping the listed table's name grams in name order (migration
 	// 00013), which serves a name-sorted search alone (nameSearchSQL); none when empty.
 	grams string
+	// gramsID is the grams table's id column (pipeline_id, source_id, destination_id).
+	gramsID string
+	// sampledBelowCap lets a search alone in a sampled order walk the sort's index even
+	// when no more than the cap match (sampleSQL), its exact total then counted along the
+	// grams: the source and destination lists (migration 00015). The pipeline list's
+	// statement is as it was before them.
+	sampledBelowCap bool
 	// sampled are the sorts whose index a search with many matches may walk (sampleSQL);
 	// defaultSampled when nil.
 	sampled map[string]bool
@@ -282,6 +289,13 @@ var defaultSampled = map[string]bool{"created_at": true, "-created_at": true}
 // for "billing" at 100,000 pipelines; the walk of one of the term's grams meets nothing
 // else first.
 var pipelineSampled = map[string]bool{"created_at": true, "-created_at": true, "status": true}
+
+// sourceSampled and destinationSampled: the created_at sorts and host's or account's,
+// whose index carries the name (migration 00015). Their name sorts take nameSearchSQL.
+var (
+	sourceSampled      = map[string]bool{"created_at": true, "-created_at": true, "host": true, "-host": true}
+	destinationSampled = map[string]bool{"created_at": true, "-created_at": true, "account": true, "-account": true}
+)
 
 func (q *listQuery) isSampled(sort string) bool {
 	if q.sampled == nil {
@@ -443,22 +457,33 @@ func (q *listQuery) sampleSQL(ks []orderKey, limit, offset, totalCap int) string
 		with = "WITH RECURSIVE " + q.gramCTEs(totalCap) + ", "
 		count = gramCappedCountSQL(totalCap)
 	}
+	// walk: whether the sort's index is walked (s); estimated: whether a walk's total is
+	// the estimate. Past the cap only, unless sampledBelowCap: then also when at least a
+	// page's matches are known to exist (n ≥ need) and the exact total is n, counted along
+	// the gram. Without that, a search matching up to the cap read every match through
+	// the trigram index and sorted it for one page: at 20,000 sources, "billing"'s 1,000
+	// matches each fetched and rechecked (×2.2 the cost at 1,000 sources, BENCHMARKS.md,
+	// sixth pass), where the walk meets a page of them in about 1,000 index entries.
+	walk, walkCol, estimated := "many", "", "h.walked"
+	if q.sampledBelowCap && q.grams != "" {
+		walk, walkCol, estimated = "walk", ", n > "+capSQL+" OR n >= "+need+" AS walk", "h.walked AND NOT h.few"
+	}
 	return with + "a AS MATERIALIZED (SELECT v.id, " + keyColumns(ks) + " FROM " + q.keys() + q.whereSQL() + "), " +
-		"g AS MATERIALIZED (SELECT n <= " + capSQL + " AS few, n > " + capSQL + " AS many, n " +
+		"g AS MATERIALIZED (SELECT n <= " + capSQL + " AS few, n > " + capSQL + " AS many, n" + walkCol + " " +
 		"FROM (SELECT " + count + " AS n " +
 		"OFFSET 0) x), " + // OFFSET 0: n counted once, not once per mention
 
 		"s AS MATERIALIZED (SELECT v.id, " + k + " FROM (SELECT v.id, v.name, " + keyColumns(ks) + " FROM " + q.keys() +
-		" ORDER BY " + orderSQL(ks, "") + " LIMIT " + rows + ") v WHERE (SELECT many FROM g) AND " + check +
+		" ORDER BY " + orderSQL(ks, "") + " LIMIT " + rows + ") v WHERE (SELECT " + walk + " FROM g) AND " + check +
 		" LIMIT " + need + "), " +
 		// walked: the walk filled the page.
-		"h AS MATERIALIZED (SELECT few, n, many AND (SELECT count(*) FROM s) >= " + need + " AS walked FROM g), " +
+		"h AS MATERIALIZED (SELECT few, n, " + walk + " AND (SELECT count(*) FROM s) >= " + need + " AS walked FROM g), " +
 		"ids AS (SELECT id, " + k + " FROM s WHERE (SELECT walked FROM h)" +
 		" UNION ALL SELECT id, " + k + " FROM a WHERE (SELECT NOT walked FROM h)) " +
 		"SELECT t.total, t.state, v.id IS NOT NULL, v.* FROM (SELECT CASE WHEN h.few THEN h.n " +
 		"WHEN NOT h.walked THEN (SELECT count(*) FROM a) " +
 		"ELSE " + q.pastCapSQL(totalCap) + " END AS total, " +
-		"CASE WHEN h.walked THEN '" + totalEstimate + "' ELSE '" + totalExact + "' END AS state FROM h) t " +
+		"CASE WHEN " + estimated + " THEN '" + totalEstimate + "' ELSE '" + totalExact + "' END AS state FROM h) t " +
 		q.pageByIDs(ks, "ids", limit, offset)
 }
 
@@ -496,7 +521,7 @@ func (q *listQuery) nameSearchSQL(ks []orderKey, limit, offset, totalCap int) st
 	// further than the cap + 1 (past it the total is the estimate, not a count of every
 	// match).
 	return "WITH RECURSIVE " + q.gramCTEs(totalCap) + ", " +
-		"s AS MATERIALIZED (SELECT x.pipeline_id AS id, x.lname AS k0 FROM (SELECT lname, pipeline_id FROM " + q.grams +
+		"s AS MATERIALIZED (SELECT x." + q.gramsID + " AS id, x.lname AS k0 FROM (SELECT lname, " + q.gramsID + " FROM " + q.grams +
 		" WHERE gram = (SELECT gram FROM gr) ORDER BY lname" + dir + " LIMIT " + strconv.Itoa(gramWalkRows) + ") x WHERE " + gramHit +
 		" LIMIT " + need + "), " +
 		"a AS MATERIALIZED (SELECT v.id, " + keyColumns(ks) + " FROM " + q.keys() + q.whereSQL() + "), " +
@@ -535,7 +560,7 @@ func (q *listQuery) pastCapSQL(totalCap int) string {
 }
 
 // gramCTEs are the common table expressions (for a WITH RECURSIVE) through which a
-// search reads the table of name grams (q.grams: gram, lname, pipeline_id):
+// search reads the table of name grams (q.grams: gram, lname and the id, q.gramsID):
 //   - term: the search lowered by the database's lower(), as ILIKE lowers both sides in
 //     a UTF-8 database (PostgreSQL's like.c), so a name contains it (gramHit, strpos:
 //     every character literal, no pattern) exactly when ILIKE matches.

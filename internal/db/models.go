@@ -54,6 +54,12 @@ type Destination struct {
 	LastTestAt                    *time.Time
 }
 
+type DestinationNameGram struct {
+	Gram          string
+	Lname         string
+	DestinationID int64
+}
+
 type LoginFailure struct {
 	ID         int64
 	Email      string
@@ -145,6 +151,12 @@ type Source struct {
 	LatestWalStatus        *string
 	LatestSafeWalSize      *int64
 	LatestRecordedAt       *time.Time
+}
+
+type SourceNameGram struct {
+	Gram     string
+	Lname    string
+	SourceID int64
 }
 
 type User struct {
