@@ -136,8 +136,8 @@ type listQuery struct {
 	// text is the search term as typed, for nameSearchSQL, which checks it as a literal
 	// substring of the lowered name.
 	text string
-	// grams is the table keeping the listed table's name grams in name order (migration
-	// 00013), which serves a name-sorted search alone (nameSearchSQL); none when empty.
+	// grams is the table keeping the listed table's name grams in name order (migrations
+	// 00013, 00015), which serves a name-sorted search alone (nameSearchSQL); none when empty.
 	grams string
 	// gramsID is the grams table's id column (pipeline_id, source_id, destination_id).
 	gramsID string
@@ -406,7 +406,7 @@ func (q *listQuery) matchesSQL(ks []orderKey, limit, offset int) string {
 
 // sampleSQL serves a search alone in a sampled order. Up to the cap it is matchesSQL
 // (a: at most cap + 1 matches read, all sorted, the total exact: the cap's promise needs
-// that count). Past the cap, sorting every match would cost what the matches number
+// that count), unless sampledBelowCap (see walk below). Past the cap, sorting every match would cost what the matches number
 // (5,000 for "billing" at 100,000 pipelines, a heap visit and a recheck each); instead
 // the statement walks the sort's index (s, index-only: the index carries the name,
 // migrations 00010 and 00011), checking names as it goes, until it has found the page's
@@ -459,8 +459,8 @@ func (q *listQuery) sampleSQL(ks []orderKey, limit, offset, totalCap int) string
 	}
 	// walk: whether the sort's index is walked (s); estimated: whether a walk's total is
 	// the estimate. Past the cap only, unless sampledBelowCap: then also when at least a
-	// page's matches are known to exist (n ≥ need) and the exact total is n, counted along
-	// the gram. Without that, a search matching up to the cap read every match through
+	// page's matches are known to exist (n ≥ need), the total then n, exact (counted along
+	// the gram; only when the gram is too common to tell, from a, as before). Without that, a search matching up to the cap read every match through
 	// the trigram index and sorted it for one page: at 20,000 sources, "billing"'s 1,000
 	// matches each fetched and rechecked (×2.2 the cost at 1,000 sources, BENCHMARKS.md,
 	// sixth pass), where the walk meets a page of them in about 1,000 index entries.
