@@ -250,10 +250,10 @@ func (s *Service) GetDestination(ctx context.Context, id int64) (Destination, er
 // destinationListQuery is the destination list's statement for these (normalized)
 // controls.
 func destinationListQuery(p ListParams) listQuery {
-	// The name grams (migration 00015) serve the name sorts' searches and every
-	// searched total up to the cap; the other sorts' indexes carry the name.
-	q := listQuery{table: "destinations", from: "destinations v", countFrom: "destinations v", order: destinationOrder,
-		sampled: destinationSampled, grams: "destination_name_grams", gramsID: "destination_id", sampledBelowCap: true}
+	// No name grams (unlike sources, migration 00015): at a few thousand destinations a
+	// search reads its matches through the trigram index for about what its page costs
+	// (BENCHMARKS.md, seventh pass), and grams would cost every destination write.
+	q := listQuery{table: "destinations", from: "destinations v", countFrom: "destinations v", order: destinationOrder}
 	q.search(p.Q)
 	return q
 }

@@ -54,12 +54,6 @@ type Destination struct {
 	LastTestAt                    *time.Time
 }
 
-type DestinationNameGram struct {
-	Gram          string
-	Lname         string
-	DestinationID int64
-}
-
 type LoginFailure struct {
 	ID         int64
 	Email      string

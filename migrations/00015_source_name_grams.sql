@@ -1,19 +1,24 @@
 -- +goose Up
--- The sources' and destinations' name searches at fleet scale (issue 12, sixth pass), as
--- migration 00013 did for pipelines. Grown twenty times (1,000 → 20,000 sources, 100 →
--- 2,000 destinations), a search matching 5 % of a list read every match through the
--- trigram index and sorted it in every order but created_at's (and there too, up to the
--- exact total's cap of 1,000 matches): 2.0–4.9× the cost at the bench fleet's size.
+-- The sources' name searches at fleet scale (issue 12, sixth pass), as migration 00013
+-- did for pipelines. Grown twenty times (1,000 → 20,000 sources), a search matching 5 %
+-- of the list read every match through the trigram index and sorted it in every order
+-- but created_at's (and there too, up to the exact total's cap of 1,000 matches):
+-- 2.0–2.5× the cost at the bench fleet's size.
 --
--- 1. Name grams for both, as pipeline_name_grams: a name-sorted search walks one of the
---    search's grams in name order (catalog's nameSearchSQL), and every order counts its
---    exact total along the gram, index-only, instead of fetching every match.
--- 2. The host and account orders carry the name (and the column the key lowers, without
---    which the planner does not consider an index-only scan of an expression index), so
---    that a search walks their index checking names as it goes, as created_at's does since
+-- 1. Name grams, as pipeline_name_grams: a name-sorted search walks one of the search's
+--    grams in name order (catalog's nameSearchSQL), every order counts its exact total
+--    along the gram, index-only, instead of fetching every match, and the name
+--    suggestions (SearchSourceNames) walk them too.
+-- 2. The host order carries the name (and the column the key lowers, without which the
+--    planner does not consider an index-only scan of an expression index), so that a
+--    search walks its index checking names as it goes, as created_at's does since
 --    migration 00010 (catalog's sampleSQL).
 --
--- The triggers are 00013's made generic: one set of functions for the three tables,
+-- Destinations keep no grams: a few thousand at most, a search reads its matches through
+-- the trigram index for about what the page itself costs, and a gram table would cost
+-- every destination write for nothing a page shows (BENCHMARKS.md, seventh pass).
+--
+-- The triggers are 00013's made generic: one set of functions for both gram tables,
 -- told by the trigger's arguments which gram table and id column they keep, so the
 -- pipelines' triggers now call them too (00013's functions are dropped). Their
 -- statements are dynamic (EXECUTE), planned on each call: transition tables are visible
@@ -23,15 +28,10 @@ CREATE TABLE source_name_grams (
     lname text NOT NULL,
     source_id bigint NOT NULL
 );
-CREATE TABLE destination_name_grams (
-    gram text NOT NULL,
-    lname text NOT NULL,
-    destination_id bigint NOT NULL
-);
 
 -- TG_ARGV[0]: the gram table; TG_ARGV[1]: its id column. The rows' names are lowered by
 -- the database's lower(), as in 00013; the same repair of leftovers (ON CONFLICT: a
--- lowered name is unique in each of the three tables).
+-- lowered name is unique in each of the two tables).
 -- +goose StatementBegin
 CREATE FUNCTION name_grams_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -101,40 +101,19 @@ CREATE TRIGGER sources_name_grams_rename AFTER UPDATE OF name ON sources
 CREATE TRIGGER sources_name_grams_truncate AFTER TRUNCATE ON sources
     FOR EACH STATEMENT EXECUTE FUNCTION name_grams_truncate('source_name_grams');
 
-CREATE TRIGGER destinations_name_grams_insert AFTER INSERT ON destinations REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION name_grams_insert('destination_name_grams', 'destination_id');
-CREATE TRIGGER destinations_name_grams_delete AFTER DELETE ON destinations REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION name_grams_delete('destination_name_grams');
-CREATE TRIGGER destinations_name_grams_rename AFTER UPDATE OF name ON destinations
-    FOR EACH ROW WHEN (lower(OLD.name) IS DISTINCT FROM lower(NEW.name))
-    EXECUTE FUNCTION name_grams_rename('destination_name_grams', 'destination_id');
-CREATE TRIGGER destinations_name_grams_truncate AFTER TRUNCATE ON destinations
-    FOR EACH STATEMENT EXECUTE FUNCTION name_grams_truncate('destination_name_grams');
-
 -- Backfilled, then keyed in one sorted pass (as 00013: smaller than grown row by row).
 INSERT INTO source_name_grams (gram, lname, source_id)
 SELECT g.gram, lower(s.name), s.id FROM sources s, unnest(name_grams(lower(s.name))) AS g(gram);
 ALTER TABLE source_name_grams ADD PRIMARY KEY (gram, lname) INCLUDE (source_id);
-INSERT INTO destination_name_grams (gram, lname, destination_id)
-SELECT g.gram, lower(d.name), d.id FROM destinations d, unnest(name_grams(lower(d.name))) AS g(gram);
-ALTER TABLE destination_name_grams ADD PRIMARY KEY (gram, lname) INCLUDE (destination_id);
 
--- Same keys and order as the indexes they replace (00007).
+-- Same keys and order as the index it replaces (00007).
 CREATE INDEX sources_host_id_name_idx ON sources (lower(pg_host), id) INCLUDE (name, pg_host);
 DROP INDEX sources_host_id_idx;
-CREATE INDEX destinations_account_id_name_idx ON destinations (lower(snowflake_account), id) INCLUDE (name, snowflake_account);
-DROP INDEX destinations_account_id_idx;
 
 -- +goose Down
-CREATE INDEX destinations_account_id_idx ON destinations (lower(snowflake_account), id);
-DROP INDEX destinations_account_id_name_idx;
 CREATE INDEX sources_host_id_idx ON sources (lower(pg_host), id);
 DROP INDEX sources_host_id_name_idx;
 
-DROP TRIGGER destinations_name_grams_truncate ON destinations;
-DROP TRIGGER destinations_name_grams_rename ON destinations;
-DROP TRIGGER destinations_name_grams_delete ON destinations;
-DROP TRIGGER destinations_name_grams_insert ON destinations;
 DROP TRIGGER sources_name_grams_truncate ON sources;
 DROP TRIGGER sources_name_grams_rename ON sources;
 DROP TRIGGER sources_name_grams_delete ON sources;
@@ -196,5 +175,4 @@ DROP FUNCTION name_grams_truncate();
 DROP FUNCTION name_grams_rename();
 DROP FUNCTION name_grams_delete();
 DROP FUNCTION name_grams_insert();
-DROP TABLE destination_name_grams;
 DROP TABLE source_name_grams;
