@@ -13,7 +13,11 @@ import (
 // BenchmarkSourceDestinationListGrowth is issue 12's growth budget for the other two
 // lists: the first page of the source list at 1,000 and 20,000 sources, and of the
 // destination list at 100 and 2,000 destinations, every sort, without a search, with a
-// search matching 5 % ("billing") and with one matching a single name. Why those sizes:
+// search matching 5 % ("billing"), with one filling the first page at both sizes
+// ("stream": 50 names at either size, so its page does not grow, only the fleet) and
+// with one matching a single name. The 5 % search's page grows with the fleet where the
+// list is small (5 → 50 rows at 100 → 2,000 destinations): "rows@5k" and "rows@large"
+// say how many rows the page holds, so page growth and fleet growth can be told apart. Why those sizes:
 // the bench fleet (make bench, and BenchmarkPipelineListGrowth's small size) is 5,000
 // pipelines over 1,000 sources and 100 destinations; the budget's large fleet is 20
 // times that (100,000 pipelines over 20,000 sources), and the destinations grow alike.
@@ -41,20 +45,22 @@ func BenchmarkSourceDestinationListGrowth(b *testing.B) {
 		name     string
 		sorts    []string
 		searches []search
-		run      func(*catalog.Service, catalog.ListParams) (int64, error)
+		run      func(*catalog.Service, catalog.ListParams) (total int64, rows int, err error)
 		sql      func(catalog.ListParams, int) (string, []any, error)
 	}{
 		{"sources", catalog.SourceSorts,
-			[]search{{"all", "", 1_000, 20_000}, {"search_5pct", "billing", 50, 1_000}, {"search_one", "replica-000777", 1, 1}},
-			func(svc *catalog.Service, p catalog.ListParams) (int64, error) {
+			[]search{{"all", "", 1_000, 20_000}, {"search_5pct", "billing", 50, 1_000}, {"search_pagefull", "stream", 50, 50},
+				{"search_one", "replica-000777", 1, 1}},
+			func(svc *catalog.Service, p catalog.ListParams) (int64, int, error) {
 				page, err := svc.ListSources(ctx, p)
-				return page.Total, err
+				return page.Total, len(page.Items), err
 			}, catalog.SourceListSQL},
 		{"destinations", catalog.DestinationSorts,
-			[]search{{"all", "", 100, 2_000}, {"search_5pct", "billing", 5, 100}, {"search_one", "lake-000077", 1, 1}},
-			func(svc *catalog.Service, p catalog.ListParams) (int64, error) {
+			[]search{{"all", "", 100, 2_000}, {"search_5pct", "billing", 5, 100}, {"search_pagefull", "stream", 50, 50},
+				{"search_one", "lake-000077", 1, 1}},
+			func(svc *catalog.Service, p catalog.ListParams) (int64, int, error) {
 				page, err := svc.ListDestinations(ctx, p)
-				return page.Total, err
+				return page.Total, len(page.Items), err
 			}, catalog.DestinationListSQL},
 	}
 	for _, l := range lists {
@@ -62,13 +68,16 @@ func BenchmarkSourceDestinationListGrowth(b *testing.B) {
 			for _, s := range l.searches {
 				p := catalog.ListParams{Sort: sort, Q: s.q}
 				b.Run(l.name+"/"+sort+"/"+s.name, func(b *testing.B) {
-					for _, size := range []struct {
+					var rows [2]int
+					for i, size := range []struct {
 						svc  *catalog.Service
 						want int64
 					}{{small, s.small}, {big, s.large}} {
-						if n, err := l.run(size.svc, p); err != nil || n != size.want {
+						n, r, err := l.run(size.svc, p)
+						if err != nil || n != size.want {
 							b.Fatalf("%s %q: total %d (%v), the seed has %d", l.name, s.q, n, err, size.want)
 						}
+						rows[i] = r
 					}
 					if explain {
 						sql, args, err := l.sql(p, catalog.DefaultExactTotalCap)
@@ -78,10 +87,12 @@ func BenchmarkSourceDestinationListGrowth(b *testing.B) {
 						logStatementPlans(b, smallPool, bigPool, sql, args)
 					}
 					growth(b, func(svc *catalog.Service) {
-						if _, err := l.run(svc, p); err != nil {
+						if _, _, err := l.run(svc, p); err != nil {
 							b.Fatal(err)
 						}
 					}, small, big)
+					b.ReportMetric(float64(rows[0]), "rows@5k")
+					b.ReportMetric(float64(rows[1]), "rows@large")
 				})
 			}
 		}
@@ -90,26 +101,31 @@ func BenchmarkSourceDestinationListGrowth(b *testing.B) {
 
 // seedSourcesAndDestinations fills a database with the given numbers of sources and
 // destinations, named as seedFleet names pipelines, "<team>-<kind>-<nnnnnn>", one team in
-// 20 ("billing" is 5 % of either list); every third shares its created_at with its
+// 20 ("billing" is 5 % of either list), the kind "stream" instead of the usual one in
+// exactly 50 names at any size (every n/50th: "stream" fills one page, never more);
+// every third shares its created_at with its
 // neighbours (ties the id breaks); hosts and accounts repeat (97 hosts, 7 accounts), so
 // those sorts' ties are broken by the id too.
 func seedSourcesAndDestinations(b *testing.B, pool *db.Pool, sources, destinations int) {
 	b.Helper()
 	const teams = `(ARRAY['orders','billing','users','events','stock','audit','ledger','sessions','payments','refunds',
 		'carts','prices','reviews','tickets','emails','shipments','returns','coupons','teams','vendors'])[1 + (i * 7) % 20]`
+	stream := func(kind string) string {
+		return `CASE WHEN i % ($1::int / 50) = 0 THEN 'stream' ELSE ` + kind + ` END`
+	}
 	ctx := context.Background()
 	for _, s := range []struct {
 		sql string
 		n   int
 	}{
 		{`INSERT INTO sources (name, pg_host, pg_database, pg_username, pg_password, publication_name, replication_id, created_at)
-		  SELECT ` + teams + ` || '-' || (ARRAY['primary','replica','reports','archive'])[1 + i % 4] || '-' || lpad(i::text, 6, '0'),
+		  SELECT ` + teams + ` || '-' || ` + stream(`(ARRAY['primary','replica','reports','archive'])[1 + i % 4]`) + ` || '-' || lpad(i::text, 6, '0'),
 		         'db-' || (i % 97) || '.internal', 'app', 'rosetta', '\x00'::bytea, 'pub', 'slot_' || i,
 		         now() - ((i / 3) || ' seconds')::interval
 		  FROM generate_series(1, $1::int) i`, sources},
 		{`INSERT INTO destinations (name, snowflake_account, snowflake_user, snowflake_database, snowflake_schema, snowflake_role,
 		         snowflake_private_key_path, created_at)
-		  SELECT ` + teams + ` || '-' || (ARRAY['warehouse','lake','mart','sandbox'])[1 + i % 4] || '-' || lpad(i::text, 6, '0'),
+		  SELECT ` + teams + ` || '-' || ` + stream(`(ARRAY['warehouse','lake','mart','sandbox'])[1 + i % 4]`) + ` || '-' || lpad(i::text, 6, '0'),
 		         'acct' || (i % 7), 'u', 'db', 'public', 'r', '/keys/k.p8', now() - ((i / 3) || ' seconds')::interval
 		  FROM generate_series(1, $1::int) i`, destinations},
 	} {
