@@ -18,3 +18,9 @@ func DestinationListSQL(p ListParams, totalCap int) (string, []any, error) {
 	q := destinationListQuery(p)
 	return q.listSQL(p.Sort, p.Limit, p.Offset, totalCap)
 }
+
+// SourceNamesSQL is the one statement MatchSourceNames runs for text, asking for lim
+// rows. The suggestion tests and benchmark EXPLAIN it.
+func SourceNamesSQL(text string, lim int) (string, []any) {
+	return sourceNamesSQL(text, int32(lim))
+}
