@@ -461,9 +461,15 @@ func (q *listQuery) sampleSQL(ks []orderKey, limit, offset, totalCap int) string
 	// the trigram index and sorted it for one page: at 20,000 sources, "billing"'s 1,000
 	// matches each fetched and rechecked (×2.2 the cost at 1,000 sources, BENCHMARKS.md,
 	// sixth pass), where the walk meets a page of them in about 1,000 index entries.
+	// Below the cap the walk is taken only when the matches are dense enough to fill the
+	// page within sampleRows entries, spread evenly, with a margin of 2: n / table size ×
+	// sampleRows ≥ 2 × need. A page-full search that is rare in a large table ("stream",
+	// 50 of 20,000 sources) otherwise walked 5,000 entries, met 13 and fell back to a
+	// anyway: 2.3 ms of its 3.3 (BENCHMARKS.md, seventh pass).
 	walk, walkCol, estimated := "many", "", "h.walked"
 	if q.sampledBelowCap && q.grams != "" {
-		walk, walkCol, estimated = "walk", ", n > "+capSQL+" OR n >= "+need+" AS walk", "h.walked AND NOT h.few"
+		walk, estimated = "walk", "h.walked AND NOT h.few"
+		walkCol = ", n > " + capSQL + " OR n >= " + need + " AND n * " + rows + "::float8 >= 2 * " + need + " * " + q.tableSizeSQL() + " AS walk"
 	}
 	return with + "a AS MATERIALIZED (SELECT v.id, " + keyColumns(ks) + " FROM " + q.keys() + q.whereSQL() + "), " +
 		"g AS MATERIALIZED (SELECT n <= " + capSQL + " AS few, n > " + capSQL + " AS many, n" + walkCol + " " +
