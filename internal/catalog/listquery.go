@@ -577,6 +577,13 @@ func (q *listQuery) pastCapSQL(totalCap int) string {
 //     counted up to the cap + 1.
 //   - nr: whether gr has no more than gramWalkRows entries, so that a walk of it met
 //     every match (gramWhole); counted only when gramWhole cannot tell from gr's count.
+//
+// Every read of the grams is ORDER BY lname, the key's order, though a count needs
+// none: it keeps the planner on the key's (index-only) scan, which stops at the LIMIT.
+// Without it, where the gram table's pages were not yet all-visible (bulk-inserted,
+// not yet vacuumed), the planner counted each candidate gram by a bitmap scan of all its
+// entries: 20,000 for "sou" among 20,000 "source-NNNNN", 4.9 ms per suggestion for
+// "source-150" where it is 1.0 (BenchmarkPipelineFormPage/suggestions, seventh pass).
 func (q *listQuery) gramCTEs(totalCap int) string {
 	walk, bound := strconv.Itoa(gramWalkRows), strconv.Itoa(gramCountBound)
 	return "term AS MATERIALIZED (SELECT lower(" + q.param(q.text) + "::text) AS lt), " +
@@ -586,12 +593,12 @@ func (q *listQuery) gramCTEs(totalCap int) string {
 		"r AS (SELECT 0::bigint AS i, NULL::text AS gram, " + bound + "::bigint AS n " +
 		"UNION ALL SELECT c.i, CASE WHEN r.gram IS NULL OR k.n < r.n THEN c.gram ELSE r.gram END, least(k.n, r.n) " +
 		"FROM r JOIN cand c ON c.i = r.i + 1, " +
-		"LATERAL (SELECT count(*) AS n FROM (SELECT 1 FROM " + q.grams + " x WHERE x.gram = c.gram LIMIT r.n) y) k), " +
+		"LATERAL (SELECT count(*) AS n FROM (SELECT 1 FROM " + q.grams + " x WHERE x.gram = c.gram ORDER BY x.lname LIMIT r.n) y) k), " +
 		"gr AS MATERIALIZED (SELECT gram, n FROM r WHERE gram IS NOT NULL ORDER BY i DESC LIMIT 1), " +
 		"cn AS MATERIALIZED (SELECT count(*) AS n FROM (SELECT 1 FROM (SELECT lname FROM " + q.grams + " WHERE gram = (SELECT gram FROM gr)" +
-		" LIMIT " + walk + ") x WHERE " + gramHit + " LIMIT " + strconv.Itoa(totalCap+1) + ") y), " +
+		" ORDER BY lname LIMIT " + walk + ") x WHERE " + gramHit + " LIMIT " + strconv.Itoa(totalCap+1) + ") y), " +
 		"nr AS MATERIALIZED (SELECT count(*) <= " + walk + " AND EXISTS (SELECT 1 FROM gr) AS whole FROM (SELECT 1 FROM " + q.grams +
-		" WHERE gram = (SELECT gram FROM gr) LIMIT " + walk + " + 1) y)"
+		" WHERE gram = (SELECT gram FROM gr) ORDER BY lname LIMIT " + walk + " + 1) y)"
 }
 
 // gramHit: the gram entry x's name contains the search (gramCTEs' term).
