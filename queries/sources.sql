@@ -65,8 +65,10 @@ SELECT id, name FROM sources ORDER BY lower(name) LIMIT @lim;
 
 -- The pipelines list's source filter, as the operator types: names containing @pattern
 -- (a LIKE pattern whose wildcards the caller escaped), case-insensitive, in name order.
--- Short patterns walk the lower(name) index and stop after @lim matches; longer ones
--- the planner may serve from the name's trigram index.
+-- Only for texts shorter than a name gram ("", "so"): they walk the lower(name) index
+-- and stop after @lim matches, a short text matching many names. Longer texts walk
+-- source_name_grams (catalog.MatchSourceNames), where this walk read 15–20,000 names for
+-- a rare text sharing every name's prefix.
 -- name: SearchSourceNames :many
 SELECT id, name FROM sources WHERE name ILIKE '%' || @pattern::text || '%' ORDER BY lower(name) LIMIT @lim;
 

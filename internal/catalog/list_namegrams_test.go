@@ -23,10 +23,16 @@ var sortOrder = map[string]string{"name": "lower(name)", "-name": "lower(name) D
 // the search an ILIKE with its wildcards escaped (every character literal).
 func ilikePage(t *testing.T, pool *db.Pool, q, sort string, limit, offset int) ([]string, int64) {
 	t.Helper()
+	return ilikeTablePage(t, pool, "pipelines", sortOrder[sort], q, limit, offset)
+}
+
+// ilikeTablePage is ilikePage over any listed table (a constant of the test), in the
+// given ORDER BY.
+func ilikeTablePage(t *testing.T, pool *db.Pool, table, order, q string, limit, offset int) ([]string, int64) {
+	t.Helper()
 	ctx := context.Background()
-	order := sortOrder[sort]
 	pattern := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q)
-	rows, err := pool.Query(ctx, `SELECT name FROM pipelines WHERE name ILIKE '%' || $1 || '%' ORDER BY `+order+
+	rows, err := pool.Query(ctx, `SELECT name FROM `+table+` WHERE name ILIKE '%' || $1 || '%' ORDER BY `+order+
 		` LIMIT $2 OFFSET $3`, pattern, limit, offset)
 	if err != nil {
 		t.Fatal(err)
@@ -36,7 +42,7 @@ func ilikePage(t *testing.T, pool *db.Pool, q, sort string, limit, offset int) (
 		t.Fatal(err)
 	}
 	var n int64
-	if err := pool.QueryRow(ctx, `SELECT count(*) FROM pipelines WHERE name ILIKE '%' || $1 || '%'`, pattern).Scan(&n); err != nil {
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM `+table+` WHERE name ILIKE '%' || $1 || '%'`, pattern).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return page, n

@@ -136,9 +136,16 @@ type listQuery struct {
 	// text is the search term as typed, for nameSearchSQL, which checks it as a literal
 	// substring of the lowered name.
 	text string
-	// grams is the table keeping the listed table's name grams in name order (migration
-	// 00013), which serves a name-sorted search alone (nameSearchSQL); none when empty.
+	// grams is the table keeping the listed table's name grams in name order (migrations
+	// 00013, 00015), which serves a name-sorted search alone (nameSearchSQL); none when empty.
 	grams string
+	// gramsID is the grams table's id column (pipeline_id, source_id).
+	gramsID string
+	// sampledBelowCap lets a search alone in a sampled order walk the sort's index even
+	// when no more than the cap match (sampleSQL), its exact total then counted along the
+	// grams: the source list (migration 00015). The pipeline list's
+	// statement is as it was before them.
+	sampledBelowCap bool
 	// sampled are the sorts whose index a search with many matches may walk (sampleSQL);
 	// defaultSampled when nil.
 	sampled map[string]bool
@@ -283,6 +290,10 @@ var defaultSampled = map[string]bool{"created_at": true, "-created_at": true}
 // else first.
 var pipelineSampled = map[string]bool{"created_at": true, "-created_at": true, "status": true}
 
+// sourceSampled: the created_at sorts and host's, whose index carries the name
+// (migration 00015). Its name sorts take nameSearchSQL.
+var sourceSampled = map[string]bool{"created_at": true, "-created_at": true, "host": true, "-host": true}
+
 func (q *listQuery) isSampled(sort string) bool {
 	if q.sampled == nil {
 		return defaultSampled[sort]
@@ -392,7 +403,7 @@ func (q *listQuery) matchesSQL(ks []orderKey, limit, offset int) string {
 
 // sampleSQL serves a search alone in a sampled order. Up to the cap it is matchesSQL
 // (a: at most cap + 1 matches read, all sorted, the total exact: the cap's promise needs
-// that count). Past the cap, sorting every match would cost what the matches number
+// that count), unless sampledBelowCap (see walk below). Past the cap, sorting every match would cost what the matches number
 // (5,000 for "billing" at 100,000 pipelines, a heap visit and a recheck each); instead
 // the statement walks the sort's index (s, index-only: the index carries the name,
 // migrations 00010 and 00011), checking names as it goes, until it has found the page's
@@ -443,22 +454,39 @@ func (q *listQuery) sampleSQL(ks []orderKey, limit, offset, totalCap int) string
 		with = "WITH RECURSIVE " + q.gramCTEs(totalCap) + ", "
 		count = gramCappedCountSQL(totalCap)
 	}
+	// walk: whether the sort's index is walked (s); estimated: whether a walk's total is
+	// the estimate. Past the cap only, unless sampledBelowCap: then also when at least a
+	// page's matches are known to exist (n ≥ need), the total then n, exact (counted along
+	// the gram; only when the gram is too common to tell, from a, as before). Without that, a search matching up to the cap read every match through
+	// the trigram index and sorted it for one page: at 20,000 sources, "billing"'s 1,000
+	// matches each fetched and rechecked (×2.2 the cost at 1,000 sources, BENCHMARKS.md,
+	// sixth pass), where the walk meets a page of them in about 1,000 index entries.
+	// Below the cap the walk is taken only when the matches are dense enough to fill the
+	// page within sampleRows entries, spread evenly, with a margin of 2: n / table size ×
+	// sampleRows ≥ 2 × need. A page-full search that is rare in a large table ("stream",
+	// 50 of 20,000 sources) otherwise walked 5,000 entries, met 13 and fell back to a
+	// anyway: 2.3 ms of its 3.3 (BENCHMARKS.md, seventh pass).
+	walk, walkCol, estimated := "many", "", "h.walked"
+	if q.sampledBelowCap && q.grams != "" {
+		walk, estimated = "walk", "h.walked AND NOT h.few"
+		walkCol = ", n > " + capSQL + " OR n >= " + need + " AND n * " + rows + "::float8 >= 2 * " + need + " * " + q.tableSizeSQL() + " AS walk"
+	}
 	return with + "a AS MATERIALIZED (SELECT v.id, " + keyColumns(ks) + " FROM " + q.keys() + q.whereSQL() + "), " +
-		"g AS MATERIALIZED (SELECT n <= " + capSQL + " AS few, n > " + capSQL + " AS many, n " +
+		"g AS MATERIALIZED (SELECT n <= " + capSQL + " AS few, n > " + capSQL + " AS many, n" + walkCol + " " +
 		"FROM (SELECT " + count + " AS n " +
 		"OFFSET 0) x), " + // OFFSET 0: n counted once, not once per mention
 
 		"s AS MATERIALIZED (SELECT v.id, " + k + " FROM (SELECT v.id, v.name, " + keyColumns(ks) + " FROM " + q.keys() +
-		" ORDER BY " + orderSQL(ks, "") + " LIMIT " + rows + ") v WHERE (SELECT many FROM g) AND " + check +
+		" ORDER BY " + orderSQL(ks, "") + " LIMIT " + rows + ") v WHERE (SELECT " + walk + " FROM g) AND " + check +
 		" LIMIT " + need + "), " +
 		// walked: the walk filled the page.
-		"h AS MATERIALIZED (SELECT few, n, many AND (SELECT count(*) FROM s) >= " + need + " AS walked FROM g), " +
+		"h AS MATERIALIZED (SELECT few, n, " + walk + " AND (SELECT count(*) FROM s) >= " + need + " AS walked FROM g), " +
 		"ids AS (SELECT id, " + k + " FROM s WHERE (SELECT walked FROM h)" +
 		" UNION ALL SELECT id, " + k + " FROM a WHERE (SELECT NOT walked FROM h)) " +
 		"SELECT t.total, t.state, v.id IS NOT NULL, v.* FROM (SELECT CASE WHEN h.few THEN h.n " +
 		"WHEN NOT h.walked THEN (SELECT count(*) FROM a) " +
 		"ELSE " + q.pastCapSQL(totalCap) + " END AS total, " +
-		"CASE WHEN h.walked THEN '" + totalEstimate + "' ELSE '" + totalExact + "' END AS state FROM h) t " +
+		"CASE WHEN " + estimated + " THEN '" + totalEstimate + "' ELSE '" + totalExact + "' END AS state FROM h) t " +
 		q.pageByIDs(ks, "ids", limit, offset)
 }
 
@@ -496,7 +524,7 @@ func (q *listQuery) nameSearchSQL(ks []orderKey, limit, offset, totalCap int) st
 	// further than the cap + 1 (past it the total is the estimate, not a count of every
 	// match).
 	return "WITH RECURSIVE " + q.gramCTEs(totalCap) + ", " +
-		"s AS MATERIALIZED (SELECT x.pipeline_id AS id, x.lname AS k0 FROM (SELECT lname, pipeline_id FROM " + q.grams +
+		"s AS MATERIALIZED (SELECT x." + q.gramsID + " AS id, x.lname AS k0 FROM (SELECT lname, " + q.gramsID + " FROM " + q.grams +
 		" WHERE gram = (SELECT gram FROM gr) ORDER BY lname" + dir + " LIMIT " + strconv.Itoa(gramWalkRows) + ") x WHERE " + gramHit +
 		" LIMIT " + need + "), " +
 		"a AS MATERIALIZED (SELECT v.id, " + keyColumns(ks) + " FROM " + q.keys() + q.whereSQL() + "), " +
@@ -535,7 +563,7 @@ func (q *listQuery) pastCapSQL(totalCap int) string {
 }
 
 // gramCTEs are the common table expressions (for a WITH RECURSIVE) through which a
-// search reads the table of name grams (q.grams: gram, lname, pipeline_id):
+// search reads the table of name grams (q.grams: gram, lname and the id, q.gramsID):
 //   - term: the search lowered by the database's lower(), as ILIKE lowers both sides in
 //     a UTF-8 database (PostgreSQL's like.c), so a name contains it (gramHit, strpos:
 //     every character literal, no pattern) exactly when ILIKE matches.
@@ -549,6 +577,13 @@ func (q *listQuery) pastCapSQL(totalCap int) string {
 //     counted up to the cap + 1.
 //   - nr: whether gr has no more than gramWalkRows entries, so that a walk of it met
 //     every match (gramWhole); counted only when gramWhole cannot tell from gr's count.
+//
+// Every read of the grams is ORDER BY lname, the key's order, though a count needs
+// none: it keeps the planner on the key's (index-only) scan, which stops at the LIMIT.
+// Without it, where the gram table's pages were not yet all-visible (bulk-inserted,
+// not yet vacuumed), the planner counted each candidate gram by a bitmap scan of all its
+// entries: 20,000 for "sou" among 20,000 "source-NNNNN", 4.9 ms per suggestion for
+// "source-150" where it is 1.0 (BenchmarkPipelineFormPage/suggestions, seventh pass).
 func (q *listQuery) gramCTEs(totalCap int) string {
 	walk, bound := strconv.Itoa(gramWalkRows), strconv.Itoa(gramCountBound)
 	return "term AS MATERIALIZED (SELECT lower(" + q.param(q.text) + "::text) AS lt), " +
@@ -558,12 +593,12 @@ func (q *listQuery) gramCTEs(totalCap int) string {
 		"r AS (SELECT 0::bigint AS i, NULL::text AS gram, " + bound + "::bigint AS n " +
 		"UNION ALL SELECT c.i, CASE WHEN r.gram IS NULL OR k.n < r.n THEN c.gram ELSE r.gram END, least(k.n, r.n) " +
 		"FROM r JOIN cand c ON c.i = r.i + 1, " +
-		"LATERAL (SELECT count(*) AS n FROM (SELECT 1 FROM " + q.grams + " x WHERE x.gram = c.gram LIMIT r.n) y) k), " +
+		"LATERAL (SELECT count(*) AS n FROM (SELECT 1 FROM " + q.grams + " x WHERE x.gram = c.gram ORDER BY x.lname LIMIT r.n) y) k), " +
 		"gr AS MATERIALIZED (SELECT gram, n FROM r WHERE gram IS NOT NULL ORDER BY i DESC LIMIT 1), " +
 		"cn AS MATERIALIZED (SELECT count(*) AS n FROM (SELECT 1 FROM (SELECT lname FROM " + q.grams + " WHERE gram = (SELECT gram FROM gr)" +
-		" LIMIT " + walk + ") x WHERE " + gramHit + " LIMIT " + strconv.Itoa(totalCap+1) + ") y), " +
+		" ORDER BY lname LIMIT " + walk + ") x WHERE " + gramHit + " LIMIT " + strconv.Itoa(totalCap+1) + ") y), " +
 		"nr AS MATERIALIZED (SELECT count(*) <= " + walk + " AND EXISTS (SELECT 1 FROM gr) AS whole FROM (SELECT 1 FROM " + q.grams +
-		" WHERE gram = (SELECT gram FROM gr) LIMIT " + walk + " + 1) y)"
+		" WHERE gram = (SELECT gram FROM gr) ORDER BY lname LIMIT " + walk + " + 1) y)"
 }
 
 // gramHit: the gram entry x's name contains the search (gramCTEs' term).

@@ -142,7 +142,7 @@ func pipelineListQuery(p *ListParams, f PipelineFilter) (listQuery, error) {
 	// The runtime status's rank is kept on pipelines (migration 00011), so every sort,
 	// filter and count reads pipelines alone; the page joins the view for its 50 rows.
 	q := listQuery{table: "pipelines", from: "pipeline_view v", countFrom: "pipelines v", keysFrom: "pipelines v",
-		order: pipelineOrder, sampled: pipelineSampled, grams: "pipeline_name_grams"}
+		order: pipelineOrder, sampled: pipelineSampled, grams: "pipeline_name_grams", gramsID: "pipeline_id"}
 	q.search(p.Q)
 	if status != nil {
 		q.cond("v.status = %s", *status)

@@ -293,13 +293,21 @@ func (s *Service) ListSources(ctx context.Context, p ListParams) (Page[Source], 
 	if err := p.normalize(SourceSorts); err != nil {
 		return Page[Source]{}, err
 	}
-	q := listQuery{table: "sources", from: "sources v", countFrom: "sources v", order: sourceOrder}
-	q.search(p.Q)
-	rows, total, estimated, err := list(ctx, s, q, p, sourceFields)
+	rows, total, estimated, err := list(ctx, s, sourceListQuery(p), p, sourceFields)
 	if err != nil {
 		return Page[Source]{}, translate(err, "source", "")
 	}
 	return Page[Source]{Items: sourcesFromRows(ctx, rows), Total: total, TotalIsEstimate: estimated, Limit: p.Limit, Offset: p.Offset}, nil
+}
+
+// sourceListQuery is the source list's statement for these (normalized) controls.
+func sourceListQuery(p ListParams) listQuery {
+	// The name grams (migration 00015) serve the name sorts' searches and every
+	// searched total up to the cap; the other sorts' indexes carry the name.
+	q := listQuery{table: "sources", from: "sources v", countFrom: "sources v", order: sourceOrder, sampled: sourceSampled,
+		grams: "source_name_grams", gramsID: "source_id", sampledBelowCap: true}
+	q.search(p.Q)
+	return q
 }
 
 // sourcesFromRows converts rows to Sources, each carrying its newest WAL sample (on the

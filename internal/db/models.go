@@ -147,6 +147,12 @@ type Source struct {
 	LatestRecordedAt       *time.Time
 }
 
+type SourceNameGram struct {
+	Gram     string
+	Lname    string
+	SourceID int64
+}
+
 type User struct {
 	ID           int64
 	Email        string

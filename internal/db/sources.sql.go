@@ -320,8 +320,10 @@ type SearchSourceNamesRow struct {
 
 // The pipelines list's source filter, as the operator types: names containing @pattern
 // (a LIKE pattern whose wildcards the caller escaped), case-insensitive, in name order.
-// Short patterns walk the lower(name) index and stop after @lim matches; longer ones
-// the planner may serve from the name's trigram index.
+// Only for texts shorter than a name gram ("", "so"): they walk the lower(name) index
+// and stop after @lim matches, a short text matching many names. Longer texts walk
+// source_name_grams (catalog.MatchSourceNames), where this walk read 15–20,000 names for
+// a rare text sharing every name's prefix.
 func (q *Queries) SearchSourceNames(ctx context.Context, arg SearchSourceNamesParams) ([]SearchSourceNamesRow, error) {
 	rows, err := q.db.Query(ctx, searchSourceNames, arg.Pattern, arg.Lim)
 	if err != nil {
