@@ -250,7 +250,7 @@ func (s *Service) GetDestination(ctx context.Context, id int64) (Destination, er
 // destinationListQuery is the destination list's statement for these (normalized)
 // controls.
 func destinationListQuery(p ListParams) listQuery {
-	// No name grams (unlike sources, migration 00015): at a few thousand destinations a
+	// No name grams (unlike sources, migration 00014): at a few thousand destinations a
 	// search reads its matches through the trigram index for about what its page costs
 	// (BENCHMARKS.md, seventh pass), and grams would cost every destination write.
 	q := listQuery{table: "destinations", from: "destinations v", countFrom: "destinations v", order: destinationOrder}

@@ -138,7 +138,7 @@ func seedFleet(b *testing.B, pool *db.Pool, n int) {
 			b.Fatalf("seeding %d pipelines: %v", n, err)
 		}
 	}
-	// One VACUUM is not always enough (vacuumAllVisible): since migration 00015 the
+	// One VACUUM is not always enough (vacuumAllVisible): since migration 00014 the
 	// sources' grams are written by the seed too, and the autovacuum ANALYZE they start
 	// left pipeline_name_grams unmarked at 5,000 in two runs out of two (1,000 heap
 	// fetches counting one gram's 1,000 entries, 443 → 1,942 buffers for "billing").

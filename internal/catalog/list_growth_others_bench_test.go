@@ -165,7 +165,7 @@ func vacuumAllVisible(b testing.TB, pool *db.Pool, tables ...string) {
 }
 
 // BenchmarkSourceNameWrites is BenchmarkPipelineNameWrites for the sources' grams
-// (migration 00015): a create, a rename and a delete of a source through the catalog, at
+// (migration 00014): a create, a rename and a delete of a source through the catalog, at
 // 20,000 sources, with and without the grams' triggers, and the tables' sizes.
 //
 //	go test -run '^$' -bench SourceNameWrites -benchtime 200x ./internal/catalog/

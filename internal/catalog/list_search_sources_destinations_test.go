@@ -13,7 +13,7 @@ import (
 )
 
 // otherList is the source or the destination list as the search tests read it: its
-// table, its grams (migration 00015: sources only, "" for destinations), every sort's
+// table, its grams (migration 00014: sources only, "" for destinations), every sort's
 // ORDER BY over the table, and the list itself, its items' names with the total.
 type otherList struct {
 	table, grams, gramsID string

@@ -137,13 +137,13 @@ type listQuery struct {
 	// substring of the lowered name.
 	text string
 	// grams is the table keeping the listed table's name grams in name order (migrations
-	// 00013, 00015), which serves a name-sorted search alone (nameSearchSQL); none when empty.
+	// 00013, 00014), which serves a name-sorted search alone (nameSearchSQL); none when empty.
 	grams string
 	// gramsID is the grams table's id column (pipeline_id, source_id).
 	gramsID string
 	// sampledBelowCap lets a search alone in a sampled order walk the sort's index even
 	// when no more than the cap match (sampleSQL), its exact total then counted along the
-	// grams: the source list (migration 00015). The pipeline list's
+	// grams: the source list (migration 00014). The pipeline list's
 	// statement is as it was before them.
 	sampledBelowCap bool
 	// sampled are the sorts whose index a search with many matches may walk (sampleSQL);
@@ -291,7 +291,7 @@ var defaultSampled = map[string]bool{"created_at": true, "-created_at": true}
 var pipelineSampled = map[string]bool{"created_at": true, "-created_at": true, "status": true}
 
 // sourceSampled: the created_at sorts and host's, whose index carries the name
-// (migration 00015). Its name sorts take nameSearchSQL.
+// (migration 00014). Its name sorts take nameSearchSQL.
 var sourceSampled = map[string]bool{"created_at": true, "-created_at": true, "host": true, "-host": true}
 
 func (q *listQuery) isSampled(sort string) bool {

@@ -79,7 +79,7 @@ func (s *Service) MatchSourceNames(ctx context.Context, text string, limit int) 
 
 // sourceNamesSQL is MatchSourceNames' one statement: the names containing text, as
 // name ILIKE '%text%' (wildcards literal) ORDER BY lower(name) LIMIT lim would list
-// them, read along the source name grams (migration 00015) as a name-sorted list search
+// them, read along the source name grams (migration 00014) as a name-sorted list search
 // reads them (gramCTEs, nameSearchSQL): the search's rarest gram walked in name order,
 // at most gramWalkRows index-only entries, checking each name as it goes and stopping at
 // lim matches. Why: the ILIKE walked the lower(name) index and filtered, which for a

@@ -302,7 +302,7 @@ func (s *Service) ListSources(ctx context.Context, p ListParams) (Page[Source], 
 
 // sourceListQuery is the source list's statement for these (normalized) controls.
 func sourceListQuery(p ListParams) listQuery {
-	// The name grams (migration 00015) serve the name sorts' searches and every
+	// The name grams (migration 00014) serve the name sorts' searches and every
 	// searched total up to the cap; the other sorts' indexes carry the name.
 	q := listQuery{table: "sources", from: "sources v", countFrom: "sources v", order: sourceOrder, sampled: sourceSampled,
 		grams: "source_name_grams", gramsID: "source_id", sampledBelowCap: true}

@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// Migration 00015 backfills source_name_grams from the rows already there; from then on
-// the generic triggers keep it and pipeline_name_grams (whose triggers 00015 moves onto
+// Migration 00014 backfills source_name_grams from the rows already there; from then on
+// the generic triggers keep it and pipeline_name_grams (whose triggers 00014 moves onto
 // the same functions), repairing leftovers of rows deleted without triggers, emptied by
 // a TRUNCATE. Destinations get no grams and no trigger. Down drops the table and the
 // generic functions, gives the pipelines back 00013's own triggers (still keeping their
@@ -117,7 +117,7 @@ func TestSourceNameGramsMigrationBackfillsAndFollows(t *testing.T) {
 		t.Fatal(err)
 	}
 	if n := count(`SELECT count(*) FROM pg_class WHERE relname IN ('source_name_grams', 'sources_host_id_name_idx')`); n != 0 {
-		t.Errorf("%d of 00015's tables and indexes left after down", n)
+		t.Errorf("%d of 00014's tables and indexes left after down", n)
 	}
 	if n := count(`SELECT count(*) FROM pg_class WHERE relname IN ('sources_host_id_idx', 'destinations_account_id_idx')`); n != 2 {
 		t.Errorf("%d of 2 host and account indexes restored by down", n)
