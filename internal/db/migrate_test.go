@@ -98,3 +98,16 @@ func execFatal(ctx context.Context, t *testing.T, d *testdb.DB) func(sql string,
 		}
 	}
 }
+
+// countFatal reads one number from d (a count, for a migration test's checks), failing
+// the test on error.
+func countFatal(ctx context.Context, t *testing.T, d *testdb.DB) func(sql string, args ...any) int {
+	return func(sql string, args ...any) int {
+		t.Helper()
+		var n int
+		if err := d.Pool.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+}

@@ -15,14 +15,7 @@ func TestNameGramsMigrationBackfillsAndFollows(t *testing.T) {
 	defer cancel()
 	d, m := migratedDownTo(ctx, t, 11)
 	exec := execFatal(ctx, t, d)
-	count := func(sql string, args ...any) int {
-		t.Helper()
-		var n int
-		if err := d.Pool.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
+	count := countFatal(ctx, t, d)
 	exec(`INSERT INTO sources (name, pg_host, pg_database, pg_username, pg_password, publication_name, replication_id)
 		VALUES ('s', 'h', 'd', 'u', '\x00', 'p', 'r')`)
 	exec(`INSERT INTO destinations (name, snowflake_account, snowflake_user, snowflake_database, snowflake_schema,

@@ -18,14 +18,7 @@ func TestSourceNameGramsMigrationBackfillsAndFollows(t *testing.T) {
 	defer cancel()
 	d, m := migratedDownTo(ctx, t, 13)
 	exec := execFatal(ctx, t, d)
-	count := func(sql string, args ...any) int {
-		t.Helper()
-		var n int
-		if err := d.Pool.QueryRow(ctx, sql, args...).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
+	count := countFatal(ctx, t, d)
 	insertSource := `INSERT INTO sources (name, pg_host, pg_database, pg_username, pg_password, publication_name, replication_id)
 		SELECT n, 'h', 'd', 'u', '\x00', 'p', 'r' FROM unnest($1::text[]) n`
 	insertDestination := `INSERT INTO destinations (name, snowflake_account, snowflake_user, snowflake_database, snowflake_schema,

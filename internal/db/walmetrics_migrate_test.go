@@ -24,14 +24,7 @@ func TestWALMetricsPartitioningCarriesRows(t *testing.T) {
 		VALUES ($1, 100, 10, true, 'reserved', now() - interval '90 days'), ($1, 200, NULL, NULL, NULL, now())`, src); err != nil {
 		t.Fatal(err)
 	}
-	count := func(q string) int {
-		t.Helper()
-		var n int
-		if err := d.Pool.QueryRow(ctx, q).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
+	count := countFatal(ctx, t, d)
 	if _, err := m.Up(ctx); err != nil {
 		t.Fatal(err)
 	}
