@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/rosetta-cdc/rosetta/internal/catalog"
 	"github.com/rosetta-cdc/rosetta/internal/db"
@@ -186,7 +187,13 @@ func explainAnalyze(b *testing.B, pool *db.Pool, sql string, args []any) string 
 	if _, err := conn.Exec(ctx, sql, args...); err != nil {
 		b.Fatal(err)
 	}
-	rows, err := conn.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+sql, args...)
+	return planText(b, conn, "EXPLAIN (ANALYZE, BUFFERS) "+sql, args...)
+}
+
+// planText runs an EXPLAIN on conn and returns its lines, one per line after a newline
+// (for b.Logf).
+func planText(b *testing.B, conn *pgxpool.Conn, explain string, args ...any) string {
+	rows, err := conn.Query(context.Background(), explain, args...)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -103,13 +103,5 @@ func explainGeneric(b *testing.B, pool *db.Pool, sql string, args []any) string 
 			b.Fatalf("explainGeneric: argument %d is a %T", i+1, a)
 		}
 	}
-	rows, err := conn.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) EXECUTE explained("+strings.Join(values, ", ")+")", pgx.QueryExecModeExec)
-	if err != nil {
-		b.Fatal(err)
-	}
-	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		b.Fatal(err)
-	}
-	return "\n" + strings.Join(lines, "\n")
+	return planText(b, conn, "EXPLAIN (ANALYZE, BUFFERS) EXECUTE explained("+strings.Join(values, ", ")+")", pgx.QueryExecModeExec)
 }
