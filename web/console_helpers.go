@@ -75,7 +75,11 @@ func (s *Server) pipelineRefFields() []pipelineRef {
 // takes, with the same case-insensitive exact match as the list's filters
 // (catalog.SourceNamed: one probe of the unique lower(name) index). A name is what the
 // operator sees, so when the form has the name input it wins over any id posted with
-// it; a form posting only an id (an older page, a script) is taken as it is.
+// it; a form posting only an id (an older page, a script) is taken as it is. But a name
+// the operator left as the form showed it (partials.RefShown: the id and the name shown
+// travel with the form) keeps the entity it was shown for: between showing the form and
+// saving it, another source may have taken that name (a rename, a swap), and saving a
+// pipeline's other fields must not quietly re-point it there.
 //
 // A name nobody has becomes id 0, which the catalog refuses as "is required" together
 // with every other bad field; unknown carries the message that replaces that one
@@ -89,6 +93,12 @@ func (s *Server) pipelineRefs(ctx context.Context, v url.Values) (url.Values, ap
 			continue
 		}
 		name, id := strings.TrimSpace(v.Get(r.name)), ""
+		shown := partials.RefShownField(r.name)
+		if posted := v.Get(r.idField); name != "" && v.Has(shown) && validID(posted) &&
+			strings.EqualFold(name, strings.TrimSpace(v.Get(shown))) {
+			out.Set(r.idField, posted)
+			continue
+		}
 		if name != "" {
 			n, err := r.named(ctx, name)
 			switch {
@@ -104,6 +114,11 @@ func (s *Server) pipelineRefs(ctx context.Context, v url.Values) (url.Values, ap
 		out.Set(r.idField, id)
 	}
 	return out, unknown, nil
+}
+
+func validID(s string) bool {
+	id, err := strconv.ParseInt(s, 10, 64)
+	return err == nil && id > 0
 }
 
 // withFieldMessages puts msgs in place of the catalog's own messages for the same fields

@@ -232,3 +232,100 @@ func TestConsolePipelineFormSuggestions(t *testing.T) {
 		t.Errorf("a hostile name: %v, %d img", got, d.Find("img").Length())
 	}
 }
+
+// A name the operator leaves as the form showed it keeps the source it was shown for,
+// even when another source has taken that name meanwhile (two sources' names swapped
+// between showing the edit form and saving it): saving the pipeline's other fields must
+// not re-point it. A name the operator changes is looked up, and a form shown again
+// after a refusal carries the pair it came with, not the name typed since.
+func TestConsolePipelineFormKeepsTheSourceItShowed(t *testing.T) {
+	t.Parallel()
+	a := webtest.New(t)
+	ctx := context.Background()
+	orders, v2, billing := mkSource(t, a, "orders"), mkSource(t, a, "orders-v2"), mkSource(t, a, "billing")
+	dst := mkDestination(t, a, "analytics")
+	p := mkPipeline(t, a, "orders-feed", orders.ID, dst.ID)
+	path := fmt.Sprintf("/pipelines/%d", p.ID)
+
+	// the form's fields as the browser would post them
+	posted := func(doc *goquery.Document) url.Values {
+		v := url.Values{}
+		doc.Find("form#pipeline-form input[name]").Each(func(_ int, in *goquery.Selection) {
+			v.Set(in.AttrOr("name", ""), in.AttrOr("value", ""))
+		})
+		return v
+	}
+	swap := func() {
+		t.Helper()
+		for _, r := range []struct {
+			id   int64
+			name string
+		}{{orders.ID, "orders-tmp"}, {v2.ID, "orders"}, {orders.ID, "orders-v2"}} {
+			if _, err := a.Catalog.UpdateSource(ctx, r.id, catalog.SourcePatch{Name: &r.name}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	sourceOf := func(id int64) int64 {
+		t.Helper()
+		got, err := a.Catalog.GetPipeline(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.SourceID
+	}
+
+	doc, _ := get(t, a, path+"/edit", http.StatusOK)
+	v := posted(doc)
+	if v.Get("source") != "orders" || v.Get("source_id") != fmt.Sprint(orders.ID) {
+		t.Fatalf("the edit form posts source %q, source_id %q", v.Get("source"), v.Get("source_id"))
+	}
+	swap() // "orders" is now v2's name
+	v.Set("name", "orders-feed-2")
+	redirectTo(t, post(a, path, v))
+	if got := sourceOf(p.ID); got != orders.ID {
+		t.Errorf("saving the name re-pointed the pipeline from source %d to %d", orders.ID, got)
+	}
+
+	// A changed name is looked up; after a refusal (a bad name) the form carries on the
+	// pair it was posted with, so the name typed since is still looked up.
+	doc, _ = get(t, a, path+"/edit", http.StatusOK)
+	v = posted(doc)
+	v.Set("source", "billing")
+	v.Set("name", "")
+	r := post(a, path, v)
+	if r.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("empty name: %d", r.Code)
+	}
+	again := posted(parse(t, r))
+	if again.Get("source") != "billing" || again.Get("source_shown") != v.Get("source_shown") || again.Get("source_id") != v.Get("source_id") {
+		t.Errorf("the refused form posts source %q, shown %q, id %q", again.Get("source"), again.Get("source_shown"), again.Get("source_id"))
+	}
+	again.Set("name", "billing-feed")
+	redirectTo(t, post(a, path, again))
+	if got := sourceOf(p.ID); got != billing.ID {
+		t.Errorf("a source typed by name: the pipeline reads source %d, want billing (%d)", got, billing.ID)
+	}
+
+	// "New pipeline from this source" keeps the source it was opened for too.
+	doc, _ = get(t, a, fmt.Sprintf("/pipelines/new?source_id=%d", billing.ID), http.StatusOK)
+	v = posted(doc)
+	v.Set("name", "from-billing")
+	v.Set("destination", "analytics")
+	renamed := "billing-old"
+	if _, err := a.Catalog.UpdateSource(ctx, billing.ID, catalog.SourcePatch{Name: &renamed}); err != nil {
+		t.Fatal(err)
+	}
+	taken := "billing"
+	if _, err := a.Catalog.UpdateSource(ctx, v2.ID, catalog.SourcePatch{Name: &taken}); err != nil {
+		t.Fatal(err)
+	}
+	loc := redirectTo(t, post(a, "/pipelines", v))
+	var id int64
+	if _, err := fmt.Sscanf(loc, "/pipelines/%d", &id); err != nil {
+		t.Fatalf("redirect to %q", loc)
+	}
+	if got := sourceOf(id); got != billing.ID {
+		t.Errorf("new pipeline from source %d reads source %d", billing.ID, got)
+	}
+}

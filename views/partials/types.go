@@ -553,6 +553,32 @@ func (f PipelineForm) refField(name, idField, label, help string) components.Fie
 	return fl
 }
 
+// RefShown is the pipeline form's record of the entity a ref field showed (refShown).
+type RefShown struct {
+	IDField, ID, ShownField, Shown string
+}
+
+// RefShownField is the form field carrying the name a ref field (SourceFilter,
+// DestinationFilter) showed.
+func RefShownField(name string) string { return name + "_shown" }
+
+// refShown is what the form's ref field name showed and the id it stood for. A form
+// made from an entity (an edit, ?source_id=) has both; a form shown again after a
+// refusal carries on the pair it was posted with, never the name typed since, so that
+// an edited name is always looked up. A name with no id (typed on a new form) records
+// nothing.
+func (f PipelineForm) refShown(name, idField string) RefShown {
+	id := f.Values.Get(idField)
+	if n, err := strconv.ParseInt(id, 10, 64); err != nil || n < 1 {
+		return RefShown{}
+	}
+	r := RefShown{IDField: idField, ID: id, ShownField: RefShownField(name), Shown: f.Values.Get(name)}
+	if f.Values.Has(r.ShownField) {
+		r.Shown = f.Values.Get(r.ShownField)
+	}
+	return r
+}
+
 // RelatedURL is the console page of a related entity.
 func RelatedURL(kind string, id int64) string {
 	switch kind {
