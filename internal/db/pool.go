@@ -291,11 +291,12 @@ func (c *planCache) get(m *pgtype.Map, sql string, fields []pgconn.FieldDescript
 			plans[i].plan = m.PlanScan(f.DataTypeOID, f.Format, d)
 		}
 	}
-	if c.n.Add(1) > planCacheMax {
+	// Replacing a key's plans (another destination type) adds no entry.
+	if _, replaced := c.rows.Swap(k, plans); !replaced && c.n.Add(1) > planCacheMax {
 		c.rows.Clear()
+		c.rows.Store(k, plans)
 		c.n.Store(1)
 	}
-	c.rows.Store(k, plans)
 	return plans
 }
 
