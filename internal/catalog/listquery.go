@@ -524,9 +524,7 @@ func (q *listQuery) nameSearchSQL(ks []orderKey, limit, offset, totalCap int) st
 	// further than the cap + 1 (past it the total is the estimate, not a count of every
 	// match).
 	return "WITH RECURSIVE " + q.gramCTEs(totalCap) + ", " +
-		"s AS MATERIALIZED (SELECT x." + q.gramsID + " AS id, x.lname AS k0 FROM (SELECT lname, " + q.gramsID + " FROM " + q.grams +
-		" WHERE gram = (SELECT gram FROM gr) ORDER BY lname" + dir + " LIMIT " + strconv.Itoa(gramWalkRows) + ") x WHERE " + gramHit +
-		" LIMIT " + need + "), " +
+		"s AS MATERIALIZED (" + q.gramWalkSQL(dir, need) + "), " +
 		"a AS MATERIALIZED (SELECT v.id, " + keyColumns(ks) + " FROM " + q.keys() + q.whereSQL() + "), " +
 		"cc AS MATERIALIZED (SELECT " + gramCappedCountSQL(totalCap) + " AS n OFFSET 0), " +
 		"h AS MATERIALIZED (SELECT found >= " + need + " AS filled, found, CASE WHEN found >= " + need + " THEN false ELSE NOT " + gramWhole +
@@ -599,6 +597,15 @@ func (q *listQuery) gramCTEs(totalCap int) string {
 		" ORDER BY lname LIMIT " + walk + ") x WHERE " + gramHit + " LIMIT " + strconv.Itoa(totalCap+1) + ") y), " +
 		"nr AS MATERIALIZED (SELECT count(*) <= " + walk + " AND EXISTS (SELECT 1 FROM gr) AS whole FROM (SELECT 1 FROM " + q.grams +
 		" WHERE gram = (SELECT gram FROM gr) ORDER BY lname LIMIT " + walk + " + 1) y)"
+}
+
+// gramWalkSQL walks the rarest gram of the search (gramCTEs' gr) in name order (dir: ""
+// or " DESC"), at most gramWalkRows index-only entries, and keeps the first need (a SQL
+// expression) whose names contain the search: their ids and lowered names (k0).
+func (q *listQuery) gramWalkSQL(dir, need string) string {
+	return "SELECT x." + q.gramsID + " AS id, x.lname AS k0 FROM (SELECT lname, " + q.gramsID + " FROM " + q.grams +
+		" WHERE gram = (SELECT gram FROM gr) ORDER BY lname" + dir + " LIMIT " + strconv.Itoa(gramWalkRows) + ") x WHERE " + gramHit +
+		" LIMIT " + need
 }
 
 // gramHit: the gram entry x's name contains the search (gramCTEs' term).

@@ -3,7 +3,6 @@ package catalog
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -96,10 +95,8 @@ func sourceNamesSQL(text string, lim int32) (string, []any) {
 	q := listQuery{grams: "source_name_grams", gramsID: "source_id", text: text}
 	ctes := q.gramCTEs(0) // 0: the capped count (cn) is not read here, and so never runs
 	limSQL, pattern := q.param(int64(lim)), q.param(likeText(text))
-	walk := strconv.Itoa(gramWalkRows)
 	return "WITH RECURSIVE " + ctes + ", " +
-		"s AS MATERIALIZED (SELECT x.source_id AS id, x.lname FROM (SELECT lname, source_id FROM source_name_grams " +
-		"WHERE gram = (SELECT gram FROM gr) ORDER BY lname LIMIT " + walk + ") x WHERE " + gramHit + " LIMIT " + limSQL + "), " +
+		"s AS MATERIALIZED (" + q.gramWalkSQL("", limSQL) + "), " +
 		"h AS MATERIALIZED (SELECT count(*) >= " + limSQL + " OR (SELECT whole FROM nr) AS walked FROM s) " +
 		"SELECT id, name FROM (SELECT v.id, v.name FROM s JOIN sources v ON v.id = s.id WHERE (SELECT walked FROM h) " +
 		"UNION ALL (SELECT v.id, v.name FROM sources v WHERE NOT (SELECT walked FROM h) AND v.name ILIKE '%' || " + pattern +
