@@ -52,11 +52,20 @@ func CutStamp(s string, markers []StampMarker) *Stamp {
 
 // Write writes the stamp with fill(hole) in each hole (already escaped).
 func (st *Stamp) Write(w io.Writer, fill func(hole byte) string) error {
+	return st.WriteWith(w, func(w io.Writer, h byte) error {
+		_, err := io.WriteString(w, fill(h))
+		return err
+	})
+}
+
+// WriteWith writes the stamp, fill writing each hole itself (a hole that is a whole
+// component, rendered in place).
+func (st *Stamp) WriteWith(w io.Writer, fill func(w io.Writer, hole byte) error) error {
 	for i, h := range st.Holes {
 		if _, err := io.WriteString(w, st.Parts[i]); err != nil {
 			return err
 		}
-		if _, err := io.WriteString(w, fill(h)); err != nil {
+		if err := fill(w, h); err != nil {
 			return err
 		}
 	}

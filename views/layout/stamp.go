@@ -47,10 +47,7 @@ func Base(p PageMeta) templ.Component {
 		ctx = templ.InitializeContext(ctx)
 		children := templ.GetChildren(ctx)
 		ctx = templ.ClearChildren(ctx)
-		for i, h := range st.Holes {
-			if _, err := io.WriteString(w, st.Parts[i]); err != nil {
-				return err
-			}
+		return st.WriteWith(w, func(w io.Writer, h byte) error {
 			var v string
 			switch h {
 			case holeTitle:
@@ -62,17 +59,11 @@ func Base(p PageMeta) templ.Component {
 			case holeRole:
 				v = components.Escape(p.User.Role)
 			case holeChildren:
-				if err := children.Render(ctx, w); err != nil {
-					return err
-				}
-				continue
+				return children.Render(ctx, w)
 			}
-			if _, err := io.WriteString(w, v); err != nil {
-				return err
-			}
-		}
-		_, err = io.WriteString(w, st.Parts[len(st.Holes)])
-		return err
+			_, err := io.WriteString(w, v)
+			return err
+		})
 	})
 }
 
