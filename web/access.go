@@ -124,7 +124,6 @@ const (
 	ctxCSRFSecret    = "rosetta.csrf.secret"
 	ctxSessionSaved  = "rosetta.session.saved"
 	ctxSessionCtx    = "rosetta.session.ctx"
-	ctxTokenAuth     = "rosetta.token.auth"
 	sessionCookieDev = "rosetta_session"
 	csrfCookieDev    = "rosetta_csrf"
 )
@@ -247,7 +246,6 @@ func (s *Server) guard() echo.MiddlewareFunc {
 				if s.access.badTokens.wait(c.RealIP()) == 0 {
 					if pr, err := s.deps.Auth.AuthenticateToken(ctx, token); err == nil {
 						p, tokenAuth = &pr, true
-						c.Set(ctxTokenAuth, true)
 					} else if apperr.CodeOf(err) == apperr.Unauthorized {
 						s.access.badTokens.fail(c.RealIP())
 					}
@@ -272,7 +270,6 @@ func (s *Server) guard() echo.MiddlewareFunc {
 					return apperr.E(apperr.RateLimited, "too many requests with this API token; slow down")
 				}
 				p, tokenAuth = &pr, true
-				c.Set(ctxTokenAuth, true)
 			default:
 				// Public routes (sign-in, readiness) do not look at tokens, so that
 				// readiness answers during a database outage whoever probes it; they
@@ -485,7 +482,8 @@ func (s *Server) rotateCSRF(c echo.Context) []byte {
 // meta tag, which htmx requests send back as X-CSRF-Token). Requests authenticated with
 // a verified API token get "": they need none.
 func (s *Server) csrfToken(c echo.Context) string {
-	if tokenAuth, _ := c.Get(ctxTokenAuth).(bool); tokenAuth {
+	// Only AuthenticateToken gives a principal a TokenID.
+	if p, ok := auth.FromContext(c.Request().Context()); ok && p.TokenID != nil {
 		return ""
 	}
 	secret := s.csrfExpected(c, s.csrfSecret(c))

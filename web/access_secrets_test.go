@@ -128,15 +128,28 @@ func TestSecurityHeaders(t *testing.T) {
 	t.Parallel()
 	a := webtest.New(t)
 	b := a.Browser(auth.Viewer)
-	for _, path := range []string{"/", "/login", "/api/v1/sources", "/health", "/no/such/page"} {
+	for _, path := range []string{"/", "/login", "/api/v1/sources", "/api/v1/nowhere", "/api/v1/openapi.json", "/health", "/no/such/page", "/api/docs"} {
 		r := b.Get(path)
 		csp := r.Header.Get("Content-Security-Policy")
-		for _, d := range []string{"default-src 'self'", "script-src 'self'", "frame-ancestors 'none'", "base-uri 'self'", "form-action 'self'"} {
-			if !strings.Contains(csp, d) {
-				t.Errorf("%s: CSP %q lacks %s", path, csp, d)
+		page := path == "/api/docs" || !strings.HasPrefix(path, "/api/")
+		if page {
+			// pages: the console's policy
+			for _, d := range []string{"default-src 'self'", "script-src 'self'", "frame-ancestors 'none'", "base-uri 'self'", "form-action 'self'"} {
+				if !strings.Contains(csp, d) {
+					t.Errorf("%s: CSP %q lacks %s", path, csp, d)
+				}
 			}
+			for h, want := range map[string]string{"Cross-Origin-Opener-Policy": "same-origin",
+				"Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()"} {
+				if got := r.Header.Get(h); got != want {
+					t.Errorf("%s: %s = %q", path, h, got)
+				}
+			}
+		} else if csp != "default-src 'none'; frame-ancestors 'none'" {
+			// API answers are never pages: nothing may load, nothing may frame them
+			t.Errorf("%s: CSP %q, want the API's: nothing allowed", path, csp)
 		}
-		if strings.Contains(csp, "unsafe") {
+		if strings.Contains(csp, "unsafe-eval") || strings.Contains(csp, "unsafe-inline") && path != "/api/docs" {
 			t.Errorf("%s: CSP allows unsafe sources: %q", path, csp)
 		}
 		for h, want := range map[string]string{"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",

@@ -26,7 +26,7 @@ import (
 //	go test -run '^$' -bench APIRequest -benchmem ./web/
 func BenchmarkAPIRequest(b *testing.B) {
 	// Production's logger: info level, text, secrets redacted, written to a sink.
-	log := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo, ReplaceAttr: auth.RedactAttr}))
+	log := slog.New(auth.RedactHandler(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo})))
 	a := webtest.New(b, webtest.WithLogger(log))
 	ctx := context.Background()
 	sealed, err := a.Box.Seal("bench-password")

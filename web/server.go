@@ -84,8 +84,6 @@ type Server struct {
 	heartbeat   time.Duration
 }
 
-const loggerKey = "logger"
-
 // New builds the echo server with every route registered.
 func New(d Deps) (*Server, error) {
 	if err := d.validate(); err != nil {
@@ -94,6 +92,7 @@ func New(d Deps) (*Server, error) {
 	installHumaErrors()
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	e.Logger = echoLogger{Logger: e.Logger, slog: d.Logger}
 	s := &Server{Echo: e, deps: d, heartbeat: d.SSEHeartbeat}
 	if s.heartbeat <= 0 {
 		s.heartbeat = DefaultSSEHeartbeat
@@ -131,8 +130,8 @@ func New(d Deps) (*Server, error) {
 	return s, nil
 }
 
-// requestLogger writes one line per request, and lets handlers and the error handler
-// log with the request id (loggerOf).
+// requestLogger writes one line per request (handlers and the error handler log with
+// the request id through loggerOf).
 //
 // The line is a record handed straight to the logger's handler: slog.Logger's own
 // methods look up the caller's program counter (runtime.Callers) for every record, which
@@ -141,12 +140,10 @@ func New(d Deps) (*Server, error) {
 // or JSON, secrets redacted). The request-scoped logger is made only when something logs
 // through it, not for every request.
 func (s *Server) requestLogger() echo.MiddlewareFunc {
-	log := s.deps.Logger
-	h := log.Handler()
+	h := s.deps.Logger.Handler()
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
-			c.Set(loggerKey, log)
 			err := next(c)
 			if err != nil {
 				// Let the error handler write the response now, so the status we log is
@@ -257,10 +254,21 @@ func newRequestID() string {
 // loggerOf is the logger for what happens while serving c: every line carries the
 // request id, as the request's own line does.
 func loggerOf(c echo.Context) *slog.Logger {
-	if l, ok := c.Get(loggerKey).(*slog.Logger); ok {
-		return l.With("request_id", requestID(c))
+	if e := c.Echo(); e != nil {
+		if l, ok := e.Logger.(echoLogger); ok && l.slog != nil {
+			return l.slog.With("request_id", requestID(c))
+		}
 	}
 	return slog.Default()
+}
+
+// echoLogger carries the server's logger on its echo instance, where loggerOf finds it
+// from any request, huma's process-wide error hook included. It was stored on every
+// request (c.Set) instead, which cost each request a map (issue 12). echo's own logger
+// stays the one it embeds.
+type echoLogger struct {
+	echo.Logger
+	slog *slog.Logger
 }
 
 func isAPI(c echo.Context) bool {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strconv"
@@ -95,6 +96,12 @@ func bareServe() error {
 		h.Set("Content-Length", strconv.Itoa(buf.Len()))
 		_, _ = w.Write(buf.Bytes())
 	})
+	if addr := os.Getenv("PPROF_ADDR"); addr != "" {
+		// -cpuprofile profiles the floor too, on its own listener as rosetta's is.
+		prof := http.NewServeMux()
+		prof.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		go func() { _ = http.ListenAndServe(addr, prof) }()
+	}
 	srv := &http.Server{Addr: os.Getenv("HTTP_ADDR"), Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()

@@ -479,6 +479,12 @@ const consoleConns = 4
 // profiled runs t alone against the server while fetching a CPU profile of the server
 // process, when -cpuprofile is given (name is inserted before the file's extension).
 func (b *bench) profiled(ctx context.Context, name string, t target) error {
+	return b.profiledOn(ctx, b.srv, name, t)
+}
+
+// profiledOn is profiled against srv (the bare reference server, for a profile of the
+// floor beside Rosetta's).
+func (b *bench) profiledOn(ctx context.Context, srv *server, name string, t target) error {
 	if b.o.cpuProf == "" {
 		return nil
 	}
@@ -486,8 +492,8 @@ func (b *bench) profiled(ctx context.Context, name string, t target) error {
 	path := strings.TrimSuffix(b.o.cpuProf, ext) + "-" + name + ext
 	d := max(b.o.duration, 2*time.Second).Round(time.Second)
 	errc := make(chan error, 1)
-	go func() { errc <- b.srv.profile(ctx, d, path) }()
-	st := b.load(ctx, d+200*time.Millisecond, b.o.conns, b.http(t))
+	go func() { errc <- srv.profile(ctx, d, path) }()
+	st := b.load(ctx, d+200*time.Millisecond, b.o.conns, b.httpTo(srv, t))
 	if err := <-errc; err != nil {
 		return err
 	}
@@ -577,6 +583,11 @@ func (b *bench) measureSingle(ctx context.Context, p plan) []row {
 	b.progress("1: %s", p.single.name)
 	if err := b.profiled(ctx, "single", p.single); err != nil {
 		b.progress("profile: %v", err)
+	}
+	if b.bare != nil {
+		if err := b.profiledOn(ctx, b.bare, "single-bare", p.single); err != nil {
+			b.progress("profile: %v", err)
+		}
 	}
 	r := row{what: "`GET /api/v1/sources/{id}`, bearer token", minRatio: 0.40, rawWhat: "primary-key read (`GetSource`)", statement: 1}
 	q := db.New(b.raw)

@@ -74,7 +74,7 @@ func main() {
 	flag.BoolVar(&o.skipFoot, "skip-footprint", false, "skip building and starting the real binary")
 	flag.BoolVar(&o.keepLogs, "v", false, "print the server's log lines and the statements each request ran (the log lines are written either way: to /dev/null without -v)")
 	flag.BoolVar(&o.explain, "explain", false, "print EXPLAIN (ANALYZE, BUFFERS) of every statement the measured requests ran")
-	flag.StringVar(&o.cpuProf, "cpuprofile", "", "write CPU profiles of the server process (rosetta serve, via PPROF_ADDR on loopback) under the single read, the default list and the console page, as NAME-single.EXT, NAME-list.EXT, NAME-console.EXT")
+	flag.StringVar(&o.cpuProf, "cpuprofile", "", "write CPU profiles of the server process (rosetta serve, via PPROF_ADDR on loopback) under the single read, the default list and the console page, as NAME-single.EXT, NAME-list.EXT, NAME-console.EXT, and of the bare reference server under the single read, as NAME-single-bare.EXT")
 	flag.StringVar(&o.only, "only", "", "measure only these groups, comma-separated: single, list, console (the table is then printed, not written)")
 	flag.Parse()
 	if o.only != "" {
@@ -244,7 +244,7 @@ func run(ctx context.Context, o options) error {
 			}
 		}
 		progress("starting the bare reference server as its own process")
-		if b.bare, err = startServer(ctx, self, []string{bareCommand}, bareEnv, false, o.keepLogs); err != nil {
+		if b.bare, err = startServer(ctx, self, []string{bareCommand}, bareEnv, o.cpuProf != "", o.keepLogs); err != nil {
 			b.srv.stop()
 			return err
 		}

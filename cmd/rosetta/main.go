@@ -101,13 +101,13 @@ func newLogger(cfg *config.Config, stderr io.Writer) (*slog.Logger, func(), erro
 		lj := &lumberjack.Logger{Filename: cfg.LogFile, MaxSize: 10, MaxBackups: 5}
 		w, closer = io.MultiWriter(stderr, lj), func() { lj.Close() }
 	}
-	// RedactAttr blanks attributes named like secrets (password, token, …), whoever logs them.
-	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: auth.RedactAttr}
+	opts := &slog.HandlerOptions{Level: level}
 	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if cfg.LogFormat == "json" {
 		h = slog.NewJSONHandler(w, opts)
 	}
-	l := slog.New(h)
+	// RedactHandler blanks attributes named like secrets (password, token, …), whoever logs them.
+	l := slog.New(auth.RedactHandler(h))
 	slog.SetDefault(l)
 	return l, closer, nil
 }

@@ -192,7 +192,7 @@ func New(t testing.TB, opts ...Option) *App {
 		t.Fatal(err)
 	}
 	a.Config = cfg
-	log := slog.New(slog.NewTextHandler(a.Logs, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: auth.RedactAttr}))
+	log := slog.New(auth.RedactHandler(slog.NewTextHandler(a.Logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if o.log != nil {
 		log = o.log
 	}
