@@ -104,12 +104,22 @@ func New(d Deps) (*Server, error) {
 	e.IPExtractor = ipExtractor(s.trusted)
 	s.setupAccess()
 
-	// Trailing slashes are rewritten, not redirected: /api/v1/sources/ and
-	// /api/v1/sources are the same resource, and a redirect would drop a POST body.
-	e.Pre(middleware.RemoveTrailingSlash())
+	if s.deps.Metrics == nil {
+		s.deps.Metrics = metrics.New()
+		if s.deps.Pool != nil {
+			s.deps.Metrics.WatchPool(s.deps.Pool.Pool)
+		}
+	}
+	// No e.Pre middleware: with any, echo builds the whole chain again on every request
+	// (a closure per middleware, issue 12). Trailing slashes are handled by Handler
+	// before echo sees the request.
+	//
 	// Chained once here rather than by e.Use, which chains its middleware again on every
 	// request (a closure each). In this order:
 	e.Use(chainOnce(
+		// Request metrics first, so that requests every later middleware refuses (401,
+		// 403, 429) and unrouted ones count too, with the status the client got.
+		s.deps.Metrics.Middleware(),
 		requestIDs,
 		s.securityHeaders(), s.cors(),
 		s.requestLogger(),
@@ -318,7 +328,22 @@ func (s *Server) handleError(err error, c echo.Context) {
 func (s *Server) SetSSEHeartbeat(d time.Duration) { s.heartbeat = d }
 
 // Handler is the http.Handler to serve.
-func (s *Server) Handler() http.Handler { return s.Echo }
+func (s *Server) Handler() http.Handler { return s }
+
+// ServeHTTP is echo behind the trailing-slash rewrite (it shadows the embedded echo's,
+// so the Server itself serves the same way): /api/v1/sources/ and
+// /api/v1/sources are the same resource, so the slash is dropped, not redirected (a
+// redirect would drop a POST body). Done here rather than as echo's RemoveTrailingSlash
+// Pre middleware, whose mere presence makes echo build its chain per request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p := r.URL.Path; len(p) > 1 && p[len(p)-1] == '/' {
+		r.URL.Path = p[:len(p)-1]
+		// Routing reads the escaped form when there is one: it loses the slash too.
+		r.URL.RawPath = strings.TrimSuffix(r.URL.RawPath, "/")
+		r.RequestURI = r.URL.RequestURI()
+	}
+	s.Echo.ServeHTTP(w, r)
+}
 
 // apiConfig is huma's configuration: OpenAPI 3.1 at /api/v1/openapi.json, the strict
 // JSON decoder, and no $schema links (clients echoing them back would trip the decoder).
