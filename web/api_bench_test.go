@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/rosetta-cdc/rosetta/internal/auth"
+	"github.com/rosetta-cdc/rosetta/internal/logs"
 	"github.com/rosetta-cdc/rosetta/web/webtest"
 )
 
@@ -26,7 +27,7 @@ import (
 //	go test -run '^$' -bench APIRequest -benchmem ./web/
 func BenchmarkAPIRequest(b *testing.B) {
 	// Production's logger: info level, text, secrets redacted, written to a sink.
-	log := slog.New(auth.RedactHandler(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	log := logs.New(io.Discard, logs.Options{Level: slog.LevelInfo})
 	a := webtest.New(b, webtest.WithLogger(log))
 	ctx := context.Background()
 	sealed, err := a.Box.Seal("bench-password")

@@ -112,6 +112,10 @@ func TestSourceCRUD(t *testing.T) {
 	if list["total"] != float64(1) || list["limit"] != float64(50) || list["offset"] != float64(0) || len(list["items"].([]any)) != 1 {
 		t.Errorf("list = %v", list)
 	}
+	// with a query string after the slash, too
+	if list := a.Do("GET", "/api/v1/sources/?limit=7", nil).Expect(t, 200).Map(t); list["limit"] != float64(7) {
+		t.Errorf("list with a trailing slash and a query = %v", list)
+	}
 
 	a.Do("DELETE", fmt.Sprintf("/api/v1/sources/%d", id), nil).Expect(t, http.StatusNoContent)
 	p := expectProblem(t, a.Do("GET", fmt.Sprintf("/api/v1/sources/%d", id), nil), 404)

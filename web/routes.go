@@ -12,7 +12,6 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/rosetta-cdc/rosetta/internal/catalog"
-	"github.com/rosetta-cdc/rosetta/internal/metrics"
 	"github.com/rosetta-cdc/rosetta/views/partials"
 	"github.com/rosetta-cdc/rosetta/web/api"
 )
@@ -33,15 +32,8 @@ func (s *Server) routes() {
 	})
 	RegisterStatic(e)
 
-	// Prometheus: request metrics wrap routing (Pre), so refused requests count too;
-	// the scrape itself needs a viewer's token or session (access_table.go).
-	if s.deps.Metrics == nil {
-		s.deps.Metrics = metrics.New()
-		if s.deps.Pool != nil {
-			s.deps.Metrics.WatchPool(s.deps.Pool.Pool)
-		}
-	}
-	e.Pre(s.deps.Metrics.Middleware())
+	// Prometheus (request metrics are the first middleware, see New); the scrape itself
+	// needs a viewer's token or session (access_table.go).
 	e.GET(metricsPath, echo.WrapHandler(s.deps.Metrics.Handler()))
 
 	// ---- JSON API (/api/v1), documented by the OpenAPI it is built from

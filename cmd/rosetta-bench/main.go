@@ -32,6 +32,7 @@ import (
 	"github.com/rosetta-cdc/rosetta/internal/app"
 	"github.com/rosetta-cdc/rosetta/internal/config"
 	"github.com/rosetta-cdc/rosetta/internal/db"
+	"github.com/rosetta-cdc/rosetta/internal/logs"
 	"github.com/rosetta-cdc/rosetta/internal/pgcluster"
 )
 
@@ -146,7 +147,7 @@ func run(ctx context.Context, o options) error {
 	if o.keepLogs {
 		logOut = os.Stderr
 	}
-	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log := logs.New(logOut, logs.Options{Level: slog.LevelInfo})
 	a, err := app.New(ctx, cfg, app.Options{What: app.Everything, Logger: log, Version: "bench", Pool: pool, Migrate: true})
 	if err != nil {
 		return err

@@ -15,8 +15,8 @@ import (
 
 	"gopkg.in/natefinch/lumberjack.v2"
 
-	"github.com/rosetta-cdc/rosetta/internal/auth"
 	"github.com/rosetta-cdc/rosetta/internal/config"
+	"github.com/rosetta-cdc/rosetta/internal/logs"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -101,13 +101,8 @@ func newLogger(cfg *config.Config, stderr io.Writer) (*slog.Logger, func(), erro
 		lj := &lumberjack.Logger{Filename: cfg.LogFile, MaxSize: 10, MaxBackups: 5}
 		w, closer = io.MultiWriter(stderr, lj), func() { lj.Close() }
 	}
-	opts := &slog.HandlerOptions{Level: level}
-	var h slog.Handler = slog.NewTextHandler(w, opts)
-	if cfg.LogFormat == "json" {
-		h = slog.NewJSONHandler(w, opts)
-	}
-	// RedactHandler blanks attributes named like secrets (password, token, …), whoever logs them.
-	l := slog.New(auth.RedactHandler(h))
+	// Secrets (password, token, …) are blanked whoever logs them (logs.New).
+	l := logs.New(w, logs.Options{Level: level, JSON: cfg.LogFormat == "json"})
 	slog.SetDefault(l)
 	return l, closer, nil
 }

@@ -42,6 +42,7 @@ import (
 	"github.com/rosetta-cdc/rosetta/internal/catalog"
 	"github.com/rosetta-cdc/rosetta/internal/config"
 	"github.com/rosetta-cdc/rosetta/internal/db"
+	"github.com/rosetta-cdc/rosetta/internal/logs"
 	"github.com/rosetta-cdc/rosetta/internal/secrets"
 	"github.com/rosetta-cdc/rosetta/internal/testdb"
 	"github.com/rosetta-cdc/rosetta/internal/walhub"
@@ -192,7 +193,7 @@ func New(t testing.TB, opts ...Option) *App {
 		t.Fatal(err)
 	}
 	a.Config = cfg
-	log := slog.New(auth.RedactHandler(slog.NewTextHandler(a.Logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	log := logs.New(a.Logs, logs.Options{Level: slog.LevelDebug})
 	if o.log != nil {
 		log = o.log
 	}
