@@ -85,9 +85,9 @@ func (p *Pool) acquire(ctx context.Context) (*pgxpool.Conn, error) {
 		return p.Pool.Acquire(ctx)
 	}
 	actx := &acquireCtx{Context: ctx, timeout: p.acquireTimeout}
+	defer actx.stop()
 	c, err := p.Pool.Acquire(actx)
 	timedOut := actx.timedOut()
-	actx.stop()
 	if err != nil && ctx.Err() == nil && timedOut {
 		return nil, fmt.Errorf("%w (%s)", ErrPoolTimeout, p.acquireTimeout)
 	}
@@ -106,7 +106,9 @@ func (p *Pool) acquire(ctx context.Context) (*pgxpool.Conn, error) {
 // arms the bounded context: from then on the wait ends at the caller's cancellation or
 // the timeout, whichever is first. The timeout runs from when the wait starts, which is
 // what DB_POOL_TIMEOUT promises. TestAcquireArmsNoTimerForAnIdleConnection fails if a
-// pgx upgrade asks more often; TestPoolTimeout* check the bounds.
+// pgx upgrade asks more often; TestPoolTimeout* fail if one waits on the first channel.
+// (So would a pgxpool AcquireTracer that derives a cancellable context from it and
+// waits on that: the pool sets none.)
 type acquireCtx struct {
 	context.Context // the caller's: values always, cancellation until a wait starts
 	timeout         time.Duration

@@ -53,7 +53,10 @@ func TestPoolTimeoutWhenEveryConnectionIsHeld(t *testing.T) {
 	t.Parallel()
 	p := onePool(t, 200*time.Millisecond)
 	hold(t, p)
-	ctx := context.Background()
+	// A backstop far past the pool timeout: if the timeout stopped applying, the test
+	// fails here instead of hanging (the caller's deadline is not ErrPoolTimeout).
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
 	var one int
 	if err := p.QueryRow(ctx, "SELECT 1").Scan(&one); !errors.Is(err, db.ErrPoolTimeout) {
 		t.Errorf("QueryRow: %v, want ErrPoolTimeout", err)
