@@ -23,7 +23,8 @@ func IsSecretName(name string) bool { return secretKeys[strings.ToLower(name)] }
 
 // RedactHandler wraps h so that attributes named like secrets reach it blanked, so a
 // careless log call (log.Info("…", "password", pw)) cannot leak one. It works at any
-// depth of groups (a group named like a secret is blanked whole) and on WithAttrs.
+// depth of groups (a slog.Group attribute named like a secret is blanked whole) and on
+// WithAttrs; WithGroup's name is a prefix, not a value, and blanks nothing.
 // It was a ReplaceAttr once; slog calls a ReplaceAttr for the time, level and message
 // of every line too, through its slow path, so as a wrapper the access log line,
 // written on every request, costs 40 % less (issue 12). A line without a secret

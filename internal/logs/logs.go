@@ -70,6 +70,8 @@ func Enabled(ctx context.Context, l *slog.Logger, level slog.Level) bool {
 	return l.Handler().Enabled(ctx, level)
 }
 
+const maxPooledLine = 16 << 10
+
 var lineBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 // WriteAccess writes a's line, as at t and of level, to l. On a logger from New it
@@ -89,8 +91,12 @@ func WriteAccess(ctx context.Context, l *slog.Logger, t time.Time, level slog.Le
 		}
 		// As slog.Logger does: a line that cannot be written is not the request's failure.
 		_, _ = h.w.Write(b)
-		*bp = b
-		lineBufs.Put(bp)
+		// A line can be as long as a request's path (up to the body limit's size when
+		// unrouted): such buffers are not kept.
+		if cap(b) <= maxPooledLine {
+			*bp = b
+			lineBufs.Put(bp)
+		}
 		return
 	}
 	r := slog.NewRecord(t, level, accessMessage, 0)

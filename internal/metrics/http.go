@@ -15,9 +15,9 @@ import (
 const unmatchedRoute = "unmatched"
 
 // Middleware counts and times every request by its route template (echo's c.Path(),
-// e.g. /sources/:id), never the raw URL. Register it with e.Pre, after any path
-// rewriting: it then wraps routing, so it sees requests every later middleware refuses
-// (401, 403, 429) with the status the client got.
+// e.g. /sources/:id), never the raw URL. Make it the first middleware (web.New does):
+// it then sees requests every later middleware refuses (401, 403, 429), and unrouted
+// ones, with the status the client got.
 //
 // The series of each method, route and status is looked up once and kept: the label
 // values' hash and the vectors' locks are otherwise paid twice on every request. The
