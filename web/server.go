@@ -73,6 +73,8 @@ func (d Deps) validate() error {
 }
 
 type Server struct {
+	// Echo is for registering routes; serve Handler(), which adds the trailing-slash
+	// rewrite in front of it.
 	Echo   *echo.Echo
 	API    huma.API
 	deps   Deps
@@ -330,8 +332,8 @@ func (s *Server) SetSSEHeartbeat(d time.Duration) { s.heartbeat = d }
 // Handler is the http.Handler to serve.
 func (s *Server) Handler() http.Handler { return s }
 
-// ServeHTTP is echo behind the trailing-slash rewrite (it shadows the embedded echo's,
-// so the Server itself serves the same way): /api/v1/sources/ and
+// ServeHTTP is echo behind the trailing-slash rewrite (serve the Server or Handler(),
+// never its Echo field directly): /api/v1/sources/ and
 // /api/v1/sources are the same resource, so the slash is dropped, not redirected (a
 // redirect would drop a POST body). Done here rather than as echo's RemoveTrailingSlash
 // Pre middleware, whose mere presence makes echo build its chain per request.

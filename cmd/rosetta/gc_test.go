@@ -10,6 +10,10 @@ import (
 func TestServeRunsTheCollectorAt200UnlessGOGCIsSet(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
 	t.Setenv("GOGC", "")
+	tuneGC()
+	if got := debug.SetGCPercent(100); got != serveGCPercent {
+		t.Errorf("GOGC empty: collector at %d, want %d", got, serveGCPercent)
+	}
 	os.Unsetenv("GOGC")
 	tuneGC()
 	if got := debug.SetGCPercent(100); got != serveGCPercent {

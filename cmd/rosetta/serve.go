@@ -19,9 +19,10 @@ import (
 // instead of twice, a few MB, and the idle footprint is unchanged (27.6 MB).
 const serveGCPercent = 200
 
-// tuneGC sets serveGCPercent unless GOGC is set (the runtime has read it then).
+// tuneGC sets serveGCPercent unless GOGC has a value (the runtime has read it then; an
+// empty GOGC, as from GOGC=${GOGC} templating, it treats as unset, and so do we).
 func tuneGC() {
-	if _, set := os.LookupEnv("GOGC"); !set {
+	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(serveGCPercent)
 	}
 }
