@@ -326,3 +326,41 @@ func TestListTotalCap(t *testing.T) {
 		t.Errorf("past the end: %d items, total %d", len(p.Items), p.Total)
 	}
 }
+
+// The default view (no filter, no search, first page, default size) is written without
+// parameters, the same text for every request, so that it is prepared once per
+// connection; every other page, filter and search keeps its values as parameters and is
+// planned with them.
+func TestOnlyTheDefaultPipelinePageIsPrepared(t *testing.T) {
+	prepared := func(p catalog.ListParams, f catalog.PipelineFilter) bool {
+		t.Helper()
+		sql, args, err := catalog.PipelineListSQL(p, f, catalog.DefaultExactTotalCap)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(args) == 0 && strings.Contains(sql, "$") {
+			t.Fatalf("a statement without arguments has placeholders: %s", sql)
+		}
+		return len(args) == 0
+	}
+	for _, sort := range catalog.PipelineSorts {
+		if !prepared(catalog.ListParams{Sort: sort}, catalog.PipelineFilter{}) {
+			t.Errorf("sort %s: the default view is not written for a prepared statement", sort)
+		}
+		for name, c := range map[string]struct {
+			p catalog.ListParams
+			f catalog.PipelineFilter
+		}{
+			"second page":  {catalog.ListParams{Sort: sort, Offset: 50}, catalog.PipelineFilter{}},
+			"other size":   {catalog.ListParams{Sort: sort, Limit: 20}, catalog.PipelineFilter{}},
+			"search":       {catalog.ListParams{Sort: sort, Q: "orders"}, catalog.PipelineFilter{}},
+			"short search": {catalog.ListParams{Sort: sort, Q: "or"}, catalog.PipelineFilter{}},
+			"filter":       {catalog.ListParams{Sort: sort}, catalog.PipelineFilter{Status: catalog.DesiredStart}},
+			"source":       {catalog.ListParams{Sort: sort}, catalog.PipelineFilter{SourceName: "x"}},
+		} {
+			if prepared(c.p, c.f) {
+				t.Errorf("sort %s, %s: written for a prepared statement, not planned with its values", sort, name)
+			}
+		}
+	}
+}

@@ -346,21 +346,50 @@ func (q listQuery) listSQL(sort string, limit, offset, totalCap int) (sql string
 // tableSizeSQL is what the planner estimates for the whole table: reltuples as of the
 // last VACUUM or ANALYZE, scaled to the table's current size in pages.
 func (q *listQuery) tableSizeSQL() string {
+	return q.tableSize(q.param(q.table))
+}
+
+// tableSize is tableSizeSQL for the table named by the SQL expression table.
+func (q *listQuery) tableSize(table string) string {
 	return "(SELECT CASE WHEN r.reltuples < 0 OR r.relpages = 0 THEN r.reltuples " +
 		"ELSE r.reltuples / r.relpages * (pg_relation_size(r.oid) / current_setting('block_size')::float8) END " +
-		"FROM pg_class r WHERE r.oid = " + q.param(q.table) + "::regclass)"
+		"FROM pg_class r WHERE r.oid = " + table + "::regclass)"
+}
+
+// preparedPage says whether the page is a list's default view, unfiltered and unsearched,
+// first page, default size: walkSQL then writes it without parameters, so that its text
+// is the same on every request, and runList prepares it once per connection (a prepared
+// statement without parameters runs its one plan, made and kept by PostgreSQL, which
+// replans it when the table's statistics change). Planning was ~60 % of what PostgreSQL
+// spent on the console's default view (8.6 million instructions per statement one-shot,
+// 3.4 million prepared: BENCHMARKS.md, issue 12, fifth pass), and no value of this
+// statement could inform a plan: every other page, filter and search stays one-shot,
+// planned with its values. Sizes other than the default would each be another prepared
+// statement on every connection.
+func (q *listQuery) preparedPage(limit, offset int) bool {
+	return len(q.where) == 0 && offset == 0 && limit == DefaultLimit
 }
 
 func (q *listQuery) walkSQL(ks []orderKey, limit, offset, totalCap int) string {
 	where := q.whereSQL()
 	capSQL := strconv.Itoa(totalCap)
 	total, over := "c.n", "'"+totalOver+"'"
+	prepared := q.preparedPage(limit, offset)
 	if len(q.where) == 0 {
+		// The table is a constant of this package (or NewNewestFirst's caller's), already
+		// SQL text in from and countFrom.
+		size := "'" + q.table + "'"
+		if !prepared {
+			size = q.param(q.table)
+		}
 		// Never below what was counted, whatever the statistics say (they may be stale).
-		total = "CASE WHEN c.n > " + capSQL + " THEN greatest(c.n, " + q.tableSizeSQL() + "::bigint) ELSE c.n END"
+		total = "CASE WHEN c.n > " + capSQL + " THEN greatest(c.n, " + q.tableSize(size) + "::bigint) ELSE c.n END"
 		over = "'" + totalEstimate + "'"
 	}
-	page := " ORDER BY " + orderSQL(ks, "") + " LIMIT " + q.param(int64(limit)) + " OFFSET " + q.param(int64(offset))
+	page := " ORDER BY " + orderSQL(ks, "") + " LIMIT " + strconv.Itoa(limit)
+	if !prepared {
+		page = " ORDER BY " + orderSQL(ks, "") + " LIMIT " + q.param(int64(limit)) + " OFFSET " + q.param(int64(offset))
+	}
 	return "SELECT t.total, t.state, v.id IS NOT NULL, v.* FROM (SELECT " + total + " AS total, " +
 		"CASE WHEN c.n > " + capSQL + " THEN " + over + " ELSE '" + totalExact + "' END AS state " +
 		"FROM (SELECT count(*) AS n FROM (SELECT 1 FROM " + q.countFrom + where + " LIMIT " + strconv.Itoa(totalCap+1) + ") x) c) t " +
@@ -644,7 +673,12 @@ func runList[T any](ctx context.Context, pool *db.Pool, totalCap int, q listQuer
 	if err != nil {
 		return nil, 0, false, err
 	}
-	rows, err := pool.Query(ctx, sql, listExec(args)...)
+	opts := listExec(args)
+	if len(args) == 0 {
+		// Only the default view is written without parameters (preparedPage).
+		opts = []any{pgx.QueryExecModeCacheStatement}
+	}
+	rows, err := pool.Query(ctx, sql, opts...)
 	if err != nil {
 		return nil, 0, false, err
 	}
