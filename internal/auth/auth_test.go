@@ -2,6 +2,8 @@ package auth_test
 
 import (
 	"context"
+	"encoding/base64"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
@@ -241,5 +243,27 @@ func TestUpdateUserIsAllOrNothing(t *testing.T) {
 	// now that there are two admins, the first may step down
 	if _, err := s.UpdateUser(ctx, admin.ID, auth.UserPatch{Role: ptr("operator")}); err != nil {
 		t.Errorf("demote one of two admins: %v", err)
+	}
+}
+
+// LooksLikeToken checks the alphabet instead of decoding: it must agree with decoding
+// for every string of the right length, whatever its characters.
+func TestLooksLikeTokenIsDecodability(t *testing.T) {
+	t.Parallel()
+	const chars = "ABCXYZabcxyz0189-_+/=. \x00\xff"
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range 20000 {
+		b := make([]byte, 43)
+		for j := range b {
+			if i%3 == 0 {
+				b[j] = chars[rng.IntN(len(chars))]
+			} else {
+				b[j] = chars[rng.IntN(18)] // URL-safe alphabet only
+			}
+		}
+		_, err := base64.RawURLEncoding.DecodeString(string(b))
+		if got := auth.LooksLikeToken(auth.TokenPrefix + string(b)); got != (err == nil) {
+			t.Fatalf("LooksLikeToken(%q) = %v, decoding: %v", b, got, err)
+		}
 	}
 }
