@@ -152,8 +152,8 @@ func New(d Deps) (*Server, error) {
 //
 // The line is written by logs.WriteAccess: on the process's logger it prints what slog's
 // handler would for the same record, without slog.Logger's lookup of the caller
-// (runtime.Callers, half of the line's CPU once) or its handler's general machinery (a
-// quarter of what was left; issue 12). The request-scoped logger is made only when
+// (runtime.Callers, once half of the line's CPU) or its handler's general machinery (the
+// fast path takes a quarter of the handler's time; issue 12). The request-scoped logger is made only when
 // something logs through it, not for every request.
 func (s *Server) requestLogger() echo.MiddlewareFunc {
 	log := s.deps.Logger
