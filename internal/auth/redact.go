@@ -26,9 +26,8 @@ func IsSecretName(name string) bool { return secretKeys[strings.ToLower(name)] }
 // depth of groups (a slog.Group attribute named like a secret is blanked whole) and on
 // WithAttrs; WithGroup's name is a prefix, not a value, and blanks nothing.
 // It was a ReplaceAttr once; slog calls a ReplaceAttr for the time, level and message
-// of every line too, through its slow path, so as a wrapper the access log line,
-// written on every request, costs 40 % less (issue 12). A line without a secret
-// passes through untouched.
+// of every line too, through its slow path; as a wrapper, a line like the access line
+// costs 40 % less (issue 12). A line without a secret passes through untouched.
 func RedactHandler(h slog.Handler) slog.Handler { return redactHandler{h} }
 
 type redactHandler struct{ h slog.Handler }
