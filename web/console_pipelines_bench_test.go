@@ -3,9 +3,8 @@ package web_test
 import (
 	"context"
 	"net/http"
-	"syscall"
+	"strconv"
 	"testing"
-	"time"
 
 	"github.com/rosetta-cdc/rosetta/web/webtest"
 )
@@ -20,47 +19,53 @@ import (
 //	go test -run '^$' -bench PipelinesPage -benchmem ./web/
 func BenchmarkPipelinesPage(b *testing.B) {
 	a := webtest.New(b)
-	ctx := context.Background()
-	for _, q := range []string{
-		`INSERT INTO sources (name, pg_host, pg_database, pg_username, pg_password, publication_name, replication_id)
-		 SELECT 'source-' || lpad(i::text, 5, '0'), 'db.internal', 'app', 'rosetta', '\x00'::bytea, 'pub', 'slot'
-		 FROM generate_series(1, 1000) i`,
-		`INSERT INTO destinations (name, snowflake_account, snowflake_user, snowflake_database, snowflake_schema,
-		 snowflake_role, snowflake_private_key_path)
-		 SELECT 'destination-' || lpad(i::text, 3, '0'), 'acme', 'ROSETTA', 'RAW', 'PUBLIC', 'LOADER', '/etc/rosetta/key.p8'
-		 FROM generate_series(1, 100) i`,
+	seedBenchFleet(b, a, 1000, 100,
 		`INSERT INTO pipelines (name, source_id, destination_id)
 		 SELECT 'pipeline-' || lpad(i::text, 5, '0'), (SELECT min(id) FROM sources) + i % 1000,
 		 (SELECT min(id) FROM destinations) + i % 100 FROM generate_series(1, 5000) i`,
-		`INSERT INTO pipeline_metadata (pipeline_id) SELECT id FROM pipelines ON CONFLICT DO NOTHING`,
-		`ANALYZE`,
-	} {
+		`INSERT INTO pipeline_metadata (pipeline_id) SELECT id FROM pipelines ON CONFLICT DO NOTHING`)
+	benchConsoleGet(b, a, "/pipelines")
+}
+
+// seedBenchFleet gives a benchmark's app sources sources and destinations
+// destinations, named source-00001… and destination-001…, then runs more, then ANALYZE.
+func seedBenchFleet(b *testing.B, a *webtest.App, sources, destinations int, more ...string) {
+	b.Helper()
+	ctx := context.Background()
+	for _, q := range append([]string{
+		`INSERT INTO sources (name, pg_host, pg_database, pg_username, pg_password, publication_name, replication_id)
+		 SELECT 'source-' || lpad(i::text, 5, '0'), 'db.internal', 'app', 'rosetta', '\x00'::bytea, 'pub', 'slot'
+		 FROM generate_series(1, ` + strconv.Itoa(sources) + `) i`,
+		`INSERT INTO destinations (name, snowflake_account, snowflake_user, snowflake_database, snowflake_schema,
+		 snowflake_role, snowflake_private_key_path)
+		 SELECT 'destination-' || lpad(i::text, 3, '0'), 'acme', 'ROSETTA', 'RAW', 'PUBLIC', 'LOADER', '/etc/rosetta/key.p8'
+		 FROM generate_series(1, ` + strconv.Itoa(destinations) + `) i`,
+	}, append(more, `ANALYZE`)...) {
 		if _, err := a.Pool.Exec(ctx, q); err != nil {
 			b.Fatal(err)
 		}
 	}
-	if r := a.Do(http.MethodGet, "/pipelines", nil); r.Code != http.StatusOK { // warm the caches
-		b.Fatalf("GET /pipelines: %d", r.Code)
+}
+
+// benchConsoleGet serves GET path (signed in, the full middleware stack, in process)
+// once to warm the caches, then b.N times, reporting besides allocations the process's
+// CPU time per request (cpu-ns/op: wall time on a shared machine says more about the
+// machine) and the answer's size.
+func benchConsoleGet(b *testing.B, a *webtest.App, path string, headers ...string) {
+	b.Helper()
+	if r := a.Do(http.MethodGet, path, nil, headers...); r.Code != http.StatusOK {
+		b.Fatalf("GET %s: %d", path, r.Code)
 	}
 	b.ReportAllocs()
 	var bytes int
-	cpu0 := pagesBenchCPU()
+	cpu0 := processCPU()
 	for b.Loop() {
-		r := a.Do(http.MethodGet, "/pipelines", nil)
+		r := a.Do(http.MethodGet, path, nil, headers...)
 		if r.Code != http.StatusOK {
-			b.Fatalf("GET /pipelines: %d", r.Code)
+			b.Fatalf("GET %s: %d", path, r.Code)
 		}
 		bytes += len(r.Body)
 	}
-	b.ReportMetric(float64(pagesBenchCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(float64(bytes)/float64(b.N), "bytes/op")
-}
-
-// pagesBenchCPU is the CPU time (user + system) the process has used so far.
-func pagesBenchCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
