@@ -6,14 +6,13 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/rosetta-cdc/rosetta/internal/auth"
 	"github.com/rosetta-cdc/rosetta/internal/logs"
+	"github.com/rosetta-cdc/rosetta/views/viewtest"
 	"github.com/rosetta-cdc/rosetta/web/webtest"
 )
 
@@ -81,7 +80,7 @@ func BenchmarkAPIRequest(b *testing.B) {
 			h := a.Server.Handler()
 			w := &sinkWriter{header: http.Header{}}
 			b.ReportAllocs()
-			cpu0 := processCPU()
+			cpu0 := viewtest.ProcessCPU()
 			for b.Loop() {
 				w.reset()
 				h.ServeHTTP(w, req.Clone(ctx))
@@ -91,7 +90,7 @@ func BenchmarkAPIRequest(b *testing.B) {
 			}
 			// CPU time, not wall time, is what a request costs the server on a shared
 			// machine (PostgreSQL's own work is in its processes, not counted here).
-			b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(viewtest.ProcessCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 		})
 	}
 }
@@ -122,13 +121,4 @@ func (w *sinkWriter) Write(p []byte) (int, error) {
 	}
 	w.n += len(p)
 	return len(p), nil
-}
-
-// processCPU is the CPU time (user + system) the process has used so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/rosetta-cdc/rosetta/views/viewtest"
 	"github.com/rosetta-cdc/rosetta/web/webtest"
 )
 
@@ -58,7 +59,7 @@ func benchConsoleGet(b *testing.B, a *webtest.App, path string, headers ...strin
 	}
 	b.ReportAllocs()
 	var bytes int
-	cpu0 := processCPU()
+	cpu0 := viewtest.ProcessCPU()
 	for b.Loop() {
 		r := a.Do(http.MethodGet, path, nil, headers...)
 		if r.Code != http.StatusOK {
@@ -66,6 +67,6 @@ func benchConsoleGet(b *testing.B, a *webtest.App, path string, headers ...strin
 		}
 		bytes += len(r.Body)
 	}
-	b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(viewtest.ProcessCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(float64(bytes)/float64(b.N), "bytes/op")
 }
