@@ -82,17 +82,22 @@ func (s *Server) pipelineRefFields() []pipelineRef {
 // pipeline's other fields must not quietly re-point it there.
 //
 // A name nobody has becomes id 0, which the catalog refuses as "is required" together
-// with every other bad field; unknown carries the message that replaces that one
-// (withFieldMessages), naming what was typed. Refusing in the catalog rather than
-// here keeps one path to a refusal, and a patch can never save with a ref it dropped.
+// with every other bad field. Refusing in the catalog rather than here keeps one path
+// to a refusal, and a patch can never save with a ref it dropped. The messages returned
+// replace the catalog's for a ref it refuses (withFieldMessages), naming what was
+// typed: for a name nobody has, and for one whose entity was deleted between the lookup
+// (or the form's showing) and the save, where the catalog can only name the id.
 func (s *Server) pipelineRefs(ctx context.Context, v url.Values) (url.Values, apperr.Fields, error) {
 	out := maps.Clone(v)
-	var unknown apperr.Fields
+	var msgs apperr.Fields
 	for _, r := range s.pipelineRefFields() {
 		if !v.Has(r.name) {
 			continue
 		}
 		name, id := strings.TrimSpace(v.Get(r.name)), ""
+		if name != "" {
+			msgs.Add(r.idField, "no %s is named %s", r.kind, quoted(name))
+		}
 		shown := partials.RefShownField(r.name)
 		if posted := v.Get(r.idField); name != "" && v.Has(shown) && validID(posted) &&
 			strings.EqualFold(name, strings.TrimSpace(v.Get(shown))) {
@@ -105,7 +110,6 @@ func (s *Server) pipelineRefs(ctx context.Context, v url.Values) (url.Values, ap
 			case err == nil:
 				id = idString(n.ID)
 			case apperr.CodeOf(err) == apperr.NotFound:
-				unknown.Add(r.idField, "no %s is named %s", r.kind, quoted(name))
 				id = "0"
 			default:
 				return nil, nil, err
@@ -113,7 +117,7 @@ func (s *Server) pipelineRefs(ctx context.Context, v url.Values) (url.Values, ap
 		}
 		out.Set(r.idField, id)
 	}
-	return out, unknown, nil
+	return out, msgs, nil
 }
 
 func validID(s string) bool {
@@ -121,22 +125,26 @@ func validID(s string) bool {
 	return err == nil && id > 0
 }
 
-// withFieldMessages puts msgs in place of the catalog's own messages for the same fields
-// of a refusal (err, when it is one): "no source is named “x”" rather than "is required"
-// for the id 0 a name nobody has became.
+// withFieldMessages puts msgs in place of the catalog's own messages for the fields a
+// refusal (err, when it is one) names: "no source is named “x”" rather than "is
+// required" for the id 0 a name nobody has became, or "no source has id 7" for one
+// deleted since. A field the catalog did not refuse keeps no message.
 func withFieldMessages(err error, msgs apperr.Fields) error {
 	ae := apperr.As(err)
 	if len(msgs) == 0 || ae == nil || ae.Code != apperr.Invalid {
 		return err
 	}
 	out := *ae
-	out.Fields = nil
-	for _, f := range ae.Fields {
-		if !msgs.Has(f.Field) {
-			out.Fields = append(out.Fields, f)
+	out.Fields = make(apperr.Fields, len(ae.Fields))
+	for i, f := range ae.Fields {
+		for _, m := range msgs {
+			if m.Field == f.Field {
+				f = m
+				break
+			}
 		}
+		out.Fields[i] = f
 	}
-	out.Fields = append(out.Fields, msgs...)
 	return &out
 }
 

@@ -328,4 +328,22 @@ func TestConsolePipelineFormKeepsTheSourceItShowed(t *testing.T) {
 	if got := sourceOf(id); got != billing.ID {
 		t.Errorf("new pipeline from source %d reads source %d", billing.ID, got)
 	}
+
+	// A source deleted between showing the form and saving it is named as typed, not
+	// by the id the form carried, and nothing is saved.
+	spare := mkSource(t, a, "spare")
+	doc, _ = get(t, a, fmt.Sprintf("/pipelines/new?source_id=%d", spare.ID), http.StatusOK)
+	v = posted(doc)
+	v.Set("name", "from-spare")
+	v.Set("destination", "analytics")
+	if err := a.Catalog.DeleteSource(ctx, spare.ID); err != nil {
+		t.Fatal(err)
+	}
+	form, _ := refusedForm(t, a, "/pipelines", v, true, "pipeline-form")
+	if errs := fieldErrors(form); errs["source"] != "No source is named “spare”." || len(errs) != 1 {
+		t.Errorf("source deleted since the form was shown: %v", errs)
+	}
+	if page, err := a.Catalog.ListPipelines(ctx, catalog.ListParams{Q: "from-spare"}, catalog.PipelineFilter{}); err != nil || len(page.Items) != 0 {
+		t.Errorf("a refused pipeline was saved: %d (%v)", len(page.Items), err)
+	}
 }
